@@ -1,0 +1,141 @@
+"""Sentence-aware chunking that keeps the exact character span of every chunk and sentence."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+
+from index.types import Chunk, Document
+
+# Words that end in a period without ending a sentence.
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf",
+    "no", "vol", "fig", "inc", "ltd", "co", "corp", "gen", "gov", "sen", "rep", "lt", "col",
+    "sgt", "capt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ft", "al",
+}  # fmt: skip
+# A candidate end: . ! ? (plus closing quotes/brackets), then whitespace.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split text[start:end] into sentences; returns (start, end) spans without outer whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    # Line breaks always end a sentence: titles, list items and paragraphs stand alone.
+    pos = start
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        ls, le = start + line.start(), start + line.end()
+        pos = ls
+        for m in _END.finditer(text, ls, le):
+            cut = m.end()
+            if not _is_boundary(text, pos, m.start(), cut, le):
+                continue
+            _add(spans, text, pos, cut)
+            pos = cut
+        _add(spans, text, pos, le)
+    return spans
+
+
+def _is_boundary(text: str, sent_start: int, punct: int, cut: int, line_end: int) -> bool:
+    if text[punct] == ".":
+        w = _WORD_BEFORE.search(text, sent_start, punct)
+        word = w.group(1).lower() if w else ""
+        if word in _ABBREV or (len(word) == 1 and word.isalpha()):
+            return False  # "Dr. Smith", "J. Smith", "U.S. officials"
+        if punct > 0 and text[punct - 1].isdigit() and punct + 1 < line_end and text[punct + 1].isdigit():
+            return False  # 3.14
+    nxt = cut
+    while nxt < line_end and text[nxt].isspace():
+        nxt += 1
+    if nxt >= line_end:
+        return True
+    c = text[nxt]
+    return c.isupper() or c.isdigit() or c in "\"'“‘([" or not c.isalpha()
+
+
+def _add(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def _split_long(text: str, s: int, e: int, n_tokens: int, limit: int) -> list[tuple[int, int]]:
+    """Cut an over-long sentence at word boundaries into pieces of about ``limit`` tokens."""
+    pieces = max(2, -(-n_tokens // limit))
+    words = [m.span() for m in re.finditer(r"\S+", text[s:e])]
+    if len(words) < pieces:  # one giant "word": cut by characters
+        step = max(1, (e - s) // pieces)
+        return [(s + i, min(e, s + i + step)) for i in range(0, e - s, step)]
+    per = -(-len(words) // pieces)
+    out = []
+    for i in range(0, len(words), per):
+        group = words[i : i + per]
+        out.append((s + group[0][0], s + group[-1][1]))
+    return out
+
+
+def chunk_id(source: str, file_hash: str, start: int, end: int) -> str:
+    """A stable id derived from the file's content and the span."""
+    return hashlib.sha1(f"{source}\0{file_hash}\0{start}\0{end}".encode()).hexdigest()
+
+
+def chunk_document(
+    doc: Document,
+    count_tokens: Callable[[Sequence[str]], list[int]],
+    max_tokens: int = 200,
+    overlap_tokens: int = 40,
+) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most ``max_tokens``, overlapping by whole sentences."""
+    text = doc.text
+    spans = sentence_spans(text)
+    if not spans:
+        return []
+    counts = count_tokens([text[s:e] for s, e in spans])
+    units: list[tuple[int, int, int]] = []
+    for (s, e), n in zip(spans, counts, strict=True):
+        if n > max_tokens:
+            for ps, pe in _split_long(text, s, e, n, max_tokens):
+                units.append((ps, pe, count_tokens([text[ps:pe]])[0]))
+        else:
+            units.append((s, e, n))
+
+    groups: list[tuple[int, int]] = []  # [first unit, last unit + 1)
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and (j == i or total + units[j][2] + 1 <= max_tokens):
+            total += units[j][2] + 1
+            j += 1
+        groups.append((i, j))
+        if j >= len(units):
+            break
+        # Step back over whole sentences for the overlap, but always move forward.
+        k, back = j, 0
+        while k - 1 > i and back + units[k - 1][2] <= overlap_tokens:
+            back += units[k - 1][2]
+            k -= 1
+        i = k
+
+    chunks = []
+    for n, (a, b) in enumerate(groups):
+        start, end = units[a][0], units[b - 1][1]
+        chunks.append(
+            Chunk(
+                id=chunk_id(doc.source, doc.file_hash, start, end),
+                source=doc.source,
+                start=start,
+                end=end,
+                text=text[start:end],
+                file_hash=doc.file_hash,
+                ordinal=n,
+                n_chunks=len(groups),
+                title=doc.title,
+            )
+        )
+    return chunks

@@ -1,0 +1,132 @@
+"""Bring a Chroma collection in line with a folder of documents, embedding only what changed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import chunk_document
+from index.embed import Embedder, make_embedder
+from index.keyword import KeywordIndex
+from index.load import FileEntry, load, scan
+from index.store import Store, open_store
+from index.types import Chunk, IngestReport, Skipped
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Files are loaded, chunked and embedded in groups of about this many chunks: big enough that
+# sorting by length removes most padding, small enough that an interrupted run loses little.
+GROUP_CHUNKS = 512
+
+Progress = Callable[[int, int], None]  # (files done, files to do)
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """The text that is embedded for a chunk: its own words only, as measured best."""
+    return chunk.text
+
+
+def ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None = None,
+    *,
+    prune: bool = True,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Index ``paths`` (default: the documents folder) into the configured collection.
+
+    With ``prune`` the collection mirrors the paths: sources no longer there are removed.
+    """
+    t0 = time.perf_counter()
+    roots = [Path(p) for p in (paths or [settings.docs_dir])]
+    embedder = embedder or make_embedder(settings)
+    store = open_store(settings, embedder.name, embedder.dim)
+    with store.write_lock():
+        entries, skipped = scan(roots, settings.max_file_bytes)
+        states = store.file_states()
+        todo = [e for e in entries if not (e.source in states and states[e.source].complete(e.file_hash))]
+        seen = {e.source for e in entries}
+        removed = sorted(set(states) - seen) if prune else []
+        added = [e.source for e in todo if e.source not in states]
+        updated = [e.source for e in todo if e.source in states]
+        for source in removed:
+            store.delete_source(source)
+        embedded, more_skipped = _embed_files(store, embedder, settings, todo, progress)
+        skipped += more_skipped
+        failed = {s.source for s in more_skipped}
+        # A file that used to be indexed but now fails to load is gone from the index too.
+        for source in sorted(failed & set(states)):
+            store.delete_source(source)
+            removed.append(source)
+        changed = bool(todo or removed)
+        if changed:
+            store.bump_generation()
+        keyword = KeywordIndex.for_store(settings, store, rebuild=changed)
+        report = IngestReport(
+            added=[s for s in added if s not in failed],
+            updated=[s for s in updated if s not in failed],
+            removed=removed,
+            unchanged=len(entries) - len(todo),
+            skipped=skipped,
+            chunks_embedded=embedded,
+            chunks_total=len(keyword),
+            seconds=time.perf_counter() - t0,
+        )
+    log.info("ingest: %s", report.summary())
+    return report
+
+
+def _embed_files(
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    todo: list[FileEntry],
+    progress: Progress | None,
+) -> tuple[int, list[Skipped]]:
+    """Load, chunk, embed and write the files in groups; returns chunks embedded and skips."""
+    skipped: list[Skipped] = []
+    done = files_done = 0
+    group: list[Chunk] = []
+    group_files: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        nonlocal done, group, group_files
+        if group:
+            vectors = embedder.embed([embedding_text(c) for c in group])
+            store.upsert(group, np.asarray(vectors))
+            # Only after the new version is fully written are older versions removed.
+            for source, file_hash in group_files:
+                store.delete_source(source, keep_hash=file_hash)
+            done += len(group)
+        if progress:
+            progress(files_done, len(todo))
+        group, group_files = [], []
+
+    for entry in todo:
+        files_done += 1
+        doc = load(entry)
+        if isinstance(doc, Skipped):
+            skipped.append(doc)
+            continue
+        chunks = chunk_document(
+            doc, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+        group.extend(chunks)
+        group_files.append((doc.source, doc.file_hash))
+        if len(group) >= GROUP_CHUNKS:
+            flush()
+    flush()
+    return done, skipped
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Store, KeywordIndex]:
+    """Open an existing index for reading: the store and its keyword side, kept in step."""
+    embedder = embedder or make_embedder(settings)
+    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    return store, KeywordIndex.for_store(settings, store)

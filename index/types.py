@@ -1,0 +1,63 @@
+"""Plain records passed between the indexing stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: its path relative to the documents folder and its full text."""
+
+    source: str
+    text: str
+    file_hash: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that could not be indexed and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: ``document.text[start:end] == text``."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    file_hash: str
+    ordinal: int
+    n_chunks: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A short human-readable report."""
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {self.unchanged}, skipped {len(self.skipped)} files; "
+            f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in the index; "
+            f"{self.seconds:.1f} s"
+        ]
+        lines += [f"  skipped {s.source}: {s.reason}" for s in self.skipped]
+        return "\n".join(lines)

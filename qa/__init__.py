@@ -1,0 +1,70 @@
+"""Question answering over a folder of documents, with citations to the exact passages.
+
+    from qa import ask
+    answer = ask("Who did Blinken meet?")
+    print(answer.text)
+    for c in answer.citations:
+        print(c.n, c.source, c.start, c.end)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.types import IngestReport
+    from qa.settings import Settings
+    from qa.types import Answer, Passage
+
+__all__ = ["ask", "ask_stream", "retrieve", "ingest", "Settings"]
+
+
+def ask(
+    question: str, history: Sequence[dict] | None = None, settings: Settings | None = None, **options
+) -> Answer:
+    """Answer a question from the indexed documents; options override settings fields."""
+    from qa.pipeline import get_engine
+
+    return get_engine(settings, **options).ask(question, history)
+
+
+def ask_stream(
+    question: str, history: Sequence[dict] | None = None, settings: Settings | None = None, **options
+) -> Iterator[str | Answer]:
+    """Yield the answer text in pieces, then the final Answer."""
+    from qa.pipeline import get_engine
+
+    return get_engine(settings, **options).ask_stream(question, history)
+
+
+def retrieve(
+    question: str, k: int | None = None, settings: Settings | None = None, **options
+) -> list[Passage]:
+    """The k best passages for a question, ranked."""
+    from qa.pipeline import get_engine
+
+    return get_engine(settings, **options).retrieve(question, k)
+
+
+def ingest(
+    paths: Sequence[str | Path] | None = None, settings: Settings | None = None, **options
+) -> IngestReport:
+    """Index documents (default: the documents folder) into the configured store."""
+    from index.ingest import ingest as _ingest
+    from qa.pipeline import reset_engines
+    from qa.settings import Settings as _Settings
+
+    settings = settings or _Settings(**options)
+    report = _ingest(settings, [Path(p) for p in paths] if paths else None)
+    reset_engines()
+    return report
+
+
+def __getattr__(name: str):
+    if name == "Settings":
+        from qa.settings import Settings
+
+        return Settings
+    raise AttributeError(name)

@@ -1,0 +1,156 @@
+"""The question-answering pipeline: check the question, retrieve, answer, cite."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+
+from index.embed import make_embedder
+from index.ingest import ingest, open_index
+from index.types import IngestReport
+from qa import extract
+from qa.errors import BadQuestionError, IndexNotFoundError
+from qa.retrieve import Retriever
+from qa.settings import Settings
+from qa.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+NOT_IN_DOCUMENTS = "The documents do not answer this question."
+Turn = dict  # {"role": "user" | "assistant", "content": str}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_FOLLOW_UP = re.compile(
+    r"^(and|but|also|so|then|what about|how about|and what|what else)\b"
+    r"|\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|those|these|there)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question as text without control characters, or a BadQuestionError that says why."""
+    if not isinstance(question, str):
+        raise BadQuestionError("The question must be text.")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", question))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BadQuestionError("The question is empty. Type a question about the documents.")
+    if len(text) > max_chars:
+        raise BadQuestionError(
+            f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it (or raise QA_MAX_QUESTION_CHARS)."
+        )
+    return text
+
+
+def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
+    """Resolve a follow-up against the previous question, without a model.
+
+    A short question that leans on earlier turns ("and who did he meet?") is asked together
+    with the previous user question, so that retrieval sees what "he" refers to.
+    """
+    previous = [t.get("content", "") for t in history or () if t.get("role") == "user"]
+    previous = [p for p in previous if isinstance(p, str) and p.strip()]
+    if not previous:
+        return question
+    if len(question.split()) <= 12 and _FOLLOW_UP.search(question):
+        return f"{previous[-1].strip()} {question}"
+    return question
+
+
+class Engine:
+    """Everything a question needs, loaded once: embedder, store, keyword index, model."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.embedder = make_embedder(settings)
+        store, keyword = open_index(settings, self.embedder)
+        self.retriever = Retriever(settings, store, keyword, self.embedder)
+        self._lock = threading.Lock()
+
+    def ingest(self, paths=None, progress=None) -> IngestReport:
+        """Index documents into this engine's store and make them answerable at once."""
+        report = ingest(self.settings, paths, progress=progress, embedder=self.embedder)
+        self.retriever.refresh(force=True)
+        return report
+
+    def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
+        """The ranked passages for a question."""
+        q = clean_question(question, self.settings.max_question_chars)
+        self._require_index()
+        return self.retriever.search(q, k, mode)
+
+    def _require_index(self) -> None:
+        self.retriever.refresh()
+        if len(self.retriever) == 0:
+            raise IndexNotFoundError(self.retriever.store.where)
+
+    def relevance(self, passages: Sequence[Passage]) -> float:
+        """How well the best passage matches the question (for refusing)."""
+        return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
+
+    def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
+        """Answer a question from the documents, with citations, or refuse."""
+        *_, answer = self.ask_stream(question, history)
+        return answer
+
+    def ask_stream(
+        self, question: str, history: Sequence[Turn] | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text, then the final Answer."""
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings.max_question_chars)
+        self._require_index()
+        standalone = standalone_question(q, history)
+        vector = self.retriever.embed_query(standalone)
+        passages = self.retriever.search(standalone, vector=vector)
+        t1 = time.perf_counter()
+        answer = self._extractive(q, standalone, vector, passages)
+        t2 = time.perf_counter()
+        timings = {
+            "retrieve_ms": (t1 - t0) * 1000,
+            "answer_ms": (t2 - t1) * 1000,
+            "total_ms": (t2 - t0) * 1000,
+        }
+        yield answer.text
+        yield Answer(**{**answer.__dict__, "timings": timings})
+
+    def _extractive(self, question, standalone, vector, passages) -> Answer:
+        base = dict(question=question, retrieved=tuple(passages), standalone_question=standalone)
+        if not passages or self.relevance(passages) < self.settings.min_relevance:
+            return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)
+        scored = extract.score_sentences(
+            standalone, vector, passages, self.embedder, self.retriever.keyword.idf
+        )
+        chosen = extract.choose(scored, self.settings.answer_sentences)
+        if not chosen:
+            return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)
+        text, citations = extract.compose(chosen)
+        return Answer(text=text, citations=citations, **base)
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None, **options) -> Engine:
+    """The engine for these settings, created on first use and reused after."""
+    if settings is None:
+        settings = Settings(**options)
+    elif options:
+        settings = settings.model_copy(update=options)
+    key = settings.model_dump_json()
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = Engine(settings)
+        return _ENGINES[key]
+
+
+def reset_engines() -> None:
+    """Forget loaded engines (after a store was deleted or rebuilt elsewhere)."""
+    with _ENGINES_LOCK:
+        _ENGINES.clear()

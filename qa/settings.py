@@ -1,0 +1,104 @@
+"""One settings object for the whole product, read from ``QA_*`` variables at the entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; build it once at the entry point and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
+
+    # Documents and store
+    docs_dir: Path = Field(Path("seeds"), description="Folder of documents to index and answer from.")
+    store_dir: Path = Field(
+        Path(".qa_store"), description="Where the embedded Chroma store and caches are kept."
+    )
+    collection: str = Field(
+        "documents", min_length=3, description="Chroma collection name (3+ characters)."
+    )
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); embedded if unset."
+    )
+
+    # Chunking
+    chunk_tokens: int = Field(
+        200, ge=32, le=256, description="Target chunk size in model word pieces (MiniLM stops at 256)."
+    )
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, le=128, description="Overlap between neighbouring chunks, whole sentences."
+    )
+    max_file_bytes: int = Field(
+        50_000_000, description="Files larger than this are skipped with a reason."
+    )
+
+    # Embeddings
+    embeddings: Literal["local", "openai"] | None = Field(
+        None,
+        description="'local' (MiniLM ONNX) or 'openai'; default local unless embed_base_url is set.",
+    )
+    embed_base_url: str | None = Field(
+        None, description="OpenAI-compatible server for embeddings; implies embeddings='openai'."
+    )
+    openai_embed_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name when embeddings are 'openai'."
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answer step.")
+    candidates: int = Field(
+        30, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+    )
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Retrieval mode: hybrid (dense + BM25 fused), dense or bm25."
+    )
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense side in score fusion (BM25 gets the rest)."
+    )
+    min_relevance: float = Field(
+        0.3, description="Answers whose best passage scores below this are refused (calibrated)."
+    )
+
+    # Answers
+    max_question_chars: int = Field(
+        4000, ge=10, description="Longer questions are rejected with a clear message."
+    )
+    answer_sentences: int = Field(
+        2, ge=1, le=10, description="Most sentences quoted in an extractive answer."
+    )
+
+    # Language model (OpenAI or any OpenAI-compatible server)
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("QA_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key; the standard OPENAI_API_KEY is read too.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("QA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible server; the standard OPENAI_BASE_URL too.",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name for generated answers.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call times out.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on model errors.")
+    llm_context_tokens: int = Field(
+        8192, ge=512, description="Context window of the model, for fitting the passages."
+    )
+    llm_max_tokens: int = Field(512, ge=16, description="Most tokens the model may write.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+
+    @property
+    def use_llm(self) -> bool:
+        """True when a language model is configured (a key or a base URL)."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def embedding_backend(self) -> str:
+        """The embedding backend in force: explicit choice, else openai if a URL is set, else local."""
+        return self.embeddings or ("openai" if self.embed_base_url else "local")

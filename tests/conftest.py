@@ -1,0 +1,121 @@
+"""Shared fixtures: real Chroma (temp dir and a real server), the real local embedding model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The suite never talks to a real OpenAI account: tests that need a model start their own server.
+for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_OPENAI_API_KEY", "QA_OPENAI_BASE_URL"):
+    os.environ.pop(var, None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+DATASETS = SHARED / "datasets"
+TEST_OUTPUT = ROOT / "test-output"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until the URL answers, or fail with the process' output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Settings with a private store under tmp_path; keyword overrides."""
+    from qa.settings import Settings
+
+    def make(**kw):
+        kw.setdefault("store_dir", tmp_path / "store")
+        kw.setdefault("docs_dir", SEEDS)
+        return Settings(**kw)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real local MiniLM embedder."""
+    from index.embed import make_embedder
+    from qa.settings import Settings
+
+    return make_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory):
+    """A store holding the real index of seeds/, built once per session."""
+    from index.ingest import ingest
+    from qa.settings import Settings
+
+    settings = Settings(store_dir=tmp_path_factory.mktemp("seed-store"), docs_dir=SEEDS)
+    ingest(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_engine(seed_store):
+    """The question-answering engine over the seed index."""
+    from qa.pipeline import Engine
+
+    return Engine(seed_store)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on 127.0.0.1 and a free port; yields its URL."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/v2/heartbeat", timeout=60, proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    """The folder where tests leave artefacts for people to look at (screenshots, reports)."""
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    return TEST_OUTPUT
