@@ -59,6 +59,11 @@ def scan(
         real_base = base.resolve()
         for path in files:
             source = path.relative_to(base).as_posix()
+            if not _utf8_name(source):
+                # Chunk ids, Chroma metadata and printed reports all need a UTF-8 name.
+                shown = os.fsencode(source).decode("utf-8", "backslashreplace")
+                skipped.append(Skipped(shown, "file name is not valid UTF-8; rename the file"))
+                continue
             try:
                 real = path.resolve()
                 if path.is_symlink() and not real.is_relative_to(real_base):
@@ -81,6 +86,14 @@ def scan(
             except OSError as exc:
                 skipped.append(Skipped(source, f"cannot be read ({exc.strerror or exc})"))
     return entries, skipped
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name became lone surrogates
+        return False
+    return True
 
 
 def _walk(root: Path) -> Iterable[Path]:

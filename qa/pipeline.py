@@ -78,6 +78,26 @@ class Engine:
         self.retriever.refresh(force=True)
         return report
 
+    def documents(self) -> list[dict]:
+        """The indexed files: source, chunk count and whether the stored version is complete."""
+        states = self.retriever.store.file_states()
+        return [
+            {
+                "source": src,
+                "chunks": sum(st.hashes.values()),
+                "status": "indexed" if len(st.hashes) == 1 and sum(st.hashes.values()) == st.n_chunks else "partial",
+            }
+            for src, st in sorted(states.items())
+        ]
+
+    def remove_document(self, source: str) -> None:
+        """Drop a document's chunks from the index (the file itself is the caller's business)."""
+        store = self.retriever.store
+        with store.write_lock():
+            store.delete_source(source)
+            store.bump_generation()
+        self.retriever.refresh(force=True)
+
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """The ranked passages for a question."""
         q = clean_question(question, self.settings.max_question_chars)

@@ -1,0 +1,78 @@
+"""Answer and retrieval metrics: SQuAD-normalised exact match, token F1, containment, hit@k, MRR."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Sequence
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = set(string.punctuation)
+
+
+def normalize(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, references: Sequence[str]) -> float:
+    """1.0 if the normalised prediction equals a normalised reference."""
+    p = normalize(prediction)
+    return float(any(p == normalize(r) for r in references))
+
+
+def token_f1(prediction: str, references: Sequence[str]) -> float:
+    """Best token-overlap F1 of the prediction against the references (SQuAD)."""
+    best = 0.0
+    p_tokens = normalize(prediction).split()
+    for ref in references:
+        r_tokens = normalize(ref).split()
+        common = Counter(p_tokens) & Counter(r_tokens)
+        same = sum(common.values())
+        if not p_tokens or not r_tokens:
+            f1 = float(p_tokens == r_tokens)
+        elif same == 0:
+            f1 = 0.0
+        else:
+            precision, recall = same / len(p_tokens), same / len(r_tokens)
+            f1 = 2 * precision * recall / (precision + recall)
+        best = max(best, f1)
+    return best
+
+
+def contains_answer(prediction: str, references: Sequence[str]) -> float:
+    """1.0 if a normalised reference occurs, on word boundaries, in the normalised prediction."""
+    p = f" {normalize(prediction)} "
+    return float(any(normalize(r) and f" {normalize(r)} " in p for r in references))
+
+
+def first_gold_rank(gold_flags: Sequence[bool]) -> int | None:
+    """1-based rank of the first relevant item, or None."""
+    for i, g in enumerate(gold_flags, 1):
+        if g:
+            return i
+    return None
+
+
+def hit_at(gold_flags: Sequence[bool], k: int) -> float:
+    """1.0 if a relevant item is within the first k."""
+    return float(any(gold_flags[:k]))
+
+
+def mrr_at(gold_flags: Sequence[bool], k: int = 10) -> float:
+    """Reciprocal rank of the first relevant item within k (0 if none)."""
+    rank = first_gold_rank(gold_flags[:k])
+    return 1.0 / rank if rank else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)

@@ -1,0 +1,162 @@
+"""Asking questions of the real seed index: cited answers, refusals, the CLI and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SEEDS
+
+from qa.errors import BadQuestionError, IndexNotFoundError
+from qa.pipeline import NOT_IN_DOCUMENTS
+
+SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
+SEED_TEXT = (SEEDS / SEED_FILE).read_text(encoding="utf-8")
+
+
+def _check_citations(answer):
+    for c in answer.citations:
+        assert c.source == SEED_FILE
+        assert SEED_TEXT[c.start : c.end] == c.text
+        for s in c.sentences:
+            assert c.start <= s.start < s.end <= c.end
+            assert SEED_TEXT[s.start : s.end] == s.text
+        assert f"[{c.n}]" in answer.text
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Where was the meeting between Blinken and Wang Yi held?", "Munich Security Conference"),
+        ("Who is the State Department spokesman?", "Ned Price"),
+        ("Who is China's top diplomat that Blinken met?", "Wang Yi"),
+    ],
+)
+def test_seed_question_is_answered_with_a_citation(seed_engine, question, expected):
+    answer = seed_engine.ask(question)
+    assert not answer.refused
+    assert answer.citations
+    _check_citations(answer)
+    assert expected in answer.text
+    assert any(expected in c.text for c in answer.citations)
+    # only passages that the answer uses are cited, and all come from the retrieval
+    retrieved = {p.id for p in answer.retrieved}
+    assert {c.passage.id for c in answer.citations} <= retrieved
+    for c in answer.citations:
+        assert any(s.text in answer.text for s in c.sentences)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the boiling point of water at sea level?",
+        "Who won the 2018 FIFA World Cup?",
+        "How do I bake sourdough bread?",
+    ],
+)
+def test_off_topic_question_is_refused(seed_engine, question):
+    answer = seed_engine.ask(question)
+    assert answer.refused
+    assert answer.text == NOT_IN_DOCUMENTS
+    assert answer.citations == ()
+    assert answer.retrieved, "the retrieval is still reported"
+
+
+def test_retrieve_ranks_passages(seed_engine):
+    passages = seed_engine.retrieve("surveillance balloon shot down", k=3)
+    assert 1 <= len(passages) <= 3
+    assert [p.rank for p in passages] == list(range(len(passages)))
+    assert passages == sorted(passages, key=lambda p: -p.score)
+    for p in passages:
+        assert SEED_TEXT[p.start : p.end] == p.text
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "empty"),
+        ("   \n\t  ", "empty"),
+        ("x" * 100_000, "limit"),
+        (None, "text"),
+    ],
+)
+def test_bad_questions_get_clear_errors(seed_engine, bad, message):
+    before = seed_engine.retriever.store.count()
+    with pytest.raises(BadQuestionError, match=message):
+        seed_engine.ask(bad)
+    assert seed_engine.retriever.store.count() == before
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "Who\x00 did\x07 Blinken\x1b[31m meet?",
+        "¿Quién es el portavoz del Departamento de Estado?",
+        "布林肯在慕尼黑见了谁？",
+        "{context} {{question}} %s",
+    ],
+)
+def test_odd_questions_answer_or_refuse(seed_engine, odd):
+    answer = seed_engine.ask(odd)
+    assert answer.text
+    assert answer.refused or answer.citations
+
+
+def test_follow_up_uses_previous_question(seed_engine):
+    history = [
+        {"role": "user", "content": "Who is the State Department spokesman?"},
+        {"role": "assistant", "content": "Ned Price [1]"},
+    ]
+    answer = seed_engine.ask("And what did he say in the statement?", history)
+    assert "spokesman" in answer.standalone_question
+    assert not answer.refused
+
+
+def _cli(*args, store, check=True):
+    env = {**os.environ, "QA_STORE_DIR": str(store), "QA_DOCS_DIR": str(SEEDS)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_cli_json_schema(seed_store):
+    proc = _cli("ask", "--json", "Who is the State Department spokesman?", store=seed_store.store_dir)
+    data = json.loads(proc.stdout)
+    assert {"question", "answer", "refused", "citations", "retrieved", "mode", "latency_ms"} <= set(data)
+    assert data["refused"] is False and data["mode"] == "extractive"
+    assert data["latency_ms"] > 0
+    for c in data["citations"]:
+        assert {"n", "source", "start", "end", "text", "score"} <= set(c)
+        assert SEED_TEXT[c["start"] : c["end"]] == c["text"]
+    scores = [r["score"] for r in data["retrieved"]]
+    assert scores == sorted(scores, reverse=True)
+    for r in data["retrieved"]:
+        assert {"source", "start", "end", "score", "text"} <= set(r)
+
+
+def test_cli_readable_output_and_errors(seed_store):
+    proc = _cli("ask", "Who is the State Department spokesman?", store=seed_store.store_dir)
+    assert "Ned Price" in proc.stdout and "Sources:" in proc.stdout and "[1]" in proc.stdout
+    proc = _cli("ask", "   ", store=seed_store.store_dir, check=False)
+    assert proc.returncode == 1
+    assert "empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_on_missing_index_says_how_to_build(tmp_path):
+    proc = _cli("ask", "anything?", store=tmp_path / "nothing", check=False)
+    assert proc.returncode == 1
+    assert "qa ingest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_python_api_on_missing_index(make_settings, tmp_path):
+    from qa.pipeline import Engine
+
+    with pytest.raises(IndexNotFoundError, match="qa ingest"):
+        Engine(make_settings(store_dir=tmp_path / "empty"))
