@@ -47,6 +47,8 @@ class KeywordIndex:
     def __init__(self, chunks: list[StoredChunk], generation: int):
         import bm25s
 
+        # bm25s forces its logger to DEBUG on import; let the application's config decide.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         self.chunks = chunks
         self.generation = generation
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)

@@ -159,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    # bm25s sets its own logger to DEBUG; keep its chatter out of the user's terminal.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except QAError as exc:

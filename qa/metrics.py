@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
@@ -11,9 +12,17 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)
 
 
+def _is_punct(ch: str) -> bool:
+    return ch in _PUNCT or unicodedata.category(ch).startswith("P")
+
+
 def normalize(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces.
+
+    Unicode punctuation (curly quotes, dashes) goes too, as in MLQA's extension of the SQuAD
+    script: otherwise a quoted ``“disturbing”`` would never match the reference ``disturbing``.
+    """
+    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
@@ -76,3 +85,22 @@ def percentile(values: Sequence[float], q: float) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def strip_citations(text: str) -> str:
+    """The answer text without its ``[n]`` (or ``[1, 2]``) citation markers."""
+    return " ".join(_MARKER.sub(" ", text).split())
+
+
+def squash_spaces(text: str) -> str:
+    """Runs of whitespace (newlines included) as one space, ends trimmed."""
+    return " ".join(text.split())
+
+
+def contains_text(haystack: str, needle: str) -> bool:
+    """True if ``needle`` occurs in ``haystack`` once whitespace is normalised in both."""
+    n = squash_spaces(needle)
+    return bool(n) and n in squash_spaces(haystack)

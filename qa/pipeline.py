@@ -13,7 +13,8 @@ from index.embed import make_embedder
 from index.ingest import ingest, open_index
 from index.types import IngestReport
 from qa import extract
-from qa.errors import BadQuestionError, IndexNotFoundError
+from qa.errors import BadQuestionError, IndexNotFoundError, LLMAuthError, LLMError
+from qa.llm import make_llm
 from qa.retrieve import Retriever
 from qa.settings import Settings
 from qa.types import Answer, Passage
@@ -70,6 +71,7 @@ class Engine:
         self.embedder = make_embedder(settings)
         store, keyword = open_index(settings, self.embedder)
         self.retriever = Retriever(settings, store, keyword, self.embedder)
+        self.llm = make_llm(settings)  # None: extractive answers
         self._lock = threading.Lock()
 
     def ingest(self, paths=None, progress=None) -> IngestReport:
@@ -125,6 +127,9 @@ class Engine:
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.max_question_chars)
         self._require_index()
+        if self.llm is not None:
+            yield from self._ask_generated(q, history, t0)
+            return
         standalone = standalone_question(q, history)
         vector = self.retriever.embed_query(standalone)
         passages = self.retriever.search(standalone, vector=vector)
@@ -138,6 +143,77 @@ class Engine:
         }
         yield answer.text
         yield Answer(**{**answer.__dict__, "timings": timings})
+
+    def _ask_generated(
+        self, q: str, history: Sequence[Turn] | None, t0: float
+    ) -> Iterator[str | Answer]:
+        """The model writes the answer; any model fault falls back to the extractive answer."""
+        from qa import generate
+
+        timings: dict[str, float] = {}
+        fault: LLMError | None = None
+        standalone = standalone_question(q, history)
+        if self.settings.llm_condense and any(t.get("role") == "user" for t in history or ()):
+            tc = time.perf_counter()
+            try:
+                standalone = generate.condense(self.llm, q, history, self.settings) or standalone
+            except LLMAuthError:
+                raise
+            except LLMError as exc:
+                fault = exc
+            timings["condense_ms"] = (time.perf_counter() - tc) * 1000
+        vector = self.retriever.embed_query(standalone)
+        passages = self.retriever.search(standalone, vector=vector)
+        t1 = time.perf_counter()
+        timings["retrieve_ms"] = (t1 - t0) * 1000
+        answer, shown = None, False
+        if fault is None and passages and self.relevance(passages) >= self.settings.min_relevance:
+            try:
+                for item in generate.generate_stream(
+                    self.llm, standalone, passages, self.embedder,
+                    self.retriever.keyword.idf, self.settings,
+                ):  # fmt: skip
+                    if isinstance(item, generate.Checked):
+                        answer = self._generated_answer(item, q, standalone, passages)
+                    else:
+                        if not shown:
+                            timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
+                        shown = True
+                        yield item
+            except LLMAuthError:
+                raise
+            except LLMError as exc:
+                fault, answer = exc, None
+        if answer is None:  # refused before asking the model, or the model failed
+            answer = self._extractive(q, standalone, vector, passages)
+            if fault is not None:
+                log.warning("model failed, extractive fallback: %s", fault)
+                notice = f"{fault} This is the extractive answer instead."
+                answer = Answer(
+                    **{**answer.__dict__, "mode": "extractive-fallback", "notice": notice}
+                )
+            yield ("\n\n" if shown else "") + answer.text
+        t2 = time.perf_counter()
+        timings.update(answer_ms=(t2 - t1) * 1000, total_ms=(t2 - t0) * 1000)
+        yield Answer(**{**answer.__dict__, "timings": timings})
+
+    def _generated_answer(self, checked, q: str, standalone: str, passages) -> Answer:
+        notice = ""
+        if not checked.citations and not checked.refused:
+            notice = "The model cited no passage for this answer; check it against the documents."
+        elif any(not s.supported for s in checked.sentences):
+            notice = "Some sentences are not supported by the passages they cite (marked)."
+        return Answer(
+            question=q,
+            text=checked.text,
+            citations=checked.citations,
+            refused=checked.refused,
+            retrieved=tuple(passages),
+            mode=f"generated:{self.llm.model}",
+            standalone_question=standalone,
+            sentences=checked.sentences,
+            notice=notice,
+        )
 
     def _extractive(self, question, standalone, vector, passages) -> Answer:
         base = dict(question=question, retrieved=tuple(passages), standalone_question=standalone)

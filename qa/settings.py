@@ -76,12 +76,12 @@ class Settings(BaseSettings):
     # Language model (OpenAI or any OpenAI-compatible server)
     openai_api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("QA_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        validation_alias=AliasChoices("openai_api_key", "QA_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="API key; the standard OPENAI_API_KEY is read too.",
     )
     openai_base_url: str | None = Field(
         None,
-        validation_alias=AliasChoices("QA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        validation_alias=AliasChoices("openai_base_url", "QA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
         description="Base URL of an OpenAI-compatible server; the standard OPENAI_BASE_URL too.",
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name for generated answers.")
@@ -92,6 +92,29 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens the model may write.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_backoff: float = Field(
+        0.5, ge=0.0, le=10.0, description="First retry waits this many seconds; each next one twice as long."
+    )
+    llm_condense: bool = Field(
+        True, description="Let the model rewrite follow-up questions (else the extractive rule is used)."
+    )
+    support_threshold: float = Field(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Generated sentences whose support by their cited passages scores below this are flagged.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Folder of prompt templates (answer_system.txt ...); default: the project's prompts/."
+    )
+
+    # Web chat (app.py)
+    ui_user: str | None = Field(
+        None, description="Login name for the web chat; required with ui_password to expose it."
+    )
+    ui_password: SecretStr | None = Field(
+        None, description="Login password for the web chat (QA_UI_PASSWORD)."
+    )
 
     @property
     def use_llm(self) -> bool:
