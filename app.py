@@ -12,7 +12,6 @@ import ipaddress
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -112,16 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the documents folder {settings.docs_dir} does not exist.", file=sys.stderr)
         return 2
 
-    # Gradio takes seconds to import: do it while the index is opened.
-    importer = threading.Thread(target=lambda: __import__("qa.ui"), daemon=True)
-    importer.start()
     try:
         engine = prepare_engine(settings)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    importer.join()
-    from qa import ui
+    # Gradio imports IPython for notebook support when it is installed: 0.2-0.4 s of start-up
+    # that a script never needs (Gradio falls back cleanly when IPython is absent).
+    sys.modules.setdefault("IPython", None)
+    from qa import ui  # imports gradio: over half of the start-up time
 
     demo = ui.build_app(engine)
     log.info("page built in %.1f s", time.perf_counter() - t0)

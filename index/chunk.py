@@ -18,6 +18,8 @@ _ABBREV = {
 # A candidate end: . ! ? (plus closing quotes/brackets), then whitespace.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+# Prose runs about 4-5 characters per word piece; no unit may be longer than 8 per token.
+CHARS_PER_TOKEN = 8
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -80,6 +82,27 @@ def _split_long(text: str, s: int, e: int, n_tokens: int, limit: int) -> list[tu
     return out
 
 
+def _char_cost(s: int, e: int) -> int:
+    """A span costs at least one token per CHARS_PER_TOKEN characters, so chunks stay bounded."""
+    return -(-(e - s) // CHARS_PER_TOKEN)
+
+
+def _cap_chars(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Cut spans longer than ``max_chars`` at the last whitespace before the limit (or at it)."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        while e - s > max_chars:
+            limit = s + max_chars
+            space = max(text.rfind(c, s + max_chars // 2, limit) for c in " \t\r\f\v")
+            cut = space if space > s else limit
+            _add(out, text, s, cut)
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        _add(out, text, s, e)
+    return out
+
+
 def chunk_id(source: str, file_hash: str, start: int, end: int) -> str:
     """A stable id derived from the file's content and the span."""
     return hashlib.sha1(f"{source}\0{file_hash}\0{start}\0{end}".encode()).hexdigest()
@@ -93,15 +116,20 @@ def chunk_document(
 ) -> list[Chunk]:
     """Pack whole sentences into chunks of at most ``max_tokens``, overlapping by whole sentences."""
     text = doc.text
-    spans = sentence_spans(text)
+    # Cap sentences by characters before counting: a 5 MB line would take the tokenizer
+    # minutes, and one giant "word" counts as a single [UNK] token however long it is.
+    spans = _cap_chars(text, sentence_spans(text), max_tokens * CHARS_PER_TOKEN)
     if not spans:
         return []
     counts = count_tokens([text[s:e] for s, e in spans])
     units: list[tuple[int, int, int]] = []
     for (s, e), n in zip(spans, counts, strict=True):
+        n = max(n, _char_cost(s, e))
         if n > max_tokens:
-            for ps, pe in _split_long(text, s, e, n, max_tokens):
-                units.append((ps, pe, count_tokens([text[ps:pe]])[0]))
+            pieces = _split_long(text, s, e, n, max_tokens)
+            piece_counts = count_tokens([text[ps:pe] for ps, pe in pieces])
+            for (ps, pe), pn in zip(pieces, piece_counts, strict=True):
+                units.append((ps, pe, max(pn, _char_cost(ps, pe))))
         else:
             units.append((s, e, n))
 

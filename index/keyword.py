@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import re
 import shutil
 import threading
@@ -21,11 +21,14 @@ from qa.settings import Settings
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-STOPWORDS = frozenset(
+_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
+MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
+_STOP_TEXT = (
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with what which who whom when where why how does did do "
-    "has have had been were from its than can could would should may might".split()
+    "has have had been were from its than can could would should may might"
 )
+STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +57,7 @@ class KeywordIndex:
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._lock = threading.Lock()
         self.idf: dict[str, float] = {}
+        self.unseen_idf = 1.0
         if chunks:
             corpus = [tokenize(f"{c.title}\n{c.text}") for c in chunks]
             self._bm25.index(corpus, show_progress=False)
@@ -62,25 +66,48 @@ class KeywordIndex:
                 df.update(set(toks))
             n = len(corpus)
             self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in df.items()}
+            # A word the corpus never uses is rarer than any it does.
+            self.unseen_idf = math.log((n + 0.5) / 0.5 + 1.0)
+        self.position = {c.id: i for i, c in enumerate(chunks)}
+        self._links, self._link_len = _title_links(chunks)
+        self.has_links = bool(self._links)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def search(self, query: str, k: int) -> list[StoredChunk]:
-        """The k best chunks for the query's words, best first (score = BM25)."""
-        tokens = tokenize(query)
-        if not self.chunks or not tokens:
-            return []
-        vocab = self._bm25.vocab_dict
-        ids = [vocab[t] for t in tokens if t in vocab]
-        if not ids:
-            return []
+    def scores(self, query: str) -> np.ndarray | None:
+        """BM25 of every chunk (in ``self.chunks`` order) for the query, or None if no word matches."""
+        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict] if self.chunks else []
+        if not tokens:
+            return None
         with self._lock:  # bm25s keeps scratch state between calls
-            scores = self._bm25.get_scores(tokens)
+            return self._bm25.get_scores(tokens)
+
+    def top(self, scores: np.ndarray | None, k: int) -> list[StoredChunk]:
+        """The k best-scoring chunks with a positive score, best first."""
+        if scores is None or k < 1:
+            return []
         k = min(k, len(self.chunks))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [_with_score(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, query: str, k: int) -> list[StoredChunk]:
+        """The k best chunks for the query's words, best first (score = BM25)."""
+        return self.top(self.scores(query), k)
+
+    def linked(self, text: str, source: str) -> list[int]:
+        """Positions of the first chunks of other documents whose title the text mentions."""
+        if not self._links:
+            return []
+        words = _TOKEN.findall(text.lower())
+        found: list[int] = []
+        for i in range(len(words)):
+            for n in range(1, min(self._link_len, len(words) - i) + 1):
+                hit = self._links.get(tuple(words[i : i + n]))
+                if hit is not None and self.chunks[hit].source != source and hit not in found:
+                    found.append(hit)
+        return found
 
     # ---- persistence
 
@@ -130,6 +157,31 @@ class KeywordIndex:
     def remove(cls, settings: Settings) -> None:
         """Delete the saved keyword index."""
         shutil.rmtree(cls._dir(settings), ignore_errors=True)
+
+
+def title_key(title: str) -> tuple[str, ...]:
+    """A title as lower-case words, without a trailing "(disambiguation)" part."""
+    return tuple(_TOKEN.findall(_PAREN_TAIL.sub("", title).lower()))
+
+
+def _title_links(chunks: list[StoredChunk]) -> tuple[dict[tuple[str, ...], int], int]:
+    """Title words -> position of that document's first chunk, for titles naming one document.
+
+    A title shared by several documents (all paragraphs of one article, "Introduction") names
+    none of them, and a title of stop words only would match everywhere; neither links.
+    """
+    sources: dict[tuple[str, ...], set[str]] = {}
+    first: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        if c.source not in first or c.start < chunks[first[c.source]].start:
+            first[c.source] = i
+        key = title_key(c.title)
+        if key and len(" ".join(key)) >= 4 and any(w not in STOPWORDS for w in key):
+            sources.setdefault(key, set()).add(c.source)
+    links = {
+        k: first[next(iter(s))] for k, s in sources.items() if len(s) == 1 and len(k) <= MAX_TITLE_WORDS
+    }
+    return links, max((len(k) for k in links), default=0)
 
 
 def _with_score(c: StoredChunk, score: float) -> StoredChunk:

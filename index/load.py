@@ -69,6 +69,9 @@ def scan(
                 if path.is_symlink() and not real.is_relative_to(real_base):
                     skipped.append(Skipped(source, "symbolic link to outside the documents folder"))
                     continue
+                if path.is_symlink() and real.is_dir():
+                    skipped.append(Skipped(source, "symbolic link to a folder (not followed)"))
+                    continue
                 if path.suffix.lower() not in SUPPORTED:
                     skipped.append(Skipped(source, f"unsupported file type '{path.suffix or '(none)'}'"))
                     continue
@@ -85,6 +88,8 @@ def scan(
                 entries.append(FileEntry(path, source, _hash_file(real), size))
             except OSError as exc:
                 skipped.append(Skipped(source, f"cannot be read ({exc.strerror or exc})"))
+            except RuntimeError:  # Path.resolve() on Python < 3.13 raises it for a link loop
+                skipped.append(Skipped(source, "cannot be read (symbolic link loop)"))
     return entries, skipped
 
 
@@ -103,6 +108,8 @@ def _walk(root: Path) -> Iterable[Path]:
         for name in filenames:
             if not name.startswith("."):
                 yield Path(dirpath) / name
+        # Linked folders are not followed, but are reported rather than silently ignored.
+        yield from (Path(dirpath) / d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
 
 
 def load(entry: FileEntry) -> Document | Skipped:
@@ -118,6 +125,10 @@ def load(entry: FileEntry) -> Document | Skipped:
         log.debug("parser failed on %s", entry.source, exc_info=True)
         return Skipped(entry.source, f"cannot be parsed ({type(exc).__name__}: {str(exc)[:120]})")
     text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a parser let lone surrogates through; the tokenizer refuses them
+        text = text.encode("utf-8", "replace").decode("utf-8")
     if not text.strip():
         return Skipped(entry.source, "no text found")
     return Document(entry.source, text, entry.file_hash, title or _first_line(text))

@@ -271,19 +271,19 @@ def error_record(item: EvalItem, message: str) -> dict:
 
 # ---------------------------------------------------------------------------- summary
 
-METRICS = [  # key, label; means over the questions where the score applies
-    ("contains", "contains answer"),
-    ("em", "exact match"),
-    ("f1", "token F1"),
-    ("refusal_correct", "refusal accuracy"),
-    ("hit1", "hit@1"),
-    ("hit5", "hit@5"),
-    ("mrr10", "MRR@10"),
-    ("citation_precision", "citation precision"),
-    ("citation_recall", "citation recall"),
-    ("judge_correct", "judged correct"),
-    ("judge_faithful", "judged faithful"),
-]
+SCORES = (  # per-question scores averaged over the questions where they apply
+    "contains",
+    "em",
+    "f1",
+    "refusal_correct",
+    "hit1",
+    "hit5",
+    "mrr10",
+    "citation_precision",
+    "citation_recall",
+    "judge_correct",
+    "judge_faithful",
+)
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -303,7 +303,7 @@ def summarize_group(records: Sequence[dict]) -> dict:
         "unanswerable": len(unanswerable),
         "errors": len(records) - len(ok),
     }
-    for key, _ in METRICS:
+    for key in SCORES:
         value = _mean(r["scores"].get(key) for r in ok)
         if value is not None or not key.startswith("judge_"):
             out[key] = value
@@ -541,18 +541,19 @@ def register(subparsers, common) -> None:
         description="Ask every question of a dataset and score answers, refusals, retrieval and citations.",
         epilog=(
             "examples:\n"
-            "  qa eval eval/seeds_qa.jsonl              the seed set against the configured documents\n"
-            "  qa eval DATA.jsonl --docs DIR --out OUT  another corpus (indexed in its own collection)\n"
-            "  qa eval squad | qa eval hotpotqa         the shared sets, converted and evaluated\n"
-            "  qa eval convert squad|hotpotqa SRC [OUT] convert only\n"
-            "  qa eval --compare OUT_A OUT_B            what changed between two runs\n"
+            "  qa eval eval/seeds_qa.jsonl                 the seed set against the configured documents\n"
+            "  qa eval DATA.jsonl --docs DIR --out OUT     another corpus (indexed in a collection of its own)\n"
+            "  qa eval squad | qa eval hotpotqa            the shared sets, converted and evaluated\n"
+            "  qa eval DATA.jsonl --resume                 continue an interrupted run\n"
+            "  qa eval convert squad|hotpotqa [SRC [OUT]]  convert only\n"
+            "  qa eval --compare OUT_A OUT_B               what changed between two runs\n"
         ),
     )
     sp.add_argument(
         "target",
         nargs="*",
         metavar="DATASET",
-        help="a .jsonl dataset, 'squad', 'hotpotqa' or 'convert KIND SRC [OUT]'",
+        help="a .jsonl dataset, 'squad', 'hotpotqa' or 'convert KIND [SRC [OUT]]'",
     )
     sp.add_argument(
         "--docs", type=Path, help="documents folder to answer from (default: QA_DOCS_DIR)"
@@ -682,10 +683,11 @@ def _convert(kind: str, src: Path, out: Path):
 def _cmd_convert(rest: list[str], settings: Settings) -> int:
     from qa.datasets import CONVERTERS
 
-    if len(rest) not in (2, 3) or rest[0] not in CONVERTERS:
-        print(f"usage: qa eval convert {{{'|'.join(CONVERTERS)}}} SRC [OUT]", file=sys.stderr)
+    if len(rest) not in (1, 2, 3) or rest[0] not in CONVERTERS:
+        print(f"usage: qa eval convert {{{'|'.join(CONVERTERS)}}} [SRC [OUT]]", file=sys.stderr)
         return 2
-    kind, src = rest[0], Path(rest[1])
+    kind = rest[0]
+    src = Path(rest[1]) if len(rest) > 1 else SHARED_SETS[kind]
     out = Path(rest[2]) if len(rest) == 3 else Path(settings.store_dir) / "datasets" / kind
     converted = _convert(kind, src, out)
     print(f"evaluate with: qa eval {converted.questions} --docs {converted.docs_dir}")

@@ -19,14 +19,15 @@ log = logging.getLogger(__name__)
 
 PASSING_SCORE = 4  # llama-index's CorrectnessEvaluator default threshold
 MAX_FAILURES_IN_A_ROW = 3
-_SCORE = re.compile(r"\b([1-5])(?:\.\d+)?\b")
+_SCORE = re.compile(r"^\W*([1-5])(?:\.\d+)?\b")
+_LABELLED_SCORE = re.compile(r"\bscore\W{0,3}([1-5])(?:\.\d+)?\b", re.IGNORECASE)
 _VERDICT = re.compile(r"\b(YES|NO)\b", re.IGNORECASE)
 
 
 def parse_score(text: str) -> int | None:
-    """The 1-5 score at the start of a correctness verdict, or None if there is none."""
+    """The 1-5 score that opens a correctness verdict (or follows "score"), else None."""
     first = text.strip().splitlines()[0] if text.strip() else ""
-    m = _SCORE.search(first) or _SCORE.search(text)
+    m = _SCORE.search(first) or _LABELLED_SCORE.search(text)
     return int(m.group(1)) if m else None
 
 

@@ -7,6 +7,7 @@ come out as ``LLMError`` with a message a user can act on; a rejected key as ``L
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ class LLM:
         for attempt in range(self.retries + 1):
             try:
                 resp = self._request(messages, max_tokens, stream=False)
-                text = _message_text(resp)
+                text = _message_text(resp, self.where)
                 if not text.strip():
                     raise _Retryable(f"The model server at {self.where} returned an empty answer.")
                 usage = getattr(resp, "usage", None)
@@ -103,14 +104,14 @@ class LLM:
                 resp = self._request(messages, max_tokens, stream=True)
                 try:
                     for chunk in resp:
-                        piece = _delta_text(chunk)
+                        piece = _delta_text(chunk, self.where)
                         if piece:
                             started = True
                             yield piece
                 finally:
                     _close(resp)
                 if not started:
-                    raise _Retryable(f"The model server at {self.where} returned an empty answer.")
+                    raise _Retryable(f"The model server at {self.where} returned no answer text.")
                 return
             except Exception as exc:
                 err = self._classify(exc)
@@ -158,7 +159,8 @@ class LLM:
                 "(HTTP 404). Check QA_LLM_MODEL, and that OPENAI_BASE_URL ends in /v1."
             )
         if isinstance(exc, o.APIStatusError):
-            detail = _short(getattr(exc, "message", "") or str(exc))
+            detail = re.sub(r"^Error code: \d+ - ", "", getattr(exc, "message", "") or str(exc))
+            detail = _short(detail)
             kind = (
                 _Retryable
                 if exc.status_code in (408, 409, 429) or exc.status_code >= 500
@@ -173,18 +175,22 @@ class LLM:
         )
 
 
-def _message_text(resp: object) -> str:
+def _message_text(resp: object, where: str) -> str:
     """The text of a chat completion; anything else is a reply we cannot use."""
     try:
         content = resp.choices[0].message.content  # type: ignore[attr-defined]
     except (AttributeError, IndexError, TypeError) as exc:
-        raise _Retryable(f"Unusable reply from the model server: {_short(repr(resp))}") from exc
+        raise _Retryable(
+            f"The model server at {where} sent a reply that is not a chat completion: {_short(repr(resp))}"
+        ) from exc
     if content is not None and not isinstance(content, str):
-        raise _Retryable(f"Unusable reply from the model server: {_short(repr(resp))}")
+        raise _Retryable(
+            f"The model server at {where} sent a reply that is not a chat completion: {_short(repr(resp))}"
+        )
     return content or ""
 
 
-def _delta_text(chunk: object) -> str:
+def _delta_text(chunk: object, where: str) -> str:
     """The new text in one streamed chunk ("" for chunks without text, e.g. the usage one)."""
     try:
         choices = chunk.choices  # type: ignore[attr-defined]
@@ -193,10 +199,12 @@ def _delta_text(chunk: object) -> str:
         content = choices[0].delta.content
     except (AttributeError, IndexError, TypeError) as exc:
         raise _Retryable(
-            f"Unusable streamed reply from the model server: {_short(repr(chunk))}"
+            f"The model server at {where} streamed a reply that is not a chat completion: {_short(repr(chunk))}"
         ) from exc
     if content is not None and not isinstance(content, str):
-        raise _Retryable(f"Unusable streamed reply from the model server: {_short(repr(chunk))}")
+        raise _Retryable(
+            f"The model server at {where} streamed a reply that is not a chat completion: {_short(repr(chunk))}"
+        )
     return content or ""
 
 

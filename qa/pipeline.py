@@ -22,9 +22,14 @@ from qa.types import Answer, Passage
 log = logging.getLogger(__name__)
 
 NOT_IN_DOCUMENTS = "The documents do not answer this question."
+RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in Engine.relevance (calibrated)
 Turn = dict  # {"role": "user" | "assistant", "content": str}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control and bidi-override characters, and lone surrogates (JSON can carry "\ud800"; the
+# tokenizer and Chroma refuse them).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _FOLLOW_UP = re.compile(
     r"^(and|but|also|so|then|what about|how about|and what|what else)\b"
     r"|\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|those|these|there)\b",
@@ -46,6 +51,21 @@ def clean_question(question: object, max_chars: int) -> str:
             "Shorten it (or raise QA_MAX_QUESTION_CHARS)."
         )
     return text
+
+
+def clean_history(history: object) -> list[Turn]:
+    """The conversation as a list of message dicts, or a BadQuestionError that says the format."""
+    if history is None:
+        return []
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise BadQuestionError("The history must be a list of {'role': ..., 'content': ...} messages.")
+    turns = list(history)
+    if not all(isinstance(t, dict) for t in turns):
+        raise BadQuestionError(
+            "Each history turn must be a {'role': 'user' | 'assistant', 'content': text} dict "
+            "(not (question, answer) pairs)."
+        )
+    return turns
 
 
 def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
@@ -111,9 +131,24 @@ class Engine:
         if len(self.retriever) == 0:
             raise IndexNotFoundError(self.retriever.store.where)
 
-    def relevance(self, passages: Sequence[Passage]) -> float:
-        """How well the best passage matches the question (for refusing)."""
-        return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
+    def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
+        """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
+
+        Per passage, the mean of its cosine similarity to the question and the IDF-weighted
+        share of the question's words it contains; calibrated with eval/bench.py on questions
+        asked of their own corpus (answerable) and of another one (unanswerable). Without the
+        question only the cosine is left, a weaker signal on the same scale.
+        """
+        if question is None:
+            return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
+        keyword = self.retriever.keyword
+        weights = extract.question_weights(question, keyword.idf, keyword.unseen_idf)
+        best = 0.0
+        for p in passages:
+            cover = extract.coverage(weights, p.text)
+            cosine = p.dense if p.dense is not None else cover
+            best = max(best, RELEVANCE_DENSE_WEIGHT * cosine + (1 - RELEVANCE_DENSE_WEIGHT) * cover)
+        return best
 
     def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
@@ -126,6 +161,7 @@ class Engine:
         """Yield pieces of the answer text, then the final Answer."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.max_question_chars)
+        history = clean_history(history)
         self._require_index()
         if self.llm is not None:
             yield from self._ask_generated(q, history, t0)
@@ -217,11 +253,10 @@ class Engine:
 
     def _extractive(self, question, standalone, vector, passages) -> Answer:
         base = dict(question=question, retrieved=tuple(passages), standalone_question=standalone)
-        if not passages or self.relevance(passages) < self.settings.min_relevance:
+        if not passages or self.relevance(passages, standalone) < self.settings.min_relevance:
             return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)
-        scored = extract.score_sentences(
-            standalone, vector, passages, self.embedder, self.retriever.keyword.idf
-        )
+        keyword = self.retriever.keyword
+        scored = extract.score_sentences(standalone, passages, keyword.idf, keyword.unseen_idf)
         chosen = extract.choose(scored, self.settings.answer_sentences)
         if not chosen:
             return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)

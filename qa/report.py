@@ -88,7 +88,9 @@ def table_rows(summary: dict) -> tuple[list[str], list[list[str]]]:
     header = ["category"] + [label for _, label in columns]
     groups = [("overall", summary["overall"]), *summary["by_category"].items()]
     rows = [[name] + [fmt(g.get(key)) for key, _ in columns] for name, g in groups]
-    return header, rows
+    # A metric that applies to no question here (e.g. no unanswerable ones) is left out.
+    keep = [i for i in range(len(header)) if i < 2 or any(r[i] != "–" for r in rows)]
+    return [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
 
 
 def format_table(summary: dict) -> str:
@@ -270,9 +272,10 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;
  padding:0 1rem;color:#1d1d1f;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ddd}
 .meta{color:#555;font-size:.9rem} .warn{background:#fff3e0;border-left:4px solid #ff8f00;padding:.5rem 1rem}
-table.summary{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+.scroll{overflow-x:auto} table.summary{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
 .summary th,.summary td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;white-space:nowrap}
-.summary th{background:#f3f4f6} .summary td:first-child,.summary th:first-child{text-align:left}
+.summary th{background:#f3f4f6}
+.summary td:first-child,.summary th:first-child{text-align:left;white-space:normal;min-width:9rem}
 .summary tr:first-child td{font-weight:600;background:#eef4fb}
 .plots{display:flex;flex-wrap:wrap;gap:1rem} .plots figure{margin:0} img{max-width:100%}
 figcaption{font-size:.85rem;color:#555}
@@ -315,7 +318,7 @@ def summary_table_html(summary: dict) -> str:
     header, rows = table_rows(summary)
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="summary"><tr>{head}</tr>{body}</table>'
+    return f'<div class="scroll"><table class="summary"><tr>{head}</tr>{body}</table></div>'
 
 
 def _badness(r: dict) -> tuple:
@@ -358,7 +361,9 @@ def case_html(r: dict) -> str:
 def render_report(summary: dict, records: Sequence[dict]) -> str:
     """The whole report.html as a string."""
     ok = [r for r in records if not r.get("error")]
-    title = f"qa eval: {Path(summary.get('dataset', '')).name}"
+    dataset = Path(summary.get("dataset", ""))
+    name = dataset.parent.name if dataset.stem == "questions" else dataset.name  # converted sets
+    title = f"qa eval: {name}"
     meta = (
         f"{summary.get('asked')} of {summary.get('questions')} questions · answers: "
         f"{summary.get('mode') or '?'} · retrieval: {summary.get('retrieval')}, top {summary.get('top_k')}"

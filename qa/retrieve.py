@@ -15,6 +15,8 @@ from qa.types import Passage
 
 log = logging.getLogger(__name__)
 
+LINK_FROM = 3  # the best few passages whose title mentions pull in the named documents
+
 
 class Retriever:
     """Finds the passages for a question; follows the store when an ingest changes it."""
@@ -52,40 +54,73 @@ class Retriever:
         k = k or s.top_k
         mode = mode or s.retrieval
         n = max(s.candidates, k)
+        keyword = self.keyword  # one consistent snapshot, even if a refresh swaps it
         if mode == "bm25":
-            hits = self.keyword.search(question, k)
+            hits = keyword.search(question, k)
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
         vector = self.embed_query(question) if vector is None else vector
         dense = self.store.query(vector, n if mode == "hybrid" else k)
         if mode == "dense":
             return [_passage(c, i, c.score, dense=c.score) for i, c in enumerate(dense)]
-        return self._fuse(question, vector, dense, self.keyword.search(question, n), k)
+        return self._fuse(keyword, question, vector, dense, k)
 
     def _fuse(
         self,
+        keyword: KeywordIndex,
         question: str,
         vector: np.ndarray,
         dense: list[StoredChunk],
-        keyword: list[StoredChunk],
         k: int,
     ) -> list[Passage]:
-        """Combine both sides with min-max-normalised scores, weighted by ``dense_weight``."""
-        chunks = {c.id: c for c in keyword} | {c.id: c for c in dense}
-        dense_score = {c.id: c.score for c in dense}
-        missing = [cid for cid in chunks if cid not in dense_score]
-        if missing:  # exact cosine for keyword-only candidates, so both sides are complete
-            dense_score.update(self.store.cosine(missing, vector))
-        kw_score = {c.id: c.score for c in keyword}
+        """Both sides' candidates, scored on both sides, fused; then one hop of title links."""
+        s = self.settings
+        bm25 = keyword.scores(question)
+        chunks = {c.id: c for c in keyword.top(bm25, max(s.candidates, k))}
+        chunks.update({c.id: c for c in dense})
+        cos = {c.id: c.score for c in dense}
+        self._complete(chunks, cos, vector)
         ids = list(chunks)
-        d = np.array([dense_score.get(i, 0.0) for i in ids])
-        b = np.array([kw_score.get(i, 0.0) for i in ids])
-        w = self.settings.dense_weight
-        fused = w * _minmax(d) + (1 - w) * _minmax(b)
+        d, b = self._sides(keyword, ids, cos, bm25)
+        fused = fuse_scores(d, b, s.dense_weight)
+        bonus: dict[str, float] = {}
+        if s.link_weight > 0 and keyword.has_links:
+            for j in np.argsort(-fused, kind="stable")[:LINK_FROM]:
+                c = chunks[ids[j]]
+                for pos in keyword.linked(c.text, c.source):
+                    target = keyword.chunks[pos]
+                    chunks.setdefault(target.id, target)
+                    bonus[target.id] = max(bonus.get(target.id, 0.0), s.link_weight * fused[j])
+            if len(chunks) > len(ids):
+                self._complete(chunks, cos, vector)
+                ids = list(chunks)
+                d, b = self._sides(keyword, ids, cos, bm25)
+                fused = fuse_scores(d, b, s.dense_weight)
+            fused = fused + np.array([bonus.get(i, 0.0) for i in ids])
         order = np.argsort(-fused, kind="stable")[:k]
         return [
             _passage(chunks[ids[j]], rank, float(fused[j]), dense=float(d[j]), keyword=float(b[j]))
             for rank, j in enumerate(order)
         ]
+
+    def _complete(self, chunks: dict[str, StoredChunk], cos: dict[str, float], vector) -> None:
+        """Exact cosine for candidates the dense side did not return, so both sides are whole."""
+        missing = [cid for cid in chunks if cid not in cos]
+        if missing:
+            cos.update(self.store.cosine(missing, vector))
+
+    @staticmethod
+    def _sides(keyword: KeywordIndex, ids: list[str], cos: dict[str, float], bm25):
+        d = np.array([cos.get(i, 0.0) for i in ids], dtype=np.float64)
+        if bm25 is None:
+            return d, np.zeros(len(ids))
+        pos = keyword.position
+        b = np.array([float(bm25[pos[i]]) if i in pos else 0.0 for i in ids])
+        return d, b
+
+
+def fuse_scores(dense: np.ndarray, keyword: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Weighted sum of min-max-normalised scores (measured above RRF on both shared sets)."""
+    return dense_weight * _minmax(dense) + (1 - dense_weight) * _minmax(keyword)
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

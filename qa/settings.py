@@ -61,8 +61,16 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         0.5, ge=0.0, le=1.0, description="Weight of the dense side in score fusion (BM25 gets the rest)."
     )
+    link_weight: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Boost for a document whose title a top passage names (one hop; 0 turns it off).",
+    )
     min_relevance: float = Field(
-        0.3, description="Answers whose best passage scores below this are refused (calibrated)."
+        0.42,
+        description="Refuse when no passage's relevance (mean of cosine and share of the "
+        "question's words) reaches this; calibrated by eval/bench.py.",
     )
 
     # Answers
@@ -95,11 +103,17 @@ class Settings(BaseSettings):
     llm_backoff: float = Field(
         0.5, ge=0.0, le=10.0, description="First retry waits this many seconds; each next one twice as long."
     )
+    llm_examples: int = Field(
+        2,
+        ge=0,
+        le=2,
+        description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
+    )
     llm_condense: bool = Field(
         True, description="Let the model rewrite follow-up questions (else the extractive rule is used)."
     )
     support_threshold: float = Field(
-        0.45,
+        0.7,
         ge=0.0,
         le=1.0,
         description="Generated sentences whose support by their cited passages scores below this are flagged.",

@@ -153,7 +153,8 @@ def render_answer(answer: Answer) -> str:
         parts.append(
             f'<div class="qa-warn">{n} sentence{"s" if n > 1 else ""} of this answer '
             f"{'are' if n > 1 else 'is'} not supported by the passages cited and "
-            f"{'are' if n > 1 else 'is'} marked; check them against the sources.</div>"
+            f"{'are' if n > 1 else 'is'} marked; check {'them' if n > 1 else 'it'} against the "
+            "sources.</div>"
         )
     if answer.citations:
         parts.append('<div class="qa-sources"><div class="qa-sources-title">Sources</div>')
@@ -161,7 +162,8 @@ def render_answer(answer: Answer) -> str:
         parts.append("</div>")
     meta = [answer.mode]
     if answer.latency_ms:
-        meta.append(f"{answer.latency_ms / 1000:.1f} s")
+        ms = answer.latency_ms
+        meta.append(f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s")
     parts.append(f'<div class="qa-meta">{_esc(" · ".join(meta))}</div></div>')
     return "".join(parts)
 
@@ -449,7 +451,8 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
     ui = ChatUI(engine, max_upload_bytes)
     settings = engine.settings
     types = " ".join(UPLOAD_TYPES)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio keeps uploads in its temp folder; copies older than an hour are deleted hourly.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])
         gr.HTML(render_header(settings), elem_id="qa-header-box", container=False, padding=False)
         with gr.Row(equal_height=False):

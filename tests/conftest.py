@@ -119,3 +119,62 @@ def test_output() -> Path:
     """The folder where tests leave artefacts for people to look at (screenshots, reports)."""
     TEST_OUTPUT.mkdir(exist_ok=True)
     return TEST_OUTPUT
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the reliability figures and write test-output/reliability.json (when any ran)."""
+    import reliability
+
+    if not reliability.collected():
+        return
+    data = reliability.write(TEST_OUTPUT / "reliability.json")
+    terminalreporter.section("reliability figures")
+    for line in reliability.summary_lines(data):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"(written to {TEST_OUTPUT / 'reliability.json'})")
+
+
+def start_llm_server(folder: Path, *args: str, timeout: float = 180.0):
+    """Start `qa llm-server` (SmolLM2-135M) on 127.0.0.1 and a free port; returns (process, /v1 URL)."""
+    import urllib.error
+
+    port = free_port()
+    log = (folder / f"llm-server-{port}.log").open("w")
+    cmd = [sys.executable, "-m", "qa.cli", "llm-server", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen([*cmd, *args], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"qa llm-server exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2):
+                return proc, url
+        except urllib.error.HTTPError:  # answers, but wants a key: it is up
+            return proc, url
+        except Exception:  # not up yet
+            if time.monotonic() > deadline:
+                stop_process(proc)
+                raise TimeoutError(f"qa llm-server did not answer within {timeout} s") from None
+            time.sleep(0.3)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate a server process and wait for it (kill it if it does not stop)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """A real llama.cpp server (`qa llm-server`, the shipped SmolLM2-135M); yields its /v1 URL."""
+    proc, url = start_llm_server(tmp_path_factory.mktemp("llm-server"))
+    try:
+        yield url
+    finally:
+        stop_process(proc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import ipaddress
 import os
 import re
@@ -37,12 +38,9 @@ runpy.run_path("app.py", run_name="__main__")
 """
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """``python app.py`` on a free port over a private copy of seeds/ and a private index."""
-    base = tmp_path_factory.mktemp("web")
-    docs = base / "docs"
-    shutil.copytree(SEEDS, docs)
+@contextlib.contextmanager
+def running_app(base: Path, docs: Path, **env_extra: str):
+    """``python app.py`` on a free port over ``docs`` with a private index under ``base``."""
     port = free_port()
     netlog = base / "network.log"
     out = base / "app.log"
@@ -53,6 +51,7 @@ def app(tmp_path_factory):
         QA_STORE_DIR=str(base / "store"),
         GRADIO_TEMP_DIR=str(base / "gradio-uploads"),
         PYTHONUNBUFFERED="1",
+        **env_extra,
     )
     with out.open("w") as log:
         proc = subprocess.Popen(
@@ -74,6 +73,15 @@ def app(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app over a private copy of seeds/, shared by the tests of this module."""
+    base = tmp_path_factory.mktemp("web")
+    shutil.copytree(SEEDS, base / "docs")
+    with running_app(base, base / "docs") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +172,7 @@ def test_question_streams_in_with_a_highlighted_source(page, app, test_output):
     assert page.errors == []
 
 
-def test_uploaded_document_is_answerable_at_once(page, app, tmp_path):
+def test_uploaded_document_is_answerable_at_once(page, app, tmp_path, test_output):
     doc = tmp_path / "lighthouse.txt"
     doc.write_text(
         "Island history.\nThe Zorblat lighthouse on Kelvin Island was painted teal in 1911 by "
@@ -178,6 +186,7 @@ def test_uploaded_document_is_answerable_at_once(page, app, tmp_path):
     answer = ask(page, "What colour was the Zorblat lighthouse painted?")
     assert "teal" in answer.locator(".qa-text").inner_text()
     assert answer.locator(".qa-source .qa-doc").first.inner_text() == "lighthouse.txt"
+    page.screenshot(path=str(test_output / "web-chat-upload.png"), full_page=True)
 
 
 def test_script_in_a_document_is_shown_as_text_and_never_runs(page, app, tmp_path):
@@ -237,7 +246,7 @@ def test_examples_clear_and_remove(page, app, tmp_path):
 def test_several_users_at_once(browser, app):
     questions = {
         "Where is Wang expected to travel after Munich?": "Russia",
-        "How did Wang Yi describe the US response to the balloon?": "absurd and hysterical",
+        "Who did Blinken meet on Saturday?": "Wang Yi",
         "What did Biden say he would not apologize for?": "apologize",
     }
     contexts = [browser.new_context() for _ in questions]
@@ -280,3 +289,81 @@ def test_server_never_reaches_outside_this_machine(app):
             pass
         outside.append(line)
     assert outside == [], outside
+
+
+def test_login_from_environment_variables(browser, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("The Harlow archive closes at noon on Fridays.\n")
+    with running_app(tmp_path, docs, QA_UI_USER="ann", QA_UI_PASSWORD="corr3ct-horse") as app:
+        context = browser.new_context()
+        try:
+            pg = context.new_page()
+            pg.set_default_timeout(WAIT_MS)
+            pg.goto(app.url)
+            pg.get_by_role("textbox").first.wait_for()
+            assert pg.locator("#qa-question").count() == 0  # nothing before logging in
+            fields = pg.locator("input")
+            fields.nth(0).fill("ann")
+            fields.nth(1).fill("wrong")
+            pg.get_by_role("button", name=re.compile("login", re.I)).click()
+            pg.get_by_text(re.compile("incorrect", re.I)).first.wait_for()
+            fields.nth(0).fill("ann")
+            fields.nth(1).fill("corr3ct-horse")
+            pg.get_by_role("button", name=re.compile("login", re.I)).click()
+            answer = ask(pg, "When does the Harlow archive close?")
+            assert "noon on Fridays" in answer.inner_text()
+        finally:
+            context.close()
+
+
+@pytest.mark.llm
+def test_generated_answers_and_a_model_server_that_goes_down(browser, tmp_path):
+    """With the real llama.cpp server: the model's name shows, answers stream; server stopped ->
+    the extractive answer with a notice. The tiny model's wording is never checked."""
+    port = free_port()
+    llm_log = (tmp_path / "llm.log").open("w")
+    llm = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "llm-server", "--port", str(port)],
+        cwd=ROOT, stdout=llm_log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=llm)
+        docs = tmp_path / "docs"
+        shutil.copytree(SEEDS, docs)
+        env = dict(
+            OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
+            QA_LLM_MODEL="smollm2",
+            QA_LLM_CONTEXT_TOKENS="2048",
+            QA_LLM_TIMEOUT="60",
+        )
+        with running_app(tmp_path, docs, **env) as app:
+            context = browser.new_context()
+            pg = context.new_page()
+            pg.set_default_timeout(180_000)
+            pg.goto(app.url)
+            pg.wait_for_selector("#qa-question textarea")
+            assert pg.locator("#qa-mode strong").inner_text() == "Generated · smollm2"
+            pg.evaluate(
+                """() => { window.__states = new Set();
+                new MutationObserver(() => document.querySelectorAll('#qa-chat .qa-answer')
+                    .forEach(e => window.__states.add(e.className))
+                ).observe(document.querySelector('#qa-chat'), {subtree: true, childList: true,
+                                                               characterData: true}); }"""
+            )
+            answer = ask(pg, "Who did Blinken meet on Saturday?")
+            states = pg.evaluate("() => [...window.__states]")
+            assert "qa-answer qa-streaming" in states, states  # the model's words arrive in pieces
+            assert answer.locator(".qa-text, .qa-refused").count() == 1
+            assert "generated" in answer.locator(".qa-meta").inner_text()
+            llm.terminate()
+            llm.wait(15)
+            answer = ask(pg, "What did Biden say he would not apologize for?")
+            notice = answer.locator(".qa-notice").inner_text()
+            assert "extractive answer instead" in notice, notice
+            assert "apologize" in answer.locator(".qa-text").inner_text()
+            assert answer.locator(".qa-source").count() >= 1
+            context.close()
+    finally:
+        llm.terminate()
+        llm.wait(15)

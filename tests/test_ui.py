@@ -118,6 +118,8 @@ def test_answer_has_badges_sources_and_marked_unsupported_sentences():
     assert html.count('<details class="qa-source"') == 1
     assert '<mark class="qa-support">Wang met Blinken.</mark>' in html
     assert "doc.txt" in html and "1.2 s" in html
+    fast = Answer(question="q", text="x", timings={"total_ms": 27.4})
+    assert "extractive · 27 ms" in ui.render_answer(fast)
 
 
 def test_refused_answer_says_plainly_the_documents_do_not_answer():

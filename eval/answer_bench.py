@@ -1,0 +1,112 @@
+"""Extractive answers and refusals, end to end through ``Engine.ask``, with two simple baselines.
+
+An answer is scored on its quoted text without the ``[n]`` markers (a marker "[1]" would
+otherwise "contain" the reference answer "1"). A refused answer contains nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import sentence_spans
+from qa.metrics import contains_answer, percentile, token_f1
+
+_MARKER = re.compile(r"\s*\[\d+\]")
+LEAD_MIN_WORDS = 6  # the baseline's "first sentence" skips a title line
+
+
+def strip_markers(text: str) -> str:
+    """The answer text without citation markers."""
+    return _MARKER.sub("", text).strip()
+
+
+def ask_all(engine, questions: list[dict]) -> tuple[list, list[float]]:
+    """Every question through the engine; the answers and the wall time of each (ms)."""
+    engine.ask(questions[0]["question"])  # warm-up
+    answers, times = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        answers.append(engine.ask(q["question"]))
+        times.append((time.perf_counter() - t0) * 1000)
+    return answers, times
+
+
+def score_answers(answers: list, questions: list[dict], times: list[float]) -> dict:
+    """Share containing a reference answer, token F1, share refused, sentences used, latency."""
+    n = max(len(questions), 1)
+    contains = f1 = refused = sentences = 0.0
+    for a, q in zip(answers, questions, strict=True):
+        refused += a.refused
+        if not a.refused:
+            text = strip_markers(a.text)
+            contains += contains_answer(text, q["answers"])
+            f1 += token_f1(text, q["answers"])
+            sentences += sum(len(c.sentences) for c in a.citations)
+    answered = max(n - refused, 1)
+    return {
+        "n": len(questions),
+        "contains": contains / n,
+        "f1": f1 / n,
+        "refused": refused / n,
+        "sentences_per_answer": sentences / answered,
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+    }
+
+
+def refusal_rate(answers: list) -> float:
+    """Share of answers that were refusals."""
+    return sum(a.refused for a in answers) / max(len(answers), 1)
+
+
+class SentenceVectors:
+    """Sentence embeddings cached on disk by text hash (for the cosine baseline only)."""
+
+    def __init__(self, embedder, path: Path):
+        self.embedder, self.path = embedder, path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.is_file():
+            data = np.load(path)
+            self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+    def get(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}
+        if missing:
+            vecs = self.embedder.embed(list(missing.values()))
+            self.vectors.update(zip(missing, vecs, strict=True))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                self.path,
+                keys=np.array(list(self.vectors)),
+                vectors=np.stack(list(self.vectors.values())),
+            )
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 1))
+
+
+def baselines(answers: list, questions: list[dict], embedder, cache: Path) -> dict:
+    """Contains-answer of two simple extractors over the same retrieved passages (top 5).
+
+    ``lead``: the first sentence (of at least six words) of the top passage.
+    ``best_cosine``: the sentence of the top five passages closest to the question's vector.
+    """
+    vectors = SentenceVectors(embedder, cache)
+    lead = cosine = 0.0
+    for a, q in zip(answers, questions, strict=True):
+        passages = list(a.retrieved[:5])
+        sents = [p.text[s:e] for p in passages for s, e in sentence_spans(p.text)]
+        if not sents:
+            continue
+        top = [passages[0].text[s:e] for s, e in sentence_spans(passages[0].text)]
+        first = next((s for s in top if len(s.split()) >= LEAD_MIN_WORDS), top[0])
+        lead += contains_answer(first, q["answers"])
+        qv = embedder.embed([q["question"]])[0]
+        best = sents[int(np.argmax(vectors.get(sents) @ qv))]
+        cosine += contains_answer(best, q["answers"])
+    n = max(len(questions), 1)
+    return {"lead": lead / n, "best_cosine": cosine / n}
