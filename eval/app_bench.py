@@ -18,25 +18,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, MB."""
-    total = 0
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory now and at its peak (VmRSS, VmHWM), of a process and its children, MB."""
+    rss = peak = 0
     pids = [pid]
-    try:
-        out = subprocess.run(
-            ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
-        ).stdout
-        pids += [int(p) for p in out.split()]
-    except OSError:
-        pass
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    pids += [int(p) for p in out.stdout.split()]
     for p in pids:
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
+            status = dict(
+                line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+            )
+        except (OSError, ValueError):
             continue
-    return total / 1024
+        rss += int(status.get("VmRSS", "0 kB").split()[0])
+        peak += int(status.get("VmHWM", "0 kB").split()[0])
+    return rss / 1024, peak / 1024
 
 
 def start_app(root: Path, docs: Path, store: Path, collection: str, timeout: float = 180.0) -> dict:
@@ -78,7 +75,8 @@ def start_app(root: Path, docs: Path, store: Path, collection: str, timeout: flo
         if ready is None:
             return {"error": f"no page within {timeout:.0f} s"}
         time.sleep(1.0)  # let start-up work that follows the first response settle
-        return {"ready_s": ready, "rss_mb": _rss_mb(proc.pid)}
+        rss, peak = _memory_mb(proc.pid)
+        return {"ready_s": ready, "rss_mb": rss, "peak_mb": peak}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -91,16 +89,15 @@ def start_app(root: Path, docs: Path, store: Path, collection: str, timeout: flo
 def engine_rss(store: Path, collection: str, questions: list[str]) -> dict:
     """RSS of a bare Python process holding the engine after answering the questions."""
     code = (
-        "import sys, json, resource\n"
+        "import sys, json\n"
         "from pathlib import Path\n"
         "from qa.settings import Settings\n"
         "from qa.pipeline import Engine\n"
         f"e = Engine(Settings(store_dir=Path({str(store)!r}), collection={collection!r}))\n"
-        "qs = json.loads(sys.stdin.read())\n"
-        "for q in qs: e.ask(q)\n"
-        "rss = [l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(json.dumps({'rss_mb': int(rss) / 1024, 'peak_mb': peak / 1024}))\n"
+        "for q in json.loads(sys.stdin.read()): e.ask(q)\n"
+        "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
+        "mb = lambda k: int(status[k].split()[0]) / 1024\n"
+        "print(json.dumps({'rss_mb': mb('VmRSS'), 'peak_mb': mb('VmHWM')}))\n"
     )
     import json
 

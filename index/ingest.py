@@ -55,6 +55,10 @@ def ingest(
         removed = sorted(set(states) - seen) if prune else []
         added = [e.source for e in todo if e.source not in states]
         updated = [e.source for e in todo if e.source in states]
+        if todo or removed:
+            # Mark the store as changing before the first write: a crash from here on leaves
+            # the saved keyword index a generation behind, so the next open rebuilds it.
+            store.bump_generation()
         for source in removed:
             store.delete_source(source)
         embedded, more_skipped = _embed_files(store, embedder, settings, todo, progress)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,13 @@ log = logging.getLogger(__name__)
 
 # Chroma sends anonymous usage data unless told not to; this product never phones home.
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
+BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
+# The generation of each embedded collection as this process last read or wrote it. When another
+# process changes the store, Chroma's in-memory vector index here is stale and must be reloaded.
+_SEEN: dict[tuple[str, str], int] = {}
+_SEEN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,15 +81,58 @@ def _client(settings: Settings):
         raise StoreError(
             f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
             + (
-                "Is the server running? Start it with: chroma run --host 127.0.0.1 --port 8000"
+                _start_server_hint(settings.chroma_url)
                 if settings.chroma_url
                 else "Check that the folder is writable, or set QA_STORE_DIR to another one."
             )
         ) from exc
 
 
+def _start_server_hint(url: str) -> str:
+    u = urlparse(url)
+    return (
+        "Is the server running? Start it with: "
+        f"chroma run --host {u.hostname or '127.0.0.1'} --port {u.port or 8000} --path DATA_DIR"
+    )
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    while exc is not None and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def _disk_full(exc: BaseException) -> bool:
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(e).lower()
+        if "disk is full" in text or "no space left" in text or "database or disk is full" in text:
+            return True
+    return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    import httpx
+
+    for e in _chain(exc):
+        if isinstance(e, ConnectionError | httpx.TransportError):
+            return True
+        text = str(e).lower()
+        if "could not connect" in text or "connection refused" in text:
+            return True
+    return False
+
+
 class Store:
-    """One Chroma collection of chunks, tagged with the embedding model that filled it."""
+    """One Chroma collection of chunks, tagged with the embedding model that filled it.
+
+    Every call to Chroma goes through ``_call``: faults come out as StoreError with the fix, a
+    Chroma server is retried (bounded) while it restarts, and an embedded store reloads its
+    in-memory index when another process has written to it.
+    """
 
     def __init__(self, settings: Settings, model: str, dim: int, create: bool = True):
         self.settings = settings
@@ -101,16 +154,86 @@ class Store:
             if not create and missing:
                 raise IndexNotFoundError(f"collection '{name}' at {self.where}") from exc
             raise StoreError(f"Cannot open collection '{name}' at {self.where}: {exc}") from exc
+        self._sync()
         meta = self._col.metadata or {}
         stored = meta.get("embed_model")
         if stored and (stored != model or int(meta.get("embed_dim", dim)) != dim):
-            raise ModelMismatchError(name, f"{stored} ({meta.get('embed_dim')} dims)", f"{model} ({dim} dims)")
+            raise ModelMismatchError(
+                name, f"{stored} ({meta.get('embed_dim')} dims)", f"{model} ({dim} dims)"
+            )
 
     # ---- reading
 
+    def _call(self, fn, write: bool = False):
+        """Run one Chroma operation; a fault becomes a StoreError that says the fix."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return fn()
+            except StoreError:
+                raise
+            except Exception as exc:
+                err, retry = self._fault(exc, write)
+                if not retry or attempt == RETRIES:
+                    raise err from exc
+                log.warning("store call failed (%s); retry %d of %d", exc, attempt + 1, RETRIES)
+                time.sleep(BACKOFF_S * 2**attempt)
+                with contextlib.suppress(Exception):  # the retry reports it if this fails
+                    self._reopen()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
+        """The StoreError for a failed call, and whether another try may help."""
+        what = f"{type(exc).__name__}: {str(exc)[:300]}"
+        if _disk_full(exc):
+            return StoreError(
+                f"The disk holding the store at {self.where} is full ({what}). Free some space "
+                "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
+                "what was indexed before is kept."
+            ), False
+        if self.settings.chroma_url:
+            if _unreachable(exc):
+                return StoreError(
+                    f"Cannot reach the Chroma server at {self.where} ({what}). "
+                    + _start_server_hint(self.where)
+                ), True
+            return StoreError(f"The Chroma server at {self.where} failed: {what}"), False
+        if write:
+            return StoreError(f"Writing to the store at {self.where} failed: {what}"), False
+        # Most likely another process changed the store under this process' in-memory index.
+        return StoreError(
+            f"Reading the store at {self.where} failed ({what}). If another process is "
+            "writing to it (qa ingest), ask again when it has finished."
+        ), True
+
+    def _reopen(self) -> None:
+        """Load the embedded store afresh (Chroma keeps one shared, cached client per folder)."""
+        if not self.settings.chroma_url:
+            try:
+                from chromadb.api.shared_system_client import SharedSystemClient as shared
+
+                # Forget the cached client without stopping it: other Store objects may hold it.
+                with shared._refcount_lock:
+                    shared._identifier_to_system.pop(self.where, None)
+                    shared._identifier_to_refcount.pop(self.where, None)
+            except (ImportError, AttributeError):  # another Chroma version
+                log.debug("cannot drop Chroma's cached client", exc_info=True)
+            self._client = _client(self.settings)
+        self._col = self._client.get_collection(self.settings.collection, embedding_function=None)
+        log.info("reopened the store at %s", self.where)
+
+    def _sync(self) -> None:
+        """Reload the embedded store if another process changed it since this process looked."""
+        if self.settings.chroma_url:
+            return
+        key = (self.where, self.settings.collection)
+        with _SEEN_LOCK:
+            seen, _SEEN[key] = _SEEN.get(key), self.generation
+        if seen is not None and seen != self.generation:
+            self._reopen()
+
     def count(self) -> int:
         """Number of chunks stored."""
-        return self._col.count()
+        return self._call(lambda: self._col.count())
 
     @property
     def generation(self) -> int:
@@ -119,7 +242,10 @@ class Store:
 
     def refresh_generation(self) -> int:
         """Re-read the collection's metadata (another process may have ingested)."""
-        self._col = self._client.get_collection(self.settings.collection, embedding_function=None)
+        self._col = self._call(
+            lambda: self._client.get_collection(self.settings.collection, embedding_function=None)
+        )
+        self._sync()
         return self.generation
 
     def file_states(self) -> dict[str, FileState]:
@@ -135,7 +261,9 @@ class Store:
     def _iter_metadatas(self) -> Iterator[dict]:
         batch = 50_000
         for offset in range(0, self.count(), batch):
-            got = self._col.get(include=["metadatas"], limit=batch, offset=offset)
+            got = self._call(
+                lambda o=offset: self._col.get(include=["metadatas"], limit=batch, offset=o)
+            )
             yield from got["metadatas"]
 
     def all_chunks(self) -> list[StoredChunk]:
@@ -143,7 +271,11 @@ class Store:
         out: list[StoredChunk] = []
         batch = 20_000
         for offset in range(0, self.count(), batch):
-            got = self._col.get(include=["metadatas", "documents"], limit=batch, offset=offset)
+            got = self._call(
+                lambda o=offset: self._col.get(
+                    include=["metadatas", "documents"], limit=batch, offset=o
+                )
+            )
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 out.append(_stored(cid, doc, meta))
         out.sort(key=lambda c: (c.source, c.start, c.id))
@@ -153,7 +285,7 @@ class Store:
         """Chunks by id (missing ids are left out)."""
         if not ids:
             return {}
-        got = self._col.get(ids=list(ids), include=["metadatas", "documents"])
+        got = self._call(lambda: self._col.get(ids=list(ids), include=["metadatas", "documents"]))
         return {
             cid: _stored(cid, doc, meta)
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -164,21 +296,27 @@ class Store:
         n = self.count()
         if n == 0:
             return []
-        res = self._col.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, n),
-            include=["metadatas", "documents", "distances"],
+        res = self._call(
+            lambda: self._col.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(k, n),
+                include=["metadatas", "documents", "distances"],
+            )
         )
         return [
             _stored(cid, doc, meta, 1.0 - float(dist))
             for cid, doc, meta, dist in zip(
-                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+                res["ids"][0],
+                res["documents"][0],
+                res["metadatas"][0],
+                res["distances"][0],
+                strict=True,
             )
         ]
 
     def cosine(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of the given chunks to a unit vector."""
-        got = self._col.get(ids=ids, include=["embeddings"])
+        got = self._call(lambda: self._col.get(ids=ids, include=["embeddings"]))
         emb = np.asarray(got["embeddings"], dtype=np.float32)
         if emb.size == 0:
             return {}
@@ -189,10 +327,10 @@ class Store:
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks with their vectors (ids are content-derived, so a repeat is harmless)."""
-        step = max(1, min(5000, self._client.get_max_batch_size()))
+        step = max(1, min(5000, self._call(lambda: self._client.get_max_batch_size())))
         for s in range(0, len(chunks), step):
             part = chunks[s : s + step]
-            self._col.upsert(
+            self._call(lambda part=part, s=s: self._col.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors[s : s + step],
                 documents=[c.text for c in part],
@@ -208,21 +346,27 @@ class Store:
                     }
                     for c in part
                 ],
-            )
+            ), write=True)  # fmt: skip
 
     def delete_source(self, source: str, keep_hash: str | None = None) -> None:
         """Remove a source's chunks, all of them or all but one file version."""
         where: dict = {"source": source}
         if keep_hash:
             where = {"$and": [{"source": source}, {"file_hash": {"$ne": keep_hash}}]}
-        self._col.delete(where=where)
+        self._call(lambda: self._col.delete(where=where), write=True)
 
     def bump_generation(self) -> int:
         """Mark the collection as changed, for caches such as the keyword index."""
+        # Read afresh: another process may have bumped it since this object last looked.
+        self._col = self._call(
+            lambda: self._client.get_collection(self.settings.collection, embedding_function=None)
+        )
         meta = dict(self._col.metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it
-        self._col.modify(metadata=meta)
+        self._call(lambda: self._col.modify(metadata=meta), write=True)
+        with _SEEN_LOCK:
+            _SEEN[(self.where, self.settings.collection)] = meta["generation"]
         return meta["generation"]
 
     @contextlib.contextmanager

@@ -514,8 +514,7 @@ def _ingest_bar():
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc="Indexing", unit="file", file=sys.stderr, leave=False)
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
         if done >= total:
             bar.close()
 

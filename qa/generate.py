@@ -214,7 +214,10 @@ def condense(llm: LLM, question: str, history: Sequence[dict], settings: Setting
     """A standalone version of a follow-up question, written by the model (None if unusable)."""
     reply = llm.complete(condense_messages(question, history, settings), max_tokens=96).text
     limit = min(settings.max_question_chars, 4 * len(question) + 300)
-    return clean_condensed(reply, limit)
+    condensed = clean_condensed(reply, limit)
+    if condensed and " ".join(condensed.lower().split()) == " ".join(question.lower().split()):
+        return None  # an echo is no rewrite: let the caller's rule resolve the follow-up
+    return condensed
 
 
 # --- Citation markers -------------------------------------------------------------------------

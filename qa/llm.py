@@ -45,7 +45,9 @@ class LLM:
         except ImportError as exc:  # pragma: no cover - openai is a core dependency
             raise MissingExtraError("openai", "llm") from exc
         self._openai = openai
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        key = settings.openai_api_key
+        # get_engine(**options) copies settings without validation, so a plain str may arrive.
+        key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
         self.base_url = settings.openai_base_url
         self.where = self.base_url or "api.openai.com"
         self.model = settings.llm_model

@@ -203,7 +203,10 @@ class Engine:
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
         answer, shown = None, False
-        if fault is None and passages and self.relevance(passages) >= self.settings.min_relevance:
+        relevant = bool(passages) and (
+            self.relevance(passages, standalone) >= self.settings.min_relevance
+        )
+        if fault is None and relevant:
             try:
                 for item in generate.generate_stream(
                     self.llm, standalone, passages, self.embedder,

@@ -202,9 +202,13 @@ def _prompt_test(max_examples: int):
             assert m["role"] in ("user", "assistant")
         # The condense prompt keeps the conversation inside its block too.
         (msg,) = generate.condense_messages(q, history, s)
-        content = msg["content"]
-        assert content.count("<conversation>") == 1 and content.count("</conversation>") == 1
-        assert content.endswith(q) or content.rstrip().endswith(q.strip())
+        content, conversation = msg["content"], generate.format_history(history)
+        assert content == prompts.render("condense", history=conversation, question=q)
+        head = prompts.load("condense").split("{history}")[0]
+        assert content.startswith(head) and head.rstrip().endswith("<conversation>")
+        # The history cannot close its block early: the first closing tag is the template's.
+        assert content.index("</conversation>", len(head)) == len(head) + len(conversation) + 1
+        assert "<conversation" not in conversation and "</conversation" not in conversation
         reliability.add("questions_fuzzed", 1, "rendered into the answer and condense prompts")
 
     return run

@@ -1,0 +1,170 @@
+"""Concurrency: questions from many threads while an ingest runs, in this process and in another;
+two ingest processes on one store. Every answer cites chunks that exist, nothing errors, and the
+store ends exactly as a clean ingest leaves it. Heavier variant: ``./scripts/test.sh -m slow``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import reliability
+from conftest import ROOT
+from test_reliability_crash import NAMES, check_store, expected_ids, write_file
+
+from index.ingest import ingest
+from index.load import load, scan
+from index.types import Document
+from qa.errors import BadQuestionError
+from qa.pipeline import Engine
+from qa.settings import Settings
+
+
+def _texts(docs: Path) -> dict[str, str]:
+    return {e.source: d.text for e in scan([docs])[0] if isinstance(d := load(e), Document)}
+
+
+def _question(i: int) -> str:
+    return f"What is the code name of project {NAMES[i % len(NAMES)]}{i}?"
+
+
+class Askers:
+    """Threads that ask questions until stopped, checking every answer as it comes."""
+
+    def __init__(self, engine: Engine, texts: dict[str, str], ids: range, n_threads: int):
+        self.engine, self.texts, self.ids = engine, texts, ids
+        self.errors: list[str] = []
+        self.served = 0
+        self.cited_ids: set[str] = set()  # files being added are checked at the end
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(k,)) for k in range(n_threads)]
+
+    def _run(self, k: int) -> None:
+        rng = random.Random(k)
+        while not self._stop.is_set():
+            i = rng.choice(self.ids)
+            try:
+                answer = self.engine.ask(_question(i))
+                for c in answer.citations:
+                    # Documents already there never change, so a cited span is exactly its text.
+                    text = self.texts.get(c.source)
+                    if text is not None and text[c.start : c.end] != c.text:
+                        raise AssertionError(f"citation of {c.source} does not match the file")
+                with self._lock:
+                    self.served += 1
+                    self.cited_ids.update(c.passage.id for c in answer.citations)
+            except BadQuestionError as exc:
+                self.errors.append(f"bad question?! {exc}")
+            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self.threads:
+            t.join(120)
+        return False
+
+
+def _corpus(tmp_path: Path, n: int) -> tuple[Path, Settings]:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(n):
+        write_file(docs, i, 0, random.Random(i))
+    settings = Settings(store_dir=tmp_path / "store", docs_dir=docs)
+    return docs, settings
+
+
+def _add_files(docs: Path, start: int, n: int) -> None:
+    for i in range(start, start + n):
+        write_file(docs, i, 0, random.Random(i))
+
+
+def threads_during_ingest(tmp_path, embedder, n_files: int, n_new: int, n_threads: int, in_process: bool):
+    docs, settings = _corpus(tmp_path, n_files)
+    ingest(settings, embedder=embedder)
+    engine = Engine(settings)
+    texts = _texts(docs)
+    _add_files(docs, n_files, n_new)
+    with Askers(engine, texts, range(n_files + n_new), n_threads) as askers:
+        time.sleep(1.0)
+        if in_process:
+            report = engine.ingest()
+            assert len(report.added) == n_new
+        else:
+            env = {**os.environ, "QA_STORE_DIR": str(settings.store_dir), "QA_DOCS_DIR": str(docs)}
+            proc = subprocess.run(
+                [sys.executable, "-m", "qa.cli", "ingest"],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+            )  # fmt: skip
+            assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+        served_during = askers.served
+        time.sleep(1.0)
+    assert not askers.errors, askers.errors[:5]
+    assert served_during >= n_threads, "the askers were starved"
+    # Every chunk ever cited exists in the final store; the store is exactly the clean state.
+    check_store(settings, embedder, expected_ids(docs, embedder))
+    final = {c.id for c in engine.retriever.store.all_chunks()}
+    assert askers.cited_ids <= final, "an answer cited a chunk that does not exist"
+    # After the ingest, the new files are answerable in this process without a restart.
+    answer = engine.ask(_question(n_files + n_new - 1))
+    assert any(c.source.startswith(f"doc{n_files + n_new - 1:04d}") for c in answer.citations)
+    where = "in process" if in_process else "from another process"
+    reliability.add("concurrent_requests", askers.served, f"questions from {n_threads} threads, ingest {where}")
+
+
+def test_threads_ask_while_ingest_runs_in_process(tmp_path, embedder):
+    threads_during_ingest(tmp_path, embedder, 40, 60, n_threads=4, in_process=True)
+
+
+def test_threads_ask_while_another_process_ingests(tmp_path, embedder):
+    threads_during_ingest(tmp_path, embedder, 40, 60, n_threads=4, in_process=False)
+
+
+@pytest.mark.slow
+def test_many_threads_during_big_ingests(tmp_path, embedder):
+    threads_during_ingest(tmp_path / "a", embedder, 150, 300, n_threads=12, in_process=True)
+    threads_during_ingest(tmp_path / "b", embedder, 150, 300, n_threads=12, in_process=False)
+
+
+def two_ingests_at_once(tmp_path, embedder, n_files: int, rounds: int) -> None:
+    docs, settings = _corpus(tmp_path, n_files)
+    env = {**os.environ, "QA_STORE_DIR": str(settings.store_dir), "QA_DOCS_DIR": str(docs)}
+    refused = serialised = 0
+    for r in range(rounds):
+        if r:
+            _add_files(docs, n_files * (r + 1), n_files // 2)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "qa.cli", "ingest"], cwd=ROOT, env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            for _ in range(2)
+        ]
+        outs = [p.communicate(timeout=600) for p in procs]
+        codes = [p.returncode for p in procs]
+        for (out, err), code in zip(outs, codes, strict=True):
+            assert "Traceback" not in out + err, err[-3000:]
+            if code != 0:
+                assert code == 1 and "Another ingest is writing" in err and "run again" in err, err
+                refused += 1
+        assert 0 in codes, f"neither ingest finished: {outs}"
+        serialised += codes.count(0) == 2
+        check_store(settings, embedder, expected_ids(docs, embedder))
+        reliability.add("concurrent_requests", 2, "ingest processes on one store at once")
+    reliability.note(f"two ingests at once: {refused} refused with a clear message, {serialised} ran one after the other")
+
+
+def test_two_ingest_processes_on_one_store(tmp_path, embedder):
+    two_ingests_at_once(tmp_path, embedder, n_files=30, rounds=2)
