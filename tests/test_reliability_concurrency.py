@@ -118,8 +118,16 @@ def threads_during_ingest(tmp_path, embedder, n_files: int, n_new: int, n_thread
     final = {c.id for c in engine.retriever.store.all_chunks()}
     assert askers.cited_ids <= final, "an answer cited a chunk that does not exist"
     # After the ingest, the new files are answerable in this process without a restart.
-    answer = engine.ask(_question(n_files + n_new - 1))
-    assert any(c.source.startswith(f"doc{n_files + n_new - 1:04d}") for c in answer.citations)
+    last = n_files + n_new - 1
+    answer = engine.ask(_question(last))
+    assert any(c.source.startswith(f"doc{last:04d}") for c in answer.citations)
+    # This process then writes too (an upload in the web app): nothing the other wrote is lost.
+    _add_files(docs, last + 1, 5)
+    report = engine.ingest()
+    assert len(report.added) == 5
+    check_store(settings, embedder, expected_ids(docs, embedder))
+    answer = engine.ask(_question(last + 5))
+    assert any(c.source.startswith(f"doc{last + 5:04d}") for c in answer.citations)
     where = "in process" if in_process else "from another process"
     reliability.add("concurrent_requests", askers.served, f"questions from {n_threads} threads, ingest {where}")
 
