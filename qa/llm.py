@@ -101,12 +101,13 @@ class LLM:
         was shown cannot be taken back.
         """
         for attempt in range(self.retries + 1):
-            started = False
+            started = finished = False
             try:
                 resp = self._request(messages, max_tokens, stream=True)
                 try:
                     for chunk in resp:
                         piece = _delta_text(chunk, self.where)
+                        finished = finished or _finished(chunk)
                         if piece:
                             started = True
                             yield piece
@@ -114,6 +115,10 @@ class LLM:
                     _close(resp)
                 if not started:
                     raise _Retryable(f"The model server at {self.where} returned no answer text.")
+                if not finished:  # the stream ended without its last event: the text is cut off
+                    raise _Retryable(
+                        f"The model server at {self.where} closed the stream before the answer ended."
+                    )
                 return
             except Exception as exc:
                 err = self._classify(exc)
@@ -208,6 +213,12 @@ def _delta_text(chunk: object, where: str) -> str:
             f"The model server at {where} streamed a reply that is not a chat completion: {_short(repr(chunk))}"
         )
     return content or ""
+
+
+def _finished(chunk: object) -> bool:
+    """Whether a streamed chunk is the last one (OpenAI-compatible servers set finish_reason)."""
+    choices = getattr(chunk, "choices", None) or []
+    return any(getattr(c, "finish_reason", None) for c in choices)
 
 
 def _close(resp: object) -> None:

@@ -226,7 +226,7 @@ class Engine:
         if answer is None:  # refused before asking the model, or the model failed
             answer = self._extractive(q, standalone, vector, passages)
             if fault is not None:
-                log.warning("model failed, extractive fallback: %s", fault)
+                log.info("model failed, extractive fallback: %s", fault)
                 notice = f"{fault} This is the extractive answer instead."
                 answer = Answer(
                     **{**answer.__dict__, "mode": "extractive-fallback", "notice": notice}
@@ -277,7 +277,9 @@ def get_engine(settings: Settings | None = None, **options) -> Engine:
         settings = Settings(**options)
     elif options:
         settings = settings.model_copy(update=options)
-    key = settings.model_dump_json()
+    # The JSON masks secrets; two API keys must not share one engine.
+    secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    key = settings.model_dump_json() + "\0" + secret
     with _ENGINES_LOCK:
         if key not in _ENGINES:
             _ENGINES[key] = Engine(settings)

@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens the model may write.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
     llm_backoff: float = Field(
-        0.5, ge=0.0, le=10.0, description="First retry waits this many seconds; each next one twice as long."
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="First retry waits this many seconds; each next one twice as long.",
     )
     llm_examples: int = Field(
         2,
@@ -119,7 +122,8 @@ class Settings(BaseSettings):
         description="Generated sentences whose support by their cited passages scores below this are flagged.",
     )
     prompts_dir: Path | None = Field(
-        None, description="Folder of prompt templates (answer_system.txt ...); default: the project's prompts/."
+        None,
+        description="Folder of prompt templates (answer_system.txt ...); default: the project's prompts/.",
     )
 
     # Web chat (app.py)
