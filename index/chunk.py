@@ -47,7 +47,12 @@ def _is_boundary(text: str, sent_start: int, punct: int, cut: int, line_end: int
         word = w.group(1).lower() if w else ""
         if word in _ABBREV or (len(word) == 1 and word.isalpha()):
             return False  # "Dr. Smith", "J. Smith", "U.S. officials"
-        if punct > 0 and text[punct - 1].isdigit() and punct + 1 < line_end and text[punct + 1].isdigit():
+        if (
+            punct > 0
+            and text[punct - 1].isdigit()
+            and punct + 1 < line_end
+            and text[punct + 1].isdigit()
+        ):
             return False  # 3.14
     nxt = cut
     while nxt < line_end and text[nxt].isspace():

@@ -50,7 +50,11 @@ def ingest(
     with store.write_lock():
         entries, skipped = scan(roots, settings.max_file_bytes)
         states = store.file_states()
-        todo = [e for e in entries if not (e.source in states and states[e.source].complete(e.file_hash))]
+        todo = [
+            e
+            for e in entries
+            if not (e.source in states and states[e.source].complete(e.file_hash))
+        ]
         seen = {e.source for e in entries}
         removed = sorted(set(states) - seen) if prune else []
         added = [e.source for e in todo if e.source not in states]

@@ -73,7 +73,9 @@ def scan(
                     skipped.append(Skipped(source, "symbolic link to a folder (not followed)"))
                     continue
                 if path.suffix.lower() not in SUPPORTED:
-                    skipped.append(Skipped(source, f"unsupported file type '{path.suffix or '(none)'}'"))
+                    skipped.append(
+                        Skipped(source, f"unsupported file type '{path.suffix or '(none)'}'")
+                    )
                     continue
                 if not real.is_file():
                     skipped.append(Skipped(source, "not a regular file"))
@@ -121,7 +123,7 @@ def load(entry: FileEntry) -> Document | Skipped:
         return Skipped(entry.source, str(exc))
     except MemoryError:
         return Skipped(entry.source, "too large to parse in memory")
-    except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on bad files
+    except Exception as exc:  # third-party parsers raise anything on bad files
         log.debug("parser failed on %s", entry.source, exc_info=True)
         return Skipped(entry.source, f"cannot be parsed ({type(exc).__name__}: {str(exc)[:120]})")
     text = text.replace("\x00", "")

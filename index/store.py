@@ -7,6 +7,7 @@ import errno
 import fcntl
 import logging
 import os
+import shutil
 import threading
 import time
 from collections import defaultdict
@@ -28,6 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
+LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
 # The generation of each embedded collection as this process last read or wrote it. When another
 # process changes the store, Chroma's in-memory vector index here is stale and must be reloaded.
 _SEEN: dict[tuple[str, str], int] = {}
@@ -184,7 +186,7 @@ class Store:
     def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
         """The StoreError for a failed call, and whether another try may help."""
         what = f"{type(exc).__name__}: {str(exc)[:300]}"
-        if _disk_full(exc):
+        if _disk_full(exc) or (write and self._low_on_disk()):
             return StoreError(
                 f"The disk holding the store at {self.where} is full ({what}). Free some space "
                 "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
@@ -204,6 +206,15 @@ class Store:
             f"Reading the store at {self.where} failed ({what}). If another process is "
             "writing to it (qa ingest), ask again when it has finished."
         ), True
+
+    def _low_on_disk(self) -> bool:
+        """Whether the embedded store's disk is (nearly) full; Chroma's own errors do not say."""
+        if self.settings.chroma_url:
+            return False
+        try:
+            return shutil.disk_usage(self.where).free < LOW_DISK_BYTES
+        except OSError:
+            return False
 
     def _reopen(self) -> None:
         """Load the embedded store afresh (Chroma keeps one shared, cached client per folder)."""

@@ -276,7 +276,8 @@ def get_engine(settings: Settings | None = None, **options) -> Engine:
     if settings is None:
         settings = Settings(**options)
     elif options:
-        settings = settings.model_copy(update=options)
+        # Validated, unlike model_copy(update=...): "5" becomes 5 and a key a SecretStr.
+        settings = type(settings)(**{**settings.model_dump(), **options})
     # The JSON masks secrets; two API keys must not share one engine.
     secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     key = settings.model_dump_json() + "\0" + secret

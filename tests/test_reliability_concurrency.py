@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import reliability
 from conftest import ROOT
-from test_reliability_crash import NAMES, check_store, expected_ids, write_file
+from test_reliability_crash import check_store, expected_ids, question_for, write_file
 
 from index.ingest import ingest
 from index.load import load, scan
@@ -28,10 +28,6 @@ from qa.settings import Settings
 
 def _texts(docs: Path) -> dict[str, str]:
     return {e.source: d.text for e in scan([docs])[0] if isinstance(d := load(e), Document)}
-
-
-def _question(i: int) -> str:
-    return f"What is the code name of project {NAMES[i % len(NAMES)]}{i}?"
 
 
 class Askers:
@@ -51,7 +47,7 @@ class Askers:
         while not self._stop.is_set():
             i = rng.choice(self.ids)
             try:
-                answer = self.engine.ask(_question(i))
+                answer = self.engine.ask(question_for(i))
                 for c in answer.citations:
                     # Documents already there never change, so a cited span is exactly its text.
                     text = self.texts.get(c.source)
@@ -62,7 +58,7 @@ class Askers:
                     self.cited_ids.update(c.passage.id for c in answer.citations)
             except BadQuestionError as exc:
                 self.errors.append(f"bad question?! {exc}")
-            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            except Exception as exc:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 
     def __enter__(self):
@@ -91,7 +87,9 @@ def _add_files(docs: Path, start: int, n: int) -> None:
         write_file(docs, i, 0, random.Random(i))
 
 
-def threads_during_ingest(tmp_path, embedder, n_files: int, n_new: int, n_threads: int, in_process: bool):
+def threads_during_ingest(
+    tmp_path, embedder, n_files: int, n_new: int, n_threads: int, in_process: bool
+):
     docs, settings = _corpus(tmp_path, n_files)
     ingest(settings, embedder=embedder)
     engine = Engine(settings)
@@ -119,17 +117,19 @@ def threads_during_ingest(tmp_path, embedder, n_files: int, n_new: int, n_thread
     assert askers.cited_ids <= final, "an answer cited a chunk that does not exist"
     # After the ingest, the new files are answerable in this process without a restart.
     last = n_files + n_new - 1
-    answer = engine.ask(_question(last))
+    answer = engine.ask(question_for(last))
     assert any(c.source.startswith(f"doc{last:04d}") for c in answer.citations)
     # This process then writes too (an upload in the web app): nothing the other wrote is lost.
     _add_files(docs, last + 1, 5)
     report = engine.ingest()
     assert len(report.added) == 5
     check_store(settings, embedder, expected_ids(docs, embedder))
-    answer = engine.ask(_question(last + 5))
+    answer = engine.ask(question_for(last + 5))
     assert any(c.source.startswith(f"doc{last + 5:04d}") for c in answer.citations)
     where = "in process" if in_process else "from another process"
-    reliability.add("concurrent_requests", askers.served, f"questions from {n_threads} threads, ingest {where}")
+    reliability.add(
+        "concurrent_requests", askers.served, f"questions from {n_threads} threads, ingest {where}"
+    )
 
 
 def test_threads_ask_while_ingest_runs_in_process(tmp_path, embedder):
@@ -153,13 +153,9 @@ def two_ingests_at_once(tmp_path, embedder, n_files: int, rounds: int) -> None:
     for r in range(rounds):
         if r:
             _add_files(docs, n_files * (r + 1), n_files // 2)
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "qa.cli", "ingest"], cwd=ROOT, env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            for _ in range(2)
-        ]
+        cmd = [sys.executable, "-m", "qa.cli", "ingest"]
+        pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, **pipes) for _ in range(2)]
         outs = [p.communicate(timeout=600) for p in procs]
         codes = [p.returncode for p in procs]
         for (out, err), code in zip(outs, codes, strict=True):
@@ -171,8 +167,155 @@ def two_ingests_at_once(tmp_path, embedder, n_files: int, rounds: int) -> None:
         serialised += codes.count(0) == 2
         check_store(settings, embedder, expected_ids(docs, embedder))
         reliability.add("concurrent_requests", 2, "ingest processes on one store at once")
-    reliability.note(f"two ingests at once: {refused} refused with a clear message, {serialised} ran one after the other")
+    reliability.note(
+        f"two ingests at once: {refused} refused with a clear message, {serialised} ran one after the other"
+    )
 
 
 def test_two_ingest_processes_on_one_store(tmp_path, embedder):
     two_ingests_at_once(tmp_path, embedder, n_files=30, rounds=2)
+
+
+# ---- the web chat: several sessions asking while an upload is indexed
+
+SEED_QUESTIONS = {
+    "Where is Wang expected to travel after Munich?": "Russia",
+    "Who did Blinken meet on Saturday?": "Wang Yi",
+    "Who is the State Department spokesman?": "Ned Price",
+}
+
+
+def _big_upload(path: Path, sections: int) -> Path:
+    lines = [f"Section {i}. The lighthouse log for night {i} records {i * 7 % 97} ships passing."
+             for i in range(sections)]  # fmt: skip
+    lines.append("The keeper of the Tarvos lighthouse is Marta Ilves.")
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_chat_handlers_answer_while_an_upload_is_indexed(tmp_path, embedder):
+    """The page's handlers, called from threads as Gradio does: chats go on during an upload."""
+    import shutil
+
+    from qa.ui import ChatUI
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    settings = Settings(store_dir=tmp_path / "store", docs_dir=docs)
+    ingest(settings, embedder=embedder)
+    ui = ChatUI(Engine(settings))
+
+    class Upload:
+        def __init__(self, path: Path):
+            self.name, self.orig_name = str(path), "tarvos-log.txt"
+
+    errors: list[str] = []
+    served, during = [0], [0]
+    status: list[str] = []
+    done = threading.Event()
+
+    def uploader():
+        try:
+            status.append(ui.upload([Upload(_big_upload(tmp_path / "up.txt", 600))],
+                                    progress=lambda *a, **k: None)[0])  # fmt: skip
+        finally:
+            done.set()
+
+    def chatter(k: int):
+        turns: list = []
+        items = list(SEED_QUESTIONS.items())
+        n = 0
+        while not done.is_set() or n < 3:
+            q, words = items[(k + n) % len(items)]
+            *_, (chat, turns, _) = list(ui.respond(q, [], turns[-4:]))
+            html = chat[-1]["content"]
+            if "qa-error" in html or words not in html:
+                errors.append(html[:300])
+            served[0] += 1
+            during[0] += not done.is_set()
+            n += 1
+
+    threads = [threading.Thread(target=uploader)] + [
+        threading.Thread(target=chatter, args=(k,)) for k in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert not errors, errors[:3]
+    assert status and "Added tarvos-log.txt" in status[0], status
+    assert during[0] >= 4, "no answer was given while the upload was being indexed"
+    *_, (chat, _, _) = list(ui.respond("Who is the keeper of the Tarvos lighthouse?", [], []))
+    assert "Marta Ilves" in chat[-1]["content"] and "tarvos-log.txt" in chat[-1]["content"]
+    reliability.add(
+        "concurrent_requests", served[0], "chat handler calls during an upload (4 threads)"
+    )
+
+
+@pytest.mark.browser
+def test_browser_sessions_ask_while_an_upload_is_indexed(tmp_path):
+    """Real Chromium tabs (separate sessions) ask while another tab's upload is being indexed."""
+    import shutil
+
+    from conftest import free_port, wait_http
+    from playwright.sync_api import sync_playwright
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QA_", "OPENAI_"))}
+    env.update(QA_STORE_DIR=str(tmp_path / "store"), GRADIO_TEMP_DIR=str(tmp_path / "gradio"))
+    log = (tmp_path / "app.log").open("w")
+    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--docs", str(docs)],
+                           cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    served = 0
+    try:
+        wait_http(url, timeout=300, proc=app)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+            contexts = [browser.new_context() for _ in range(4)]
+            pages = [c.new_page() for c in contexts]
+            page_errors: list[str] = []
+            for pg in pages:
+                pg.set_default_timeout(120_000)
+                pg.on("pageerror", lambda e: page_errors.append(str(e)))
+                pg.goto(url)
+                pg.wait_for_selector("#qa-question textarea")
+            uploader, askers = pages[0], pages[1:]
+            uploader.set_input_files("#qa-upload input[type=file]",
+                                     str(_big_upload(tmp_path / "tarvos-log.txt", 1500)))  # fmt: skip
+            items = list(SEED_QUESTIONS.items())
+            for rnd in range(2):
+                for k, pg in enumerate(askers):  # all sent before any is awaited
+                    pg.fill("#qa-question textarea", items[(k + rnd) % len(items)][0])
+                    pg.press("#qa-question textarea", "Enter")
+                for k, pg in enumerate(askers):
+                    done = pg.locator("#qa-chat .qa-answer:not(.qa-pending):not(.qa-streaming)")
+                    done.nth(rnd).wait_for()
+                    text = done.nth(rnd).inner_text()
+                    assert items[(k + rnd) % len(items)][1] in text, text
+                    assert pg.locator("#qa-chat .qa-error").count() == 0
+                    served += 1
+                if rnd == 0:  # the first answers came while the upload was still indexing
+                    status = uploader.locator("#qa-doc-status").inner_text()
+                    assert "Added tarvos-log.txt" not in status, "the upload finished first"
+            uploader.wait_for_function(
+                "() => (document.querySelector('#qa-doc-status') || {}).innerText?.includes('Added tarvos-log.txt')"
+            )
+            askers[0].fill("#qa-question textarea", "Who is the keeper of the Tarvos lighthouse?")
+            askers[0].press("#qa-question textarea", "Enter")
+            last = (
+                askers[0].locator("#qa-chat .qa-answer:not(.qa-pending):not(.qa-streaming)").nth(2)
+            )
+            last.wait_for()
+            assert "Marta Ilves" in last.inner_text()
+            assert not page_errors, page_errors
+            browser.close()
+    finally:
+        app.terminate()
+        try:
+            app.wait(15)
+        except subprocess.TimeoutExpired:
+            app.kill()
+    reliability.add("concurrent_requests", served + 1, "browser sessions asking during an upload")

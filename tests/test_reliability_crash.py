@@ -31,10 +31,34 @@ from index.store import open_store
 from index.types import Document
 from qa.pipeline import Engine
 
-WORDS = (
-    "amber basalt cobalt delta ember fjord garnet harbor indigo juniper kestrel lagoon meadow "
-    "nickel orchid pewter quartz russet saffron tundra umber violet willow xenon yarrow zephyr"
-).split()
+WORDS = [
+    "amber",
+    "basalt",
+    "cobalt",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "indigo",
+    "juniper",
+    "kestrel",
+    "lagoon",
+    "meadow",
+    "nickel",
+    "orchid",
+    "pewter",
+    "quartz",
+    "russet",
+    "saffron",
+    "tundra",
+    "umber",
+    "violet",
+    "willow",
+    "xenon",
+    "yarrow",
+    "zephyr",
+]
 NAMES = [f"{a.capitalize()}{b}" for a in WORDS for b in ("ton", "ville", "field", "more")]
 
 
@@ -53,6 +77,11 @@ def _file_text(rng: random.Random, i: int, version: int, long: bool) -> str:
     return f"Project {name}\n\n" + " ".join(facts)
 
 
+def question_for(i: int) -> str:
+    """A question that document i answers (its code name)."""
+    return f"What is the code name of project {NAMES[i % len(NAMES)]}{i}?"
+
+
 def write_file(folder: Path, i: int, version: int, rng: random.Random) -> str:
     """Write document i (one of several types); returns its file name."""
     long = i % 10 == 0
@@ -61,7 +90,9 @@ def write_file(folder: Path, i: int, version: int, rng: random.Random) -> str:
     if kind == 3:
         name = f"doc{i:04d}.html"
         body = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
-        (folder / name).write_text(f"<html><head><title>Doc {i}</title></head><body>{body}</body></html>")
+        (folder / name).write_text(
+            f"<html><head><title>Doc {i}</title></head><body>{body}</body></html>"
+        )
     elif kind == 7:
         name = f"doc{i:04d}.docx"
         write_docx(folder / name, text.split("\n\n"))
@@ -100,13 +131,19 @@ def check_store(settings, embedder, want: set[str]) -> None:
         reliability.lost(len(missing), "chunks missing after a re-run")
     assert not missing and not extra, f"{len(missing)} chunks missing, {len(extra)} extra"
     for source, state in store.file_states().items():
-        assert len(state.hashes) == 1 and next(iter(state.hashes.values())) == state.n_chunks, source
+        assert len(state.hashes) == 1 and next(iter(state.hashes.values())) == state.n_chunks, (
+            source
+        )
     keyword = KeywordIndex.for_store(settings, store)
     assert sorted(c.id for c in keyword.chunks) == sorted(ids), "keyword index out of step"
 
 
 def _spawn_ingest(settings, rebuild: bool) -> subprocess.Popen:
-    env = {**os.environ, "QA_STORE_DIR": str(settings.store_dir), "QA_DOCS_DIR": str(settings.docs_dir)}
+    env = {
+        **os.environ,
+        "QA_STORE_DIR": str(settings.store_dir),
+        "QA_DOCS_DIR": str(settings.docs_dir),
+    }
     args = [sys.executable, "-m", "qa.cli", "ingest"] + (["--rebuild"] if rebuild else [])
     return subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -125,7 +162,7 @@ def _snapshot(settings, embedder) -> set[str]:
     try:
         store = open_store(settings, embedder.name, embedder.dim, create=False)
         return {c.id for c in store.all_chunks()}
-    except Exception:  # noqa: BLE001 - a store killed before it was created
+    except Exception:
         return set()
 
 
@@ -146,7 +183,9 @@ def kill_and_converge(tmp_path, embedder, n_files: int, rounds: int, seed: int) 
     empty = Settings(store_dir=tmp_path / "empty", docs_dir=tmp_path / "nothing")
     (tmp_path / "nothing").mkdir()
     t_start = _timed_run(empty)  # start-up alone: imports, model, store
-    reliability.note(f"crash test: clean ingest of {n_files} files {t_full:.1f} s, start-up {t_start:.1f} s")
+    reliability.note(
+        f"crash test: clean ingest of {n_files} files {t_full:.1f} s, start-up {t_start:.1f} s"
+    )
 
     kills = mid_write = 0
     next_new = n_files
@@ -194,7 +233,7 @@ def kill_and_converge(tmp_path, embedder, n_files: int, rounds: int, seed: int) 
     check_store(broken, embedder, clean_ids)
     a, b = Engine(clean), Engine(broken)
     for i in rng.sample(range(n_files), k=8):
-        q = f"What is the code name of project {NAMES[i % len(NAMES)]}{i}?"
+        q = question_for(i)
         x, y = a.ask(q), b.ask(q)
         assert (x.text, [c.passage.id for c in x.citations]) == (
             y.text,
@@ -254,7 +293,12 @@ def _run_killer(settings, at: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "QA_STORE_DIR": str(settings.store_dir),
            "QA_DOCS_DIR": str(settings.docs_dir), "KILL_AT": str(at)}  # fmt: skip
     return subprocess.run(
-        [sys.executable, "-c", KILLER], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", KILLER],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -273,7 +317,9 @@ def kill_at_write_points(tmp_path, embedder, sample: int | None) -> None:
     def edit() -> None:  # same length, so the chunking (and chunk count) stays the same
         for name in sorted(v0)[::4]:
             if name.endswith((".txt", ".md")):
-                (docs / name).write_text((docs / name).read_text().replace("code name", "CODE NAME"))
+                (docs / name).write_text(
+                    (docs / name).read_text().replace("code name", "CODE NAME")
+                )
         (docs / sorted(v0)[1]).unlink()
         write_file(docs, 99, 1, random.Random(99))
 
@@ -294,7 +340,9 @@ def kill_at_write_points(tmp_path, embedder, sample: int | None) -> None:
     points = list(range(1, total + 1))
     if sample is not None:  # always the risky ones: around the generation bumps and the save
         rng = random.Random(total)
-        points = sorted({1, 2, total - 3, total - 2, total - 1, total} | set(rng.sample(points, sample)))
+        points = sorted(
+            {1, 2, total - 3, total - 2, total - 1, total} | set(rng.sample(points, sample))
+        )
     for at in points:
         restore()
         ingest(settings, embedder=embedder)
@@ -305,7 +353,9 @@ def kill_at_write_points(tmp_path, embedder, sample: int | None) -> None:
         ingest(settings, embedder=embedder)
         check_store(settings, embedder, want)
         reliability.add("kills_survived", 1, "SIGKILL at a chosen write boundary")
-    reliability.note(f"crash test: {total} write boundaries in the kill-point ingest, {len(points)} killed")
+    reliability.note(
+        f"crash test: {total} write boundaries in the kill-point ingest, {len(points)} killed"
+    )
 
 
 def test_kill_at_write_boundaries(tmp_path, embedder):

@@ -9,6 +9,7 @@ chunker and a real ingest into Chroma. Heavier variants: ``./scripts/test.sh -m 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import random
@@ -67,7 +68,7 @@ def check_chunks(doc: Document, chunks, count_tokens, max_tokens: int = 200) -> 
         assert (c.ordinal, c.n_chunks) == (n, len(chunks))
         assert len(c.text) <= 2 * max_tokens * CHARS_PER_TOKEN, f"chunk of {len(c.text)} chars"
         covered[c.start : c.end] = b"\1" * (c.end - c.start)
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start > a.start, "chunking always moves forward"
     lost = [i for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace()]
     assert not lost, f"{doc.source}: characters at {lost[:5]} are in no chunk"
@@ -103,7 +104,9 @@ def _random_file_test(max_examples: int):
             source, result = load_one(Path(tmp), f"fuzz{ext}", magic + body)
         check_outcome(result, source)
         if isinstance(result, Document):
-            check_chunks(result, chunk_document(result, embedder.count_tokens), embedder.count_tokens)
+            check_chunks(
+                result, chunk_document(result, embedder.count_tokens), embedder.count_tokens
+            )
             reliability.add("files_fuzzed", 1, "random bytes: indexed")
         else:
             reliability.add("files_fuzzed", 1, "random bytes: skipped with a reason")
@@ -171,7 +174,9 @@ def _mutation_test(max_examples: int):
             source, result = load_one(Path(tmp), f"mutated{ext}", data)
         check_outcome(result, source)
         if isinstance(result, Document):
-            check_chunks(result, chunk_document(result, embedder.count_tokens), embedder.count_tokens)
+            check_chunks(
+                result, chunk_document(result, embedder.count_tokens), embedder.count_tokens
+            )
         outcome = "indexed" if isinstance(result, Document) else "skipped"
         reliability.add("files_fuzzed", 1, f"mutated real pdf/docx/html/md/txt: {outcome}")
 
@@ -476,7 +481,11 @@ def test_memory_stays_bounded_on_hostile_files(tmp_path):
 def test_huge_single_line_chunks_fast_and_bounded(kind, embedder):
     """A 5 MB line (a log, minified data) is cut into bounded chunks in bounded time."""
     n = 5_000_000
-    text = {"words": "word " * (n // 5), "one giant word": "a" * n, "digits": "1234567 " * (n // 8)}[kind]
+    text = {
+        "words": "word " * (n // 5),
+        "one giant word": "a" * n,
+        "digits": "1234567 " * (n // 8),
+    }[kind]
     doc = Document("huge.txt", text.strip(), "h")
     t0 = time.perf_counter()
     chunks = chunk_document(doc, embedder.count_tokens)

@@ -25,7 +25,7 @@ from typing import ClassVar
 import pytest
 import reliability
 from conftest import ROOT, SEEDS, free_port, wait_http
-from test_reliability_crash import check_store, expected_ids, write_file
+from test_reliability_crash import check_store, expected_ids, question_for, write_file
 from test_reliability_questions import check_answer
 
 from index.ingest import ingest
@@ -120,7 +120,7 @@ class FaultyModel(http.server.BaseHTTPRequestHandler):
         self._head(chunked=True)
         self._chunk(_delta("Ned Price "))
         self._chunk(_delta("is the"))
-        self.wfile.write(b"400\r\ndata: {\"choi")
+        self.wfile.write(b'400\r\ndata: {"choi')
         self.wfile.flush()
         self.connection.shutdown(socket.SHUT_RDWR)
 
@@ -139,7 +139,9 @@ class FaultyModel(http.server.BaseHTTPRequestHandler):
         self._chunk(b"")
 
     def mode_reset(self, body):
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.connection.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+        )
         self.connection.close()
 
     def mode_http_429(self, body):
@@ -168,7 +170,7 @@ def model_server():
 def llm_engine(seed_store, url: str, **kw) -> Engine:
     opts = dict(openai_base_url=url, llm_model="m", llm_timeout=1.0, llm_retries=2,
                 llm_backoff=0.05, llm_condense=False, top_k=3)  # fmt: skip
-    return Engine(seed_store.model_copy(update={**opts, **kw}))
+    return Engine(Settings(**{**seed_store.model_dump(), **opts, **kw}))
 
 
 # mode -> (retried up to llm_retries?, words the notice has)
@@ -233,7 +235,12 @@ def test_rejected_key_is_a_clear_error_without_the_key(seed_store, model_server)
         engine.ask(QUESTION)
     assert "OPENAI_API_KEY" in str(err.value) and secret not in str(err.value)
     assert secret not in repr(err.value.__cause__) and len(FaultyModel.hits) == 1
-    env = {**os.environ, "OPENAI_BASE_URL": model_server, "OPENAI_API_KEY": secret, "QA_LLM_MODEL": "m"}
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": model_server,
+        "OPENAI_API_KEY": secret,
+        "QA_LLM_MODEL": "m",
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "qa.cli", "-v", "ask", "--store", str(seed_store.store_dir), QUESTION],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -319,7 +326,7 @@ def test_chroma_server_restarted_mid_session(tmp_path, chroma, embedder):
                         store_dir=tmp_path / "store")  # fmt: skip
     ingest(settings, embedder=embedder)
     engine = Engine(settings)
-    q = "What is the code name of project Ambertonville0?"
+    q = question_for(7)
     before = engine.ask(q)
     assert before.citations
 
@@ -356,7 +363,7 @@ def test_chroma_server_killed_mid_ingest(tmp_path, chroma, embedder):
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     time.sleep(random.Random(3).uniform(4, 8))
     chroma.kill()
-    out, err = proc.communicate(timeout=300)
+    _, err = proc.communicate(timeout=300)
     assert "Traceback" not in err
     if proc.returncode:
         assert "chroma run" in err.strip().splitlines()[-1], err[-2000:]
@@ -401,12 +408,12 @@ def test_disk_full_while_writing_the_store(tmp_path, small_disk, embedder):
     check_clear_error(proc, "full", "QA_STORE_DIR")
     reliability.add("faults_injected", 1, "disk full during ingest")
     # Still full: asking gives an answer from what was stored, or a clear error; never a crash.
-    ask = _cli("ask", "What is the code name of project Ambertonville0?", env_extra=env)
+    ask = _cli("ask", question_for(0), env_extra=env)
     assert "Traceback" not in ask.stderr and ask.returncode in (0, 1), ask.stderr[-2000:]
     grow()
     again = _cli("ingest", env_extra=env)
     assert again.returncode == 0, again.stderr[-3000:]
     settings = Settings(store_dir=folder / "store", docs_dir=docs)
     check_store(settings, embedder, expected_ids(docs, embedder))
-    answer = Engine(settings).ask("What is the code name of project Ambertonville0?")
+    answer = Engine(settings).ask(question_for(0))
     assert answer.citations and answer.citations[0].source == "doc0000.txt"

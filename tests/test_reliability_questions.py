@@ -77,7 +77,12 @@ def check_answer(answer: Answer, store) -> None:
     for c in answer.citations:
         assert c.passage.id in stored, f"cited chunk {c.passage.id} is not in the store"
         chunk = stored[c.passage.id]
-        assert (chunk.source, chunk.start, chunk.end, chunk.text) == (c.source, c.start, c.end, c.text)
+        assert (chunk.source, chunk.start, chunk.end, chunk.text) == (
+            c.source,
+            c.start,
+            c.end,
+            c.text,
+        )
         assert f"[{c.n}]" in answer.text
 
 
@@ -188,7 +193,10 @@ def _prompt_test(max_examples: int):
         prompt = generate.build_prompt(q, passages, generate.token_counter(embedder), s)
         system, *examples, user = prompt.messages
         # The question is data in the last user message, exactly as asked; never formatted.
-        assert user == {"role": "user", "content": prompts.render("answer_user", question=q).strip()}
+        assert user == {
+            "role": "user",
+            "content": prompts.render("answer_user", question=q).strip(),
+        }
         assert user["content"].endswith(q.strip())
         # The passages stay inside one <passages> block, each in its own <passage>.
         body = system["content"]

@@ -1,0 +1,200 @@
+"""Retrieval and extraction logic: score fusion, title links, sentence scoring, relevance."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.keyword import KeywordIndex, title_key
+from index.store import StoredChunk
+from qa import extract
+from qa.retrieve import fuse_scores
+from qa.types import Passage, Span
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _eval_module(name: str):
+    """A helper module of eval/ (not a package), imported from its file."""
+    sys.path.insert(0, str(ROOT / "eval"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "eval" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "eval"))
+
+
+# ---- fusion
+
+
+def test_fuse_scores_weights_min_max_normalised_sides():
+    dense = np.array([0.2, 0.6, 0.4])
+    keyword = np.array([10.0, 0.0, 5.0])
+    fused = fuse_scores(dense, keyword, 0.5)
+    # dense -> 0, 1, 0.5; keyword -> 1, 0, 0.5
+    assert fused == pytest.approx([0.5, 0.5, 0.5])
+    assert fuse_scores(dense, keyword, 1.0) == pytest.approx([0.0, 1.0, 0.5])
+    assert fuse_scores(dense, keyword, 0.0) == pytest.approx([1.0, 0.0, 0.5])
+
+
+def test_fuse_scores_constant_side_counts_fully_or_not_at_all():
+    dense = np.array([0.3, 0.1])
+    # Every candidate has the same positive BM25: that side says "all equally good".
+    assert fuse_scores(dense, np.array([2.0, 2.0]), 0.5) == pytest.approx([1.0, 0.5])
+    # No candidate has any keyword match: that side adds nothing.
+    assert fuse_scores(dense, np.array([0.0, 0.0]), 0.5) == pytest.approx([0.5, 0.0])
+    assert fuse_scores(np.array([]), np.array([]), 0.5).size == 0
+
+
+def test_rrf_of_the_benchmark_rewards_agreement():
+    rb = _eval_module("retrieval_bench")
+    fused = rb.rrf([["a", "b", "c"], ["c", "a", "d"]], k=60)
+    assert fused[0] == "a"  # ranks 1 and 2 beat ranks 3 and 1
+    assert fused.index("c") < fused.index("b") < fused.index("d")
+    assert set(fused) == {"a", "b", "c", "d"}
+
+
+def test_benchmark_scores_hits_mrr_and_both_gold():
+    rb = _eval_module("retrieval_bench")
+    ranked = [["x", "g1", "g2"], ["g1"] + ["x"] * 9 + ["g2"]]
+    gold = [["g1", "g2"], ["g1", "g2"]]
+    s = rb.scores(ranked, gold)
+    assert s["hit@1"] == pytest.approx(0.5)
+    assert s["hit@5"] == pytest.approx(1.0)
+    assert s["mrr@10"] == pytest.approx((1 / 2 + 1) / 2)
+    assert s["both@10"] == pytest.approx(0.5)  # the second list has g2 at rank 11
+
+
+# ---- title links
+
+
+def _chunk(source: str, title: str, text: str, start: int = 0) -> StoredChunk:
+    return StoredChunk(f"{source}:{start}", source, start, start + len(text), text, title)
+
+
+def test_title_key_drops_a_trailing_disambiguation():
+    assert title_key("Kiss and Tell (1945 film)") == ("kiss", "and", "tell")
+    assert title_key("Shirley Temple") == ("shirley", "temple")
+
+
+def test_links_only_titles_that_name_one_document():
+    chunks = [
+        _chunk("film.txt", "Kiss and Tell (1945 film)", "Kiss and Tell starred Shirley Temple."),
+        _chunk("temple.txt", "Shirley Temple", "Shirley Temple was a diplomat."),
+        _chunk("temple.txt", "Shirley Temple", "Later she served as ambassador.", start=40),
+        _chunk("norm1.txt", "Normans", "The Normans came from Normandy."),
+        _chunk("norm2.txt", "Normans", "Normans and the Shirley Temple story."),
+        _chunk("the.txt", "The", "A document titled with a stop word."),
+    ]
+    kw = KeywordIndex(chunks, 1)
+    first_temple = kw.position["temple.txt:0"]
+    assert kw.linked(chunks[0].text, "film.txt") == [first_temple]
+    # A document does not link to itself; a title shared by two documents links to neither.
+    assert kw.linked("Shirley Temple again", "temple.txt") == []
+    assert kw.linked("The Normans ruled.", "film.txt") == []
+    assert kw.linked("The end.", "film.txt") == []
+    # Mentions are whole words, case-insensitive.
+    assert kw.linked("shirley temple", "x.txt") == [first_temple]
+    assert kw.linked("Shirley Templeton", "x.txt") == []
+
+
+def test_a_named_document_is_pulled_into_hybrid_results(make_settings, tmp_path, embedder):
+    from index.ingest import ingest
+    from qa.pipeline import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kiss.txt").write_text(
+        "Kiss and Tell (1945 film)\nKiss and Tell is a 1945 comedy film starring Shirley Temple "
+        "as the teenager Corliss Archer."
+    )
+    (docs / "temple.txt").write_text(
+        "Shirley Temple\nShirley Temple Black later served as Chief of Protocol of the United States."
+    )
+    for i in range(6):
+        (docs / f"radio{i}.txt").write_text(
+            f"Meet Corliss Archer, season {i}\nThe radio comedy about the teenager Corliss Archer "
+            f"ran for a season in 194{i}; the actress who played her changed often."
+        )
+    question = "Which position was held by the actress who played Corliss Archer in Kiss and Tell?"
+    plain_settings = make_settings(docs_dir=docs, top_k=3, link_weight=0.0)
+    ingest(plain_settings)
+    plain = [p.source for p in Engine(plain_settings).retrieve(question, k=3)]
+    linked_settings = make_settings(docs_dir=docs, top_k=3, link_weight=1.0)
+    linked = [p.source for p in Engine(linked_settings).retrieve(question, k=3)]
+    assert "kiss.txt" in plain[:2] and "temple.txt" not in plain
+    assert "kiss.txt" in linked[:2] and "temple.txt" in linked
+
+
+# ---- extractive sentence scoring
+
+
+def _passage(text: str, score: float = 1.0, pid: str = "p1") -> Passage:
+    return Passage(pid, "doc.txt", 0, len(text), text, score, 0, dense=score)
+
+
+def test_answer_kind_and_has_kind():
+    assert extract.answer_kind("When did the war end?") == "time"
+    assert extract.answer_kind("In what year was it built?") == "time"
+    assert extract.answer_kind("How many people live there?") == "number"
+    assert extract.answer_kind("Who wrote the song?") == "name"
+    assert extract.answer_kind("Why is the sky blue?") is None
+    assert extract.has_kind("time", "It ended in 1945.", "")
+    assert not extract.has_kind("time", "It ended long ago.", "")
+    assert extract.has_kind("number", "About two million people.", "")
+    # A name the question already holds is not the answer's name.
+    assert not extract.has_kind("name", "Then Blinken spoke.", "who met Blinken?")
+    assert extract.has_kind("name", "Then Blinken met Wang.", "who met Blinken?")
+
+
+def test_coverage_weighs_rare_words_more():
+    weights = {"balloon": 3.0, "china": 1.0}
+    assert extract.coverage(weights, "The balloon drifted.") == pytest.approx(0.75)
+    assert extract.coverage(weights, "China said so.") == pytest.approx(0.25)
+    assert extract.coverage({}, "anything") == 0.0
+
+
+def test_score_sentences_prefers_the_sentence_with_the_asked_words_and_kind():
+    text = (
+        "Super Bowl 50\nThe game was played in California. "
+        "Super Bowl 50 was played on February 7, 2016. Fans travelled far."
+    )
+    idf = {"super": 1.0, "bowl": 1.0, "50": 1.0, "play": 1.0}
+    scored = extract.score_sentences("When was Super Bowl 50 played?", [_passage(text)], idf, 2.0)
+    assert scored[0].span.text == "Super Bowl 50 was played on February 7, 2016."
+    assert text[scored[0].span.start : scored[0].span.end] == scored[0].span.text
+    # The title line holds every asked word but is too short to be an answer.
+    assert scored[0].score > next(s.score for s in scored if s.span.text == "Super Bowl 50")
+
+
+def test_choose_takes_a_second_sentence_only_when_close():
+    p = _passage("x")
+
+    def s(score, text):
+        return extract.ScoredSentence(p, Span(0, 1, text), score, 0.0)
+
+    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.9, "b")], 2)] == ["a", "b"]
+    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.5, "b")], 2)] == ["a"]
+    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.99, "a")], 2)] == ["a"]
+    assert [c.span.text for c in extract.choose([s(-0.1, "a"), s(-0.1, "b")], 2)] == ["a"]
+    assert extract.choose([], 2) == []
+
+
+# ---- relevance (refusal)
+
+
+def test_relevance_separates_on_topic_from_off_topic(seed_engine):
+    threshold = seed_engine.settings.min_relevance
+    on = "Who did Antony Blinken meet on the sidelines of the Munich Security Conference?"
+    off = "What is the boiling point of liquid nitrogen in a pressure cooker?"
+    on_score = seed_engine.relevance(seed_engine.retrieve(on), on)
+    off_score = seed_engine.relevance(seed_engine.retrieve(off), off)
+    assert on_score >= threshold > off_score
+    assert 0.0 <= off_score < on_score <= 1.0
