@@ -415,3 +415,13 @@ def _stored(cid: str, doc: str | None, meta: dict, score: float = 0.0) -> Stored
 def open_store(settings: Settings, model: str, dim: int, create: bool = True) -> Store:
     """Open (or create) the configured collection for this embedding model."""
     return Store(settings, model, dim, create=create)
+
+
+def drop_collection(settings: Settings) -> bool:
+    """Delete the configured collection; False if there was none."""
+    client = _client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception:
+        return False
+    return True

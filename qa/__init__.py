@@ -1,10 +1,10 @@
 """Question answering over a folder of documents, with citations to the exact passages.
 
-    from qa import ask
-    answer = ask("Who did Blinken meet?")
-    print(answer.text)
-    for c in answer.citations:
-        print(c.n, c.source, c.start, c.end)
+from qa import ask
+answer = ask("Who did Blinken meet?")
+print(answer.text)
+for c in answer.citations:
+    print(c.n, c.source, c.start, c.end)
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from qa.settings import Settings
     from qa.types import Answer, Passage
 
-__all__ = ["ask", "ask_stream", "retrieve", "ingest", "Settings"]
+__all__ = ["Settings", "ask", "ask_stream", "ingest", "retrieve"]
 
 
 def ask(
-    question: str, history: Sequence[dict] | None = None, settings: Settings | None = None, **options
+    question: str,
+    history: Sequence[dict] | None = None,
+    settings: Settings | None = None,
+    **options,
 ) -> Answer:
     """Answer a question from the indexed documents; options override settings fields."""
     from qa.pipeline import get_engine
@@ -31,7 +34,10 @@ def ask(
 
 
 def ask_stream(
-    question: str, history: Sequence[dict] | None = None, settings: Settings | None = None, **options
+    question: str,
+    history: Sequence[dict] | None = None,
+    settings: Settings | None = None,
+    **options,
 ) -> Iterator[str | Answer]:
     """Yield the answer text in pieces, then the final Answer."""
     from qa.pipeline import get_engine

@@ -46,24 +46,15 @@ def _progress_bar(desc: str):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import ingest
     from index.keyword import KeywordIndex
+    from index.store import drop_collection
 
     settings = _settings(args)
     if args.rebuild:
-        _drop_collection(settings)
+        drop_collection(settings)
         KeywordIndex.remove(settings)
     report = ingest(settings, args.paths or None, progress=_progress_bar("Indexing"))
     print(report.summary())
     return 0
-
-
-def _drop_collection(settings: Settings) -> None:
-    from index.store import _client
-
-    client = _client(settings)
-    try:
-        client.delete_collection(settings.collection)
-    except Exception:  # noqa: BLE001 - nothing to drop
-        pass
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -165,9 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; the index is left consistent, run the same command again", file=sys.stderr)
+        print(
+            "interrupted; the index is left consistent, run the same command again", file=sys.stderr
+        )
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
+    except Exception as exc:
         log.debug("unexpected error", exc_info=True)
         print(f"error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
         return 1

@@ -42,11 +42,13 @@ def write_docx(path: Path, paragraphs: list[str]) -> Path:
 
 def write_zip_bomb_docx(path: Path, expanded: int = 300_000_000) -> Path:
     """A .docx whose single member expands to ``expanded`` bytes of zeros."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("word/document.xml", "w", force_zip64=True) as member:
-            block = b"\0" * (1 << 20)
-            for _ in range(expanded >> 20):
-                member.write(block)
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("word/document.xml", "w", force_zip64=True) as member,
+    ):
+        block = b"\0" * (1 << 20)
+        for _ in range(expanded >> 20):
+            member.write(block)
     return path
 
 

@@ -127,9 +127,13 @@ def _cli(*args, store, check=True):
 
 
 def test_cli_json_schema(seed_store):
-    proc = _cli("ask", "--json", "Who is the State Department spokesman?", store=seed_store.store_dir)
+    proc = _cli(
+        "ask", "--json", "Who is the State Department spokesman?", store=seed_store.store_dir
+    )
     data = json.loads(proc.stdout)
-    assert {"question", "answer", "refused", "citations", "retrieved", "mode", "latency_ms"} <= set(data)
+    assert {"question", "answer", "refused", "citations", "retrieved", "mode", "latency_ms"} <= set(
+        data
+    )
     assert data["refused"] is False and data["mode"] == "extractive"
     assert data["latency_ms"] > 0
     for c in data["citations"]:

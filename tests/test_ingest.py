@@ -86,9 +86,8 @@ def test_model_mismatch_gives_a_clear_error(settings):
 def test_second_writer_is_refused(make_settings, embedder):
     settings = make_settings()
     store = open_store(settings, embedder.name, embedder.dim)
-    with store.write_lock():
-        with pytest.raises(StoreLockedError, match="Another ingest"):
-            ingest(settings)
+    with store.write_lock(), pytest.raises(StoreLockedError, match="Another ingest"):
+        ingest(settings)
 
 
 def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
@@ -97,7 +96,8 @@ def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
     docs.mkdir()
     for i in range(120):
         (docs / f"d{i:03d}.txt").write_text(
-            f"Document {i} is about item {i}. " + " ".join(f"Fact {j} of item {i}." for j in range(60))
+            f"Document {i} is about item {i}. "
+            + " ".join(f"Fact {j} of item {i}." for j in range(60))
         )
     clean = make_settings(docs_dir=docs, store_dir=tmp_path / "clean")
     ingest(clean)

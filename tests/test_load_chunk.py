@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -116,13 +117,15 @@ def test_chunk_spans_are_exact(which, embedder):
 
 
 def test_chunks_fit_the_model_and_overlap(embedder):
-    text = " ".join(f"Sentence number {i} talks about topic {i % 7} in some detail." for i in range(300))
+    text = " ".join(
+        f"Sentence number {i} talks about topic {i % 7} in some detail." for i in range(300)
+    )
     doc = Document("long.txt", text, "h")
     chunks = chunk_document(doc, embedder.count_tokens, 200, 40)
     assert len(chunks) > 5
     for c in chunks:
         assert embedder.count_tokens([c.text])[0] <= 200 + 2  # joining spaces
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end, "neighbouring chunks overlap"
         assert b.start > a.start, "chunking always moves forward"
 
