@@ -138,7 +138,7 @@ def check_store(settings, embedder, want: set[str]) -> None:
     assert sorted(c.id for c in keyword.chunks) == sorted(ids), "keyword index out of step"
 
 
-def _spawn_ingest(settings, rebuild: bool) -> subprocess.Popen:
+def _spawn_ingest(settings, rebuild: bool, stderr=subprocess.PIPE) -> subprocess.Popen:
     env = {
         **os.environ,
         "QA_STORE_DIR": str(settings.store_dir),
@@ -146,7 +146,7 @@ def _spawn_ingest(settings, rebuild: bool) -> subprocess.Popen:
     }
     args = [sys.executable, "-m", "qa.cli", "ingest"] + (["--rebuild"] if rebuild else [])
     return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
     )
 
 
@@ -205,15 +205,16 @@ def kill_and_converge(tmp_path, embedder, n_files: int, rounds: int, seed: int) 
         for _ in range(rng.choice([1, 1, 2, 3])):
             rebuild = rng.random() < 0.2
             before = _snapshot(broken, embedder)
-            proc = _spawn_ingest(broken, rebuild)
+            log = tmp_path / "ingest.err"
+            with log.open("w") as err_file:  # a file, not a pipe: a full pipe would stall it
+                proc = _spawn_ingest(broken, rebuild, stderr=err_file)
             span = (t_full - t_start) * (1.0 if rebuild else work)
             time.sleep(rng.uniform(0.5 * t_start, t_start + 1.2 * span))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait()
-            err = proc.stderr.read()
-            proc.stderr.close()
+            err = log.read_text()
             assert "Traceback" not in err, err[-3000:]
             after = _snapshot(broken, embedder)
             if after != before and after != want:

@@ -115,7 +115,7 @@ def _random_file_test(max_examples: int):
 
 
 def test_random_bytes_under_every_extension(embedder):
-    _random_file_test(400)(embedder)
+    _random_file_test(1000)(embedder)
 
 
 @pytest.mark.slow
@@ -184,7 +184,7 @@ def _mutation_test(max_examples: int):
 
 
 def test_mutated_real_pdf_docx_html(embedder):
-    _mutation_test(250)(embedder)
+    _mutation_test(600)(embedder)
 
 
 @pytest.mark.slow

@@ -114,7 +114,7 @@ def _engine_test(max_examples: int):
 
 
 def test_hostile_questions_through_engine(seed_engine):
-    _engine_test(250)(seed_engine)
+    _engine_test(500)(seed_engine)
 
 
 @pytest.mark.slow
@@ -223,7 +223,7 @@ def _prompt_test(max_examples: int):
 
 
 def test_prompt_templates_cannot_be_broken_out_of(make_settings, embedder):
-    _prompt_test(200)(make_settings, embedder)
+    _prompt_test(300)(make_settings, embedder)
 
 
 # ---- the CLI
@@ -300,4 +300,4 @@ def _cli_inprocess_test(max_examples: int):
 
 
 def test_cli_with_generated_questions(seed_store, capsys):
-    _cli_inprocess_test(120)(seed_store, capsys)
+    _cli_inprocess_test(200)(seed_store, capsys)
