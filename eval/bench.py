@@ -58,16 +58,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+ERRORS: dict[str, str] = {}
+
+
 def step(name: str):
-    """Log a step and its duration."""
+    """Log a step and its duration; a failure is logged and recorded, and the run goes on."""
 
     class _Step:
         def __enter__(self):
             self.t0 = time.perf_counter()
             log.info("%s ...", name)
 
-        def __exit__(self, *exc):
+        def __exit__(self, kind, exc, tb):
+            if exc is not None:
+                log.error("%s failed: %s", name, exc, exc_info=(kind, exc, tb))
+                ERRORS[name] = f"{kind.__name__}: {exc}"
+                return True
             log.info("%s done in %.1f s", name, time.perf_counter() - self.t0)
+            return False
 
     return _Step()
 
@@ -222,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             }
 
+    res["errors"] = ERRORS
     res["meta"]["seconds"] = time.perf_counter() - t_start
     res["meta"]["load_avg_end"] = os.getloadavg()
     table = render(res)
@@ -232,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stem}.md").write_text(table + "\n")
     log.info("wrote %s and %s (%.0f s in all)", args.out / f"{stem}.json", args.out / f"{stem}.md",
              res["meta"]["seconds"])  # fmt: skip
-    return 0
+    return 1 if ERRORS else 0
 
 
 # ---- the table
@@ -412,6 +421,8 @@ def render(res: dict) -> str:
             )
     meta = res["meta"]
     rows.append("")
+    for name, error in res.get("errors", {}).items():
+        rows.append(f"**{name} failed**: {error}  ")
     rows.append(
         f"{'Quick run' if meta['quick'] else 'Full run'} {meta['date']}, {meta['cpus']} CPUs, "
         f"load average {meta['load_avg_start'][0]:.1f} at start, {meta['seconds'] / 60:.1f} min; "

@@ -9,6 +9,7 @@ ratios of one round are what to compare, the medians over rounds are what the ta
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import statistics
 import time
@@ -88,10 +89,14 @@ def run(docs_dir: Path, work: Path, embedder, rounds: int = 1, llama: bool = Tru
     embedder._run(texts[:8])  # warm the session
     per_round = []
     for r in range(rounds):
+        # A fresh folder each time: Chroma caches clients by path within a process.
+        tag = f"{os.getpid()}-{time.time_ns()}"
         row = {"bare_s": bare_seconds(embedder, texts)}
-        row["ours_s"], row["ours_chunks"] = ours_seconds(docs_dir, work / "ours", embedder)
+        row["ours_s"], row["ours_chunks"] = ours_seconds(docs_dir, work / f"ours-{tag}", embedder)
         if llama:
-            row["llama_s"], row["llama_nodes"] = llama_seconds(docs_dir, work / "llama", embedder)
+            row["llama_s"], row["llama_nodes"] = llama_seconds(
+                docs_dir, work / f"llama-{tag}", embedder
+            )
         log.info("ingest round %d: %s", r + 1, row)
         per_round.append(row)
     med = {k: statistics.median(r[k] for r in per_round) for k in per_round[0]}

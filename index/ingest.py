@@ -75,7 +75,10 @@ def ingest(
         changed = bool(todo or removed)
         if changed:
             store.bump_generation()
-        keyword = KeywordIndex.for_store(settings, store, rebuild=changed)
+        if not changed and KeywordIndex.is_current(settings, store):
+            total = store.count()  # nothing to rebuild: the saved keyword index is in step
+        else:
+            total = len(KeywordIndex.for_store(settings, store, rebuild=changed))
         report = IngestReport(
             added=[s for s in added if s not in failed],
             updated=[s for s in updated if s not in failed],
@@ -83,7 +86,7 @@ def ingest(
             unchanged=len(entries) - len(todo),
             skipped=skipped,
             chunks_embedded=embedded,
-            chunks_total=len(keyword),
+            chunks_total=total,
             seconds=time.perf_counter() - t0,
         )
     log.info("ingest: %s", report.summary())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -124,6 +125,25 @@ class KeywordIndex:
             json.dumps({"generation": self.generation, "chunks": [asdict(c) for c in self.chunks]})
         )
         tmp.replace(folder / "chunks.json")
+        self._save_state(folder)
+
+    def _save_state(self, folder: Path) -> None:
+        # A small tag beside the chunks, so that an unchanged ingest can check them cheaply.
+        tag = folder / "state.json.tmp"
+        tag.write_text(json.dumps({"generation": self.generation, "chunks": len(self.chunks)}))
+        tag.replace(folder / "state.json")
+
+    @classmethod
+    def is_current(cls, settings: Settings, store: Store) -> bool:
+        """True when the saved index matches the store's generation and size (cheap)."""
+        try:
+            state = json.loads((cls._dir(settings) / "state.json").read_text())
+            saved = (int(state["generation"]), int(state["chunks"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return saved == (store.generation, store.count()) and (
+            cls._dir(settings) / "chunks.json"
+        ).is_file()
 
     @classmethod
     def load(cls, settings: Settings) -> KeywordIndex | None:
@@ -145,6 +165,9 @@ class KeywordIndex:
         if not rebuild:
             saved = cls.load(settings)
             if saved is not None and saved.generation == generation and len(saved) == store.count():
+                if not cls.is_current(settings, store):
+                    with contextlib.suppress(OSError):  # saved by an older version: add the tag
+                        saved._save_state(cls._dir(settings))
                 return saved
         index = cls(store.all_chunks(), generation)
         try:

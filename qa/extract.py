@@ -20,7 +20,7 @@ W_PASSAGE = 0.5  # the passage's retrieval score relative to the best passage
 W_TYPE = 0.1  # the sentence holds (or lacks) the kind of thing asked for: a date, a number, a name
 W_SHORT = 0.2  # a heading or title line is not an answer
 SHORT_WORDS = 6
-SECOND_SENTENCE_RATIO = 0.8  # a second sentence joins when it scores this close to the best
+SECOND_SENTENCE_RATIO = 0.7  # a second sentence joins when it scores this close to the best
 
 _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _TIME = re.compile(

@@ -75,7 +75,7 @@ class Askers:
 
 def _corpus(tmp_path: Path, n: int) -> tuple[Path, Settings]:
     docs = tmp_path / "docs"
-    docs.mkdir()
+    docs.mkdir(parents=True)
     for i in range(n):
         write_file(docs, i, 0, random.Random(i))
     settings = Settings(store_dir=tmp_path / "store", docs_dir=docs)
@@ -141,6 +141,7 @@ def test_threads_ask_while_another_process_ingests(tmp_path, embedder):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_many_threads_during_big_ingests(tmp_path, embedder):
     threads_during_ingest(tmp_path / "a", embedder, 150, 300, n_threads=12, in_process=True)
     threads_during_ingest(tmp_path / "b", embedder, 150, 300, n_threads=12, in_process=False)

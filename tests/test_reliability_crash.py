@@ -252,8 +252,9 @@ def test_sigkill_ingest_converges(tmp_path, embedder):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_sigkill_ingest_converges_many_times(tmp_path, embedder):
-    kill_and_converge(tmp_path, embedder, n_files=400, rounds=25, seed=88)
+    kill_and_converge(tmp_path, embedder, n_files=400, rounds=15, seed=88)
 
 
 # ---- a kill at every write boundary, deterministically
@@ -364,5 +365,6 @@ def test_kill_at_write_boundaries(tmp_path, embedder):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_kill_at_every_write_boundary(tmp_path, embedder):
     kill_at_write_points(tmp_path, embedder, sample=None)

@@ -229,6 +229,7 @@ def test_chunker_properties(embedder):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_chunker_properties_at_scale(embedder):
     _chunker_test(3000)(embedder)
 

@@ -198,3 +198,24 @@ def test_relevance_separates_on_topic_from_off_topic(seed_engine):
     off_score = seed_engine.relevance(seed_engine.retrieve(off), off)
     assert on_score >= threshold > off_score
     assert 0.0 <= off_score < on_score <= 1.0
+
+
+# ---- the keyword index's state tag (lets an unchanged ingest skip loading it)
+
+
+def test_unchanged_ingest_checks_the_keyword_index_by_its_tag(make_settings, embedder):
+    from index.ingest import ingest
+    from index.store import open_store
+
+    settings = make_settings()
+    first = ingest(settings, embedder=embedder)
+    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    assert KeywordIndex.is_current(settings, store)
+    again = ingest(settings, embedder=embedder)
+    assert (again.chunks_embedded, again.chunks_total) == (0, first.chunks_total)
+    store.bump_generation()  # as another writer would
+    assert not KeywordIndex.is_current(settings, store)
+    third = ingest(settings, embedder=embedder)
+    assert third.chunks_total == first.chunks_total
+    assert KeywordIndex.is_current(settings, store)
+    assert KeywordIndex.for_store(settings, store).generation == store.generation
