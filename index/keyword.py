@@ -141,9 +141,10 @@ class KeywordIndex:
             saved = (int(state["generation"]), int(state["chunks"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        return saved == (store.generation, store.count()) and (
-            cls._dir(settings) / "chunks.json"
-        ).is_file()
+        return (
+            saved == (store.generation, store.count())
+            and (cls._dir(settings) / "chunks.json").is_file()
+        )
 
     @classmethod
     def load(cls, settings: Settings) -> KeywordIndex | None:
@@ -202,7 +203,9 @@ def _title_links(chunks: list[StoredChunk]) -> tuple[dict[tuple[str, ...], int],
         if key and len(" ".join(key)) >= 4 and any(w not in STOPWORDS for w in key):
             sources.setdefault(key, set()).add(c.source)
     links = {
-        k: first[next(iter(s))] for k, s in sources.items() if len(s) == 1 and len(k) <= MAX_TITLE_WORDS
+        k: first[next(iter(s))]
+        for k, s in sources.items()
+        if len(s) == 1 and len(k) <= MAX_TITLE_WORDS
     }
     return links, max((len(k) for k in links), default=0)
 

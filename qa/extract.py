@@ -92,9 +92,7 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
         return bool(_NUMBER.search(sentence))
     asked = set(re.findall(r"\w+", question.lower()))
     # The sentence's first word is capitalised anyway; it says nothing about names.
-    return any(
-        m.start() > 0 and m.group(0).lower() not in asked for m in _NAME.finditer(sentence)
-    )
+    return any(m.start() > 0 and m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
 
 
 def score_sentences(
@@ -129,7 +127,11 @@ def choose(scored: list[ScoredSentence], max_sentences: int) -> list[ScoredSente
     for s in scored[1:]:
         if len(chosen) >= max_sentences:
             break
-        if best.score > 0 and s.score >= SECOND_SENTENCE_RATIO * best.score and s.span.text != best.span.text:
+        if (
+            best.score > 0
+            and s.score >= SECOND_SENTENCE_RATIO * best.score
+            and s.span.text != best.span.text
+        ):
             chosen.append(s)
     return chosen
 

@@ -131,7 +131,11 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 
 
 def _passage(
-    c: StoredChunk, rank: int, score: float, dense: float | None = None, keyword: float | None = None
+    c: StoredChunk,
+    rank: int,
+    score: float,
+    dense: float | None = None,
+    keyword: float | None = None,
 ) -> Passage:
     return Passage(
         id=c.id,
