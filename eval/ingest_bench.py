@@ -2,8 +2,9 @@
 
 The bare model embeds our chunks of the same files in file order, 32 at a time, and does nothing
 else (no loading, chunking, sorting or writing). Our ingest and llama-index's build a fresh store
-of the same folder from scratch. The three run in turns, ``rounds`` times, on a shared CPU: the
-ratios of one round are what to compare, the medians over rounds are what the table shows.
+of the same files from scratch. On a shared CPU whose load changes by the minute, the files are
+cut into a few parts and the three take turns part by part (in rotating order), so that the
+load falls on all three alike; each one's time is the sum over the parts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import statistics
 import time
 from pathlib import Path
 
@@ -23,20 +23,24 @@ from qa.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def make_slice(docs_dir: Path, out: Path, n_files: int | None) -> Path:
-    """A folder with the first ``n_files`` files of ``docs_dir`` (in name order), reused."""
-    files = sorted(p for p in docs_dir.iterdir() if p.is_file())
-    if n_files is not None:
-        files = files[:n_files]
-    out.mkdir(parents=True, exist_ok=True)
-    wanted = {p.name for p in files}
-    for stale in {p.name for p in out.iterdir()} - wanted:
-        (out / stale).unlink()
-    for p in files:
-        dest = out / p.name
-        if not dest.exists() or dest.stat().st_size != p.stat().st_size:
-            shutil.copyfile(p, dest)
-    return out
+def make_parts(docs_dir: Path, out: Path, n_files: int | None, parts: int) -> list[Path]:
+    """The first ``n_files`` files of ``docs_dir`` (name order) in ``parts`` folders, reused."""
+    files = sorted(p for p in docs_dir.iterdir() if p.is_file())[:n_files]
+    size = -(-len(files) // parts)
+    folders = []
+    for k in range(parts):
+        folder = out / f"part{k}"
+        chosen = files[k * size : (k + 1) * size]
+        folder.mkdir(parents=True, exist_ok=True)
+        wanted = {p.name for p in chosen}
+        for stale in {p.name for p in folder.iterdir()} - wanted:
+            (folder / stale).unlink()
+        for p in chosen:
+            dest = folder / p.name
+            if not dest.exists() or dest.stat().st_size != p.stat().st_size:
+                shutil.copyfile(p, dest)
+        folders.append(folder)
+    return folders
 
 
 def file_order_chunks(settings: Settings, embedder) -> list[str]:
@@ -82,38 +86,44 @@ def llama_seconds(docs_dir: Path, work: Path, embedder) -> tuple[float, int]:
     return peer.build_seconds or 0.0, peer.n_nodes
 
 
-def run(docs_dir: Path, work: Path, embedder, rounds: int = 1, llama: bool = True) -> dict:
-    """Time the three in turns; seconds, chunks/s and ratios (ours against each)."""
-    settings = Settings(docs_dir=docs_dir)
-    texts = file_order_chunks(settings, embedder)
-    embedder._run(texts[:8])  # warm the session
-    per_round = []
-    for r in range(rounds):
+def run(folders: list[Path], work: Path, embedder, llama: bool = True) -> dict:
+    """Time the three part by part; seconds, chunks/s and ratios (ours against each)."""
+    names = ["bare", "ours", "llama"] if llama else ["bare", "ours"]
+    total = dict.fromkeys(names, 0.0)
+    parts = []
+    embedder._run(["warm up"])
+    n_files = n_chunks = llama_nodes = 0
+    for k, folder in enumerate(folders):
+        texts = file_order_chunks(Settings(docs_dir=folder), embedder)
+        n_files += sum(1 for _ in folder.iterdir())
+        n_chunks += len(texts)
         # A fresh folder each time: Chroma caches clients by path within a process.
         tag = f"{os.getpid()}-{time.time_ns()}"
-        row = {"bare_s": bare_seconds(embedder, texts)}
-        row["ours_s"], row["ours_chunks"] = ours_seconds(docs_dir, work / f"ours-{tag}", embedder)
-        if llama:
-            row["llama_s"], row["llama_nodes"] = llama_seconds(
-                docs_dir, work / f"llama-{tag}", embedder
-            )
-        log.info("ingest round %d: %s", r + 1, row)
-        per_round.append(row)
-    med = {k: statistics.median(r[k] for r in per_round) for k in per_round[0]}
-    n_files = len(list(docs_dir.iterdir()))
+        row = {}
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            if name == "bare":
+                row[name] = bare_seconds(embedder, texts)
+            elif name == "ours":
+                row[name], _ = ours_seconds(folder, work / f"ours-{tag}", embedder)
+            else:
+                row[name], nodes = llama_seconds(folder, work / f"llama-{tag}", embedder)
+                llama_nodes += nodes
+            total[name] += row[name]
+        log.info("ingest part %d/%d: %s", k + 1, len(folders), row)
+        parts.append(row)
     out = {
         "files": n_files,
-        "chunks": len(texts),
-        "rounds": per_round,
-        "bare_s": med["bare_s"],
-        "ours_s": med["ours_s"],
-        "ours_vs_bare": statistics.median(r["bare_s"] / r["ours_s"] for r in per_round),
-        "bare_chunks_per_s": len(texts) / med["bare_s"],
-        "ours_chunks_per_s": len(texts) / med["ours_s"],
+        "chunks": n_chunks,
+        "parts": parts,
+        "bare_s": total["bare"],
+        "ours_s": total["ours"],
+        "ours_vs_bare": total["bare"] / total["ours"],
+        "bare_chunks_per_s": n_chunks / total["bare"],
+        "ours_chunks_per_s": n_chunks / total["ours"],
     }
     if llama:
-        out["llama_s"] = med["llama_s"]
-        out["llama_nodes"] = med["llama_nodes"]
-        out["llama_vs_bare"] = statistics.median(r["bare_s"] / r["llama_s"] for r in per_round)
-        out["ours_vs_llama"] = statistics.median(r["llama_s"] / r["ours_s"] for r in per_round)
+        out["llama_s"] = total["llama"]
+        out["llama_nodes"] = llama_nodes
+        out["llama_vs_bare"] = total["bare"] / total["llama"]
+        out["ours_vs_llama"] = total["llama"] / total["ours"]
     return out

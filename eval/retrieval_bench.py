@@ -71,20 +71,6 @@ def latency(times_ms: list[float]) -> dict:
     return {"p50_ms": percentile(times_ms, 50), "p95_ms": percentile(times_ms, 95)}
 
 
-def run_ours(
-    retriever, questions: list[dict], vectors: np.ndarray, mode: str, embed: bool = False
-) -> dict:
-    """Our retriever in one mode (hybrid / dense / bm25), warm; ``embed``: time the embedding too."""
-    ranked, times = [], []
-    retriever.search(questions[0]["question"], k=10, mode=mode, vector=vectors[0])  # warm-up
-    for q, v in zip(questions, vectors, strict=True):
-        t0 = time.perf_counter()
-        passages = retriever.search(q["question"], k=10, mode=mode, vector=None if embed else v)
-        times.append((time.perf_counter() - t0) * 1000)
-        ranked.append([p.source for p in passages])
-    return {**scores(ranked, [q["sources"] for q in questions]), **latency(times)}
-
-
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
     """Reciprocal rank fusion of several rankings of ids, best first."""
     score: dict[str, float] = {}
@@ -94,32 +80,55 @@ def rrf(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
     return sorted(score, key=lambda c: -score[c])
 
 
-def run_rrf(retriever, questions: list[dict], vectors: np.ndarray, n: int = 30) -> dict:
-    """The common hybrid: RRF of dense top-n and BM25 top-n over our chunks."""
-    ranked, times = [], []
-    for q, v in zip(questions, vectors, strict=True):
-        t0 = time.perf_counter()
-        dense = retriever.store.query(v, n)
-        bm25 = retriever.keyword.search(q["question"], n)
-        source = {c.id: c.source for c in dense + bm25}
-        fused = rrf([[c.id for c in dense], [c.id for c in bm25]])[:10]
-        times.append((time.perf_counter() - t0) * 1000)
-        ranked.append([source[c] for c in fused])
-    return {**scores(ranked, [q["sources"] for q in questions]), **latency(times)}
+def _rrf_search(retriever, question: str, vector: np.ndarray, n: int = 30) -> list[str]:
+    """The common hybrid: RRF of dense top-n and BM25 top-n over our chunks; sources."""
+    dense = retriever.store.query(vector, n)
+    bm25 = retriever.keyword.search(question, n)
+    source = {c.id: c.source for c in dense + bm25}
+    return [source[c] for c in rrf([[c.id for c in dense], [c.id for c in bm25]])[:10]]
 
 
-def run_llama(peer, questions: list[dict]) -> dict:
-    """llama-index's default retriever (top 10); its time includes embedding the question."""
-    from llama_peer import retrieve_sources
+def systems(retriever, peer=None) -> dict:
+    """Each system as f(question, vector) -> ranked sources (top 10).
 
-    retriever = peer.retriever(10)
-    retrieve_sources(retriever, questions[0]["question"])  # warm-up
-    ranked, times = [], []
-    for q in questions:
-        t0 = time.perf_counter()
-        ranked.append(retrieve_sources(retriever, q["question"]))
-        times.append((time.perf_counter() - t0) * 1000)
-    return {**scores(ranked, [q["sources"] for q in questions]), **latency(times)}
+    ``hybrid``, ``dense``, ``bm25`` and ``rrf`` get the question's vector; ``hybrid_embedding``
+    and ``llama`` embed the question themselves (their times include it).
+    """
+
+    def ours(mode: str, embed: bool = False):
+        def run(q: str, v: np.ndarray) -> list[str]:
+            found = retriever.search(q, k=10, mode=mode, vector=None if embed else v)
+            return [p.source for p in found]
+
+        return run
+
+    out = {m: ours(m) for m in ("hybrid", "dense", "bm25")}
+    out["rrf"] = lambda q, v: _rrf_search(retriever, q, v)
+    out["hybrid_embedding"] = ours("hybrid", embed=True)
+    if peer is not None:
+        from llama_peer import retrieve_sources
+
+        llama = peer.retriever(10)
+        out["llama"] = lambda q, v: retrieve_sources(llama, q)
+    return out
+
+
+def run_systems(runs: dict, questions: list[dict], vectors: np.ndarray) -> dict:
+    """Every system on every question, taking turns question by question (rotating the order),
+    so that a shared CPU's changing load falls on all of them alike; quality and latency each.
+    """
+    names = list(runs)
+    ranked: dict[str, list[list[str]]] = {n: [] for n in names}
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for n in names:  # warm-up
+        runs[n](questions[0]["question"], vectors[0])
+    for i, (q, v) in enumerate(zip(questions, vectors, strict=True)):
+        for n in names[i % len(names) :] + names[: i % len(names)]:
+            t0 = time.perf_counter()
+            ranked[n].append(runs[n](q["question"], v))
+            times[n].append((time.perf_counter() - t0) * 1000)
+    gold = [q["sources"] for q in questions]
+    return {n: {**scores(ranked[n], gold), **latency(times[n])} for n in names}
 
 
 def embed_questions(embedder, questions: list[dict]) -> tuple[np.ndarray, list[float]]:
