@@ -248,7 +248,7 @@ def safe_filename(name: str) -> str:
     if ext not in SUPPORTED:
         what = f"{ext} files are" if ext else "files without an extension are"
         raise UploadRejected(
-            f"{base or name}: {what} not supported. Upload one of: {', '.join(UPLOAD_TYPES)}."
+            f"{base or '(a file without a name)'}: {what} not supported. Upload one of: {', '.join(UPLOAD_TYPES)}."
         )
     stem = _UNSAFE_NAME.sub("_", stem)
     stem = re.sub(r"\.{2,}", ".", stem).strip(" ._")[:100] or "document"
