@@ -106,6 +106,7 @@ def engine_rss(store: Path, collection: str, questions: list[str]) -> dict:
         env.pop(var, None)
     out = subprocess.run(
         [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],  # this checkout's code
         input=json.dumps(questions),
         capture_output=True,
         text=True,

@@ -1,8 +1,8 @@
 """The product's quality and speed, measured side by side with its peers in one run.
 
-    python eval/bench.py            # everything; ~45 min from a fresh clone on 2 busy cores
-                                    # (indexing HotpotQA twice dominates), ~12 min after
-    python eval/bench.py --quick    # SQuAD and seeds only, scale test to 10k; ~6 min, ~3 after
+    python eval/bench.py            # everything: ~5 min once the indexes exist, ~15 min
+                                    # from a fresh clone (2 quiet cores; 2-3x when busy)
+    python eval/bench.py --quick    # SQuAD and seeds only, scale test to 10k: ~2 min fresh
 
 Peers, all with the same local MiniLM embedding: LlamaIndex's default VectorStoreIndex over
 Chroma (SentenceSplitter 1024/200, top-10 retriever), dense only and BM25 only over our chunks,
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's code is what gets measured, whichever one an editable install points at.
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 # Measure the shipped defaults: no QA_* overrides, no model configured, nothing phones home.
 for _var in list(os.environ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,9 @@ def ingest(
             store.bump_generation()
         for source in removed:
             store.delete_source(source)
-        embedded, more_skipped = _embed_files(store, embedder, settings, todo, progress)
+        embedded, more_skipped = _embed_files(
+            store, embedder, settings, todo, progress, stored=set(states)
+        )
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
         # A file that used to be indexed but now fails to load is gone from the index too.
@@ -99,8 +101,12 @@ def _embed_files(
     settings: Settings,
     todo: list[FileEntry],
     progress: Progress | None,
+    stored: Container[str] = frozenset(),
 ) -> tuple[int, list[Skipped]]:
-    """Load, chunk, embed and write the files in groups; returns chunks embedded and skips."""
+    """Load, chunk, embed and write the files in groups; returns chunks embedded and skips.
+
+    ``stored``: the sources the store already held, whose older versions are dropped.
+    """
     skipped: list[Skipped] = []
     done = files_done = 0
     group: list[Chunk] = []
@@ -113,7 +119,8 @@ def _embed_files(
             store.upsert(group, np.asarray(vectors))
             # Only after the new version is fully written are older versions removed.
             for source, file_hash in group_files:
-                store.delete_source(source, keep_hash=file_hash)
+                if source in stored:  # a file new to the store has no older version to drop
+                    store.delete_source(source, keep_hash=file_hash)
             done += len(group)
         if progress:
             progress(files_done, len(todo))
