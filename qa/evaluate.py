@@ -211,12 +211,8 @@ def _passage_dict(rank: int, p: Passage, gold: bool | None) -> dict:
     }
 
 
-def result_record(
-    item: EvalItem, answer: Answer, ranked: Sequence[Passage], latency_ms: float, judged: dict
-) -> dict:
-    """The results.jsonl line for one answered question."""
-    scores = score(item, answer, ranked)
-    scores.update(judged)
+def _item_fields(item: EvalItem) -> dict:
+    """The dataset fields that every results.jsonl line repeats."""
     return {
         "id": item.id,
         "category": item.category,
@@ -224,6 +220,17 @@ def result_record(
         "answers": list(item.answers),
         "evidence": list(item.evidence),
         "sources": list(item.sources),
+    }
+
+
+def result_record(
+    item: EvalItem, answer: Answer, ranked: Sequence[Passage], latency_ms: float, judged: dict
+) -> dict:
+    """The results.jsonl line for one answered question."""
+    scores = score(item, answer, ranked)
+    scores.update(judged)
+    return {
+        **_item_fields(item),
         "answer": answer.text,
         "refused": answer.refused,
         "mode": answer.mode,
@@ -252,12 +259,7 @@ def result_record(
 def error_record(item: EvalItem, message: str) -> dict:
     """The results.jsonl line for a question that could not be asked."""
     return {
-        "id": item.id,
-        "category": item.category,
-        "question": item.question,
-        "answers": list(item.answers),
-        "evidence": list(item.evidence),
-        "sources": list(item.sources),
+        **_item_fields(item),
         "answer": "",
         "refused": False,
         "mode": "",

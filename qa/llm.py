@@ -187,14 +187,8 @@ def _message_text(resp: object, where: str) -> str:
     try:
         content = resp.choices[0].message.content  # type: ignore[attr-defined]
     except (AttributeError, IndexError, TypeError) as exc:
-        raise _Retryable(
-            f"The model server at {where} sent a reply that is not a chat completion: {_short(repr(resp))}"
-        ) from exc
-    if content is not None and not isinstance(content, str):
-        raise _Retryable(
-            f"The model server at {where} sent a reply that is not a chat completion: {_short(repr(resp))}"
-        )
-    return content or ""
+        raise _not_completion(where, "sent", resp) from exc
+    return _checked_text(content, where, "sent", resp)
 
 
 def _delta_text(chunk: object, where: str) -> str:
@@ -205,13 +199,19 @@ def _delta_text(chunk: object, where: str) -> str:
             return ""
         content = choices[0].delta.content
     except (AttributeError, IndexError, TypeError) as exc:
-        raise _Retryable(
-            f"The model server at {where} streamed a reply that is not a chat completion: {_short(repr(chunk))}"
-        ) from exc
+        raise _not_completion(where, "streamed", chunk) from exc
+    return _checked_text(content, where, "streamed", chunk)
+
+
+def _not_completion(where: str, verb: str, reply: object) -> _Retryable:
+    return _Retryable(
+        f"The model server at {where} {verb} a reply that is not a chat completion: {_short(repr(reply))}"
+    )
+
+
+def _checked_text(content: object, where: str, verb: str, reply: object) -> str:
     if content is not None and not isinstance(content, str):
-        raise _Retryable(
-            f"The model server at {where} streamed a reply that is not a chat completion: {_short(repr(chunk))}"
-        )
+        raise _not_completion(where, verb, reply)
     return content or ""
 
 
