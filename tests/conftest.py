@@ -107,11 +107,7 @@ def chroma_server(tmp_path_factory):
         wait_http(f"{url}/api/v2/heartbeat", timeout=60, proc=proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

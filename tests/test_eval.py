@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATASETS, ROOT, SEEDS
+from conftest import DATASETS, ROOT, SEEDS, stop_process
 
 from qa import metrics
 from qa.cli import main
@@ -464,11 +464,7 @@ def llm_url(tmp_path_factory):
         wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=180, proc=proc)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.mark.llm
