@@ -10,15 +10,11 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
-# Before gradio is imported anywhere: nothing phones home.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from index.offline import quiet
 
 log = logging.getLogger("qa.app")
 
@@ -70,7 +66,7 @@ def prepare_engine(settings):
     try:
         engine = get_engine(settings)
     except IndexNotFoundError:
-        report = ingest(settings, progress=_progress)  # first start: build the index
+        report = ingest(settings.ingest_config, progress=_progress)  # first start: build the index
         log.info("indexed: %s", report.summary())
         return get_engine(settings)
     report = engine.ingest(progress=_progress)
@@ -82,6 +78,7 @@ def prepare_engine(settings):
 def main(argv: list[str] | None = None) -> int:
     """Check the options, bring the index up to date, and serve the page."""
     args = parse_args(argv)
+    quiet()  # before gradio is imported anywhere: nothing phones home
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

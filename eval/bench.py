@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = rb.prepare(args.datasets, ROOT / ".qa_store" / "datasets", names)
     seeds_path = ROOT / "eval" / "seeds_qa.jsonl"
     seed_qs = rb.load_questions(seeds_path) if seeds_path.is_file() else []
-    embedder = make_embedder(Settings())
+    embedder = make_embedder(Settings().embed_config)
     res: dict = {
         "meta": {
             "quick": args.quick,
@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in docs.items():
         with step(f"index {name}"):
             settings = bench_settings(name, folder, work)
-            first = ingest(settings, embedder=embedder)
+            first = ingest(settings.ingest_config, embedder=embedder)
             t0 = time.perf_counter()
-            again = ingest(settings, embedder=embedder)
+            again = ingest(settings.ingest_config, embedder=embedder)
             res["index"][name] = {
                 "files": again.unchanged,
                 "chunks": again.chunks_total,

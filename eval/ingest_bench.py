@@ -70,7 +70,7 @@ def ours_seconds(docs_dir: Path, work: Path, embedder) -> tuple[float, int]:
     shutil.rmtree(work, ignore_errors=True)
     settings = Settings(store_dir=work, collection="throughput", docs_dir=docs_dir)
     t0 = time.perf_counter()
-    report = ingest(settings, embedder=embedder)
+    report = ingest(settings.ingest_config, embedder=embedder)
     seconds = time.perf_counter() - t0
     shutil.rmtree(work, ignore_errors=True)
     return seconds, report.chunks_total

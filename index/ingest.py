@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import chunk_document
+from index.config import ChunkConfig, IngestConfig
 from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
 from index.load import FileEntry, load, scan
 from index.store import Store, open_store
 from index.types import Chunk, IngestReport, Skipped
-from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def ingest(
-    settings: Settings,
+    config: IngestConfig,
     paths: Sequence[Path] | None = None,
     *,
     prune: bool = True,
@@ -44,11 +44,11 @@ def ingest(
     With ``prune`` the collection mirrors the paths: sources no longer there are removed.
     """
     t0 = time.perf_counter()
-    roots = [Path(p) for p in (paths or [settings.docs_dir])]
-    embedder = embedder or make_embedder(settings)
-    store = open_store(settings, embedder.name, embedder.dim)
+    roots = [Path(p) for p in (paths or [config.docs_dir])]
+    embedder = embedder or make_embedder(config.embed)
+    store = open_store(config.store, embedder.name, embedder.dim)
     with store.write_lock():
-        entries, skipped = scan(roots, settings.max_file_bytes)
+        entries, skipped = scan(roots, config.max_file_bytes)
         states = store.file_states()
         todo = [
             e
@@ -66,7 +66,7 @@ def ingest(
         for source in removed:
             store.delete_source(source)
         embedded, more_skipped = _embed_files(
-            store, embedder, settings, todo, progress, stored=set(states)
+            store, embedder, config.chunk, todo, progress, stored=set(states)
         )
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
@@ -77,10 +77,10 @@ def ingest(
         changed = bool(todo or removed)
         if changed:
             store.bump_generation()
-        if not changed and KeywordIndex.is_current(settings, store):
+        if not changed and KeywordIndex.is_current(store):
             total = store.count()  # nothing to rebuild: the saved keyword index is in step
         else:
-            total = len(KeywordIndex.for_store(settings, store, rebuild=changed))
+            total = len(KeywordIndex.for_store(store, rebuild=changed))
         report = IngestReport(
             added=[s for s in added if s not in failed],
             updated=[s for s in updated if s not in failed],
@@ -98,7 +98,7 @@ def ingest(
 def _embed_files(
     store: Store,
     embedder: Embedder,
-    settings: Settings,
+    chunking: ChunkConfig,
     todo: list[FileEntry],
     progress: Progress | None,
     stored: Container[str] = frozenset(),
@@ -133,7 +133,7 @@ def _embed_files(
             skipped.append(doc)
             continue
         chunks = chunk_document(
-            doc, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
+            doc, embedder.count_tokens, chunking.max_tokens, chunking.overlap_tokens
         )
         group.extend(chunks)
         group_files.append((doc.source, doc.file_hash))
@@ -141,10 +141,3 @@ def _embed_files(
             flush()
     flush()
     return done, skipped
-
-
-def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Store, KeywordIndex]:
-    """Open an existing index for reading: the store and its keyword side, kept in step."""
-    embedder = embedder or make_embedder(settings)
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
-    return store, KeywordIndex.for_store(settings, store)

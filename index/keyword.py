@@ -10,14 +10,14 @@ import re
 import shutil
 import threading
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from index.config import StoreConfig
 from index.store import Store, StoredChunk
-from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,19 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed word tokens without stop words."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
     return _stemmer().stemWords(words)
+
+
+def weighted_share(weights: dict[str, float], words: set[str] | frozenset[str]) -> float:
+    """The share of the weighted words (see ``KeywordIndex.weights``) found among ``words``."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in words) / total
+
+
+def coverage(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the weighted words (e.g. a question's) that the text contains."""
+    return weighted_share(weights, set(tokenize(text)))
 
 
 class KeywordIndex:
@@ -75,6 +88,10 @@ class KeywordIndex:
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    def weights(self, text: str) -> dict[str, float]:
+        """The text's words with their IDF here (a word the documents never use weighs the most)."""
+        return {t: self.idf.get(t, self.unseen_idf) for t in set(tokenize(text))}
 
     def scores(self, query: str) -> np.ndarray | None:
         """BM25 of every chunk (in ``self.chunks`` order) for the query, or None if no word matches."""
@@ -113,12 +130,12 @@ class KeywordIndex:
     # ---- persistence
 
     @staticmethod
-    def _dir(settings: Settings) -> Path:
-        return Path(settings.store_dir) / "keyword" / settings.collection
+    def _dir(config: StoreConfig) -> Path:
+        return Path(config.store_dir) / "keyword" / config.collection
 
-    def save(self, settings: Settings) -> None:
+    def save(self, config: StoreConfig) -> None:
         """Write the chunk list atomically (the BM25 matrix is rebuilt from it on load)."""
-        folder = self._dir(settings)
+        folder = self._dir(config)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / "chunks.json.tmp"
         tmp.write_text(
@@ -134,22 +151,23 @@ class KeywordIndex:
         tag.replace(folder / "state.json")
 
     @classmethod
-    def is_current(cls, settings: Settings, store: Store) -> bool:
+    def is_current(cls, store: Store) -> bool:
         """True when the saved index matches the store's generation and size (cheap)."""
+        config = store.config
         try:
-            state = json.loads((cls._dir(settings) / "state.json").read_text())
+            state = json.loads((cls._dir(config) / "state.json").read_text())
             saved = (int(state["generation"]), int(state["chunks"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
         return (
             saved == (store.generation, store.count())
-            and (cls._dir(settings) / "chunks.json").is_file()
+            and (cls._dir(config) / "chunks.json").is_file()
         )
 
     @classmethod
-    def load(cls, settings: Settings) -> KeywordIndex | None:
+    def load(cls, config: StoreConfig) -> KeywordIndex | None:
         """The saved index, or None if there is none or it cannot be read."""
-        path = cls._dir(settings) / "chunks.json"
+        path = cls._dir(config) / "chunks.json"
         try:
             data = json.loads(path.read_text())
             return cls([StoredChunk(**c) for c in data["chunks"]], int(data["generation"]))
@@ -160,27 +178,28 @@ class KeywordIndex:
             return None
 
     @classmethod
-    def for_store(cls, settings: Settings, store: Store, rebuild: bool = False) -> KeywordIndex:
+    def for_store(cls, store: Store, rebuild: bool = False) -> KeywordIndex:
         """The keyword index matching the store's current generation, rebuilt if stale."""
+        config = store.config
         generation = store.generation
         if not rebuild:
-            saved = cls.load(settings)
+            saved = cls.load(config)
             if saved is not None and saved.generation == generation and len(saved) == store.count():
-                if not cls.is_current(settings, store):
+                if not cls.is_current(store):
                     with contextlib.suppress(OSError):  # saved by an older version: add the tag
-                        saved._save_state(cls._dir(settings))
+                        saved._save_state(cls._dir(config))
                 return saved
         index = cls(store.all_chunks(), generation)
         try:
-            index.save(settings)
+            index.save(config)
         except OSError as exc:  # a read-only store still answers; it just rebuilds next time
             log.warning("cannot save keyword index: %s", exc)
         return index
 
     @classmethod
-    def remove(cls, settings: Settings) -> None:
+    def remove(cls, config: StoreConfig) -> None:
         """Delete the saved keyword index."""
-        shutil.rmtree(cls._dir(settings), ignore_errors=True)
+        shutil.rmtree(cls._dir(config), ignore_errors=True)
 
 
 def title_key(title: str) -> tuple[str, ...]:
@@ -211,4 +230,4 @@ def _title_links(chunks: list[StoredChunk]) -> tuple[dict[tuple[str, ...], int],
 
 
 def _with_score(c: StoredChunk, score: float) -> StoredChunk:
-    return StoredChunk(c.id, c.source, c.start, c.end, c.text, c.title, score)
+    return replace(c, score=score)

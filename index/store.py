@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
-import os
 import shutil
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
+from index import chroma
+from index.config import StoreConfig
+from index.errors import IndexNotFoundError, ModelMismatchError, StoreError
+from index.lock import file_lock
 from index.types import Chunk
-from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError, StoreLockedError
-from qa.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Chroma sends anonymous usage data unless told not to; this product never phones home.
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
@@ -47,6 +41,8 @@ class StoredChunk:
     text: str
     title: str = ""
     score: float = 0.0
+    page: int | None = None
+    page_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,77 +51,12 @@ class FileState:
 
     hashes: dict[str, int]  # file hash -> chunks present
     n_chunks: int  # chunks the newest ingest of that file wrote
+    title: str = ""
+    pages: int | None = None  # the last page a chunk reaches, for a paginated document
 
     def complete(self, file_hash: str) -> bool:
         """True when exactly the chunks of this version, and all of them, are stored."""
         return set(self.hashes) == {file_hash} and self.hashes[file_hash] == self.n_chunks
-
-
-def _client(settings: Settings):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
-            return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        path = Path(settings.store_dir) / "chroma"
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:
-        where = settings.chroma_url or str(settings.store_dir)
-        raise StoreError(
-            f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
-            + (
-                _start_server_hint(settings.chroma_url)
-                if settings.chroma_url
-                else "Check that the folder is writable, or set QA_STORE_DIR to another one."
-            )
-        ) from exc
-
-
-def _start_server_hint(url: str) -> str:
-    u = urlparse(url)
-    return (
-        "Is the server running? Start it with: "
-        f"chroma run --host {u.hostname or '127.0.0.1'} --port {u.port or 8000} --path DATA_DIR"
-    )
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    while exc is not None and exc not in out:
-        out.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return out
-
-
-def _disk_full(exc: BaseException) -> bool:
-    for e in _chain(exc):
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        text = str(e).lower()
-        if "disk is full" in text or "no space left" in text or "database or disk is full" in text:
-            return True
-    return False
-
-
-def _unreachable(exc: BaseException) -> bool:
-    import httpx
-
-    for e in _chain(exc):
-        if isinstance(e, ConnectionError | httpx.TransportError):
-            return True
-        text = str(e).lower()
-        if "could not connect" in text or "connection refused" in text:
-            return True
-    return False
 
 
 class Store:
@@ -136,12 +67,12 @@ class Store:
     in-memory index when another process has written to it.
     """
 
-    def __init__(self, settings: Settings, model: str, dim: int, create: bool = True):
-        self.settings = settings
-        self.where = settings.chroma_url or str(Path(settings.store_dir) / "chroma")
+    def __init__(self, config: StoreConfig, model: str, dim: int, create: bool = True):
+        self.config = config
+        self.where = config.where
         self.model, self.dim = model, dim
-        self._client = _client(settings)
-        name = settings.collection
+        self._client, self._epoch = chroma.connect(config)
+        name = config.collection
         try:
             if create:
                 self._col = self._client.get_or_create_collection(
@@ -170,6 +101,7 @@ class Store:
         """Run one Chroma operation; a fault becomes a StoreError that says the fix."""
         for attempt in range(RETRIES + 1):
             try:
+                self._follow()
                 return fn()
             except StoreError:
                 raise
@@ -186,17 +118,17 @@ class Store:
     def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
         """The StoreError for a failed call, and whether another try may help."""
         what = f"{type(exc).__name__}: {str(exc)[:300]}"
-        if _disk_full(exc) or (write and self._low_on_disk()):
+        if chroma.disk_full(exc) or (write and self._low_on_disk()):
             return StoreError(
                 f"The disk holding the store at {self.where} is full ({what}). Free some space "
                 "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
                 "what was indexed before is kept."
             ), False
-        if self.settings.chroma_url:
-            if _unreachable(exc):
+        if self.config.chroma_url:
+            if chroma.unreachable(exc):
                 return StoreError(
                     f"Cannot reach the Chroma server at {self.where} ({what}). "
-                    + _start_server_hint(self.where)
+                    + chroma.start_server_hint(self.where)
                 ), True
             return StoreError(f"The Chroma server at {self.where} failed: {what}"), False
         if write:
@@ -209,7 +141,7 @@ class Store:
 
     def _low_on_disk(self) -> bool:
         """Whether the embedded store's disk is (nearly) full; Chroma's own errors do not say."""
-        if self.settings.chroma_url:
+        if self.config.chroma_url:
             return False
         try:
             return shutil.disk_usage(self.where).free < LOW_DISK_BYTES
@@ -217,26 +149,28 @@ class Store:
             return False
 
     def _reopen(self) -> None:
-        """Load the embedded store afresh (Chroma keeps one shared, cached client per folder)."""
-        if not self.settings.chroma_url:
-            try:
-                from chromadb.api.shared_system_client import SharedSystemClient as shared
-
-                # Forget the cached client without stopping it: other Store objects may hold it.
-                with shared._refcount_lock:
-                    shared._identifier_to_system.pop(self.where, None)
-                    shared._identifier_to_refcount.pop(self.where, None)
-            except (ImportError, AttributeError):  # another Chroma version
-                log.debug("cannot drop Chroma's cached client", exc_info=True)
-            self._client = _client(self.settings)
-        self._col = self._client.get_collection(self.settings.collection, embedding_function=None)
+        """Load the embedded store afresh (a Chroma server needs only the collection again)."""
+        if not self.config.chroma_url:
+            self._client, self._epoch = chroma.Clients.reopen(
+                chroma.embedded_path(self.config), self._epoch
+            )
+        self._col = self._client.get_collection(self.config.collection, embedding_function=None)
         log.info("reopened the store at %s", self.where)
+
+    def _follow(self) -> None:
+        """Use the folder's current client if another store in this process reopened it."""
+        if self.config.chroma_url:
+            return
+        client, epoch = chroma.Clients.get(chroma.embedded_path(self.config))
+        if epoch != self._epoch:
+            self._client, self._epoch = client, epoch
+            self._col = client.get_collection(self.config.collection, embedding_function=None)
 
     def _sync(self) -> None:
         """Reload the embedded store if another process changed it since this process looked."""
-        if self.settings.chroma_url:
+        if self.config.chroma_url:
             return
-        key = (self.where, self.settings.collection)
+        key = (self.where, self.config.collection)
         with _SEEN_LOCK:
             seen, _SEEN[key] = _SEEN.get(key), self.generation
         if seen is not None and seen != self.generation:
@@ -254,7 +188,7 @@ class Store:
     def refresh_generation(self) -> int:
         """Re-read the collection's metadata (another process may have ingested)."""
         self._col = self._call(
-            lambda: self._client.get_collection(self.settings.collection, embedding_function=None)
+            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
         )
         self._sync()
         return self.generation
@@ -263,11 +197,18 @@ class Store:
         """Per source: which file versions are stored and how many chunks each."""
         hashes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         n_chunks: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        pages: dict[str, int] = {}
         for meta in self._iter_metadatas():
             src, h = meta["source"], meta["file_hash"]
             hashes[src][h] += 1
             n_chunks[src] = int(meta["n_chunks"])
-        return {s: FileState(dict(hs), n_chunks[s]) for s, hs in hashes.items()}
+            titles[src] = meta.get("title") or ""
+            if meta.get("page_end") is not None:
+                pages[src] = max(pages.get(src, 0), int(meta["page_end"]))
+        return {
+            s: FileState(dict(hs), n_chunks[s], titles[s], pages.get(s)) for s, hs in hashes.items()
+        }
 
     def _iter_metadatas(self) -> Iterator[dict]:
         batch = 50_000
@@ -345,18 +286,7 @@ class Store:
                 ids=[c.id for c in part],
                 embeddings=vectors[s : s + step],
                 documents=[c.text for c in part],
-                metadatas=[
-                    {
-                        "source": c.source,
-                        "start": c.start,
-                        "end": c.end,
-                        "file_hash": c.file_hash,
-                        "ordinal": c.ordinal,
-                        "n_chunks": c.n_chunks,
-                        "title": c.title[:500],
-                    }
-                    for c in part
-                ],
+                metadatas=[_metadata(c) for c in part],
             ), write=True)  # fmt: skip
 
     def delete_source(self, source: str, keep_hash: str | None = None) -> None:
@@ -370,37 +300,39 @@ class Store:
         """Mark the collection as changed, for caches such as the keyword index."""
         # Read afresh: another process may have bumped it since this object last looked.
         self._col = self._call(
-            lambda: self._client.get_collection(self.settings.collection, embedding_function=None)
+            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
         )
         meta = dict(self._col.metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it
         self._call(lambda: self._col.modify(metadata=meta), write=True)
         with _SEEN_LOCK:
-            _SEEN[(self.where, self.settings.collection)] = meta["generation"]
+            _SEEN[(self.where, self.config.collection)] = meta["generation"]
         return meta["generation"]
 
-    @contextlib.contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """Hold the store's writer lock; a second ingest is refused with a clear message."""
-        lock_dir = Path(self.settings.store_dir)
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        path = lock_dir / f"{self.settings.collection}.lock"
-        with path.open("a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise StoreLockedError(
-                    f"Another ingest is writing to collection '{self.settings.collection}' "
-                    f"({path}). Wait for it to finish, then run again."
-                ) from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def write_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the collection's writer lock; a second ingest is refused with a clear message."""
+        return file_lock(self.config)
+
+
+def _metadata(c: Chunk) -> dict:
+    meta = {
+        "source": c.source,
+        "start": c.start,
+        "end": c.end,
+        "file_hash": c.file_hash,
+        "ordinal": c.ordinal,
+        "n_chunks": c.n_chunks,
+        "title": c.title[:500],
+    }
+    if c.page is not None:  # Chroma metadata holds no None
+        meta["page"] = c.page
+        meta["page_end"] = c.page_end if c.page_end is not None else c.page
+    return meta
 
 
 def _stored(cid: str, doc: str | None, meta: dict, score: float = 0.0) -> StoredChunk:
+    page = meta.get("page")
     return StoredChunk(
         id=cid,
         source=meta["source"],
@@ -409,19 +341,21 @@ def _stored(cid: str, doc: str | None, meta: dict, score: float = 0.0) -> Stored
         text=doc or "",
         title=meta.get("title", ""),
         score=score,
+        page=int(page) if page is not None else None,
+        page_end=int(meta.get("page_end", page)) if page is not None else None,
     )
 
 
-def open_store(settings: Settings, model: str, dim: int, create: bool = True) -> Store:
+def open_store(config: StoreConfig, model: str, dim: int, create: bool = True) -> Store:
     """Open (or create) the configured collection for this embedding model."""
-    return Store(settings, model, dim, create=create)
+    return Store(config, model, dim, create=create)
 
 
-def drop_collection(settings: Settings) -> bool:
+def drop_collection(config: StoreConfig) -> bool:
     """Delete the configured collection; False if there was none."""
-    client = _client(settings)
+    client, _ = chroma.connect(config)
     try:
-        client.delete_collection(settings.collection)
+        client.delete_collection(config.collection)
     except Exception:
         return False
     return True

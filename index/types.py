@@ -13,6 +13,8 @@ class Document:
     text: str
     file_hash: str
     title: str = ""
+    # Where each page begins in ``text`` (page n starts at pages[n-1]); () when not paginated.
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,19 @@ class Chunk:
     ordinal: int
     n_chunks: int
     title: str = ""
+    page: int | None = None  # first page (1-based) of a paginated document
+    page_end: int | None = None  # last page the chunk reaches
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as the store knows it."""
+
+    source: str
+    title: str
+    chunks: int
+    pages: int | None  # page count of a paginated document (the last page any chunk reaches)
+    status: str  # "indexed", or "partial" while (or after an interrupted) ingest writes it
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,21 @@ for c in answer.citations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from index.types import IngestReport
     from qa.settings import Settings
-    from qa.types import Answer, Passage
+    from qa.types import Answer, Passage, Turn
 
 __all__ = ["Settings", "ask", "ask_stream", "ingest", "retrieve"]
 
 
 def ask(
     question: str,
-    history: Sequence[dict] | None = None,
+    history: Sequence[Turn] | None = None,
     settings: Settings | None = None,
     **options,
 ) -> Answer:
@@ -35,7 +35,7 @@ def ask(
 
 def ask_stream(
     question: str,
-    history: Sequence[dict] | None = None,
+    history: Sequence[Turn] | None = None,
     settings: Settings | None = None,
     **options,
 ) -> Iterator[str | Answer]:
@@ -55,7 +55,10 @@ def retrieve(
 
 
 def ingest(
-    paths: Sequence[str | Path] | None = None, settings: Settings | None = None, **options
+    paths: Sequence[str | Path] | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **options,
 ) -> IngestReport:
     """Index documents (default: the documents folder) into the configured store."""
     from index.ingest import ingest as _ingest
@@ -63,7 +66,9 @@ def ingest(
     from qa.settings import Settings as _Settings
 
     settings = settings or _Settings(**options)
-    report = _ingest(settings, [Path(p) for p in paths] if paths else None)
+    report = _ingest(
+        settings.ingest_config, [Path(p) for p in paths] if paths else None, progress=progress
+    )
     reset_engines()
     return report
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
 
+from index.offline import quiet
 from qa.errors import QAError
 from qa.settings import Settings
 
@@ -50,9 +50,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.rebuild:
-        drop_collection(settings)
-        KeywordIndex.remove(settings)
-    report = ingest(settings, args.paths or None, progress=_progress_bar("Indexing"))
+        drop_collection(settings.store_config)
+        KeywordIndex.remove(settings.store_config)
+    report = ingest(settings.ingest_config, args.paths or None, progress=_progress_bar("Indexing"))
     print(report.summary())
     return 0
 
@@ -125,26 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_ask)
 
-    for extra in _extra_commands():
-        extra(sub, common)
+    # Sub-commands that live with their code: qa eval, qa llm-server.
+    from qa import evaluate, llm_server
+
+    evaluate.register(sub, common)
+    llm_server.register(sub, common)
     return p
-
-
-def _extra_commands():
-    """Sub-commands that live in their own modules (eval, bench, llm-server)."""
-    out = []
-    for module in ("qa.evaluate", "qa.bench", "qa.llm_server"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        out.append(mod.register)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qa`` console script."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    quiet()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -45,7 +45,9 @@ def _write_docs(out: Path, docs: dict[str, str]) -> Path:
 
 def _write_questions(out: Path, rows: list[dict]) -> Path:
     path = out / "questions.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 

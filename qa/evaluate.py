@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from qa import metrics
 from qa.errors import ConfigError, QAError
+from qa.markers import strip_markers
 from qa.settings import Settings
 from qa.types import Answer, Passage
 
@@ -175,7 +176,7 @@ def citation_recall(item: EvalItem, cited: Sequence[Passage]) -> float:
 def score(item: EvalItem, answer: Answer, ranked: Sequence[Passage]) -> dict:
     """The per-question scores; a score that does not apply to this question is None."""
     has_gold = item.answerable and bool(item.evidence or item.sources)
-    prediction = "" if answer.refused else metrics.strip_citations(answer.text)
+    prediction = "" if answer.refused else strip_markers(answer.text)
     s: dict = {"refusal_correct": float(answer.refused == (not item.answerable))}
     for key, fn in (
         ("contains", metrics.contains_answer),
@@ -500,7 +501,7 @@ def prepare_index(
         settings = settings.model_copy(update=update)
     elif not Path(settings.docs_dir).is_dir():
         raise QAError(f"the documents folder {settings.docs_dir} does not exist; pass --docs DIR")
-    report = ingest(settings, progress=_ingest_bar() if show_progress else None)
+    report = ingest(settings.ingest_config, progress=_ingest_bar() if show_progress else None)
     print(f"index '{settings.collection}': {report.summary()}", file=sys.stderr)
     if report.chunks_total == 0:
         raise QAError(f"no document in {settings.docs_dir} could be indexed")

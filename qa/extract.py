@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from index.chunk import sentence_spans
-from index.keyword import tokenize
+from index.keyword import coverage
 from qa.types import Citation, Passage, Span
 
 log = logging.getLogger(__name__)
@@ -54,20 +54,6 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, Span]]:
     return out
 
 
-def question_weights(question: str, idf: dict[str, float], unseen: float) -> dict[str, float]:
-    """The question's words with their IDF (a word the documents never use weighs the most)."""
-    return {t: idf.get(t, unseen) for t in set(tokenize(question))}
-
-
-def coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's words that the text contains."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    words = set(tokenize(text))
-    return sum(w for t, w in weights.items() if t in words) / total
-
-
 def answer_kind(question: str) -> str | None:
     """What the question asks for: 'time', 'number', 'name', or None when it cannot tell."""
     q = question.lower()
@@ -96,13 +82,15 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
 
 
 def score_sentences(
-    question: str, passages: list[Passage], idf: dict[str, float], unseen_idf: float = 1.0
+    question: str, passages: list[Passage], weights: dict[str, float]
 ) -> list[ScoredSentence]:
-    """Score every sentence of the passages against the question, best first."""
+    """Score every sentence of the passages against the question, best first.
+
+    ``weights``: the question's words with their IDF (``Corpus.weights``).
+    """
     cands = candidate_sentences(passages)
     if not cands:
         return []
-    weights = question_weights(question, idf, unseen_idf)
     kind = answer_kind(question)
     top = max((p.score for p in passages), default=1.0) or 1.0
     scored = []

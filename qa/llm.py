@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from qa.errors import LLMAuthError, LLMError, MissingExtraError
 from qa.settings import Settings
+from qa.types import Message
 
 log = logging.getLogger(__name__)
-
-Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 MAX_BACKOFF_S = 8.0
 # Local servers (llama.cpp, vLLM, Ollama) accept any key, but the client insists on one.
 PLACEHOLDER_KEY = "not-needed"

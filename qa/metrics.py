@@ -87,14 +87,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
-
-
-def strip_citations(text: str) -> str:
-    """The answer text without its ``[n]`` (or ``[1, 2]``) citation markers."""
-    return " ".join(_MARKER.sub(" ", text).split())
-
-
 def squash_spaces(text: str) -> str:
     """Runs of whitespace (newlines included) as one space, ends trimmed."""
     return " ".join(text.split())

@@ -3,133 +3,71 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
 
+from index.corpus import Corpus
 from index.embed import make_embedder
-from index.ingest import ingest, open_index
-from index.types import IngestReport
+from index.ingest import ingest
+from index.keyword import coverage
+from index.types import DocumentInfo, IngestReport
 from qa import extract
-from qa.errors import BadQuestionError, IndexNotFoundError, LLMAuthError, LLMError
+from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm import make_llm
+from qa.question import clean_history, clean_question, standalone_question
 from qa.retrieve import Retriever
 from qa.settings import Settings
-from qa.types import Answer, Passage
+from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
 
 log = logging.getLogger(__name__)
 
 NOT_IN_DOCUMENTS = "The documents do not answer this question."
 RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in Engine.relevance (calibrated)
-Turn = dict  # {"role": "user" | "assistant", "content": str}
-
-# Control and bidi-override characters, and lone surrogates (JSON can carry "\ud800"; the
-# tokenizer and Chroma refuse them).
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|so|then|what about|how about|and what|what else)\b"
-    r"|\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|those|these|there)\b",
-    re.IGNORECASE,
-)
-
-
-def clean_question(question: object, max_chars: int) -> str:
-    """The question as text without control characters, or a BadQuestionError that says why."""
-    if not isinstance(question, str):
-        raise BadQuestionError("The question must be text.")
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", question))
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise BadQuestionError("The question is empty. Type a question about the documents.")
-    if len(text) > max_chars:
-        raise BadQuestionError(
-            f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
-            "Shorten it (or raise QA_MAX_QUESTION_CHARS)."
-        )
-    return text
-
-
-def clean_history(history: object) -> list[Turn]:
-    """The conversation as a list of message dicts, or a BadQuestionError that says the format."""
-    if history is None:
-        return []
-    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        raise BadQuestionError("The history must be a list of {'role': ..., 'content': ...} messages.")
-    turns = list(history)
-    if not all(isinstance(t, dict) for t in turns):
-        raise BadQuestionError(
-            "Each history turn must be a {'role': 'user' | 'assistant', 'content': text} dict "
-            "(not (question, answer) pairs)."
-        )
-    return turns
-
-
-def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
-    """Resolve a follow-up against the previous question, without a model.
-
-    A short question that leans on earlier turns ("and who did he meet?") is asked together
-    with the previous user question, so that retrieval sees what "he" refers to.
-    """
-    previous = [t.get("content", "") for t in history or () if t.get("role") == "user"]
-    previous = [p for p in previous if isinstance(p, str) and p.strip()]
-    if not previous:
-        return question
-    if len(question.split()) <= 12 and _FOLLOW_UP.search(question):
-        return f"{previous[-1].strip()} {question}"
-    return question
+MAX_ENGINES = 16  # engines (one per distinct settings) kept; they share their corpus
 
 
 class Engine:
     """Everything a question needs, loaded once: embedder, store, keyword index, model."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, corpus: Corpus | None = None):
         self.settings = settings
-        self.embedder = make_embedder(settings)
-        store, keyword = open_index(settings, self.embedder)
-        self.retriever = Retriever(settings, store, keyword, self.embedder)
+        self.corpus = corpus or open_corpus(settings)
+        self.embedder = self.corpus.embedder
+        self.retriever = Retriever(settings, self.corpus)
         self.llm = make_llm(settings)  # None: extractive answers
-        self._lock = threading.Lock()
 
     def ingest(self, paths=None, progress=None) -> IngestReport:
         """Index documents into this engine's store and make them answerable at once."""
-        report = ingest(self.settings, paths, progress=progress, embedder=self.embedder)
-        self.retriever.refresh(force=True)
+        report = ingest(
+            self.settings.ingest_config, paths, progress=progress, embedder=self.embedder
+        )
+        self.corpus.refresh(force=True)
         return report
 
-    def documents(self) -> list[dict]:
-        """The indexed files: source, chunk count and whether the stored version is complete."""
-        states = self.retriever.store.file_states()
-        return [
-            {
-                "source": src,
-                "chunks": sum(st.hashes.values()),
-                "status": "indexed" if len(st.hashes) == 1 and sum(st.hashes.values()) == st.n_chunks else "partial",
-            }
-            for src, st in sorted(states.items())
-        ]
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed files: source, title, chunks, pages and status."""
+        return self.corpus.documents()
 
     def remove_document(self, source: str) -> None:
         """Drop a document's chunks from the index (the file itself is the caller's business)."""
-        store = self.retriever.store
-        with store.write_lock():
-            store.delete_source(source)
-            store.bump_generation()
-        self.retriever.refresh(force=True)
+        self.corpus.remove(source)
 
-    def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
+    def retrieve(
+        self, question: str, k: int | None = None, mode: str | None = None
+    ) -> list[Passage]:
         """The ranked passages for a question."""
         q = clean_question(question, self.settings.max_question_chars)
         self._require_index()
         return self.retriever.search(q, k, mode)
 
     def _require_index(self) -> None:
-        self.retriever.refresh()
-        if len(self.retriever) == 0:
-            raise IndexNotFoundError(self.retriever.store.where)
+        self.corpus.refresh()
+        if len(self.corpus) == 0:
+            raise IndexNotFoundError(self.corpus.where)
 
     def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
         """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
@@ -141,11 +79,10 @@ class Engine:
         """
         if question is None:
             return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
-        keyword = self.retriever.keyword
-        weights = extract.question_weights(question, keyword.idf, keyword.unseen_idf)
+        weights = self.corpus.weights(question)
         best = 0.0
         for p in passages:
-            cover = extract.coverage(weights, p.text)
+            cover = coverage(weights, p.text)
             cosine = p.dense if p.dense is not None else cover
             best = max(best, RELEVANCE_DENSE_WEIGHT * cosine + (1 - RELEVANCE_DENSE_WEIGHT) * cover)
         return best
@@ -167,7 +104,7 @@ class Engine:
             yield from self._ask_generated(q, history, t0)
             return
         standalone = standalone_question(q, history)
-        vector = self.retriever.embed_query(standalone)
+        vector = self.corpus.embed_query(standalone)
         passages = self.retriever.search(standalone, vector=vector)
         t1 = time.perf_counter()
         answer = self._extractive(q, standalone, vector, passages)
@@ -178,13 +115,13 @@ class Engine:
             "total_ms": (t2 - t0) * 1000,
         }
         yield answer.text
-        yield Answer(**{**answer.__dict__, "timings": timings})
+        yield replace(answer, timings=timings)
 
     def _ask_generated(
         self, q: str, history: Sequence[Turn] | None, t0: float
     ) -> Iterator[str | Answer]:
         """The model writes the answer; any model fault falls back to the extractive answer."""
-        from qa import generate
+        from qa import condense, generate
 
         timings: dict[str, float] = {}
         fault: LLMError | None = None
@@ -192,13 +129,13 @@ class Engine:
         if self.settings.llm_condense and any(t.get("role") == "user" for t in history or ()):
             tc = time.perf_counter()
             try:
-                standalone = generate.condense(self.llm, q, history, self.settings) or standalone
+                standalone = condense.condense(self.llm, q, history, self.settings) or standalone
             except LLMAuthError:
                 raise
             except LLMError as exc:
                 fault = exc
             timings["condense_ms"] = (time.perf_counter() - tc) * 1000
-        vector = self.retriever.embed_query(standalone)
+        vector = self.corpus.embed_query(standalone)
         passages = self.retriever.search(standalone, vector=vector)
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
@@ -210,7 +147,7 @@ class Engine:
             try:
                 for item in generate.generate_stream(
                     self.llm, standalone, passages, self.embedder,
-                    self.retriever.keyword.idf, self.settings,
+                    self.corpus.weights, self.settings,
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, q, standalone, passages)
@@ -228,13 +165,11 @@ class Engine:
             if fault is not None:
                 log.info("model failed, extractive fallback: %s", fault)
                 notice = f"{fault} This is the extractive answer instead."
-                answer = Answer(
-                    **{**answer.__dict__, "mode": "extractive-fallback", "notice": notice}
-                )
+                answer = replace(answer, mode="extractive-fallback", notice=notice)
             yield ("\n\n" if shown else "") + answer.text
         t2 = time.perf_counter()
         timings.update(answer_ms=(t2 - t1) * 1000, total_ms=(t2 - t0) * 1000)
-        yield Answer(**{**answer.__dict__, "timings": timings})
+        yield replace(answer, timings=timings)
 
     def _generated_answer(self, checked, q: str, standalone: str, passages) -> Answer:
         notice = ""
@@ -246,7 +181,7 @@ class Engine:
             question=q,
             text=checked.text,
             citations=checked.citations,
-            refused=checked.refused,
+            status=REFUSED if checked.refused else ANSWERED,
             retrieved=tuple(passages),
             mode=f"generated:{self.llm.model}",
             standalone_question=standalone,
@@ -257,22 +192,40 @@ class Engine:
     def _extractive(self, question, standalone, vector, passages) -> Answer:
         base = dict(question=question, retrieved=tuple(passages), standalone_question=standalone)
         if not passages or self.relevance(passages, standalone) < self.settings.min_relevance:
-            return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)
-        keyword = self.retriever.keyword
-        scored = extract.score_sentences(standalone, passages, keyword.idf, keyword.unseen_idf)
+            return Answer(text=NOT_IN_DOCUMENTS, status=REFUSED, **base)
+        weights = self.corpus.weights(standalone)
+        scored = extract.score_sentences(standalone, passages, weights)
         chosen = extract.choose(scored, self.settings.answer_sentences)
         if not chosen:
-            return Answer(text=NOT_IN_DOCUMENTS, refused=True, **base)
+            return Answer(text=NOT_IN_DOCUMENTS, status=REFUSED, **base)
         text, citations = extract.compose(chosen)
         return Answer(text=text, citations=citations, **base)
 
 
-_ENGINES: dict[str, Engine] = {}
-_ENGINES_LOCK = threading.Lock()
+_CORPORA: OrderedDict[tuple, Corpus] = OrderedDict()
+_ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _corpus_key(settings: Settings) -> tuple:
+    where = settings.chroma_url or str(Path(settings.store_dir).resolve())
+    return (where, settings.collection, settings.embed_config)
+
+
+def open_corpus(settings: Settings) -> Corpus:
+    """The corpus (store, keyword index, embedder) these settings name, opened once per process."""
+    key = _corpus_key(settings)
+    with _CACHE_LOCK:
+        corpus = _CORPORA.get(key)
+    if corpus is None:
+        corpus = Corpus(settings.store_config, make_embedder(settings.embed_config))
+        with _CACHE_LOCK:
+            corpus = _CORPORA.setdefault(key, corpus)
+    return corpus
 
 
 def get_engine(settings: Settings | None = None, **options) -> Engine:
-    """The engine for these settings, created on first use and reused after."""
+    """The engine for these settings; engines that differ only in options share one corpus."""
     if settings is None:
         settings = Settings(**options)
     elif options:
@@ -280,14 +233,22 @@ def get_engine(settings: Settings | None = None, **options) -> Engine:
         settings = type(settings)(**{**settings.model_dump(), **options})
     # The JSON masks secrets; two API keys must not share one engine.
     secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    key = settings.model_dump_json() + "\0" + secret
-    with _ENGINES_LOCK:
-        if key not in _ENGINES:
-            _ENGINES[key] = Engine(settings)
-        return _ENGINES[key]
+    key = (settings.model_dump_json(), secret)
+    with _CACHE_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is not None:
+            _ENGINES.move_to_end(key)
+            return engine
+    engine = Engine(settings, open_corpus(settings))
+    with _CACHE_LOCK:
+        _ENGINES[key] = engine
+        while len(_ENGINES) > MAX_ENGINES:
+            _ENGINES.popitem(last=False)
+    return engine
 
 
 def reset_engines() -> None:
-    """Forget loaded engines (after a store was deleted or rebuilt elsewhere)."""
-    with _ENGINES_LOCK:
+    """Forget loaded engines and corpora (after a store was deleted or rebuilt elsewhere)."""
+    with _CACHE_LOCK:
         _ENGINES.clear()
+        _CORPORA.clear()

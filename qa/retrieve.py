@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 
-from index.embed import Embedder
+from index.corpus import Corpus
 from index.keyword import KeywordIndex
-from index.store import Store, StoredChunk
+from index.store import StoredChunk
 from qa.settings import Settings
 from qa.types import Passage
 
@@ -19,28 +18,11 @@ LINK_FROM = 3  # the best few passages whose title mentions pull in the named do
 
 
 class Retriever:
-    """Finds the passages for a question; follows the store when an ingest changes it."""
+    """Finds the passages for a question in a corpus, with the retrieval settings of one engine."""
 
-    def __init__(self, settings: Settings, store: Store, keyword: KeywordIndex, embedder: Embedder):
+    def __init__(self, settings: Settings, corpus: Corpus):
         self.settings = settings
-        self.store = store
-        self.keyword = keyword
-        self.embedder = embedder
-        self._lock = threading.Lock()
-
-    def refresh(self, force: bool = False) -> None:
-        """Reload the keyword side if the collection changed since it was built."""
-        generation = self.store.refresh_generation()
-        if force or generation != self.keyword.generation:
-            with self._lock:
-                self.keyword = KeywordIndex.for_store(self.settings, self.store)
-
-    def __len__(self) -> int:
-        return len(self.keyword)
-
-    def embed_query(self, question: str) -> np.ndarray:
-        """The question's vector."""
-        return self.embedder.embed([question])[0]
+        self.corpus = corpus
 
     def search(
         self,
@@ -54,12 +36,12 @@ class Retriever:
         k = k or s.top_k
         mode = mode or s.retrieval
         n = max(s.candidates, k)
-        keyword = self.keyword  # one consistent snapshot, even if a refresh swaps it
+        keyword = self.corpus.keyword  # one consistent snapshot, even if a refresh swaps it
         if mode == "bm25":
             hits = keyword.search(question, k)
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
-        vector = self.embed_query(question) if vector is None else vector
-        dense = self.store.query(vector, n if mode == "hybrid" else k)
+        vector = self.corpus.embed_query(question) if vector is None else vector
+        dense = self.corpus.store.query(vector, n if mode == "hybrid" else k)
         if mode == "dense":
             return [_passage(c, i, c.score, dense=c.score) for i, c in enumerate(dense)]
         return self._fuse(keyword, question, vector, dense, k)
@@ -106,7 +88,7 @@ class Retriever:
         """Exact cosine for candidates the dense side did not return, so both sides are whole."""
         missing = [cid for cid in chunks if cid not in cos]
         if missing:
-            cos.update(self.store.cosine(missing, vector))
+            cos.update(self.corpus.store.cosine(missing, vector))
 
     @staticmethod
     def _sides(keyword: KeywordIndex, ids: list[str], cos: dict[str, float], bm25):
@@ -148,4 +130,6 @@ def _passage(
         title=c.title,
         dense=dense,
         keyword=keyword,
+        page=c.page,
+        page_end=c.page_end,
     )

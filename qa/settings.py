@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.config import ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+
 
 class Settings(BaseSettings):
     """Every knob of the product; build it once at the entry point and pass it down."""
@@ -15,7 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
 
     # Documents and store
-    docs_dir: Path = Field(Path("seeds"), description="Folder of documents to index and answer from.")
+    docs_dir: Path = Field(
+        Path("seeds"), description="Folder of documents to index and answer from."
+    )
     store_dir: Path = Field(
         Path(".qa_store"), description="Where the embedded Chroma store and caches are kept."
     )
@@ -28,7 +32,10 @@ class Settings(BaseSettings):
 
     # Chunking
     chunk_tokens: int = Field(
-        200, ge=32, le=256, description="Target chunk size in model word pieces (MiniLM stops at 256)."
+        200,
+        ge=32,
+        le=256,
+        description="Target chunk size in model word pieces (MiniLM stops at 256).",
     )
     chunk_overlap_tokens: int = Field(
         40, ge=0, le=128, description="Overlap between neighbouring chunks, whole sentences."
@@ -59,7 +66,10 @@ class Settings(BaseSettings):
         "hybrid", description="Retrieval mode: hybrid (dense + BM25 fused), dense or bm25."
     )
     dense_weight: float = Field(
-        0.5, ge=0.0, le=1.0, description="Weight of the dense side in score fusion (BM25 gets the rest)."
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the dense side in score fusion (BM25 gets the rest).",
     )
     link_weight: float = Field(
         0.15,
@@ -113,7 +123,8 @@ class Settings(BaseSettings):
         description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
     )
     llm_condense: bool = Field(
-        True, description="Let the model rewrite follow-up questions (else the extractive rule is used)."
+        True,
+        description="Let the model rewrite follow-up questions (else the extractive rule is used).",
     )
     support_threshold: float = Field(
         0.7,
@@ -143,3 +154,32 @@ class Settings(BaseSettings):
     def embedding_backend(self) -> str:
         """The embedding backend in force: explicit choice, else openai if a URL is set, else local."""
         return self.embeddings or ("openai" if self.embed_base_url else "local")
+
+    @property
+    def store_config(self) -> StoreConfig:
+        """Where the index lives, for the index package."""
+        return StoreConfig(self.store_dir, self.collection, self.chroma_url)
+
+    @property
+    def embed_config(self) -> EmbedConfig:
+        """Which embedding model to use, for the index package."""
+        key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+        return EmbedConfig(
+            backend=self.embedding_backend,
+            batch_size=self.embed_batch_size,
+            openai_model=self.openai_embed_model,
+            base_url=self.embed_base_url or self.openai_base_url,
+            api_key=key,
+            timeout=self.llm_timeout,
+        )
+
+    @property
+    def ingest_config(self) -> IngestConfig:
+        """Everything an ingest of the documents folder needs, for the index package."""
+        return IngestConfig(
+            docs_dir=self.docs_dir,
+            store=self.store_config,
+            embed=self.embed_config,
+            chunk=ChunkConfig(self.chunk_tokens, self.chunk_overlap_tokens),
+            max_file_bytes=self.max_file_bytes,
+        )

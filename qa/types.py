@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal, TypedDict
+
+Role = Literal["user", "assistant"]
+Status = Literal["answered", "uncertain", "refused"]
+ANSWERED: Status = "answered"
+UNCERTAIN: Status = "uncertain"  # "not sure": the closest passages, said to be such
+REFUSED: Status = "refused"  # "the documents don't say"
+
+
+class Turn(TypedDict):
+    """One turn of a conversation, as ``ask(history=...)`` takes it."""
+
+    role: Role
+    content: str
+
+
+class Message(TypedDict):
+    """One chat message sent to a language model."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
 
 
 @dataclass(frozen=True)
@@ -19,6 +40,8 @@ class Passage:
     title: str = ""
     dense: float | None = None  # cosine similarity to the question
     keyword: float | None = None  # BM25 score
+    page: int | None = None  # first page of a paginated document (1-based)
+    page_end: int | None = None  # last page, when the passage runs over a page break
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,7 @@ class Citation:
     n: int
     passage: Passage
     sentences: tuple[Span, ...] = ()
+    phrases: tuple[Span, ...] = ()  # the answer-bearing phrase(s) inside those sentences
 
     @property
     def source(self) -> str:
@@ -58,6 +82,26 @@ class Citation:
     def score(self) -> float:
         return self.passage.score
 
+    @property
+    def title(self) -> str:
+        return self.passage.title
+
+    @property
+    def page(self) -> int | None:
+        return self.passage.page
+
+    @property
+    def page_end(self) -> int | None:
+        return self.passage.page_end
+
+    @property
+    def pages(self) -> str:
+        """The page or page range in words ("4", "4–5"), or "" for an unpaginated source."""
+        p, q = self.passage.page, self.passage.page_end
+        if p is None:
+            return ""
+        return f"{p}–{q}" if q is not None and q != p else str(p)
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -71,18 +115,32 @@ class AnswerSentence:
 
 @dataclass(frozen=True)
 class Answer:
-    """An answer with its citations, the ranked retrieval behind it, and timings."""
+    """An answer with its citations, the ranked retrieval behind it, and timings.
+
+    ``status``: "answered"; "uncertain" (the text presents the closest passages, not an answer);
+    or "refused" (the documents do not answer the question).
+    """
 
     question: str
     text: str
     citations: tuple[Citation, ...] = ()
-    refused: bool = False
+    status: Status = ANSWERED
     retrieved: tuple[Passage, ...] = ()
     mode: str = "extractive"
     standalone_question: str = ""
     sentences: tuple[AnswerSentence, ...] = ()
     notice: str = ""  # e.g. "the model server is down; this is the extractive answer"
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        """True when the documents do not answer the question."""
+        return self.status == REFUSED
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the text offers the closest passages rather than an answer."""
+        return self.status == UNCERTAIN
 
     @property
     def latency_ms(self) -> float:
@@ -99,22 +157,30 @@ class Answer:
         return {
             "question": self.question,
             "answer": self.text,
+            "status": self.status,
             "refused": self.refused,
             "citations": [
                 {
                     "n": c.n,
                     "source": c.source,
+                    "title": c.title,
+                    "page": c.page,
+                    "page_end": c.page_end,
                     "start": c.start,
                     "end": c.end,
                     "text": c.text,
                     "score": round(c.score, 6),
                     "sentences": [asdict(s) for s in c.sentences],
+                    "phrases": [asdict(s) for s in c.phrases],
                 }
                 for c in self.citations
             ],
             "retrieved": [
                 {
                     "source": p.source,
+                    "title": p.title,
+                    "page": p.page,
+                    "page_end": p.page_end,
                     "start": p.start,
                     "end": p.end,
                     "score": round(p.score, 6),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from index.load import SUPPORTED
+from index.types import DocumentInfo
 from qa.errors import QAError
 from qa.types import Answer, Citation, Passage, Span
 
@@ -210,18 +211,18 @@ def render_header(settings: Settings) -> str:
     )
 
 
-def render_documents(docs: Sequence[dict]) -> str:
+def render_documents(docs: Sequence[DocumentInfo]) -> str:
     """The indexed files with their chunk counts and status."""
     if not docs:
         return '<div class="qa-docs-empty">No documents are indexed yet. Add one below.</div>'
     rows = "".join(
-        f'<tr><td class="qa-docname" title="{_esc(d["source"])}">{_esc(d["source"])}</td>'
-        f'<td class="qa-num">{int(d["chunks"]):,}</td>'
-        f'<td><span class="qa-status qa-status-{_esc(str(d["status"]))}">'
-        f"{_esc(str(d['status']))}</span></td></tr>"
+        f'<tr><td class="qa-docname" title="{_esc(d.source)}">{_esc(d.source)}</td>'
+        f'<td class="qa-num">{d.chunks:,}</td>'
+        f'<td><span class="qa-status qa-status-{_esc(d.status)}">'
+        f"{_esc(d.status)}</span></td></tr>"
         for d in docs
     )
-    total = sum(int(d["chunks"]) for d in docs)
+    total = sum(d.chunks for d in docs)
     return (
         '<table class="qa-docs"><thead><tr><th>Document</th><th>Chunks</th><th>Status</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
@@ -332,7 +333,7 @@ class ChatUI:
             docs = self.engine.documents()
         except QAError as exc:
             return render_status([("error", str(exc))]), gr.update(choices=[], value=None)
-        return render_documents(docs), gr.update(choices=[d["source"] for d in docs], value=None)
+        return render_documents(docs), gr.update(choices=[d.source for d in docs], value=None)
 
     def upload(
         self,
@@ -425,7 +426,7 @@ class ChatUI:
         if not source:
             return (render_status([("error", "Choose a document to remove.")]), *self.documents())
         try:
-            known = {d["source"] for d in self.engine.documents()}
+            known = {d.source for d in self.engine.documents()}
             if source not in known:
                 msg = f"{source} is not in the index (already removed?)."
                 return (render_status([("error", msg)]), *self.documents())

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from index.offline import quiet
+from qa.procs import free_port, stop_process, wait_http
+
+quiet()
 # The suite never talks to a real OpenAI account: tests that need a model start their own server.
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_OPENAI_API_KEY", "QA_OPENAI_BASE_URL"):
     os.environ.pop(var, None)
@@ -25,27 +23,6 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 DATASETS = SHARED / "datasets"
 TEST_OUTPUT = ROOT / "test-output"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
-    """Wait until the URL answers, or fail with the process' output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except Exception:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 @pytest.fixture
@@ -67,7 +44,7 @@ def embedder():
     from index.embed import make_embedder
     from qa.settings import Settings
 
-    return make_embedder(Settings())
+    return make_embedder(Settings().embed_config)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +54,7 @@ def seed_store(tmp_path_factory):
     from qa.settings import Settings
 
     settings = Settings(store_dir=tmp_path_factory.mktemp("seed-store"), docs_dir=SEEDS)
-    ingest(settings)
+    ingest(settings.ingest_config)
     return settings
 
 
@@ -100,7 +77,7 @@ def chroma_server(tmp_path_factory):
         [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        env=quiet(dict(os.environ)),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -132,38 +109,17 @@ def pytest_terminal_summary(terminalreporter):
 
 def start_llm_server(folder: Path, *args: str, timeout: float = 180.0):
     """Start `qa llm-server` (SmolLM2-135M) on 127.0.0.1 and a free port; returns (process, /v1 URL)."""
-    import urllib.error
-
     port = free_port()
     log = (folder / f"llm-server-{port}.log").open("w")
     cmd = [sys.executable, "-m", "qa.cli", "llm-server", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen([*cmd, *args], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"qa llm-server exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2):
-                return proc, url
-        except urllib.error.HTTPError:  # answers, but wants a key: it is up
-            return proc, url
-        except Exception:  # not up yet
-            if time.monotonic() > deadline:
-                stop_process(proc)
-                raise TimeoutError(f"qa llm-server did not answer within {timeout} s") from None
-            time.sleep(0.3)
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """Terminate a server process and wait for it (kill it if it does not stop)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
+    try:
+        wait_http(f"{url}/models", timeout, proc, accept_http_errors=True)
+    except (RuntimeError, TimeoutError) as exc:
+        stop_process(proc)
+        raise RuntimeError(f"qa llm-server did not start ({exc}); see {log.name}") from None
+    return proc, url
 
 
 @pytest.fixture(scope="session")

@@ -85,10 +85,10 @@ def test_retrieve_ranks_passages(seed_engine):
     ],
 )
 def test_bad_questions_get_clear_errors(seed_engine, bad, message):
-    before = seed_engine.retriever.store.count()
+    before = seed_engine.corpus.store.count()
     with pytest.raises(BadQuestionError, match=message):
         seed_engine.ask(bad)
-    assert seed_engine.retriever.store.count() == before
+    assert seed_engine.corpus.store.count() == before
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from qa.evaluate import (
     score,
     summarize,
 )
+from qa.markers import strip_markers
 from qa.pipeline import NOT_IN_DOCUMENTS as REFUSAL
 from qa.report import compare, outcome, write_report
 from qa.types import Answer, Citation, Passage
@@ -58,7 +59,8 @@ UNANSWERABLE = EvalItem(
 
 def answer(text: str, cited=(), refused: bool = False, ms: float = 10.0) -> Answer:
     citations = tuple(Citation(i, p) for i, p in enumerate(cited, 1))
-    return Answer("q", text, citations, refused, tuple(RANKED), timings={"total_ms": ms})
+    status = "refused" if refused else "answered"
+    return Answer("q", text, citations, status, tuple(RANKED), timings={"total_ms": ms})
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -126,7 +128,7 @@ def test_partial_citation():
 
 
 def test_normalisation_and_markers():
-    assert metrics.strip_citations("It was [1] the wolf [2, 3].") == "It was the wolf ."
+    assert strip_markers("It was [1] the wolf [2, 3].") == "It was the wolf ."
     # Curly quotes are punctuation too, as straight ones are in SQuAD's script.
     assert metrics.contains_answer("trends called “disturbing” here", ["disturbing"]) == 1.0
     assert metrics.exact_match("“100% an abuse of force.”", ["100% an abuse of force"]) == 1.0

@@ -28,7 +28,7 @@ def settings(request, make_settings, tmp_path):
 
 
 def _ids(settings, embedder):
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
     return sorted(c.id for c in store.all_chunks())
 
 
@@ -39,12 +39,12 @@ def test_incremental_add_change_delete_noop(settings, embedder):
     (docs / "a.txt").write_text("Alpha is the first letter. It starts the alphabet.")
     (docs / "b.md").write_text("Beta comes second. It follows alpha.")
 
-    r = ingest(settings)
+    r = ingest(settings.ingest_config)
     assert sorted(r.added) == ["a.txt", "b.md", "seed.txt"] and r.chunks_embedded >= 3
     first = _ids(settings, embedder)
     assert len(first) == r.chunks_total
 
-    r = ingest(settings)  # no-op
+    r = ingest(settings.ingest_config)  # no-op
     assert (r.added, r.updated, r.removed, r.chunks_embedded) == ([], [], [], 0)
     assert r.unchanged == 3
     assert _ids(settings, embedder) == first
@@ -52,10 +52,10 @@ def test_incremental_add_change_delete_noop(settings, embedder):
     (docs / "a.txt").write_text("Alpha was changed. Now it says something else entirely.")
     (docs / "c.txt").write_text("Gamma is new here.")
     (docs / "b.md").unlink()
-    r = ingest(settings)
+    r = ingest(settings.ingest_config)
     assert r.updated == ["a.txt"] and r.added == ["c.txt"] and r.removed == ["b.md"]
     assert r.chunks_embedded == 2  # only the changed and the new file were embedded
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
     chunks = store.all_chunks()
     assert {c.source for c in chunks} == {"a.txt", "c.txt", "seed.txt"}
     assert not any("Beta" in c.text or "first letter" in c.text for c in chunks)
@@ -67,7 +67,7 @@ def test_broken_files_are_reported_and_the_rest_indexed(settings, embedder):
     from samples import make_corpus
 
     expected = make_corpus(settings.docs_dir)
-    r = ingest(settings)
+    r = ingest(settings.ingest_config)
     indexed = {k for k, v in expected.items() if v == "indexed"}
     assert set(r.added) == indexed
     assert {s.source for s in r.skipped} == set(expected) - indexed
@@ -78,16 +78,16 @@ def test_broken_files_are_reported_and_the_rest_indexed(settings, embedder):
 def test_model_mismatch_gives_a_clear_error(settings):
     settings.docs_dir.mkdir()
     (settings.docs_dir / "a.txt").write_text("Some text here.")
-    ingest(settings)
+    ingest(settings.ingest_config)
     with pytest.raises(ModelMismatchError, match="qa ingest --rebuild"):
-        open_store(settings, "some-other-model", 768)
+        open_store(settings.store_config, "some-other-model", 768)
 
 
 def test_second_writer_is_refused(make_settings, embedder):
     settings = make_settings()
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
     with store.write_lock(), pytest.raises(StoreLockedError, match="Another ingest"):
-        ingest(settings)
+        ingest(settings.ingest_config)
 
 
 def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
@@ -100,7 +100,7 @@ def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
             + " ".join(f"Fact {j} of item {i}." for j in range(60))
         )
     clean = make_settings(docs_dir=docs, store_dir=tmp_path / "clean")
-    ingest(clean)
+    ingest(clean.ingest_config)
     want = _ids(clean, embedder)
 
     broken = make_settings(docs_dir=docs, store_dir=tmp_path / "broken")
@@ -109,8 +109,8 @@ def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
     time.sleep(6)  # model load, then part of the embedding
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    r = ingest(broken)
+    r = ingest(broken.ingest_config)
     assert r.chunks_total == len(want)
     assert _ids(broken, embedder) == want
-    r = ingest(broken)
+    r = ingest(broken.ingest_config)
     assert r.chunks_embedded == 0

@@ -24,20 +24,14 @@ from hypothesis import strategies as st
 
 from index.ingest import ingest
 from qa import prompts
+from qa.condense import clean_condensed, condense_messages
 from qa.errors import ConfigError, LLMAuthError, LLMError, PromptError
-from qa.generate import (
-    CitationStream,
-    build_prompt,
-    check,
-    clean_condensed,
-    condense_messages,
-    format_passages,
-    rewrite_markers,
-    token_counter,
-)
 from qa.llm import LLM, make_llm
 from qa.llm_server import model_path
+from qa.markers import CitationStream, rewrite_markers
 from qa.pipeline import Engine
+from qa.prompting import build_prompt, format_passages, token_counter
+from qa.support import check
 from qa.types import Answer
 
 MODEL = "smollm2"
@@ -143,9 +137,7 @@ def test_invalid_markers_removed_and_only_cited_passages_listed(seed_engine):
     passages = seed_engine.retrieve("Who is the State Department spokesman?", k=4)
     raw = "State Department spokesman Ned Price said in a statement [4][12]. Nothing else [9]."
     text, order = rewrite_markers(raw, len(passages))
-    checked = check(
-        text, order, passages, seed_engine.embedder, seed_engine.retriever.keyword.idf, 0.7
-    )
+    checked = check(text, order, passages, seed_engine.embedder, seed_engine.corpus.weights, 0.7)
     assert "[12]" not in checked.text and "[9]" not in checked.text
     assert [c.n for c in checked.citations] == [1]
     assert checked.citations[0].passage.id == passages[3].id
@@ -203,10 +195,10 @@ SUPPORT_CASES = [
 @pytest.mark.parametrize(("question", "claim", "expected"), SUPPORT_CASES)
 def test_support_check_flags_unsupported_sentences(seed_engine, question, claim, expected):
     threshold = seed_engine.settings.support_threshold
-    idf = seed_engine.retriever.keyword.idf
+    weigh = seed_engine.corpus.weights
     best = max(
         (
-            check(f"{claim} [1]", [1], [p], seed_engine.embedder, idf, threshold).sentences[0]
+            check(f"{claim} [1]", [1], [p], seed_engine.embedder, weigh, threshold).sentences[0]
             for p in seed_engine.retrieve(question, k=5)
         ),
         key=lambda s: s.support,
@@ -245,7 +237,7 @@ def test_prompt_injection_stays_data(make_settings, tmp_path):
     )
     (docs / "notes.txt").write_text(notes)
     s = make_settings(docs_dir=docs)
-    ingest(s)
+    ingest(s.ingest_config)
     engine = Engine(s)
     assert engine.llm is None
 

@@ -91,7 +91,7 @@ def threads_during_ingest(
     tmp_path, embedder, n_files: int, n_new: int, n_threads: int, in_process: bool
 ):
     docs, settings = _corpus(tmp_path, n_files)
-    ingest(settings, embedder=embedder)
+    ingest(settings.ingest_config, embedder=embedder)
     engine = Engine(settings)
     texts = _texts(docs)
     _add_files(docs, n_files, n_new)
@@ -113,7 +113,7 @@ def threads_during_ingest(
     assert served_during >= n_threads, "the askers were starved"
     # Every chunk ever cited exists in the final store; the store is exactly the clean state.
     check_store(settings, embedder, expected_ids(docs, embedder))
-    final = {c.id for c in engine.retriever.store.all_chunks()}
+    final = {c.id for c in engine.corpus.store.all_chunks()}
     assert askers.cited_ids <= final, "an answer cited a chunk that does not exist"
     # After the ingest, the new files are answerable in this process without a restart.
     last = n_files + n_new - 1
@@ -203,7 +203,7 @@ def test_chat_handlers_answer_while_an_upload_is_indexed(tmp_path, embedder):
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "seeds", docs)
     settings = Settings(store_dir=tmp_path / "store", docs_dir=docs)
-    ingest(settings, embedder=embedder)
+    ingest(settings.ingest_config, embedder=embedder)
     ui = ChatUI(Engine(settings))
 
     class Upload:

@@ -120,7 +120,7 @@ def expected_ids(docs: Path, embedder) -> set[str]:
 
 def check_store(settings, embedder, want: set[str]) -> None:
     """The store holds exactly the wanted chunks, each file complete, and BM25 agrees."""
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store_config, embedder.name, embedder.dim, create=False)
     chunks = store.all_chunks()
     ids = [c.id for c in chunks]
     assert len(ids) == len(set(ids)) == store.count(), "duplicate chunks"
@@ -134,7 +134,7 @@ def check_store(settings, embedder, want: set[str]) -> None:
         assert len(state.hashes) == 1 and next(iter(state.hashes.values())) == state.n_chunks, (
             source
         )
-    keyword = KeywordIndex.for_store(settings, store)
+    keyword = KeywordIndex.for_store(store)
     assert sorted(c.id for c in keyword.chunks) == sorted(ids), "keyword index out of step"
 
 
@@ -160,7 +160,7 @@ def _timed_run(settings) -> float:
 
 def _snapshot(settings, embedder) -> set[str]:
     try:
-        store = open_store(settings, embedder.name, embedder.dim, create=False)
+        store = open_store(settings.store_config, embedder.name, embedder.dim, create=False)
         return {c.id for c in store.all_chunks()}
     except Exception:
         return set()
@@ -219,10 +219,10 @@ def kill_and_converge(tmp_path, embedder, n_files: int, rounds: int, seed: int) 
             after = _snapshot(broken, embedder)
             if after != before and after != want:
                 mid_write += 1
-        report = ingest(broken, embedder=embedder)  # the normal re-run
+        report = ingest(broken.ingest_config, embedder=embedder)  # the normal re-run
         assert not report.skipped, report.summary()
         check_store(broken, embedder, want)
-        again = ingest(broken, embedder=embedder)
+        again = ingest(broken.ingest_config, embedder=embedder)
         assert again.chunks_embedded == 0 and not (again.added or again.updated or again.removed)
 
     # Back to the original files: the killed-and-recovered store equals the clean one exactly.
@@ -230,7 +230,7 @@ def kill_and_converge(tmp_path, embedder, n_files: int, rounds: int, seed: int) 
         p.unlink()
     for name, data in original.items():
         (docs / name).write_bytes(data)
-    ingest(broken, embedder=embedder)
+    ingest(broken.ingest_config, embedder=embedder)
     check_store(broken, embedder, clean_ids)
     a, b = Engine(clean), Engine(broken)
     for i in rng.sample(range(n_files), k=8):
@@ -331,7 +331,7 @@ def kill_at_write_points(tmp_path, embedder, sample: int | None) -> None:
         for name, data in v0.items():
             (docs / name).write_bytes(data)
 
-    ingest(settings, embedder=embedder)
+    ingest(settings.ingest_config, embedder=embedder)
     edit()
     want = expected_ids(docs, embedder)
     probe = _run_killer(settings, 0)  # no kill: count the write boundaries
@@ -347,12 +347,12 @@ def kill_at_write_points(tmp_path, embedder, sample: int | None) -> None:
         )
     for at in points:
         restore()
-        ingest(settings, embedder=embedder)
+        ingest(settings.ingest_config, embedder=embedder)
         edit()
         proc = _run_killer(settings, at)
         assert proc.returncode == -signal.SIGKILL, (at, proc.returncode, proc.stderr[-2000:])
         assert "Traceback" not in proc.stderr
-        ingest(settings, embedder=embedder)
+        ingest(settings.ingest_config, embedder=embedder)
         check_store(settings, embedder, want)
         reliability.add("kills_survived", 1, "SIGKILL at a chosen write boundary")
     reliability.note(

@@ -390,7 +390,7 @@ def test_hostile_corpus_is_indexed_or_skipped_with_reasons(make_settings, tmp_pa
     docs, outside = tmp_path / "docs", tmp_path / "outside"
     expect = make_hostile_corpus(docs, outside)
     settings = make_settings(docs_dir=docs)
-    report = ingest(settings, embedder=embedder)
+    report = ingest(settings.ingest_config, embedder=embedder)
     got = _all_sources(report)
     assert set(got) == set(expect), f"unaccounted: {set(got) ^ set(expect)}"
     for source, want in expect.items():
@@ -401,7 +401,7 @@ def test_hostile_corpus_is_indexed_or_skipped_with_reasons(make_settings, tmp_pa
         if got[source] != "indexed":
             assert got[source].strip() and "\n" not in got[source]
 
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
     chunks = store.all_chunks()
     indexed = {s for s, v in got.items() if v == "indexed"}
     assert {c.source for c in chunks} == indexed
@@ -425,7 +425,9 @@ def test_hostile_corpus_is_indexed_or_skipped_with_reasons(make_settings, tmp_pa
         assert bad not in text, f"script or hidden content indexed: {bad}"
     assert "Kept text." in text and "More kept text." in text
 
-    again = ingest(settings, embedder=embedder)  # skipped files stay skipped, nothing redone
+    again = ingest(
+        settings.ingest_config, embedder=embedder
+    )  # skipped files stay skipped, nothing redone
     assert again.chunks_embedded == 0 and not again.added and not again.updated
     assert sorted(s.source for s in again.skipped) == sorted(s.source for s in report.skipped)
     reliability.add("files_fuzzed", len(expect), "hostile corpus through a real ingest")

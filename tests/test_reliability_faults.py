@@ -29,6 +29,7 @@ from test_reliability_crash import check_store, expected_ids, question_for, writ
 from test_reliability_questions import check_answer
 
 from index.ingest import ingest
+from index.offline import quiet
 from qa.errors import LLMAuthError, StoreError
 from qa.pipeline import Engine
 from qa.settings import Settings
@@ -209,7 +210,7 @@ def test_model_server_faults_fall_back_within_bounded_retries(seed_store, model_
     assert answer.mode == "extractive-fallback", (mode, answer.mode, answer.text)
     assert words in answer.notice and "extractive answer" in answer.notice, answer.notice
     assert "\n" not in answer.notice and "Traceback" not in answer.notice
-    check_answer(answer, engine.retriever.store)
+    check_answer(answer, engine.corpus.store)
     assert answer.citations and "Ned Price" in answer.text
     # What streamed is what the final answer says (a broken stream's words come first).
     shown = "".join(pieces)
@@ -268,7 +269,7 @@ class ChromaServer:
         self.proc = subprocess.Popen(
             [self.exe, "run", "--path", str(self.folder / "data"), "--host", "127.0.0.1",
              "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            stdout=log, stderr=subprocess.STDOUT, env=quiet(dict(os.environ)),
         )  # fmt: skip
         wait_http(f"{self.url}/api/v2/heartbeat", timeout=90, proc=self.proc)
 
@@ -324,7 +325,7 @@ def test_chroma_server_restarted_mid_session(tmp_path, chroma, embedder):
     _small_corpus(docs, 30)
     settings = Settings(chroma_url=chroma.url, collection="restart", docs_dir=docs,
                         store_dir=tmp_path / "store")  # fmt: skip
-    ingest(settings, embedder=embedder)
+    ingest(settings.ingest_config, embedder=embedder)
     engine = Engine(settings)
     q = question_for(7)
     before = engine.ask(q)
@@ -339,7 +340,7 @@ def test_chroma_server_restarted_mid_session(tmp_path, chroma, embedder):
         assert "chroma run" in str(err.value) and chroma.url in str(err.value)
         reliability.add("faults_injected", 1, "chroma server down mid-session (ask)")
     with pytest.raises(StoreError, match="chroma run"):
-        ingest(settings, embedder=embedder)
+        ingest(settings.ingest_config, embedder=embedder)
     reliability.add("faults_injected", 1, "chroma server down mid-session (ingest)")
 
     chroma.start()  # same port, same data: the same engine answers again, unchanged
@@ -369,7 +370,7 @@ def test_chroma_server_killed_mid_ingest(tmp_path, chroma, embedder):
         assert "chroma run" in err.strip().splitlines()[-1], err[-2000:]
         reliability.add("faults_injected", 1, "chroma server killed mid-ingest")
     chroma.start()
-    ingest(settings, embedder=embedder)
+    ingest(settings.ingest_config, embedder=embedder)
     check_store(settings, embedder, expected_ids(docs, embedder))
 
 

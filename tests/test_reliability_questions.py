@@ -107,7 +107,7 @@ def _engine_test(max_examples: int):
     @settings(max_examples=max_examples, **FUZZ)
     @given(question=QUESTIONS, history=HISTORIES)
     def run(seed_engine, question, history):
-        store = seed_engine.retriever.store
+        store = seed_engine.corpus.store
         outcome = ask_or_refuse(seed_engine.ask, store, question, history)
         reliability.add("questions_fuzzed", 1, f"Engine.ask: {outcome}")
 
@@ -126,7 +126,7 @@ def test_hostile_questions_through_engine_at_scale(seed_engine):
 @pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
 def test_every_hostile_question_via_python_api(seed_store, seed_engine, question):
     """qa.ask and qa.ask_stream (the public API) on each hostile question."""
-    store = seed_engine.retriever.store
+    store = seed_engine.corpus.store
     outcome = ask_or_refuse(lambda q, h: qa.ask(q, h, settings=seed_store), store, question)
     try:
         pieces = list(qa.ask_stream(question, settings=seed_store))
@@ -155,7 +155,7 @@ def test_one_megabyte_questions(seed_engine, size, unit):
 
 def test_questions_at_the_length_limit(seed_engine):
     limit = seed_engine.settings.max_question_chars
-    store = seed_engine.retriever.store
+    store = seed_engine.corpus.store
     assert ask_or_refuse(seed_engine.ask, store, "Who? " * (limit // 5)) != "bad question"
     with pytest.raises(BadQuestionError, match="limit"):
         seed_engine.ask("x" * (limit + 1))
@@ -183,7 +183,7 @@ def _prompt_test(max_examples: int):
         history=st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": QUESTIONS}), max_size=3),
     )  # fmt: skip
     def run(make_settings, embedder, question, texts, history):
-        from qa import generate
+        from qa import condense, prompting
 
         try:
             q = clean_question(question, 4000)
@@ -191,7 +191,7 @@ def _prompt_test(max_examples: int):
             return
         s = make_settings()
         passages = [_passage(i, t) for i, t in enumerate(texts)]
-        prompt = generate.build_prompt(q, passages, generate.token_counter(embedder), s)
+        prompt = prompting.build_prompt(q, passages, prompting.token_counter(embedder), s)
         system, *examples, user = prompt.messages
         # The question is data in the last user message, exactly as asked; never formatted.
         assert user == {
@@ -210,8 +210,8 @@ def _prompt_test(max_examples: int):
         for m in examples:
             assert m["role"] in ("user", "assistant")
         # The condense prompt keeps the conversation inside its block too.
-        (msg,) = generate.condense_messages(q, history, s)
-        content, conversation = msg["content"], generate.format_history(history)
+        (msg,) = condense.condense_messages(q, history, s)
+        content, conversation = msg["content"], condense.format_history(history)
         assert content == prompts.render("condense", history=conversation, question=q)
         head = prompts.load("condense").split("{history}")[0]
         assert content.startswith(head) and head.rstrip().endswith("<conversation>")

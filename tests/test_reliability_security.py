@@ -323,7 +323,7 @@ def upload_ui(tmp_path_factory):
     docs = base / "docs"
     shutil.copytree(SEEDS, docs)
     settings = Settings(store_dir=base / "store", docs_dir=docs)
-    ingest(settings)
+    ingest(settings.ingest_config)
     return ChatUI(Engine(settings), max_upload_bytes=200_000), base
 
 
@@ -409,7 +409,7 @@ def test_hostile_uploads_are_refused_or_stored_safely_and_never_run(upload_ui, t
     assert not marker.exists(), "an upload was executed"
     answer = ui.engine.ask("What is the vault code in the escape file?")
     assert any(c.source == "escape.txt" for c in answer.citations)
-    stored = " ".join(c.text for c in ui.engine.retriever.store.all_chunks())
+    stored = " ".join(c.text for c in ui.engine.corpus.store.all_chunks())
     assert "lighthouse" in stored and "fetch(" not in stored
     reliability.add("uploads_fuzzed", len(files), "hostile uploads through the upload handler")
 

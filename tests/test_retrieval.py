@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.keyword import KeywordIndex, title_key
+from index.keyword import KeywordIndex, coverage, title_key
 from index.store import StoredChunk
 from qa import extract
 from qa.retrieve import fuse_scores
@@ -125,7 +125,7 @@ def test_a_named_document_is_pulled_into_hybrid_results(make_settings, tmp_path,
         )
     question = "Which position was held by the actress who played Corliss Archer in Kiss and Tell?"
     plain_settings = make_settings(docs_dir=docs, top_k=3, link_weight=0.0)
-    ingest(plain_settings)
+    ingest(plain_settings.ingest_config)
     plain = [p.source for p in Engine(plain_settings).retrieve(question, k=3)]
     linked_settings = make_settings(docs_dir=docs, top_k=3, link_weight=1.0)
     linked = [p.source for p in Engine(linked_settings).retrieve(question, k=3)]
@@ -156,9 +156,15 @@ def test_answer_kind_and_has_kind():
 
 def test_coverage_weighs_rare_words_more():
     weights = {"balloon": 3.0, "china": 1.0}
-    assert extract.coverage(weights, "The balloon drifted.") == pytest.approx(0.75)
-    assert extract.coverage(weights, "China said so.") == pytest.approx(0.25)
-    assert extract.coverage({}, "anything") == 0.0
+    assert coverage(weights, "The balloon drifted.") == pytest.approx(0.75)
+    assert coverage(weights, "China said so.") == pytest.approx(0.25)
+    assert coverage({}, "anything") == 0.0
+
+
+def test_keyword_weights_give_unseen_words_the_most_weight(seed_engine):
+    weights = seed_engine.corpus.weights("balloon zyxwvut")
+    keyword = seed_engine.corpus.keyword
+    assert weights["zyxwvut"] == keyword.unseen_idf > weights["balloon"] == keyword.idf["balloon"]
 
 
 def test_score_sentences_prefers_the_sentence_with_the_asked_words_and_kind():
@@ -166,8 +172,8 @@ def test_score_sentences_prefers_the_sentence_with_the_asked_words_and_kind():
         "Super Bowl 50\nThe game was played in California. "
         "Super Bowl 50 was played on February 7, 2016. Fans travelled far."
     )
-    idf = {"super": 1.0, "bowl": 1.0, "50": 1.0, "play": 1.0}
-    scored = extract.score_sentences("When was Super Bowl 50 played?", [_passage(text)], idf, 2.0)
+    weights = {"super": 1.0, "bowl": 1.0, "50": 1.0, "play": 1.0}
+    scored = extract.score_sentences("When was Super Bowl 50 played?", [_passage(text)], weights)
     assert scored[0].span.text == "Super Bowl 50 was played on February 7, 2016."
     assert text[scored[0].span.start : scored[0].span.end] == scored[0].span.text
     # The title line holds every asked word but is too short to be an answer.
@@ -208,14 +214,14 @@ def test_unchanged_ingest_checks_the_keyword_index_by_its_tag(make_settings, emb
     from index.store import open_store
 
     settings = make_settings()
-    first = ingest(settings, embedder=embedder)
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
-    assert KeywordIndex.is_current(settings, store)
-    again = ingest(settings, embedder=embedder)
+    first = ingest(settings.ingest_config, embedder=embedder)
+    store = open_store(settings.store_config, embedder.name, embedder.dim, create=False)
+    assert KeywordIndex.is_current(store)
+    again = ingest(settings.ingest_config, embedder=embedder)
     assert (again.chunks_embedded, again.chunks_total) == (0, first.chunks_total)
     store.bump_generation()  # as another writer would
-    assert not KeywordIndex.is_current(settings, store)
-    third = ingest(settings, embedder=embedder)
+    assert not KeywordIndex.is_current(store)
+    third = ingest(settings.ingest_config, embedder=embedder)
     assert third.chunks_total == first.chunks_total
-    assert KeywordIndex.is_current(settings, store)
-    assert KeywordIndex.for_store(settings, store).generation == store.generation
+    assert KeywordIndex.is_current(store)
+    assert KeywordIndex.for_store(store).generation == store.generation

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from index.types import DocumentInfo
 from qa import ui
 from qa.errors import LLMError
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -27,7 +28,7 @@ def docs_engine(tmp_path_factory):
     docs = base / "docs"
     shutil.copytree(SEEDS, docs)
     settings = Settings(docs_dir=docs, store_dir=base / "store")
-    ingest(settings)
+    ingest(settings.ingest_config)
     return Engine(settings)
 
 
@@ -125,7 +126,7 @@ def test_answer_has_badges_sources_and_marked_unsupported_sentences():
 def test_refused_answer_says_plainly_the_documents_do_not_answer():
     from qa.pipeline import NOT_IN_DOCUMENTS
 
-    html = ui.render_answer(Answer(question="q", text=NOT_IN_DOCUMENTS, refused=True))
+    html = ui.render_answer(Answer(question="q", text=NOT_IN_DOCUMENTS, status="refused"))
     assert "Not in the documents." in html and NOT_IN_DOCUMENTS in html
     assert "qa-source" not in html
 
@@ -142,8 +143,8 @@ def test_mode_indicator_names_the_model_when_one_is_configured():
 def test_documents_table_lists_files_with_chunks_and_status():
     html = ui.render_documents(
         [
-            {"source": "a<x>.txt", "chunks": 3, "status": "indexed"},
-            {"source": "b.md", "chunks": 1200, "status": "partial"},
+            DocumentInfo("a<x>.txt", "", 3, None, "indexed"),
+            DocumentInfo("b.md", "", 1200, None, "partial"),
         ]
     )
     assert "a&lt;x&gt;.txt" in html and "1,200" in html
@@ -339,7 +340,7 @@ def test_remove_deletes_the_file_and_its_passages(docs_engine, tmp_path):
     src = tmp_path / "gone.md"
     src.write_text("The Vindrel bridge spans the Oska river at Pellham.\n", encoding="utf-8")
     chat_ui.upload([str(src)], progress=_Progress())
-    assert any(d["source"] == "gone.md" for d in docs_engine.documents())
+    assert any(d.source == "gone.md" for d in docs_engine.documents())
     status, table, pick = chat_ui.remove("gone.md")
     assert "Removed gone.md." in status
     assert not (docs_engine.settings.docs_dir / "gone.md").exists()

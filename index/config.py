@@ -1,0 +1,51 @@
+"""The index's own configuration: small frozen records that the product's settings fill in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where the Chroma collection lives: an embedded store folder, or a Chroma server."""
+
+    store_dir: Path = Path(".qa_store")
+    collection: str = "documents"
+    chroma_url: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The store's location in words (a URL or the embedded store's folder)."""
+        return self.chroma_url or str(Path(self.store_dir) / "chroma")
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """Which embedding model turns text into vectors."""
+
+    backend: str = "local"  # "local" (MiniLM ONNX) or "openai" (any OpenAI-compatible server)
+    batch_size: int = 32
+    openai_model: str = "text-embedding-3-small"
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    """How documents are cut into chunks."""
+
+    max_tokens: int = 200
+    overlap_tokens: int = 40
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Everything an ingest needs: the folder, the store, the embedder and the chunking."""
+
+    docs_dir: Path = Path("seeds")
+    store: StoreConfig = StoreConfig()
+    embed: EmbedConfig = EmbedConfig()
+    chunk: ChunkConfig = ChunkConfig()
+    max_file_bytes: int = 50_000_000
