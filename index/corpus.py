@@ -14,7 +14,7 @@ from index.config import StoreConfig
 from index.embed import Embedder
 from index.keyword import KeywordIndex
 from index.store import Store, open_store
-from index.types import DocumentInfo
+from index.types import DocumentInfo, DocumentText
 
 
 class Corpus:
@@ -65,6 +65,25 @@ class Corpus:
                 DocumentInfo(src, st.title, chunks, st.pages, "indexed" if whole else "partial")
             )
         return out
+
+    def document(self, source: str) -> DocumentText | None:
+        """A document's text rebuilt from its stored chunks (None when it is not indexed).
+
+        Chunks hold every non-blank character of the document at its exact offset; what lies
+        between two chunks is blank, shown as line breaks so the offsets stay exact.
+        """
+        chunks = self.store.source_chunks(source)
+        if not chunks:
+            return None
+        text: list[str] = []
+        end = 0
+        for c in chunks:
+            if c.start > end:
+                text.append("\n" * (c.start - end))
+            if c.end > end:
+                text.append(c.text[max(0, end - c.start) :])
+                end = c.end
+        return DocumentText(source, chunks[0].title, "".join(text))
 
     def remove(self, source: str) -> None:
         """Drop a document's chunks from the index (the file itself is left alone)."""

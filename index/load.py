@@ -33,6 +33,15 @@ class LoadError(Exception):
     """A file could not be turned into text; the message is the one-line reason."""
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """What a parser read from a file: its text, a title if it names one, where pages begin."""
+
+    text: str
+    title: str = ""
+    pages: tuple[int, ...] = ()
+
+
 def _hash_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -118,7 +127,7 @@ def load(entry: FileEntry) -> Document | Skipped:
     """Read one file into a Document, or say why it cannot be indexed."""
     try:
         data = entry.path.read_bytes()
-        text, title = _PARSERS[entry.path.suffix.lower()](data)
+        parsed = _PARSERS[entry.path.suffix.lower()](data)
     except LoadError as exc:
         return Skipped(entry.source, str(exc))
     except MemoryError:
@@ -126,14 +135,23 @@ def load(entry: FileEntry) -> Document | Skipped:
     except Exception as exc:  # third-party parsers raise anything on bad files
         log.debug("parser failed on %s", entry.source, exc_info=True)
         return Skipped(entry.source, f"cannot be parsed ({type(exc).__name__}: {str(exc)[:120]})")
-    text = text.replace("\x00", "")
+    text, pages = _clean(parsed.text, parsed.pages)
+    if not text.strip():
+        return Skipped(entry.source, "no text found")
+    return Document(entry.source, text, entry.file_hash, parsed.title or _first_line(text), pages)
+
+
+def _clean(text: str, pages: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+    """Text without NULs or lone surrogates, page starts moved to match."""
+    if "\x00" in text:
+        # Each page start moves back by the NULs removed before it.
+        pages = tuple(p - text.count("\x00", 0, p) for p in pages)
+        text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a parser let lone surrogates through; the tokenizer refuses them
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    if not text.strip():
-        return Skipped(entry.source, "no text found")
-    return Document(entry.source, text, entry.file_hash, title or _first_line(text))
+        text = text.encode("utf-8", "replace").decode("utf-8")  # one character each: offsets hold
+    return text, pages
 
 
 def _first_line(text: str) -> str:
@@ -167,11 +185,11 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-def _text(data: bytes) -> tuple[str, str]:
-    return decode_text(data), ""
+def _text(data: bytes) -> Parsed:
+    return Parsed(decode_text(data))
 
 
-def _html(data: bytes) -> tuple[str, str]:
+def _html(data: bytes) -> Parsed:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(decode_text(data), "html.parser")
@@ -181,10 +199,10 @@ def _html(data: bytes) -> tuple[str, str]:
     if soup.head:
         soup.head.decompose()
     lines = [ln.strip() for ln in soup.get_text("\n").splitlines()]
-    return "\n".join(ln for ln in lines if ln), title
+    return Parsed("\n".join(ln for ln in lines if ln), title)
 
 
-def _pdf(data: bytes) -> tuple[str, str]:
+def _pdf(data: bytes) -> Parsed:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -203,10 +221,15 @@ def _pdf(data: bytes) -> tuple[str, str]:
         title = str(meta.title) if meta and meta.title else ""
     except PdfReadError as exc:
         raise LoadError(f"corrupt PDF ({str(exc)[:100]})") from exc
-    return "\n\n".join(p for p in pages if p), title
+    text, starts = "", []
+    for page in pages:  # an empty page still starts where the next text would
+        starts.append(len(text) + (2 if text and page else 0))
+        if page:
+            text += ("\n\n" if text else "") + page
+    return Parsed(text, title, tuple(starts))
 
 
-def _docx(data: bytes) -> tuple[str, str]:
+def _docx(data: bytes) -> Parsed:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED:
@@ -221,7 +244,7 @@ def _docx(data: bytes) -> tuple[str, str]:
         for row in table.rows:
             parts.append(" | ".join(cell.text for cell in row.cells))
     title = doc.core_properties.title or ""
-    return "\n".join(p for p in parts if p.strip()), title
+    return Parsed("\n".join(p for p in parts if p.strip()), title)
 
 
 _PARSERS = {

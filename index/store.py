@@ -233,6 +233,17 @@ class Store:
         out.sort(key=lambda c: (c.source, c.start, c.id))
         return out
 
+    def source_chunks(self, source: str) -> list[StoredChunk]:
+        """Every stored chunk of one source, in document order."""
+        got = self._call(
+            lambda: self._col.get(where={"source": source}, include=["metadatas", "documents"])
+        )
+        chunks = [
+            _stored(cid, doc, meta)
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: (c.start, c.end))
+
     def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Chunks by id (missing ids are left out)."""
         if not ids:

@@ -54,6 +54,19 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class DocumentText:
+    """The text of an indexed document, for showing a cited passage in its place.
+
+    Offsets match the stored chunks: ``text[chunk.start:chunk.end] == chunk.text``.
+    """
+
+    source: str
+    title: str
+    text: str
+    pages: tuple[int, ...] = ()  # where each page begins, when known
+
+
+@dataclass(frozen=True)
 class IngestReport:
     """What an ingest run did."""
 

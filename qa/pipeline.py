@@ -14,7 +14,7 @@ from index.corpus import Corpus
 from index.embed import make_embedder
 from index.ingest import ingest
 from index.keyword import coverage
-from index.types import DocumentInfo, IngestReport
+from index.types import DocumentInfo, DocumentText, IngestReport
 from qa import extract
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm import make_llm
@@ -48,9 +48,18 @@ class Engine:
         self.corpus.refresh(force=True)
         return report
 
+    @property
+    def mode(self) -> str:
+        """How this engine answers: "extractive", or "generated:<model>"."""
+        return f"generated:{self.llm.model}" if self.llm is not None else "extractive"
+
     def documents(self) -> list[DocumentInfo]:
         """The indexed files: source, title, chunks, pages and status."""
         return self.corpus.documents()
+
+    def document(self, source: str) -> DocumentText | None:
+        """An indexed document's text, with offsets matching its passages (None if unknown)."""
+        return self.corpus.document(source)
 
     def remove_document(self, source: str) -> None:
         """Drop a document's chunks from the index (the file itself is the caller's business)."""
@@ -183,7 +192,7 @@ class Engine:
             citations=checked.citations,
             status=REFUSED if checked.refused else ANSWERED,
             retrieved=tuple(passages),
-            mode=f"generated:{self.llm.model}",
+            mode=self.mode,
             standalone_question=standalone,
             sentences=checked.sentences,
             notice=notice,

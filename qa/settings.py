@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     ui_password: SecretStr | None = Field(
         None, description="Login password for the web chat (QA_UI_PASSWORD)."
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Extra host names the web chat and API answer for, comma-separated (loopback "
+        "and the bound address always are; '*' allows any). Others get 403 (DNS rebinding guard).",
+    )
 
     @property
     def use_llm(self) -> bool:
@@ -154,6 +159,11 @@ class Settings(BaseSettings):
     def embedding_backend(self) -> str:
         """The embedding backend in force: explicit choice, else openai if a URL is set, else local."""
         return self.embeddings or ("openai" if self.embed_base_url else "local")
+
+    @property
+    def extra_hosts(self) -> tuple[str, ...]:
+        """QA_ALLOWED_HOSTS as a list of names."""
+        return tuple(h.strip() for h in self.allowed_hosts.split(",") if h.strip())
 
     @property
     def store_config(self) -> StoreConfig:
