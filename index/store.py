@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
 LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
-# The generation of each embedded collection as this process last read or wrote it. When another
-# process changes the store, Chroma's in-memory vector index here is stale and must be reloaded.
-_SEEN: dict[tuple[str, str], int] = {}
+# (collection id, generation) of each embedded collection as this process last read or wrote it.
+# When another process changes the store, Chroma's in-memory vector index here is stale and must
+# be reloaded.
+_SEEN: dict[tuple[str, str], tuple[str, int]] = {}
 _SEEN_LOCK = threading.Lock()
 
 
@@ -107,6 +108,9 @@ class Store:
                 raise
             except Exception as exc:
                 err, retry = self._fault(exc, write)
+                # A client that another store here reopened meanwhile fails mid-call; the call
+                # (an idempotent read, upsert or delete) is repeated on the new client.
+                retry = retry or self._client_replaced()
                 if not retry or attempt == RETRIES:
                     raise err from exc
                 log.warning("store call failed (%s); retry %d of %d", exc, attempt + 1, RETRIES)
@@ -157,6 +161,11 @@ class Store:
         self._col = self._client.get_collection(self.config.collection, embedding_function=None)
         log.info("reopened the store at %s", self.where)
 
+    def _client_replaced(self) -> bool:
+        if self.config.chroma_url:
+            return False
+        return chroma.Clients.get(chroma.embedded_path(self.config))[1] != self._epoch
+
     def _follow(self) -> None:
         """Use the folder's current client if another store in this process reopened it."""
         if self.config.chroma_url:
@@ -171,9 +180,15 @@ class Store:
         if self.config.chroma_url:
             return
         key = (self.where, self.config.collection)
+        now = (str(self._col.id), self.generation)
         with _SEEN_LOCK:
-            seen, _SEEN[key] = _SEEN.get(key), self.generation
-        if seen is not None and seen != self.generation:
+            seen = _SEEN.get(key)
+            # Only a newer generation (or a recreated collection) means another process wrote:
+            # an older one is a read that raced this process' own bump (see bump_generation).
+            stale = seen is not None and (seen[0] != now[0] or now[1] > seen[1])
+            if seen is None or stale:
+                _SEEN[key] = now
+        if stale:
             self._reopen()
 
     def count(self) -> int:
@@ -316,9 +331,10 @@ class Store:
         meta = dict(self._col.metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it
-        self._call(lambda: self._col.modify(metadata=meta), write=True)
+        # Under the lock, so that no reader here takes this process' own bump for another's.
         with _SEEN_LOCK:
-            _SEEN[(self.where, self.config.collection)] = meta["generation"]
+            self._call(lambda: self._col.modify(metadata=meta), write=True)
+            _SEEN[(self.where, self.config.collection)] = (str(self._col.id), meta["generation"])
         return meta["generation"]
 
     def write_lock(self) -> contextlib.AbstractContextManager[None]:

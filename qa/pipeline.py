@@ -61,6 +61,17 @@ class Engine:
         """An indexed document's text, with offsets matching its passages (None if unknown)."""
         return self.corpus.document(source)
 
+    def original(self, source: str) -> bytes | None:
+        """The bytes of an indexed document's file (e.g. a PDF to render a page of), if kept."""
+        docs = Path(self.settings.docs_dir).resolve()
+        path = (docs / source).resolve()
+        if not path.is_relative_to(docs) or not path.is_file():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
     def remove_document(self, source: str) -> None:
         """Drop a document's chunks from the index (the file itself is the caller's business)."""
         self.corpus.remove(source)

@@ -173,7 +173,9 @@ class Settings(BaseSettings):
     @property
     def embed_config(self) -> EmbedConfig:
         """Which embedding model to use, for the index package."""
-        key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+        key = self.openai_api_key
+        # model_copy(update=...) does not validate, so a plain str may stand here.
+        key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
         return EmbedConfig(
             backend=self.embedding_backend,
             batch_size=self.embed_batch_size,
