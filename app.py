@@ -116,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     # Gradio imports IPython for notebook support when it is installed: 0.2-0.4 s of start-up
     # that a script never needs (Gradio falls back cleanly when IPython is absent).
     sys.modules.setdefault("IPython", None)
-    from qa import ui  # imports gradio: over half of the start-up time
+    from qa import web
 
-    demo = ui.build_app(engine)
+    demo = web.build_app(engine)  # imports gradio: over half of the start-up time
     log.info("page built in %.1f s", time.perf_counter() - t0)
-    print(f"Answer mode: {ui.mode_label(settings)}; documents: {settings.docs_dir}", flush=True)
+    print(f"Answer mode: {web.mode_label(settings)}; documents: {settings.docs_dir}", flush=True)
     try:
-        ui.serve(
+        web.serve(
             demo,
             host=args.host,
             port=args.port,

@@ -1,4 +1,4 @@
-"""The ``qa`` command: ingest, ask, eval, bench, llm-server. Thin: it parses, calls, prints."""
+"""The ``qa`` command: ingest, ask, docs, rm, eval, bench, llm-server. Thin: it parses, calls, prints."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 from index.offline import quiet
@@ -85,6 +86,68 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from qa.folder import Folder
+    from qa.pipeline import get_engine
+
+    settings = _settings(args)
+    docs = get_engine(settings).documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=2))
+        return 0
+    print(_format_documents(docs))
+    indexed = {d.source for d in docs}
+    new = [s for s in Folder(Path(settings.docs_dir)).files() if s not in indexed]
+    if new:
+        shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
+        print(f"\nNot indexed yet in {settings.docs_dir}: {shown}. Run: qa ingest")
+    return 0
+
+
+def _format_documents(docs) -> str:
+    if not docs:
+        return "No documents are indexed. Index a folder with: qa ingest [FOLDER]"
+    rows = [("SOURCE", "TITLE", "CHUNKS", "PAGES", "STATUS")]
+    for d in docs:
+        title = " ".join(d.title.split())  # one line per document, whatever the title holds
+        title = title if len(title) <= 40 else title[:39] + "…"
+        rows.append(
+            (d.source, title, f"{d.chunks:,}", f"{d.pages:,}" if d.pages else "-", d.status)
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i in (2, 3) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+    total = sum(d.chunks for d in docs)
+    lines.append(f"{len(docs):,} document{'s' if len(docs) != 1 else ''}, {total:,} chunks")
+    return "\n".join(lines)
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    from qa.folder import Folder, remove_document
+    from qa.pipeline import get_engine
+
+    settings = _settings(args)
+    folder = Folder(Path(settings.docs_dir))
+    deleted = remove_document(get_engine(settings), folder, args.source, keep_file=args.keep_file)
+    if deleted:
+        print(f"Removed {args.source} from the index and deleted {folder.file(args.source)}.")
+    elif args.keep_file:
+        print(
+            f"Removed {args.source} from the index; the file stays in {settings.docs_dir} "
+            "(the next qa ingest of that folder indexes it again)."
+        )
+    else:
+        print(
+            f"Removed {args.source} from the index (there was no such file in {settings.docs_dir})."
+        )
+    return 0
+
+
 def _format_sources(answer) -> str:
     lines = []
     if answer.notice:
@@ -124,6 +187,46 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", dest="retrieval", choices=["hybrid", "dense", "bm25"])
     common(sp)
     sp.set_defaults(func=cmd_ask)
+
+    def described(text: str, *examples: str) -> dict:
+        # The one-line help is also the description, and --help ends with examples to copy.
+        epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+        return dict(
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    sp = sub.add_parser(
+        "docs",
+        **described(
+            "list the indexed documents: source, title, chunks, pages, status",
+            "qa docs",
+            "qa docs --store ~/.qa_notes --json > documents.json",
+        ),
+    )
+    sp.add_argument("--json", action="store_true", help="print one JSON list")
+    sp.add_argument("--docs", dest="docs_dir", type=Path, help="documents folder (QA_DOCS_DIR)")
+    common(sp)
+    sp.set_defaults(func=cmd_docs)
+
+    sp = sub.add_parser(
+        "rm",
+        **described(
+            "remove a document from the index and its file from the documents folder",
+            "qa rm minutes.pdf                     # from the index and from seeds/",
+            "qa rm notes/todo.md --docs ~/docs     # SOURCE as qa docs lists it",
+            "qa rm minutes.pdf --keep-file         # from the index only",
+        ),
+    )
+    sp.add_argument("source", help="the document as qa docs names it")
+    sp.add_argument(
+        "--keep-file", action="store_true", help="leave the file in the documents folder"
+    )
+    sp.add_argument("--docs", dest="docs_dir", type=Path, help="documents folder (QA_DOCS_DIR)")
+    common(sp)
+    sp.set_defaults(func=cmd_rm)
 
     # Sub-commands that live with their code: qa eval, qa llm-server.
     from qa import evaluate, llm_server

@@ -20,6 +20,7 @@ from index.errors import UserError as QAError
 __all__ = [
     "BadQuestionError",
     "ConfigError",
+    "FolderError",
     "IndexConfigError",
     "IndexNotFoundError",
     "IndexingError",
@@ -27,10 +28,12 @@ __all__ = [
     "LLMError",
     "MissingExtraError",
     "ModelMismatchError",
+    "NotIndexedError",
     "PromptError",
     "QAError",
     "StoreError",
     "StoreLockedError",
+    "UploadRejected",
 ]
 
 
@@ -52,3 +55,15 @@ class LLMAuthError(LLMError):
 
 class PromptError(QAError):
     """A prompt template is missing or a variable was not supplied."""
+
+
+class FolderError(QAError):
+    """A file cannot be saved into or removed from the documents folder."""
+
+
+class UploadRejected(FolderError):
+    """An uploaded file that cannot be added; the message says why and what to do."""
+
+
+class NotIndexedError(QAError):
+    """A document named by the user is not in the index."""

@@ -198,7 +198,7 @@ def test_chat_handlers_answer_while_an_upload_is_indexed(tmp_path, embedder):
     """The page's handlers, called from threads as Gradio does: chats go on during an upload."""
     import shutil
 
-    from qa.ui import ChatUI
+    from qa.web.handlers import ChatUI
 
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "seeds", docs)

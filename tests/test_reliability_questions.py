@@ -310,7 +310,7 @@ def test_cli_with_generated_questions(seed_store, capsys):
 @pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_questions_in_the_web_chat(seed_engine, question):
     """The chat handler shows an answer or a readable message, with the question escaped."""
-    from qa.ui import ChatUI
+    from qa.web.handlers import ChatUI
 
     *_, (chat, turns, box) = list(ChatUI(seed_engine).respond(question, [], []))
     last = chat[-1]["content"]

@@ -317,7 +317,7 @@ def upload_ui(tmp_path_factory):
     from index.ingest import ingest
     from qa.pipeline import Engine
     from qa.settings import Settings
-    from qa.ui import ChatUI
+    from qa.web.handlers import ChatUI
 
     base = tmp_path_factory.mktemp("uploads")
     docs = base / "docs"
@@ -349,7 +349,8 @@ def _upload_names_test(max_examples: int):
               suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(parts=st.lists(_NAME_PARTS, min_size=1, max_size=6), ext=_EXTS)
     def run(upload_ui, tmp_path, parts, ext):
-        from qa.ui import UploadRejected, safe_filename
+        from qa.errors import UploadRejected
+        from qa.folder import safe_filename
 
         ui, _ = upload_ui
         name = "".join(parts) + ext
@@ -415,7 +416,7 @@ def test_hostile_uploads_are_refused_or_stored_safely_and_never_run(upload_ui, t
 
 
 def test_model_errors_do_not_leak_the_key_into_the_chat(seed_store):
-    from qa.ui import ChatUI
+    from qa.web.handlers import ChatUI
 
     server = _ThreadedModel()
     try:

@@ -8,9 +8,11 @@ from html.parser import HTMLParser
 import pytest
 
 from index.types import DocumentInfo
-from qa import ui
-from qa.errors import LLMError
+from qa import folder
+from qa.errors import LLMError, UploadRejected
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
+from qa.web import page, render
+from qa.web.handlers import ChatUI
 from tests.conftest import ROOT, SEEDS
 from tests.samples import write_pdf
 
@@ -59,11 +61,11 @@ def test_passage_highlights_the_exact_sentence_from_document_offsets():
     a = text.index("The supporting")
     b = text.index("Last") - 1
     span = Span(1000 + a, 1000 + b, text[a:b])
-    out = ui.render_passage(p, [span])
+    out = render.render_passage(p, [span])
     assert out == (
         'First sentence here. <mark class="qa-support">The supporting one is this.</mark> Last one.'
     )
-    assert ui.highlight_ranges(p, [span]) == [(a, b)]
+    assert render.highlight_ranges(p, [span]) == [(a, b)]
 
 
 def test_highlight_falls_back_to_the_sentence_text_and_merges_overlaps():
@@ -72,9 +74,9 @@ def test_highlight_falls_back_to_the_sentence_text_and_merges_overlaps():
     wrong_offsets = Span(0, 11, "Gamma delta.")  # offsets from another coordinate system
     a = Span(50, 61, "Alpha beta.")
     overlapping = Span(55, 74, text[5:24])
-    assert ui.highlight_ranges(p, [wrong_offsets]) == [(12, 24)]
-    assert ui.highlight_ranges(p, [a, overlapping]) == [(0, 24)]
-    assert ui.highlight_ranges(p, [Span(0, 5, "absent")]) == []
+    assert render.highlight_ranges(p, [wrong_offsets]) == [(12, 24)]
+    assert render.highlight_ranges(p, [a, overlapping]) == [(0, 24)]
+    assert render.highlight_ranges(p, [Span(0, 5, "absent")]) == []
 
 
 def test_document_text_is_escaped_everywhere():
@@ -89,7 +91,7 @@ def test_document_text_is_escaped_everywhere():
         sentences=(AnswerSentence(text=evil, citations=(1,), supported=False, support=0.1),),
         notice="<i>note</i>",
     )
-    html = ui.render_answer(answer)
+    html = render.render_answer(answer)
     tags = set(_Tags(html).tags)
     assert {"script", "img", "b", "i"}.isdisjoint(tags), tags
     assert "&lt;script&gt;" in html and "&lt;b&gt;evil&lt;/b&gt;.txt" in html
@@ -110,7 +112,7 @@ def test_answer_has_badges_sources_and_marked_unsupported_sentences():
         ),
         timings={"total_ms": 1234.0},
     )
-    html = ui.render_answer(answer)
+    html = render.render_answer(answer)
     assert html.count('<sup class="qa-cite" title="Source 1">[1]</sup>') == 2
     assert '<span class="qa-unsupported"' in html
     unsupported = html.split('<span class="qa-unsupported"', 1)[1].split("</span>", 1)[0]
@@ -120,13 +122,13 @@ def test_answer_has_badges_sources_and_marked_unsupported_sentences():
     assert '<mark class="qa-support">Wang met Blinken.</mark>' in html
     assert "doc.txt" in html and "1.2 s" in html
     fast = Answer(question="q", text="x", timings={"total_ms": 27.4})
-    assert "extractive · 27 ms" in ui.render_answer(fast)
+    assert "extractive · 27 ms" in render.render_answer(fast)
 
 
 def test_refused_answer_says_plainly_the_documents_do_not_answer():
     from qa.pipeline import NOT_IN_DOCUMENTS
 
-    html = ui.render_answer(Answer(question="q", text=NOT_IN_DOCUMENTS, status="refused"))
+    html = render.render_answer(Answer(question="q", text=NOT_IN_DOCUMENTS, status="refused"))
     assert "Not in the documents." in html and NOT_IN_DOCUMENTS in html
     assert "qa-source" not in html
 
@@ -134,14 +136,14 @@ def test_refused_answer_says_plainly_the_documents_do_not_answer():
 def test_mode_indicator_names_the_model_when_one_is_configured():
     from qa.settings import Settings
 
-    assert ui.mode_label(Settings()) == "Extractive"
+    assert render.mode_label(Settings()) == "Extractive"
     llm = Settings(openai_base_url="http://127.0.0.1:9/v1", llm_model="smollm2-135m")
-    assert ui.mode_label(llm) == "Generated · smollm2-135m"
-    assert "smollm2-135m" in ui.render_header(llm)
+    assert render.mode_label(llm) == "Generated · smollm2-135m"
+    assert "smollm2-135m" in render.render_header(llm)
 
 
 def test_documents_table_lists_files_with_chunks_and_status():
-    html = ui.render_documents(
+    html = render.render_documents(
         [
             DocumentInfo("a<x>.txt", "", 3, None, "indexed"),
             DocumentInfo("b.md", "", 1200, None, "partial"),
@@ -149,7 +151,7 @@ def test_documents_table_lists_files_with_chunks_and_status():
     )
     assert "a&lt;x&gt;.txt" in html and "1,200" in html
     assert "qa-status-partial" in html and "2 documents · 1,203 chunks" in html
-    assert "No documents" in ui.render_documents([])
+    assert "No documents" in render.render_documents([])
 
 
 # --- file names ----------------------------------------------------------------------------------
@@ -169,13 +171,13 @@ def test_documents_table_lists_files_with_chunks_and_status():
     ],
 )
 def test_safe_filename_keeps_uploads_inside_the_folder(given, stored):
-    assert ui.safe_filename(given) == stored
+    assert folder.safe_filename(given) == stored
 
 
 @pytest.mark.parametrize("given", ["setup.exe", "archive.tar.gz", "README", "notes.txt.sh"])
 def test_safe_filename_rejects_unsupported_types_with_the_supported_list(given):
-    with pytest.raises(ui.UploadRejected, match=r"not supported\. Upload one of: .*\.pdf"):
-        ui.safe_filename(given)
+    with pytest.raises(UploadRejected, match=r"not supported\. Upload one of: .*\.pdf"):
+        folder.safe_filename(given)
 
 
 # --- chat handler ----------------------------------------------------------------------------------
@@ -183,14 +185,14 @@ def test_safe_filename_rejects_unsupported_types_with_the_supported_list(given):
 
 def test_examples_are_answered_from_the_seed(seed_engine):
     expected = ["Wang Yi", "absurd and hysterical", "Russia", "apologize"]
-    for question, words in zip(ui.EXAMPLES, expected, strict=True):
+    for question, words in zip(page.EXAMPLES, expected, strict=True):
         answer = seed_engine.ask(question)
         assert not answer.refused, question
         assert words in answer.text, (question, answer.text)
 
 
 def test_respond_streams_then_shows_answer_with_sources(seed_engine):
-    chat_ui = ui.ChatUI(seed_engine)
+    chat_ui = ChatUI(seed_engine)
     steps = list(chat_ui.respond("Where is Wang expected to travel after Munich?", [], []))
     assert len(steps) >= 3  # pending, at least one streamed piece, final
     assert "Searching the documents" in steps[0][0][-1]["content"]
@@ -217,7 +219,7 @@ class _Recording:
 
 def test_follow_up_questions_get_the_conversation(seed_engine):
     rec = _Recording(seed_engine)
-    chat_ui = ui.ChatUI(rec)
+    chat_ui = ChatUI(rec)
     *_, (chat, turns, _) = chat_ui.respond("Where is Wang expected to travel after Munich?", [], [])
     *_, (chat, turns, _) = chat_ui.respond("And what did he discuss with Blinken?", chat, turns)
     assert rec.histories[0] == []
@@ -225,17 +227,17 @@ def test_follow_up_questions_get_the_conversation(seed_engine):
     assert rec.histories[1][0]["content"].startswith("Where is Wang")
     assert "<" not in rec.histories[1][1]["content"]  # plain text, not the page's HTML
     assert len(turns) == 4 and len(chat) == 4
-    assert ui.ChatUI.clear() == ([], [], "")
+    assert ChatUI.clear() == ([], [], "")
 
 
 def test_refused_question_in_the_chat(seed_engine):
-    *_, (chat, _, _) = ui.ChatUI(seed_engine).respond("What is the capital of France?", [], [])
+    *_, (chat, _, _) = ChatUI(seed_engine).respond("What is the capital of France?", [], [])
     assert "Not in the documents." in chat[-1]["content"]
     assert "qa-source" not in chat[-1]["content"]
 
 
 def test_empty_question_is_a_readable_message_and_the_app_goes_on(seed_engine):
-    chat_ui = ui.ChatUI(seed_engine)
+    chat_ui = ChatUI(seed_engine)
     *_, (chat, turns, box) = chat_ui.respond("   ", [], [])
     assert [m["role"] for m in chat] == ["assistant"]
     assert "qa-error" in chat[0]["content"] and "The question is empty" in chat[0]["content"]
@@ -263,7 +265,7 @@ def test_errors_mid_stream_become_messages_not_tracebacks(seed_engine):
         (LLMError("The model server at http://127.0.0.1:9 is down."), "is down"),
         (ZeroDivisionError("division by zero"), "Something went wrong (ZeroDivisionError"),
     ]:
-        *_, (chat, turns, box) = ui.ChatUI(_Broken(seed_engine, exc)).respond("Why?", [], [])
+        *_, (chat, turns, box) = ChatUI(_Broken(seed_engine, exc)).respond("Why?", [], [])
         content = chat[-1]["content"]
         assert "qa-error" in content and words in content
         assert "Traceback" not in content and 'File "' not in content
@@ -282,7 +284,7 @@ class _Progress:
 
 
 def test_upload_is_saved_safely_indexed_and_answerable(docs_engine, tmp_path):
-    chat_ui = ui.ChatUI(docs_engine)
+    chat_ui = ChatUI(docs_engine)
     src = tmp_path / "lighthouse notes.txt"
     src.write_text(f"Island history.\n{NEW_FACT}\nThe keeper left in 1920.\n", encoding="utf-8")
     progress = _Progress()
@@ -309,7 +311,7 @@ def test_upload_is_saved_safely_indexed_and_answerable(docs_engine, tmp_path):
 def test_bad_uploads_get_clear_messages_and_leave_nothing_behind(docs_engine, tmp_path):
     docs = docs_engine.settings.docs_dir
     before = sorted(p.name for p in docs.iterdir())
-    small = ui.ChatUI(docs_engine, max_upload_bytes=1000)
+    small = ChatUI(docs_engine, max_upload_bytes=1000)
     (tmp_path / "tool.exe").write_bytes(b"MZ" + b"\0" * 100)
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "big.txt").write_text("word " * 400)
@@ -330,13 +332,13 @@ def test_bad_uploads_get_clear_messages_and_leave_nothing_behind(docs_engine, tm
 
 def test_pdf_upload_is_indexed(docs_engine, tmp_path):
     pdf = write_pdf(tmp_path / "minutes.pdf", "The Quorvex committee met on 3 May in Tallinn.")
-    status, table, *_ = ui.ChatUI(docs_engine).upload([str(pdf)], progress=_Progress())
+    status, table, *_ = ChatUI(docs_engine).upload([str(pdf)], progress=_Progress())
     assert "Added minutes.pdf" in status and "minutes.pdf" in table
     assert "Tallinn" in docs_engine.ask("Where did the Quorvex committee meet?").text
 
 
 def test_remove_deletes_the_file_and_its_passages(docs_engine, tmp_path):
-    chat_ui = ui.ChatUI(docs_engine)
+    chat_ui = ChatUI(docs_engine)
     src = tmp_path / "gone.md"
     src.write_text("The Vindrel bridge spans the Oska river at Pellham.\n", encoding="utf-8")
     chat_ui.upload([str(src)], progress=_Progress())
@@ -355,7 +357,7 @@ def test_remove_deletes_the_file_and_its_passages(docs_engine, tmp_path):
 def test_build_app_wires_the_page(seed_engine):
     import gradio as gr
 
-    demo = ui.build_app(seed_engine)
+    demo = page.build_app(seed_engine)
     assert isinstance(demo, gr.Blocks)
     ids = {b.elem_id for b in demo.blocks.values() if getattr(b, "elem_id", None)}
     assert {
