@@ -8,13 +8,13 @@ Share links are never made: the page is served from this machine only.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import sys
 import time
 from pathlib import Path
 
 from index.offline import quiet
+from qa.hosts import is_loopback
 
 log = logging.getLogger("qa.app")
 
@@ -28,16 +28,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     return p.parse_args(argv)
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def login(settings) -> tuple[str, str] | None:

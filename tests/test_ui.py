@@ -10,6 +10,7 @@ import pytest
 from index.types import DocumentInfo
 from qa import folder
 from qa.errors import LLMError, UploadRejected
+from qa.hosts import is_loopback
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
 from qa.web import page, render
 from qa.web.handlers import ChatUI
@@ -387,8 +388,8 @@ def test_app_refuses_a_public_address_without_login(monkeypatch, capsys):
         monkeypatch.delenv(var, raising=False)
     assert app.main(["--host", "0.0.0.0", "--docs", str(SEEDS)]) == 2
     assert "refusing to serve on 0.0.0.0 without a login" in capsys.readouterr().err
-    assert app.is_loopback("127.0.0.1") and app.is_loopback("::1") and app.is_loopback("localhost")
-    assert not app.is_loopback("0.0.0.0") and not app.is_loopback("192.168.1.5")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     from qa.settings import Settings
 
     monkeypatch.setenv("QA_UI_USER", "ann")
