@@ -1,51 +1,48 @@
 """Extractive answers and refusals, end to end through ``Engine.ask``, with two simple baselines.
 
-An answer is scored on its quoted text without the ``[n]`` markers (a marker "[1]" would
-otherwise "contain" the reference answer "1"). A refused answer contains nothing.
+Answers are scored by ``qa.evaluation.scoring.answer_scores``, as ``qa eval`` scores them: on the
+quoted text without the ``[n]`` markers (a marker "[1]" would otherwise "contain" the reference
+answer "1"); a refused answer contains nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 
 from index.chunk import sentence_spans
-from qa.metrics import contains_answer, percentile, token_f1
+from qa.evaluation.dataset import EvalItem
+from qa.evaluation.metrics import contains_answer, percentile
+from qa.evaluation.scoring import answer_scores
+from qa.types import Answer
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 LEAD_MIN_WORDS = 6  # the baseline's "first sentence" skips a title line
 
 
-def strip_markers(text: str) -> str:
-    """The answer text without citation markers."""
-    return _MARKER.sub("", text).strip()
-
-
-def ask_all(engine, questions: list[dict]) -> tuple[list, list[float]]:
+def ask_all(engine, questions: list[EvalItem]) -> tuple[list[Answer], list[float]]:
     """Every question through the engine; the answers and the wall time of each (ms)."""
-    engine.ask(questions[0]["question"])  # warm-up
+    engine.ask(questions[0].question)  # warm-up
     answers, times = [], []
     for q in questions:
         t0 = time.perf_counter()
-        answers.append(engine.ask(q["question"]))
+        answers.append(engine.ask(q.question))
         times.append((time.perf_counter() - t0) * 1000)
     return answers, times
 
 
-def score_answers(answers: list, questions: list[dict], times: list[float]) -> dict:
+def score_answers(answers: list[Answer], questions: list[EvalItem], times: list[float]) -> dict:
     """Share containing a reference answer, token F1, share refused, sentences used, latency."""
     n = max(len(questions), 1)
     contains = f1 = refused = sentences = 0.0
     for a, q in zip(answers, questions, strict=True):
+        s = answer_scores(q, a)  # 0 for a refusal; None only for an unanswerable question
+        contains += s["contains"] or 0.0
+        f1 += s["f1"] or 0.0
         refused += a.refused
         if not a.refused:
-            text = strip_markers(a.text)
-            contains += contains_answer(text, q["answers"])
-            f1 += token_f1(text, q["answers"])
             sentences += sum(len(c.sentences) for c in a.citations)
     answered = max(n - refused, 1)
     return {
@@ -59,7 +56,7 @@ def score_answers(answers: list, questions: list[dict], times: list[float]) -> d
     }
 
 
-def refusal_rate(answers: list) -> float:
+def refusal_rate(answers: list[Answer]) -> float:
     """Share of answers that were refusals."""
     return sum(a.refused for a in answers) / max(len(answers), 1)
 
@@ -89,7 +86,7 @@ class SentenceVectors:
         return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 1))
 
 
-def baselines(answers: list, questions: list[dict], embedder, cache: Path) -> dict:
+def baselines(answers: list[Answer], questions: list[EvalItem], embedder, cache: Path) -> dict:
     """Contains-answer of two simple extractors over the same retrieved passages (top 5).
 
     ``lead``: the first sentence (of at least six words) of the top passage.
@@ -104,9 +101,9 @@ def baselines(answers: list, questions: list[dict], embedder, cache: Path) -> di
             continue
         top = [passages[0].text[s:e] for s, e in sentence_spans(passages[0].text)]
         first = next((s for s in top if len(s.split()) >= LEAD_MIN_WORDS), top[0])
-        lead += contains_answer(first, q["answers"])
-        qv = embedder.embed([q["question"]])[0]
+        lead += contains_answer(first, q.answers)
+        qv = embedder.embed([q.question])[0]
         best = sents[int(np.argmax(vectors.get(sents) @ qv))]
-        cosine += contains_answer(best, q["answers"])
+        cosine += contains_answer(best, q.answers)
     n = max(len(questions), 1)
     return {"lead": lead / n, "best_cosine": cosine / n}

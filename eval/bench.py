@@ -6,9 +6,9 @@
 
 Peers, all with the same local MiniLM embedding: LlamaIndex's default VectorStoreIndex over
 Chroma (SentenceSplitter 1024/200, top-10 retriever), dense only and BM25 only over our chunks,
-and reciprocal rank fusion of the two. The shared sets are converted into
-``.qa_store/datasets/`` and indexed into ``.qa_store/bench/`` once; later runs reuse both (the
-ingest is incremental). Prints a Markdown table and writes ``eval/out/bench[-quick].json``.
+and reciprocal rank fusion of the two. The reference sets vendored in ``eval/datasets/`` are
+converted into ``.qa_store/datasets/`` and indexed into ``.qa_store/bench/`` once; later runs
+reuse both (the ingest is incremental). Everything is scored by ``qa.evaluation``. Prints a Markdown table and writes ``eval/out/bench[-quick].json``.
 Timings on a shared CPU are noisy: compare the ratios of one run, not runs with each other.
 """
 
@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 # This checkout's code is what gets measured, whichever one an editable install points at.
@@ -41,6 +42,9 @@ import ingest_bench  # noqa: E402
 import latency_scale  # noqa: E402
 import retrieval_bench as rb  # noqa: E402
 
+if TYPE_CHECKING:
+    from qa.evaluation.dataset import EvalItem
+
 log = logging.getLogger("bench")
 
 SHOWN_SETTINGS = {
@@ -52,7 +56,12 @@ SHOWN_SETTINGS = {
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="SQuAD and seeds only; smaller scale test")
-    p.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    p.add_argument(
+        "--datasets",
+        type=Path,
+        default=ROOT / "eval" / "datasets",
+        help="folder holding the reference sets (default: the copies vendored in eval/datasets)",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     p.add_argument("--no-llama", action="store_true", help="leave the llama-index peer out")
     p.add_argument("--no-app", action="store_true", help="leave the app start-up test out")
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     names = ["squad"] if args.quick else ["squad", "hotpotqa"]
     if not args.datasets.is_dir():
         print(
-            f"error: the shared datasets are not at {args.datasets} (use --datasets)",
+            f"error: the reference datasets are not at {args.datasets} (use --datasets DIR)",
             file=sys.stderr,
         )
         return 2
@@ -166,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- extractive answers and refusals
     res["answers"] = {}
-    asked: dict[str, list[dict]] = {
-        n: [q for q in s.questions if q["answers"]] for n, s in sets.items()
+    asked: dict[str, list[EvalItem]] = {
+        n: [q for q in s.questions if q.answerable] for n, s in sets.items()
     }
     if seed_qs:
-        asked["seeds"] = [q for q in seed_qs if q["answers"]]
+        asked["seeds"] = [q for q in seed_qs if q.answerable]
     for name, qs in asked.items():
         with step(f"answers {name}"):
             answers, times = ab.ask_all(engines[name], qs)
@@ -180,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                     answers, qs, embedder, work / "cache" / f"sentences-{name}.npz"
                 )
             if name == "seeds":
-                unanswerable = [q for q in seed_qs if not q["answers"]]
+                unanswerable = [q for q in seed_qs if not q.answerable]
                 un, _ = ab.ask_all(engines[name], unanswerable)
                 out["unanswerable"] = len(unanswerable)
                 out["unanswerable_refused"] = ab.refusal_rate(un)
@@ -213,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         res["scale"] = latency_scale.run(
             work / "scale", sizes, embedder, docs.get("hotpotqa", docs["squad"]), plot
         )
-        res["scale_plot"] = str(plot.relative_to(ROOT))
+        res["scale_plot"] = str(plot.relative_to(ROOT) if plot.is_relative_to(ROOT) else plot)
 
     # ---- the app: start-up over seeds/, memory with the biggest corpus indexed
     if not args.no_app and (ROOT / "app.py").is_file():
@@ -223,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seeds": app_bench.start_app(ROOT, ROOT / "seeds", work, "seeds"),
                 big: app_bench.start_app(ROOT, docs[big], work, big),
                 f"engine_{big}": app_bench.engine_rss(
-                    work, big, [q["question"] for q in sets[big].questions[:50]]
+                    work, big, [q.question for q in sets[big].questions[:50]]
                 ),
             }
 

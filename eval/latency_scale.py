@@ -18,7 +18,7 @@ import numpy as np
 from index.keyword import KeywordIndex
 from index.store import open_store
 from index.types import Chunk
-from qa.metrics import percentile
+from qa.evaluation.metrics import percentile
 from qa.retrieve import Retriever
 from qa.settings import Settings
 

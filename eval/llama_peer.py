@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,17 @@ class LlamaPeer:
         return self.index.as_retriever(similarity_top_k=k)
 
 
-def retrieve_sources(retriever, question: str) -> list[str]:
-    """File names of the retrieved nodes, best first."""
-    return [n.node.metadata.get("file_name", "") for n in retriever.retrieve(question)]
+@dataclass(frozen=True)
+class PeerHit:
+    """A retrieved node as the scorer sees it (``qa.evaluation.scoring.Located``)."""
+
+    source: str
+    text: str
+
+
+def retrieve_hits(retriever, question: str) -> list[PeerHit]:
+    """The retrieved nodes (file name and text), best first."""
+    return [
+        PeerHit(n.node.metadata.get("file_name", ""), n.node.get_content())
+        for n in retriever.retrieve(question)
+    ]

@@ -229,9 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_rm)
 
     # Sub-commands that live with their code: qa eval, qa llm-server.
-    from qa import evaluate, llm_server
+    from qa import llm_server
+    from qa.evaluation import cli as evaluation_cli
 
-    evaluate.register(sub, common)
+    evaluation_cli.register(sub, common)
     llm_server.register(sub, common)
     return p
 

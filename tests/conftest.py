@@ -20,8 +20,7 @@ for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_OPENAI_API_KEY", "QA_OPENAI
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-DATASETS = SHARED / "datasets"
+DATASETS = ROOT / "eval" / "datasets"  # the reference sets vendored with the project
 TEST_OUTPUT = ROOT / "test-output"
 
 

@@ -12,20 +12,19 @@ from pathlib import Path
 import pytest
 from conftest import DATASETS, ROOT, SEEDS, stop_process
 
-from qa import metrics
 from qa.cli import main
-from qa.evaluate import (
-    EvalItem,
-    collection_for,
-    load_dataset,
-    read_results,
-    result_record,
-    score,
-    summarize,
-)
+from qa.evaluation import metrics, registry
+from qa.evaluation.compare import compare
+from qa.evaluation.converters import REFERENCE_SETS, convert_hotpotqa, convert_squad
+from qa.evaluation.dataset import EvalItem, load_dataset
+from qa.evaluation.judge import parse_score, parse_verdict
+from qa.evaluation.records import outcome, read_results
+from qa.evaluation.registry import Metric, summarize
+from qa.evaluation.report import format_table, write_report
+from qa.evaluation.runner import collection_for
+from qa.evaluation.scoring import result_record, score
 from qa.markers import strip_markers
 from qa.pipeline import NOT_IN_DOCUMENTS as REFUSAL
-from qa.report import compare, outcome, write_report
 from qa.types import Answer, Citation, Passage
 
 SEED = "000_d383e4b1c99cfec1.txt"
@@ -153,8 +152,6 @@ def test_summary_groups_and_latency():
 
 
 def test_judge_verdicts_are_parsed_strictly():
-    from qa.judge import parse_score, parse_verdict
-
     assert parse_score("4\nThe answer matches the reference.") == 4
     assert parse_score("**5.0**") == 5
     assert parse_score("The answer is relevant.\nScore: 2") == 2
@@ -207,8 +204,6 @@ def test_seed_evidence_occurs_in_the_seed():
 
 
 def test_converters_on_a_few_records(tmp_path):
-    from qa.datasets import convert_hotpotqa, convert_squad
-
     squad = {
         "data": [
             {
@@ -273,14 +268,31 @@ def test_converters_on_a_few_records(tmp_path):
     assert all((c.docs_dir / s).exists() for s in items[0].sources)
 
 
-def test_convert_command_on_the_shared_squad_set(tmp_path, capsys):
+def test_convert_command_on_the_vendored_squad_set(tmp_path, capsys):
     src = DATASETS / "squad-expmrc" / "expmrc-squad-dev.json"
+    assert REFERENCE_SETS["squad"].source() == src  # the default: the copy in the repository
     assert main(["eval", "convert", "squad", str(src), str(tmp_path / "sq")]) == 0
     assert "qa eval" in capsys.readouterr().out
     items, problems = load_dataset(tmp_path / "sq" / "questions.jsonl")
     assert (len(items), problems) == (501, [])
     assert len(list((tmp_path / "sq" / "docs").iterdir())) == 319
     assert main(["eval", "convert", "nosuch", "x"]) == 2
+    # Without SRC, the vendored copy is converted into the store.
+    assert main(["eval", "convert", "squad", "--store", str(tmp_path / "store")]) == 0
+    converted = tmp_path / "store" / "datasets" / "squad" / "questions.jsonl"
+    assert converted.read_bytes() == (tmp_path / "sq" / "questions.jsonl").read_bytes()
+
+
+def test_nothing_reads_from_outside_the_repository():
+    """A clone runs alone: the reference sets are vendored and nothing names a sibling folder."""
+    for ref in REFERENCE_SETS.values():
+        assert ref.source().is_file() and ref.source().is_relative_to(ROOT / "eval" / "datasets")
+    assert (DATASETS / "README.md").is_file() and (DATASETS / "squad-expmrc" / "LICENSE").is_file()
+    outside = ["ROOT" + ".parent", '"sha' + 'red"', "../sha" + "red", "/sha" + "red/"]
+    files = [ROOT / "app.py", *ROOT.glob("eval/*.py")]
+    files += [p for d in ("qa", "index", "tests") for p in (ROOT / d).rglob("*.py")]
+    named = [(p.relative_to(ROOT), o) for p in files for o in outside if o in p.read_text()]
+    assert named == []
 
 
 # ---------------------------------------------------------------------------- compare
@@ -310,6 +322,33 @@ def test_compare_prints_differences_and_changed_questions(tmp_path, capsys):
     assert compare(tmp_path / "b", tmp_path / "a").count("- q1: correct -> wrong") == 1
     assert main(["eval", "--compare", str(tmp_path / "a"), str(tmp_path / "missing")]) == 1
     assert "summary.json is missing" in capsys.readouterr().err
+
+
+def test_the_metric_registry_drives_table_report_and_compare(tmp_path, monkeypatch):
+    """A metric added to the registry appears in all three views; one removed, in none."""
+    cited = Metric(
+        "cited",
+        "cited",
+        "answers citing",
+        "share of the answers that cite a passage",
+        lambda records: metrics.mean(float(bool(r["citations"])) for r in records),
+    )
+    kept = tuple(m for m in registry.METRICS if m.key != "em")
+    monkeypatch.setattr(registry, "METRICS", (*kept, cited))
+    wrong = result_record(ITEM, answer("Ned Price said so.", []), RANKED, 10.0, {})
+    right = result_record(ITEM, answer("Wang Yi [1]", [GOLD]), RANKED, 20.0, {})
+    _write_run(tmp_path / "a", [wrong])
+    _write_run(tmp_path / "b", [right])
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["overall"]["cited"] == 1.0 and "em" not in summary["overall"]
+    header = format_table(summary).splitlines()[0]
+    assert "| cited" in header and "| EM " not in header and "| F1 " in header
+    report = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+    assert "<th>cited</th>" in report and "share of the answers that cite a passage" in report
+    assert "<th>EM</th>" not in report and "<th>F1</th>" in report
+    text = compare(tmp_path / "a", tmp_path / "b")
+    assert "answers citing" in text and "+1.000" in text.split("answers citing")[1].splitlines()[0]
+    assert "exact match" not in text and "token F1" in text
 
 
 # ---------------------------------------------------------------------------- real runs
@@ -441,6 +480,21 @@ def test_interrupted_run_keeps_its_results(store, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert 2 <= len(kept) < len(rows) and summary["complete"] is False
     assert summary["asked"] == len(kept) and (out / "report.html").exists()
+
+
+def test_squad_reference_set_from_the_vendored_copy(tmp_path, capsys):
+    """`qa eval squad`: the vendored SQuAD set converted, indexed (319 files) and evaluated."""
+    store, out = tmp_path / "store", tmp_path / "out"
+    assert main(["eval", "squad", "--limit", "3", "--store", str(store), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "squad: 319 documents" in captured.err and "| overall" in captured.out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and (summary["questions"], summary["asked"]) == (3, 3)
+    assert summary["dataset"] == str(store / "datasets" / "squad" / "questions.jsonl")
+    assert summary["collection"].startswith("eval-squad-docs-")
+    records = read_results(out / "results.jsonl")
+    assert len(records) == 3 and all(r["error"] is None and r["sources"] for r in records)
+    assert summary["overall"]["hit5"] is not None and summary["overall"]["contains"] is not None
 
 
 def test_collection_for_another_folder_is_its_own(tmp_path):

@@ -1,8 +1,9 @@
-"""Converters from public QA sets (SQuAD JSON, HotpotQA JSONL) to documents + evaluation JSONL.
+"""Public QA sets (SQuAD JSON, HotpotQA JSONL) as documents + evaluation JSONL, and the bundled ones.
 
 Each paragraph becomes one document (its title as the first line); each question becomes one
 line of the evaluation format: ``question``, ``answers``, ``evidence``, ``sources``, ``id``,
-``category``.
+``category``. The reference sets ship with the project in ``eval/datasets/`` (see its README for
+the attribution and licence), so ``qa eval squad`` needs nothing outside the checkout.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
+
+# The vendored originals, inside the repository (a path, not a read: nothing happens at import).
+DATASETS_DIR = Path(__file__).resolve().parents[2] / "eval" / "datasets"
 
 
 @dataclass(frozen=True)
@@ -115,4 +120,32 @@ def convert_hotpotqa(src: Path, out: Path) -> Converted:
     return Converted(_write_docs(out, docs), _write_questions(out, rows), len(docs), len(rows))
 
 
-CONVERTERS = {"squad": convert_squad, "hotpotqa": convert_hotpotqa}
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A bundled public set: its original file (relative to a datasets folder) and converter."""
+
+    name: str
+    relpath: str
+    convert: Callable[[Path, Path], Converted]
+
+    def source(self, datasets_dir: Path = DATASETS_DIR) -> Path:
+        """The original file in ``datasets_dir`` (default: the copy vendored in eval/datasets)."""
+        return Path(datasets_dir) / self.relpath
+
+
+REFERENCE_SETS: dict[str, ReferenceSet] = {
+    s.name: s
+    for s in (
+        ReferenceSet("squad", "squad-expmrc/expmrc-squad-dev.json", convert_squad),
+        ReferenceSet("hotpotqa", "hotpotqa-dev500/dev_subsampled.jsonl", convert_hotpotqa),
+    )
+}
+
+
+def convert_reference(name: str, out: Path, src: Path | None = None) -> Converted:
+    """Convert a reference set (its vendored copy unless ``src`` is given) into ``out``."""
+    ref = REFERENCE_SETS[name]
+    src = Path(src) if src is not None else ref.source()
+    if not src.exists():
+        raise QAError(f"{src} does not exist; pass the original {name} file with --source PATH")
+    return ref.convert(src, Path(out))

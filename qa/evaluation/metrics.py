@@ -1,4 +1,8 @@
-"""Answer and retrieval metrics: SQuAD-normalised exact match, token F1, containment, hit@k, MRR."""
+"""Pure metric functions: SQuAD-normalised exact match, token F1, containment, hit@k, MRR, means.
+
+Nothing here knows about datasets, answers or records: each function takes strings, flags or
+numbers, so the benchmarks and ``qa eval`` compute a metric the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)
@@ -85,6 +89,12 @@ def percentile(values: Sequence[float], q: float) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that are not None, to 4 decimals; None when there are none."""
+    xs = [v for v in values if v is not None]
+    return round(sum(xs) / len(xs), 4) if xs else None
 
 
 def squash_spaces(text: str) -> str:

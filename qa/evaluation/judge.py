@@ -11,6 +11,9 @@ import logging
 import re
 
 from qa.errors import ConfigError, LLMError
+from qa.evaluation.dataset import EvalItem
+from qa.evaluation.records import JudgeScores
+from qa.llm import make_llm
 from qa.prompts import render
 from qa.settings import Settings
 from qa.types import Answer
@@ -41,8 +44,6 @@ class Judge:
     """Asks the configured model to judge answers; needs a key or a base URL."""
 
     def __init__(self, settings: Settings):
-        from qa.llm import make_llm
-
         self.llm = make_llm(settings)
         if self.llm is None:
             raise ConfigError(
@@ -79,13 +80,13 @@ class Judge:
         )
         return parse_verdict(raw), raw
 
-    def judge(self, item, answer: Answer) -> dict:
+    def judge(self, item: EvalItem, answer: Answer) -> JudgeScores:
         """Judged scores for one answered question; None where a score does not apply.
 
         A failed judgement is recorded and the run goes on; several in a row stop it, since the
         model server is then most likely down.
         """
-        out: dict = {"judge_correct": None, "judge_score": None, "judge_faithful": None}
+        out: JudgeScores = {"judge_correct": None, "judge_score": None, "judge_faithful": None}
         if answer.refused:
             if item.answerable:
                 out["judge_correct"] = 0.0  # refusing an answerable question is not correct

@@ -1,0 +1,17 @@
+"""Evaluation against reference answers: ``qa eval``, its report, and the scoring the benchmarks use.
+
+Layers, each importing only those above it:
+
+    metrics      pure metric functions (SQuAD normalisation, EM, F1, hit@k, MRR, percentiles)
+    dataset      EvalItem and the JSONL dataset format
+    converters   SQuAD / HotpotQA to documents + JSONL; the reference sets in eval/datasets/
+    records      TypedDicts of results.jsonl and summary.json
+    scoring      the one definition of a gold passage; the scores of one answered question
+    registry     the one list of summary metrics (key, label, legend, format, aggregate)
+    judge        --judge: correctness and faithfulness judged by the language model
+    plots        report.html's plots
+    report       the summary table and report.html
+    compare      --compare OUT_A OUT_B
+    runner       the resumable run: ask, score, write results, summary and report
+    cli          the ``qa eval`` command
+"""
