@@ -20,6 +20,7 @@ from index.errors import UserError as QAError
 __all__ = [
     "BadQuestionError",
     "ConfigError",
+    "FeedbackError",
     "FolderError",
     "IndexConfigError",
     "IndexNotFoundError",
@@ -63,6 +64,10 @@ class FolderError(QAError):
 
 class UploadRejected(FolderError):
     """An uploaded file that cannot be added; the message says why and what to do."""
+
+
+class FeedbackError(QAError):
+    """Feedback on an answer cannot be saved or read."""
 
 
 class NotIndexedError(QAError):

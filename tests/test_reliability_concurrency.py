@@ -223,13 +223,14 @@ def test_chat_handlers_answer_while_an_upload_is_indexed(tmp_path, embedder):
             done.set()
 
     def chatter(k: int):
-        turns: list = []
+        conv = None
         items = list(SEED_QUESTIONS.items())
         n = 0
         while not done.is_set() or n < 3:
             q, words = items[(k + n) % len(items)]
-            *_, (chat, turns, _) = list(ui.respond(q, [], turns[-4:]))
-            html = chat[-1]["content"]
+            *_, last = list(ui.respond(q, conv))
+            conv = {**last.conversation, "turns": last.conversation["turns"][-2:]}
+            html = (last.transcript or last.live).rsplit("<article", 1)[-1]  # this turn
             if "qa-error" in html or words not in html:
                 errors.append(html[:300])
             served[0] += 1
@@ -246,8 +247,8 @@ def test_chat_handlers_answer_while_an_upload_is_indexed(tmp_path, embedder):
     assert not errors, errors[:3]
     assert status and "Added tarvos-log.txt" in status[0], status
     assert during[0] >= 4, "no answer was given while the upload was being indexed"
-    *_, (chat, _, _) = list(ui.respond("Who is the keeper of the Tarvos lighthouse?", [], []))
-    assert "Marta Ilves" in chat[-1]["content"] and "tarvos-log.txt" in chat[-1]["content"]
+    *_, last = list(ui.respond("Who is the keeper of the Tarvos lighthouse?", None))
+    assert "Marta Ilves" in last.transcript and "tarvos-log.txt" in last.transcript
     reliability.add(
         "concurrent_requests", served[0], "chat handler calls during an upload (4 threads)"
     )

@@ -422,7 +422,7 @@ def test_model_errors_do_not_leak_the_key_into_the_chat(seed_store):
     try:
         FaultyModel.mode = "http-401"
         engine = llm_engine(seed_store, server.url, openai_api_key=SECRET)
-        chat = list(ChatUI(engine).respond("Who is the State Department spokesman?", [], []))
+        chat = list(ChatUI(engine).respond("Who is the State Department spokesman?", None))
     finally:
         server.stop()
     html = json.dumps(chat)

@@ -10,6 +10,7 @@ from qa.errors import QAError
 from qa.evaluation.compare import compare
 from qa.evaluation.converters import REFERENCE_SETS, Converted, convert_reference
 from qa.evaluation.dataset import load_dataset
+from qa.evaluation.feedback import feedback_dataset
 from qa.evaluation.judge import Judge
 from qa.evaluation.report import format_table
 from qa.evaluation.runner import evaluate, prepare_index
@@ -37,6 +38,7 @@ def register(subparsers, common) -> None:
             "  qa eval eval/seeds_qa.jsonl                 the seed set against the configured documents\n"
             "  qa eval DATA.jsonl --docs DIR --out OUT     another corpus (indexed in a collection of its own)\n"
             "  qa eval squad | qa eval hotpotqa            the bundled reference sets, converted and evaluated\n"
+            "  qa eval feedback                            the web chat's thumbs and corrections as a set\n"
             "  qa eval DATA.jsonl --resume                 continue an interrupted run\n"
             f"  qa eval convert {SETS} [SRC [OUT]]  convert only\n"
             "  qa eval --compare OUT_A OUT_B               what changed between two runs\n"
@@ -46,7 +48,8 @@ def register(subparsers, common) -> None:
         "target",
         nargs="*",
         metavar="DATASET",
-        help=f"a .jsonl dataset, one of {', '.join(REFERENCE_SETS)} or 'convert KIND [SRC [OUT]]'",
+        help=f"a .jsonl dataset, one of {', '.join(REFERENCE_SETS)}, 'feedback' (or a feedback "
+        "file), or 'convert KIND [SRC [OUT]]'",
     )
     sp.add_argument(
         "--docs", type=Path, help="documents folder to answer from (default: QA_DOCS_DIR)"
@@ -108,7 +111,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _error(f"one dataset at a time, got {len(target)}: {' '.join(target)}")
     docs = args.docs
     dataset = Path(target[0])
-    if target[0] in REFERENCE_SETS and not dataset.exists():
+    from_feedback = feedback_dataset(
+        target[0], Path(settings.store_dir), Path(settings.store_dir) / "datasets" / "feedback"
+    )
+    if from_feedback is not None:
+        dataset, name = from_feedback, "feedback"
+    elif target[0] in REFERENCE_SETS and not dataset.exists():
         out_dir = Path(settings.store_dir) / "datasets" / target[0]
         converted = _convert(target[0], args.source, out_dir)
         dataset, docs = converted.questions, docs or converted.docs_dir

@@ -1,122 +1,219 @@
-"""The page: Gradio Blocks layout and event wiring over ChatUI, the theme, and the launch."""
+"""The page: Gradio Blocks layout and event wiring over ChatUI, the theme, and the launch.
+
+Everything the page needs travels inside the Blocks (components' ``js_on_load``, events' ``js``),
+so it works however it is served: ``serve`` here, or mounted on another FastAPI app with
+``make_theme()`` and ``stylesheet()``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
+from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from qa.web.handlers import ChatUI
-from qa.web.render import TITLE, render_header, render_upload_hint
+from qa.errors import QAError
+from qa.web.conversation import Conversation, to_json
+from qa.web.handlers import ChatUI, Step
+from qa.web.panel import render_upload_hint
+from qa.web.render import TITLE, mode_label, render_header, render_transcript
 
 if TYPE_CHECKING:
     from qa.pipeline import Engine
 
-# Questions the seed article answers (seeds/): each one is checked by tests/test_ui.py.
+# Questions the seed article answers (seeds/): each one is checked by tests/test_ui.py. They are
+# offered on an empty chat when the seed article is indexed.
 EXAMPLES = (
     "Who did Blinken meet on Saturday?",
     "How did Wang Yi describe the US response to the balloon?",
     "Where is Wang expected to travel after Munich?",
     "What did Biden say he would not apologize for?",
 )
+EXAMPLES_SOURCE = "000_d383e4b1c99cfec1.txt"
 CHAT_CONCURRENCY = 4  # answers in flight at once; the rest wait in Gradio's queue
+VIEWER_CONCURRENCY = 2  # sources (PDF pages) rendered at once
+FOOTER_LINKS: list[str] = []  # no footer: Gradio's settings panel is for developers
+SYSTEM_FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "DejaVu Sans",
+                "sans-serif"]  # fmt: skip
+MONO_FONTS = ["SFMono-Regular", "Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
+
+
+@cache
+def _script(name: str) -> str:
+    return resources.files(__package__).joinpath("js", name).read_text(encoding="utf-8")
+
+
+def storage_scope(engine: Engine) -> str:
+    """Names this index's chats in the browser: one store and collection, one list of chats."""
+    s = engine.settings
+    where = s.chroma_url or str(Path(s.store_dir).resolve())
+    return hashlib.sha256(f"{where}\n{s.collection}".encode()).hexdigest()[:12]
+
+
+def _store_js(scope: str, body: str, args: str = "") -> str:
+    """An event's browser-side function with the chat store at hand as ``S``."""
+    return (
+        f"({args}) => {{ {_script('store.js')}\nconst S = window.qaStore({json.dumps(scope)});\n"
+        f"{body} }}"
+    )
+
+
+def _examples(engine: Engine) -> tuple[str, ...]:
+    try:
+        sources = {d.source for d in engine.documents()}
+    except QAError:
+        return ()
+    return EXAMPLES if EXAMPLES_SOURCE in sources else ()
+
+
+def _step(step: Step) -> tuple:
+    """A Step as the page's outputs: live, conversation, transcript, box, stored chat."""
+    skip = gr.skip()
+    stored = to_json(step.conversation) if step.transcript is not None else skip
+    return (
+        skip if step.live is None else step.live,
+        step.conversation,
+        skip if step.transcript is None else step.transcript,
+        skip if step.box is None else step.box,
+        stored,
+    )
 
 
 def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Blocks:
     """The web chat over an engine, with its queue set up; launch it with ``serve``."""
-    ui = ChatUI(engine, max_upload_bytes)
-    settings = engine.settings
-    # Gradio keeps uploads in its temp folder; copies older than an hour are deleted hourly.
+    ui = ChatUI(engine, max_upload_bytes, _examples(engine))
+    scope = storage_scope(engine)
+    blank = {"id": "blank", "title": "", "created": 0.0, "turns": []}
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        turns = gr.State([])
-        gr.HTML(render_header(settings), elem_id="qa-header-box", container=False, padding=False)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=480):
-                chatbot = gr.Chatbot(
-                    elem_id="qa-chat",
-                    show_label=False,
-                    height=600,
-                    latex_delimiters=[],
-                    feedback_options=None,
-                    buttons=[],
-                    group_consecutive_messages=False,
-                    placeholder=(
-                        "**Ask a question about your documents.**<br>"
-                        "Answers cite their sources as [1], [2]…; open a source to see the "
-                        "highlighted sentences it was taken from."
-                    ),
+        conv = gr.State(None)
+        chat_in = gr.Textbox(visible=False)  # the chat read from the browser on load
+        chat_out = gr.Textbox(visible=False)  # the chat for the browser to keep
+        gr.HTML(render_header(mode_label(engine)), elem_id="qa-header-box", js_on_load=None)
+        with gr.Row(elem_id="qa-main", equal_height=False):
+            with gr.Column(scale=0, min_width=220, elem_id="qa-chats-col"):
+                chats = gr.HTML(
+                    '<nav class="qa-chats" aria-label="Chats"></nav>',
+                    elem_id="qa-chats",
+                    js_on_load=_script("store.js") + _script("chats.js"),
+                    scope=scope,
                 )
-                with gr.Row(equal_height=True, elem_classes="qa-ask-row"):
+            with gr.Column(scale=5, min_width=360, elem_id="qa-chat-col"):
+                with gr.Column(elem_id="qa-thread"):
+                    transcript = gr.HTML(
+                        render_transcript(blank, ui.examples),
+                        elem_id="qa-transcript",
+                        js_on_load=_script("thread.js"),
+                    )
+                    live = gr.HTML("", elem_id="qa-live", js_on_load=_script("live.js"))
+                with gr.Row(elem_id="qa-composer", equal_height=True):
                     box = gr.Textbox(
                         elem_id="qa-question",
                         show_label=False,
+                        label="Your question",
                         placeholder="Ask a question about the documents…",
                         scale=8,
-                        autofocus=True,
-                        max_lines=4,
+                        max_lines=6,
+                        autofocus=False,  # desktop focuses it without scrolling (thread.js)
                     )
                     ask = gr.Button(
-                        "Ask", variant="primary", scale=1, min_width=90, elem_id="qa-ask"
+                        "Ask", variant="primary", scale=1, min_width=72, elem_id="qa-ask"
                     )
-                with gr.Row(elem_classes="qa-examples"):
-                    gr.HTML('<span class="qa-try">Try</span>', container=False, padding=False)
-                    example_buttons = [
-                        gr.Button(q, size="sm", variant="secondary", elem_classes="qa-example")
-                        for q in EXAMPLES
-                    ]
-                    clear = gr.Button(
-                        "Clear chat", size="sm", variant="secondary", elem_id="qa-clear"
+            with gr.Column(scale=3, min_width=320, elem_id="qa-side"):
+                viewer = gr.HTML("", elem_id="qa-viewer", js_on_load=_script("viewer.js"))
+                with gr.Column(elem_id="qa-docs-panel"):
+                    gr.HTML('<h2 class="qa-side-title">Documents</h2>', js_on_load=None)
+                    docs = gr.HTML(elem_id="qa-docs", js_on_load=_script("docs.js"))
+                    status = gr.HTML(elem_id="qa-doc-status", js_on_load=None)
+                    upload = gr.File(
+                        label="Add documents",
+                        file_count="multiple",
+                        elem_id="qa-upload",
+                        height=130,
                     )
-            with gr.Column(scale=3, min_width=300, elem_classes="qa-side"):
-                gr.HTML('<h2 class="qa-side-title">Documents</h2>', container=False, padding=False)
-                docs_table = gr.HTML(
-                    elem_id="qa-docs", container=False, padding=False, apply_default_css=False
-                )
-                upload = gr.File(
-                    label="Add documents",
-                    file_count="multiple",
-                    elem_id="qa-upload",
-                    height=110,
-                )
-                gr.HTML(render_upload_hint(ui.max_upload_bytes), container=False, padding=False)
-                status = gr.HTML(
-                    elem_id="qa-doc-status", container=False, padding=False, apply_default_css=False
-                )
-                pick = gr.Dropdown(
-                    label="Remove a document",
-                    choices=[],
-                    elem_id="qa-remove-pick",
-                )
-                remove = gr.Button(
-                    "Remove from folder and index",
-                    variant="secondary",
-                    size="sm",
-                    elem_id="qa-remove",
-                )
+                    gr.HTML(render_upload_hint(ui.max_upload_bytes), js_on_load=None)
 
-        chat_io = dict(
-            inputs=[box, chatbot, turns],
-            outputs=[chatbot, turns, box],
+        save = dict(fn=None, inputs=chat_out, js=_store_js(scope, "S.save(c);", "c"))
+
+        def respond(question: str, chat: Conversation | None) -> Iterator[tuple]:
+            for step in ui.respond(question, chat):
+                yield _step(step)
+
+        def ask_example(chat: Conversation | None, evt: gr.EventData) -> Iterator[tuple]:
+            yield from respond(str(evt._data.get("question", "")), chat)
+
+        chat_io: dict[str, Any] = dict(
+            outputs=[live, conv, transcript, box, chat_out],
             concurrency_limit=CHAT_CONCURRENCY,
             concurrency_id="chat",
             show_progress="hidden",
+            api_visibility="private",
         )
-        box.submit(ui.respond, **chat_io)
-        ask.click(ui.respond, **chat_io)
-        for button, question in zip(example_buttons, EXAMPLES, strict=True):
-            button.click(
-                lambda q=question: q, outputs=box, queue=False, api_visibility="private"
-            ).then(ui.respond, **chat_io)
-        clear.click(ui.clear, outputs=[chatbot, turns, box], queue=False)
-        chatbot.clear(lambda: [], outputs=turns, queue=False)
+        # The box is emptied in the browser as the question leaves, and Enter does nothing while
+        # an answer is on its way ("once"), so a quick second Enter never loses a question.
+        take = (
+            "(q, c) => { const t = document.querySelector('#qa-question textarea');"
+            " if (t && t.value) { t.value = ''; t.dispatchEvent(new Event('input', {bubbles: true})); }"
+            " return [q, c]; }"
+        )
+        gr.on(
+            [box.submit, ask.click], respond, inputs=[box, conv], js=take, trigger_mode="once",
+            **chat_io,
+        ).then(**save)  # fmt: skip
+        transcript.qa_example(ask_example, inputs=conv, trigger_mode="once", **chat_io).then(**save)
 
-        docs_io = dict(concurrency_limit=1, concurrency_id="documents")
-        upload.upload(
-            ui.upload, inputs=upload, outputs=[status, docs_table, pick, upload], **docs_io
+        def feedback(chat: Conversation | None, evt: gr.EventData) -> tuple:
+            try:
+                return ui.feedback(chat, evt._data)
+            except QAError as exc:
+                gr.Warning(str(exc))
+                return gr.skip(), gr.skip(), gr.skip()
+
+        transcript.qa_feedback(
+            feedback, inputs=conv, outputs=[transcript, conv, chat_out], api_visibility="private"
+        ).then(**save)
+
+        def cite(chat: Conversation | None, evt: gr.EventData) -> str:
+            return ui.open_source(chat, evt._data)
+
+        transcript.qa_cite(
+            cite, inputs=conv, outputs=viewer, concurrency_limit=VIEWER_CONCURRENCY,
+            concurrency_id="viewer", show_progress="hidden", api_visibility="private",
+        )  # fmt: skip
+
+        def open_chat(evt: gr.EventData) -> tuple:
+            return ui.restore(evt._data.get("chat"))
+
+        restore_io: dict[str, Any] = dict(
+            outputs=[transcript, conv, live], show_progress="hidden", api_visibility="private"
         )
-        remove.click(ui.remove, inputs=pick, outputs=[status, docs_table, pick], **docs_io)
-        demo.load(ui.documents, outputs=[docs_table, pick], queue=False, show_progress="hidden")
+        chats.qa_open_chat(open_chat, queue=False, **restore_io)
+        load_js = _store_js(
+            scope,
+            "const id = S.current(); if (!id) return [''];"
+            " return [S.load(id) || JSON.stringify({id: id, title: '', turns: []})];",
+            "x",
+        )
+        demo.load(ui.restore, inputs=chat_in, js=load_js, queue=False, **restore_io)
+        demo.load(ui.documents, outputs=docs, queue=False, show_progress="hidden")
+
+        docs_io: dict[str, Any] = dict(
+            concurrency_limit=1, concurrency_id="documents", api_visibility="private"
+        )
+
+        def document_action(evt: gr.EventData, progress=gr.Progress()) -> tuple:  # noqa: B008
+            return ui.document_action(evt._data, progress)
+
+        docs.qa_doc_action(document_action, outputs=[status, docs], **docs_io)
+
+        def upload_files(files, progress=gr.Progress()) -> tuple:  # noqa: B008
+            return ui.upload(files, progress)
+
+        upload.upload(upload_files, inputs=upload, outputs=[status, docs, upload], **docs_io)
     demo.queue(default_concurrency_limit=1)
     return demo
 
@@ -144,19 +241,16 @@ def serve(
         enable_monitoring=False,
         show_error=False,
         quiet=quiet,
-        footer_links=["settings"],
+        footer_links=FOOTER_LINKS,
         theme=make_theme(),
         css=stylesheet(),
     )
 
 
 def make_theme() -> gr.themes.Base:
-    """The page theme: local fonts only, so the page loads nothing from the internet."""
+    """The page theme: system fonts only (complete glyphs, nothing loaded from anywhere)."""
     return gr.themes.Soft(
-        primary_hue="indigo",
-        neutral_hue="slate",
-        font=[gr.themes.LocalFont("IBM Plex Sans"), "ui-sans-serif", "system-ui", "sans-serif"],
-        font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "ui-monospace", "monospace"],
+        primary_hue="indigo", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS
     )
 
 

@@ -1,0 +1,49 @@
+// The source viewer beside the chat (over it on a phone): opened by a [n], closed by its
+// button or Escape; scrolled to the supporting sentence (or the highlighted area of a page).
+// The state is a class on the main row (inside Gradio's container, where the page CSS applies).
+const main = () => document.getElementById("qa-main") || document.body;
+const scroller = () => element.querySelector(".qa-v-body");
+
+function reveal() {
+  const box = scroller();
+  if (!box) return;
+  const page = element.querySelector("#qa-v-mode-page");
+  const target = page && page.checked
+    ? element.querySelector(".qa-pdf-hl") || element.querySelector(".qa-pdf")
+    : element.querySelector(".qa-v-text .qa-sentence") || element.querySelector(".qa-passage-range");
+  if (!target) return;
+  const top = target.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+}
+
+function close() {
+  main().classList.remove("qa-source-open");
+  document.querySelector(".qa-ref.qa-active")?.focus({ preventScroll: true });
+}
+
+window.addEventListener("qa-source-requested", () => {
+  main().classList.add("qa-source-open", "qa-source-loading");
+});
+
+watch("value", () => {
+  main().classList.remove("qa-source-loading");
+  if (!element.querySelector(".qa-viewer")) return close();
+  main().classList.add("qa-source-open");
+  const heading = element.querySelector(".qa-v-head h2");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+  requestAnimationFrame(reveal);
+  element.querySelector(".qa-pdf img")?.addEventListener("load", reveal, { once: true });
+});
+
+element.addEventListener("click", (e) => {
+  if (e.target.closest(".qa-v-close")) close();
+});
+element.addEventListener("change", (e) => {
+  if (e.target.name === "qa-v-mode") requestAnimationFrame(reveal);
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && main().classList.contains("qa-source-open")) close();
+});
