@@ -40,6 +40,20 @@ VIEWER_CONCURRENCY = 2  # sources (PDF pages) rendered at once
 FOOTER_LINKS: list[str] = []  # no footer: Gradio's settings panel is for developers
 SYSTEM_FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "DejaVu Sans",
                 "sans-serif"]  # fmt: skip
+# Before a question is sent: take it as typed when Enter was pressed, empty the box if it still
+# holds it (text typed since then stays).
+TAKE_JS = """(q, c) => {
+  const t = document.querySelector('#qa-question textarea');
+  const typed = typeof window.qaTyped === 'string' ? window.qaTyped : q;
+  window.qaTyped = undefined;
+  if (t && t.value === typed) { t.value = ''; t.dispatchEvent(new Event('input', {bubbles: true})); }
+  return [typed, c];
+}"""
+# After an answer: keep the chat in the browser; a question that failed goes back into the box,
+# unless something new was typed there meanwhile.
+AFTER_JS = """S.save(c);
+const t = document.querySelector('#qa-question textarea');
+if (r && t && !t.value) { t.value = r; t.dispatchEvent(new Event('input', {bubbles: true})); }"""
 MONO_FONTS = ["SFMono-Regular", "Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 
 
@@ -72,14 +86,14 @@ def _examples(engine: Engine) -> tuple[str, ...]:
 
 
 def _step(step: Step) -> tuple:
-    """A Step as the page's outputs: live, conversation, transcript, box, stored chat."""
+    """A Step as the page's outputs: live, conversation, transcript, retry, stored chat."""
     skip = gr.skip()
     stored = to_json(step.conversation) if step.transcript is not None else skip
     return (
         skip if step.live is None else step.live,
         step.conversation,
         skip if step.transcript is None else step.transcript,
-        skip if step.box is None else step.box,
+        step.box or "",
         stored,
     )
 
@@ -93,6 +107,7 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         conv = gr.State(None)
         chat_in = gr.Textbox(visible=False)  # the chat read from the browser on load
         chat_out = gr.Textbox(visible=False)  # the chat for the browser to keep
+        retry = gr.Textbox(visible=False)  # a question that failed, back to an empty box
         gr.HTML(render_header(mode_label(engine)), elem_id="qa-header-box", js_on_load=None)
         with gr.Row(elem_id="qa-main", equal_height=False):
             with gr.Column(scale=0, min_width=220, elem_id="qa-chats-col"):
@@ -103,7 +118,7 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
                     scope=scope,
                 )
             with gr.Column(scale=5, min_width=360, elem_id="qa-chat-col"):
-                with gr.Column(elem_id="qa-thread"):
+                with gr.Column(elem_id="qa-chat"):
                     transcript = gr.HTML(
                         render_transcript(blank, ui.examples),
                         elem_id="qa-transcript",
@@ -138,6 +153,7 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
                     gr.HTML(render_upload_hint(ui.max_upload_bytes), js_on_load=None)
 
         save = dict(fn=None, inputs=chat_out, js=_store_js(scope, "S.save(c);", "c"))
+        after = dict(fn=None, inputs=[chat_out, retry], js=_store_js(scope, AFTER_JS, "c, r"))
 
         def respond(question: str, chat: Conversation | None) -> Iterator[tuple]:
             for step in ui.respond(question, chat):
@@ -147,24 +163,22 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
             yield from respond(str(evt._data.get("question", "")), chat)
 
         chat_io: dict[str, Any] = dict(
-            outputs=[live, conv, transcript, box, chat_out],
+            outputs=[live, conv, transcript, retry, chat_out],
             concurrency_limit=CHAT_CONCURRENCY,
             concurrency_id="chat",
             show_progress="hidden",
             api_visibility="private",
         )
-        # The box is emptied in the browser as the question leaves, and Enter does nothing while
-        # an answer is on its way ("once"), so a quick second Enter never loses a question.
-        take = (
-            "(q, c) => { const t = document.querySelector('#qa-question textarea');"
-            " if (t && t.value) { t.value = ''; t.dispatchEvent(new Event('input', {bubbles: true})); }"
-            " return [q, c]; }"
-        )
+        # The question leaves as it was when Enter was pressed (thread.js notes it); the box is
+        # emptied only if it still holds that question, and Enter does nothing while an answer
+        # is on its way ("once"): a quick second Enter, or typing on, never loses a question.
         gr.on(
-            [box.submit, ask.click], respond, inputs=[box, conv], js=take, trigger_mode="once",
+            [box.submit, ask.click], respond, inputs=[box, conv], js=TAKE_JS, trigger_mode="once",
             **chat_io,
-        ).then(**save)  # fmt: skip
-        transcript.qa_example(ask_example, inputs=conv, trigger_mode="once", **chat_io).then(**save)
+        ).then(**after)  # fmt: skip
+        transcript.qa_example(ask_example, inputs=conv, trigger_mode="once", **chat_io).then(
+            **after
+        )
 
         def feedback(chat: Conversation | None, evt: gr.EventData) -> tuple:
             try:

@@ -63,14 +63,14 @@ def _row(d: DocRow) -> str:
     if d.status == NOT_INDEXED:
         first = (
             f'<button type="button" class="qa-doc-act" data-action="index" '
-            f'data-source="{_attr_json(d.source)}" aria-label="Add {name} to the index">'
+            f'data-source="{_attr_json(d.source)}" aria-label="Add to index: {name}">'
             "Add to index</button>"
         )
         confirm_first = ""
     else:
         first = (
             f'<button type="button" class="qa-doc-act" data-action="unindex" '
-            f'aria-label="Remove {name} from the index" aria-expanded="false">'
+            f'aria-label="Remove from index: {name}" aria-expanded="false">'
             "Remove from index</button>"
         )
         confirm_first = _confirm(
@@ -95,7 +95,7 @@ def _row(d: DocRow) -> str:
         f"{esc_line(shorten(shown, 120))}</span>"
         f'<span class="qa-docmeta">{" · ".join(meta)}</span></div>'
         f'<div class="qa-docactions">{first}<button type="button" class="qa-doc-act qa-danger" '
-        f'data-action="delete" aria-label="Delete the file {name}" aria-expanded="false">'
+        f'data-action="delete" aria-label="Delete file: {name}" aria-expanded="false">'
         f"Delete file</button></div>{confirm_first}{delete}</li>"
     )
 

@@ -111,8 +111,8 @@ def render_evidence(answer: Answer, turn: int) -> str:
             else f'<span class="qa-file">{esc_line(c.source)}</span>'
         )
         caption = (
-            f'<a class="qa-ref qa-src" href="#qa-viewer" data-turn="{turn}" '
-            f'data-n="{c.n}" aria-label="{esc_line("Open " + _ref_label(c))}">'
+            f'<a class="qa-ref qa-src" href="#qa-viewer" data-turn="{turn}" data-n="{c.n}" '
+            f'title="{esc_line("Open " + _ref_label(c))}"><span class="qa-sr">Source </span>'
             f'<span class="qa-n">{c.n}</span><span class="qa-src-name">{name}</span></a>'
             f"{where}{file}"
         )
@@ -216,7 +216,10 @@ def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
             render_turn(i, t["question"], answer_from_record(t["answer"]), t.get("feedback"))
         )
     if turns:
-        return f'<div class="qa-transcript" data-turns="{len(turns)}">{"".join(turns)}</div>'
+        return (
+            f'<div class="qa-transcript" data-turns="{len(turns)}">'
+            f'<h2 class="qa-sr">Conversation</h2>{"".join(turns)}</div>'
+        )
     chips = "".join(
         f'<li><button type="button" class="qa-example">{esc_line(q)}</button></li>'
         for q in examples

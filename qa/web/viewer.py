@@ -51,9 +51,11 @@ def _figure(img: PageImage, c: Citation) -> str:
         else "The sentence could not be located on the page image; see the text below."
     )
     return (
-        f'<figure class="qa-pdf"><div class="qa-pdf-page" style="aspect-ratio:{img.width}/{img.height}">'
+        '<figure class="qa-pdf"><button type="button" class="qa-btn qa-pdf-zoom" '
+        'aria-pressed="false">Zoom in</button><div class="qa-pdf-scroll">'
+        f'<div class="qa-pdf-page" style="aspect-ratio:{img.width}/{img.height}">'
         f'<img src="{img.data_uri()}" width="{img.width}" height="{img.height}" '
-        f'alt="Page {img.page} of {esc_line(c.source)}">{boxes}</div>'
+        f'alt="Page {img.page} of {esc_line(c.source)}">{boxes}</div></div>'
         f"<figcaption>Page {img.page} of {img.pages}. {found}</figcaption></figure>"
     )
 
@@ -156,7 +158,8 @@ def render_viewer(
     return (
         f'<div class="qa-viewer" role="region" aria-labelledby="qa-v-heading" data-n="{c.n}" '
         f'data-at="{esc_line(stamp)}">'
-        f'{_head(c)}{note_html}<div class="qa-v-body">{view}</div>{_offsets(c, total)}</div>'
+        f'{_head(c)}{note_html}<div class="qa-v-body" tabindex="0" aria-label="The source">'
+        f"{view}</div>{_offsets(c, total)}</div>"
     )
 
 

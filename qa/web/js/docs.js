@@ -58,3 +58,16 @@ watch("value", () => {
   if (box && query) box.value = query;
   filter();
 });
+
+// Gradio's upload button is named "Click to upload or drop files" but shows "Drop File Here -
+// or - Click to Upload": without the label, what it shows is its name (for speech input too).
+const side = document.getElementById("qa-side") || document.body;
+const nameUpload = () => {
+  for (const b of side.querySelectorAll("#qa-upload button.upload-container[aria-label]")) {
+    b.removeAttribute("aria-label");
+  }
+};
+new MutationObserver(nameUpload).observe(side, {
+  subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"],
+});
+nameUpload();

@@ -1,6 +1,6 @@
 // The finished turns: [n] opens the source viewer, feedback is sent, examples are asked,
 // and a new answer is scrolled to its top (the answer leads, its evidence follows).
-const thread = () => element.closest("#qa-thread") || element.parentElement;
+const thread = () => element.closest("#qa-chat") || element.parentElement;
 let count = -1;
 
 function scrollToLast() {
@@ -73,3 +73,18 @@ watch("value", () => {
 if (window.matchMedia("(min-width: 768px)").matches) {
   setTimeout(() => document.querySelector("#qa-question textarea")?.focus({ preventScroll: true }), 0);
 }
+
+// The question is taken from the box at the moment Enter is pressed (or Ask clicked), so text
+// typed right after it is never sent in its place, nor wiped (see page.py, TAKE_JS).
+const questionBox = () => document.querySelector("#qa-question textarea");
+document.addEventListener("keydown", (e) => {
+  // An Enter on the box just emptied (a double Enter) keeps the question noted by the first.
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target === questionBox()
+      && e.target.value.trim()) {
+    window.qaTyped = e.target.value;
+  }
+}, true);
+document.addEventListener("click", (e) => {
+  const text = questionBox()?.value;
+  if (e.target.closest && e.target.closest("#qa-ask") && text && text.trim()) window.qaTyped = text;
+}, true);

@@ -38,8 +38,25 @@ watch("value", () => {
   element.querySelector(".qa-pdf img")?.addEventListener("load", reveal, { once: true });
 });
 
+// Zoom: the page at about twice the panel's width, scrolled to the highlighted area.
+function zoom(button) {
+  const figure = button.closest(".qa-pdf");
+  const on = !figure.classList.contains("qa-zoom");
+  figure.classList.toggle("qa-zoom", on);
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? "Zoom out" : "Zoom in";
+  const box = figure.querySelector(".qa-pdf-scroll");
+  const mark = figure.querySelector(".qa-pdf-hl");
+  if (box && mark) {
+    box.scrollLeft = on ? Math.max(0, mark.offsetLeft - 12) : 0;
+  }
+  requestAnimationFrame(reveal);
+}
+
 element.addEventListener("click", (e) => {
   if (e.target.closest(".qa-v-close")) close();
+  const zoomButton = e.target.closest(".qa-pdf-zoom");
+  if (zoomButton) zoom(zoomButton);
 });
 element.addEventListener("change", (e) => {
   if (e.target.name === "qa-v-mode") requestAnimationFrame(reveal);
