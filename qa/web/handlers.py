@@ -168,7 +168,10 @@ class ChatUI:
             data_bytes = self.engine.original(cite.source)
             if data_bytes:
                 sentences = [s.text for s in cite.sentences] or [cite.text[:400]]
-                image = render_page(data_bytes, pdf_pages(cite) or [1], sentences)
+                try:
+                    image = render_page(data_bytes, pdf_pages(cite) or [1], sentences)
+                except Exception:  # the text view still shows the passage
+                    log.exception("rendering a page of %s failed", cite.source)
         return render_viewer(cite, doc, image, stamp=_stamp())
 
     # Documents -------------------------------------------------------------------------------

@@ -1,0 +1,270 @@
+"""The web chat's pure parts: escaping, answers, conversations kept in the browser, the panel."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+from index.types import DocumentInfo
+from qa.types import Answer, AnswerSentence, Citation, Passage, Span
+from qa.web import conversation, panel, render
+from qa.web.markup import esc, marked
+
+
+def _passage(text: str, start: int = 0, source: str = "doc.txt", **kw) -> Passage:
+    return Passage(
+        id="p", source=source, start=start, end=start + len(text), text=text, score=1.0, rank=0,
+        **kw,
+    )  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    """Collects the tags (and their attributes) of an HTML fragment, as a browser would build."""
+
+    def __init__(self, fragment: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(fragment)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def names(self) -> set[str]:
+        return {t for t, _ in self.tags}
+
+
+def _focused() -> Answer:
+    """A focused answer: the phrase leads, the sentence it came from follows as evidence."""
+    doc = "Intro line. Wang is expected to visit Russia after the Munich conference. More."
+    start = 100
+    p = _passage(doc, start=start, title="Balloon talks", page=4)
+    a = doc.index("Wang")
+    b = doc.index(" More")
+    r = doc.index("Russia")
+    cit = Citation(
+        n=1,
+        passage=p,
+        sentences=(Span(start + a, start + b, doc[a:b]),),
+        phrases=(Span(start + r, start + r + 6, "Russia"),),
+    )
+    return Answer(question="Where will Wang go?", text="Russia [1]", citations=(cit,))
+
+
+# --- escaping: text from documents is data, whatever it holds ------------------------------------
+
+
+def test_every_line_break_becomes_br_and_control_characters_go():
+    hostile = "a\r\r![x](http://127.0.0.1:9/p.png)\rb\r\nc\nd\ve\ff\x85g\u2028h\u2029i\x1b[2Kj\x00k"
+    out = esc(hostile)
+    assert "\n" not in out and "\r" not in out and "\x1b" not in out and "\x00" not in out
+    assert out.count("<br>") == 10 and "[2Kj" in out
+    assert esc("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#x27;"
+
+
+@pytest.mark.parametrize(
+    "control", ["\r\r", "\r\n\r\n", "\n\n", "\u2028\u2028", "\x0b\x0b", "\x0c\r"]
+)
+def test_markdown_after_blank_lines_in_a_document_never_becomes_a_link_or_image(control):
+    """Issue 17, item 2: any Markdown pass over any fragment leaves document text as text."""
+    from markdown_it import MarkdownIt
+
+    payload = f"Filed on Monday.{control}![x](http://127.0.0.1:9/pixel.png) [login here](http://evil.example/)"
+    cit = Citation(
+        n=1, passage=_passage(payload, title=payload), sentences=(Span(0, 16, payload[:16]),)
+    )
+    answer = Answer(question=payload, text=payload + " [1]", citations=(cit,), notice=payload)
+    conv = conversation.add_turn(conversation.new_conversation(), payload, answer)
+    from qa.web.viewer import render_viewer
+
+    fragments = [
+        render.render_transcript(conv),
+        render.render_pending(payload, payload),
+        render.render_error(payload, payload),
+        render_viewer(cit, None),
+        panel.render_documents([panel.DocRow(payload, payload, 1, None, "indexed")]),
+        panel.render_status([("error", payload)]),
+    ]
+    md = MarkdownIt("commonmark", {"html": True})
+    for fragment in fragments:
+        assert "\n" not in fragment and "\r" not in fragment
+        shown = md.render(fragment)
+        tags = _Tags(shown)
+        assert "img" not in tags.names(), shown[:300]
+        assert not [a for t, a in tags.tags if t == "a" and "evil" in a.get("href", "")], shown[
+            :300
+        ]
+        urls = [v for _, a in tags.tags for k, v in a.items() if k in ("src", "href", "srcset")]
+        assert not [u for u in urls if "pixel" in u or "evil" in u], urls
+
+
+def test_document_text_is_escaped_everywhere():
+    evil = 'Intro. <script>alert("x")</script> <img src=x onerror=alert(1)> Bold claim here.'
+    p = _passage(evil, source="<b>evil</b>.txt", title="<i>t</i>")
+    i = evil.index("Bold")
+    cit = Citation(n=1, passage=p, sentences=(Span(i, len(evil), evil[i:]),))
+    answer = Answer(
+        question="q",
+        text=f"{evil} [1]",
+        citations=(cit,),
+        sentences=(AnswerSentence(text=evil, citations=(1,), supported=False, support=0.1),),
+        notice="<i>note</i>",
+    )
+    html = render.render_answer(answer)
+    assert {"script", "img", "b", "i"}.isdisjoint(_Tags(html).names())
+    assert "&lt;script&gt;" in html and "&lt;b&gt;evil&lt;/b&gt;.txt" in html
+    assert "\n" not in html
+
+
+def test_marked_nests_the_phrase_inside_the_sentence():
+    text = "Alpha beta. Gamma <delta> epsilon. Zeta."
+    out = marked(text, [([(12, 34)], "s"), ([(18, 25)], "p")])
+    assert out == (
+        'Alpha beta. <mark class="s">Gamma <mark class="p">&lt;delta&gt;</mark> epsilon.</mark> Zeta.'
+    )
+    assert marked(text, []) == esc(text)
+
+
+# --- answers ------------------------------------------------------------------------------------------
+
+
+def test_the_answer_leads_and_the_sentence_follows_with_the_phrase_marked():
+    html = render.render_answer(_focused(), turn=3)
+    assert html.index('class="qa-lead"') < html.index('class="qa-evidence"')
+    lead = html.split('class="qa-lead">', 1)[1].split("</div>", 1)[0]
+    assert lead.startswith("Russia") and 'data-turn="3" data-n="1"' in lead
+    quote = html.split("<blockquote>", 1)[1].split("</blockquote>", 1)[0]
+    assert quote == (
+        'Wang is expected to visit <mark class="qa-phrase">Russia</mark> after the Munich conference.'
+    )
+    assert "Evidence" in html and "Balloon talks" in html and "page 4" in html
+    links = [a for t, a in _Tags(html).tags if t == "a"]
+    assert all(a["href"] == "#qa-viewer" and a["class"].startswith("qa-ref") for a in links)
+    assert any(a.get("aria-label") == "Source 1: Balloon talks, page 4" for a in links)
+    assert "chars" not in html and "100" not in html.split("qa-evidence", 1)[1]  # no offsets
+
+
+def test_an_answer_that_is_its_own_quote_is_not_quoted_twice():
+    text = "Wang met Blinken in Munich."
+    cit = Citation(n=1, passage=_passage(text), sentences=(Span(0, len(text), text),))
+    html = render.render_answer(Answer(question="q", text=f"{text} [1]", citations=(cit,)))
+    assert "<blockquote>" not in html and ">Sources<" in html and html.count(text) == 1
+
+
+def test_uncertain_answers_are_the_closest_passages_and_look_different():
+    a = _focused()
+    unsure = Answer(question=a.question, text="Closest: Wang may go on. [1]", citations=a.citations,
+                    status="uncertain")  # fmt: skip
+    html = render.render_answer(unsure)
+    assert "qa-uncertain" in html and "Not sure." in html and ">Closest passages<" in html
+    assert "qa-answered" not in html and "Not in the documents" not in html
+    refused = render.render_answer(
+        Answer(question="q", text="The documents do not say.", status="refused")
+    )
+    assert (
+        "qa-refused" in refused
+        and "Not in the documents." in refused
+        and "qa-evidence" not in refused
+    )
+
+
+def test_unsupported_sentences_are_marked():
+    text = "Wang met Blinken. Blinken likes tea."
+    cit = Citation(
+        n=1, passage=_passage(text, start=10), sentences=(Span(10, 27, "Wang met Blinken."),)
+    )
+    answer = Answer(
+        question="Who met?",
+        text="Wang met Blinken. [1] The moon is cheese. [1]",
+        citations=(cit,),
+        sentences=(
+            AnswerSentence("Wang met Blinken. [1]", (1,), True, 0.9),
+            AnswerSentence("The moon is cheese. [1]", (1,), False, 0.05),
+        ),
+        timings={"total_ms": 1234.0},
+    )
+    html = render.render_answer(answer)
+    unsupported = html.split('<span class="qa-unsupported"', 1)[1].split("</span>", 1)[0]
+    assert "The moon is cheese." in unsupported and "Wang met" not in unsupported
+    assert "1 sentence of this answer is not supported" in html and "1.2 s" in html
+    assert html.count('class="qa-ref"') == 2  # both markers are links
+
+
+def test_markers_the_answer_does_not_cite_stay_text():
+    cit = Citation(n=1, passage=_passage("x"), sentences=())
+    html = render.render_answer(Answer(question="q", text="See [3] and [1].", citations=(cit,)))
+    assert "See [3] and" in html and html.count("qa-ref") >= 1 and 'data-n="3"' not in html
+
+
+def test_mode_label_names_what_answers():
+    from qa.settings import Settings
+
+    class _Engine:
+        mode = "generated:SmolLM2-135M-Instruct"
+
+    assert render.mode_label(_Engine()) == "Generated · SmolLM2-135M-Instruct"
+    assert render.mode_label(Settings()) == "Extractive"
+    assert render.mode_words("extractive-fallback").startswith("Extractive")
+    assert "Generated · x" in render.render_header("Generated · x")
+
+
+# --- conversations kept in the browser ------------------------------------------------------------
+
+
+def test_a_conversation_survives_the_round_trip_through_json():
+    conv = conversation.add_turn(conversation.new_conversation(), "Where will Wang go?", _focused())
+    conv = conversation.with_feedback(conv, 0, {"rating": "up"})
+    back, dropped = conversation.parse_conversation(conversation.to_json(conv))
+    assert dropped == 0 and back["id"] == conv["id"] and back["title"] == "Where will Wang go?"
+    assert back["turns"][0]["feedback"] == {"rating": "up"}
+    again = conversation.answer_from_record(back["turns"][0]["answer"])
+    assert again.text == "Russia [1]" and again.citations[0].phrases[0].text == "Russia"
+    assert render.render_transcript(back) == render.render_transcript(conv)
+    assert conversation.history(back) == [
+        {"role": "user", "content": "Where will Wang go?"},
+        {"role": "assistant", "content": "Russia [1]"},
+    ]
+
+
+def test_damaged_chats_from_the_browser_lose_only_what_is_damaged():
+    good = conversation.add_turn(conversation.new_conversation(), "q1", _focused())
+    data = json.loads(conversation.to_json(good))
+    data["turns"] += [
+        {"question": "q2"},  # no answer
+        {"question": "q3", "answer": {"answer": "x", "status": "maybe"}},
+        {"question": "q4", "answer": {"answer": "x", "citations": [{"n": 1, "start": -5}]}},
+        {"question": 5, "answer": {}},
+        "not a turn",
+    ]
+    conv, dropped = conversation.parse_conversation(json.dumps(data))
+    assert [t["question"] for t in conv["turns"]] == ["q1"] and dropped == 5
+    for junk in ("", "null", "[1, 2]", "{", '{"id": "../../x"}', json.dumps({"id": "a" * 80})):
+        fresh, _ = conversation.parse_conversation(junk)
+        assert fresh["turns"] == [] and len(fresh["id"]) == 16
+
+
+# --- the documents panel ------------------------------------------------------------------------------
+
+
+def test_documents_panel_lists_titles_pages_chunks_status_and_separate_actions():
+    rows = panel.merge_rows(
+        [DocumentInfo("a<x>.pdf", "Annual <report>", 3, 12, "indexed"),
+         DocumentInfo("b.md", "", 1200, None, "partial")],
+        ["a<x>.pdf", "b.md", "new.txt"],
+    )  # fmt: skip
+    html = panel.render_documents(rows)
+    assert "Annual &lt;report&gt;" in html and "a&lt;x&gt;.pdf" in html
+    assert "12 pages" in html and "1,200 chunks" in html and "qa-status-partial" in html
+    assert "qa-status-not-indexed" in html and "Add to index" in html
+    assert "2 documents indexed · 1,203 chunks · 1 not indexed" in html
+    confirms = [a for t, a in _Tags(html).tags if t == "div" and a.get("class") == "qa-confirm"]
+    assert {c["data-action"] for c in confirms} == {"unindex", "delete"}
+    assert all("hidden" in c for c in confirms)  # nothing happens without a confirmation
+    assert "stays in the documents folder" in html and "cannot be undone" in html
+    yes = [a for t, a in _Tags(html).tags if "qa-confirm-yes" in a.get("class", "")]
+    assert json.loads(yes[0]["data-source"]) == "a<x>.pdf"
+    assert "qa-docs-filter" not in html  # few documents: no search box
+    many = panel.render_documents([panel.DocRow(f"d{i}.txt", status="indexed") for i in range(9)])
+    assert 'id="qa-docs-filter"' in many and "Search 9 documents" in many
+    assert "No documents yet" in panel.render_documents([])
