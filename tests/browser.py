@@ -125,6 +125,10 @@ def upload(pg, *paths: Path) -> str:
         ".map(e => e.innerText); return m.length && m.join('|') !== before.join('|'); }",
         arg=before,
     )
+    # ... and Gradio's progress veil over the panel is gone.
+    pg.wait_for_function(
+        "() => !document.querySelector('#qa-side [data-testid=status-tracker]:not(.hide)')"
+    )
     return " | ".join(pg.locator("#qa-doc-status .qa-msg").all_inner_texts())
 
 

@@ -97,6 +97,9 @@ def test_phone_width_header_on_load_no_overflow_input_reachable(browser, app, te
             pg.locator(".qa-docrow", has_text="harbour").locator(".qa-docfile, .qa-doctitle").first
         )
         assert row.bounding_box()["height"] < 30
+        pg.evaluate("() => document.querySelector('#qa-side').scrollIntoView({block: 'start'})")
+        shot(pg, test_output, "web-phone-documents")
+        pg.evaluate("() => window.scrollTo(0, 0)")
         answer = ask(pg, "Where is Wang expected to travel after Munich?")
         assert _overflow(pg) == 0
         question = pg.locator("#qa-transcript .qa-bubble").first.bounding_box()

@@ -51,8 +51,7 @@ def _row(d: DocRow) -> str:
     name = esc_line(d.source)
     shown = d.title if d.title and d.title != d.source else d.source
     meta = []
-    if shown != d.source:
-        meta.append(f'<span class="qa-docfile" title="{name}">{name}</span>')
+    file = f'<span class="qa-docfile" title="{name}">{name}</span>' if shown != d.source else ""
     if d.pages:
         meta.append(_plural(d.pages, "page"))
     if d.status != NOT_INDEXED:
@@ -93,7 +92,7 @@ def _row(d: DocRow) -> str:
         f'<li class="qa-docrow" data-search="{search}">'
         f'<div class="qa-docinfo"><span class="qa-doctitle" title="{esc_line(shown)}">'
         f"{esc_line(shorten(shown, 120))}</span>"
-        f'<span class="qa-docmeta">{" · ".join(meta)}</span></div>'
+        f'<span class="qa-docmeta">{file}<span>{" · ".join(meta)}</span></span></div>'
         f'<div class="qa-docactions">{first}<button type="button" class="qa-doc-act qa-danger" '
         f'data-action="delete" aria-label="Delete file: {name}" aria-expanded="false">'
         f"Delete file</button></div>{confirm_first}{delete}</li>"
