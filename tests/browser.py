@@ -102,8 +102,8 @@ def wait_ready(pg) -> None:
     """The page is up: the question box, the documents list and a restored (or new) chat."""
     pg.wait_for_selector("#qa-question textarea")
     pg.wait_for_selector("#qa-docs .qa-docs")
-    pg.wait_for_selector("#qa-transcript .qa-transcript")
-    pg.wait_for_timeout(300)  # the chat restored from the browser replaces the first render
+    # The chat kept in the browser (or a new one) has replaced the page's first render.
+    pg.wait_for_selector("#qa-transcript .qa-transcript:not([data-chat=blank])")
 
 
 def ask(pg, question: str):

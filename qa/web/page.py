@@ -156,8 +156,12 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         after = dict(fn=None, inputs=[chat_out, retry], js=_store_js(scope, AFTER_JS, "c, r"))
 
         def respond(question: str, chat: Conversation | None) -> Iterator[tuple]:
+            answered = False
             for step in ui.respond(question, chat):
+                answered = True
                 yield _step(step)
+            if not answered:  # an empty box: nothing changes (an empty generator clears all)
+                yield (gr.skip(),) * 5
 
         def ask_example(chat: Conversation | None, evt: gr.EventData) -> Iterator[tuple]:
             yield from respond(str(evt._data.get("question", "")), chat)
@@ -208,11 +212,17 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         chats.qa_open_chat(open_chat, queue=False, **restore_io)
         load_js = _store_js(
             scope,
-            "const id = S.current(); if (!id) return [''];"
-            " return [S.load(id) || JSON.stringify({id: id, title: '', turns: []})];",
-            "x",
+            "const id = S.current(); if (!id) return ['', c];"
+            " return [S.load(id) || JSON.stringify({id: id, title: '', turns: []}), c];",
+            "x, c",
         )
-        demo.load(ui.restore, inputs=chat_in, js=load_js, queue=False, **restore_io)
+
+        def restore(raw: str, chat: Conversation | None) -> tuple:
+            if chat and chat["turns"]:  # asked before the page had finished loading: keep it
+                return gr.skip(), gr.skip(), gr.skip()
+            return ui.restore(raw)
+
+        demo.load(restore, inputs=[chat_in, conv], js=load_js, queue=False, **restore_io)
         demo.load(ui.documents, outputs=docs, queue=False, show_progress="hidden")
 
         docs_io: dict[str, Any] = dict(

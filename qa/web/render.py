@@ -210,6 +210,7 @@ def render_turn(index: int, question: str, answer: Answer, feedback: Feedback | 
 
 def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
     """The finished turns of a chat (or, when it has none, a welcome with example questions)."""
+    chat = esc_line(conv["id"])
     turns = []
     for i, t in enumerate(conv["turns"]):
         turns.append(
@@ -217,7 +218,7 @@ def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
         )
     if turns:
         return (
-            f'<div class="qa-transcript" data-turns="{len(turns)}">'
+            f'<div class="qa-transcript" data-chat="{chat}" data-turns="{len(turns)}">'
             f'<h2 class="qa-sr">Conversation</h2>{"".join(turns)}</div>'
         )
     chips = "".join(
@@ -226,7 +227,7 @@ def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
     )
     tries = f'<p class="qa-try">Try one:</p><ul class="qa-examples">{chips}</ul>' if chips else ""
     return (
-        '<div class="qa-transcript qa-empty" data-turns="0"><div class="qa-welcome">'
+        f'<div class="qa-transcript qa-empty" data-chat="{chat}" data-turns="0"><div class="qa-welcome">'
         "<h2>Ask your documents</h2><p>Each answer comes with the sentences it rests on. Click a "
         '<span class="qa-ref-sample">[1]</span> to read the passage in its document.</p>'
         f"{tries}</div></div>"
