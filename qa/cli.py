@@ -4,7 +4,6 @@ prints (through qa.cli_output, which makes document text safe for a terminal).""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from dataclasses import asdict
@@ -14,7 +13,7 @@ from index.offline import quiet
 from qa.cli_output import format_documents, format_report, format_sources
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
-from qa.terminal import ProgressBar, clean
+from qa.terminal import ProgressBar, clean, json_text
 
 log = logging.getLogger("qa")
 
@@ -86,7 +85,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         answer = engine.ask(question)
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+            print(json_text(answer.to_dict()))
         else:
             print(clean(answer.text))
             print(format_sources(answer, verbose))
@@ -102,7 +101,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     settings = _settings(args)
     docs = get_engine(settings).documents()
     if args.json:
-        print(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=2))
+        print(json_text([asdict(d) for d in docs]))
         return EXIT_OK
     print(format_documents(docs))
     indexed = {d.source for d in docs}

@@ -79,4 +79,5 @@ def format_documents(docs: Sequence[DocumentInfo]) -> str:
 
 def format_report(report: IngestReport) -> str:
     """An ingest report, with skipped files and their reasons (names made safe to print)."""
-    return "\n".join(clean(line) for line in report.summary().splitlines())
+    # split("\n"), not splitlines(): a "\r" in a file name must not start a line of its own.
+    return "\n".join(clean(line) for line in report.summary().split("\n"))

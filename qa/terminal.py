@@ -7,6 +7,7 @@ retitle the window. Everything the ``qa`` command prints from documents goes thr
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -34,6 +35,15 @@ def clean(text: object, *, one_line: bool = False) -> str:
     if one_line:
         out = " ".join(_LINE_BREAKS.sub(" ", out).split())
     return out
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: object) -> str:
+    """Indented JSON that is safe to print: json escapes C0 controls, this the C1 ones too."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class ProgressBar:

@@ -81,7 +81,9 @@ def test_llama_documents_are_indexed_with_spans_of_the_text_as_given(make_settin
     from llama_index.core import Document, SimpleDirectoryReader
 
     settings = make_settings(collection="from_llama")
-    note = "Quarterly notes\n\n  The heron count at Lake Ross was 41 in March.\tIt rose to 57 by May."
+    note = (
+        "Quarterly notes\n\n  The heron count at Lake Ross was 41 in March.\tIt rose to 57 by May."
+    )
     pages = ["Page one is about owls. Owls hunt at night.", "Page two: the kestrel hovers."]
     docs = [
         Document(text=note, metadata={"source": "notes/herons.md", "title": "Heron notes"}),
@@ -109,7 +111,9 @@ def test_llama_documents_are_indexed_with_spans_of_the_text_as_given(make_settin
 
     again = ingest_documents(docs, settings)
     assert again.unchanged == 2 and again.chunks_embedded == 0
-    changed = ingest_documents([Document(text=note + " In June: 60.", metadata=docs[0].metadata)], settings)
+    changed = ingest_documents(
+        [Document(text=note + " In June: 60.", metadata=docs[0].metadata)], settings
+    )
     assert changed.updated == ["notes/herons.md"]
 
     # A LlamaHub reader's output as it comes: file paths become sources relative to the cwd.
