@@ -248,13 +248,14 @@ def _text(doc: LlamaDocument) -> str:
     return doc.get_content().encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _title(parts: Sequence[LlamaDocument], text: str, source: str) -> str:
+def _title(parts: Sequence[LlamaDocument], text: str) -> str:
     for key in _TITLE_KEYS:
         value = (parts[0].metadata or {}).get(key)
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())[:200]
+    # The first line when it is short enough to be a title, as for files (index/load.py).
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first[:120] or source
+    return first if len(first) <= 120 else ""
 
 
 def to_documents(
@@ -286,7 +287,7 @@ def to_documents(
         if not text.strip():
             skipped.append(Skipped(name, "no text found"))
             continue
-        title = _title(parts, text, name)
+        title = _title(parts, text)
         digest = hashlib.sha256(f"{title}\0{text}\0{pages}".encode("utf-8", "replace"))
         out.append(Document(name, text, "doc:" + digest.hexdigest()[:32], title, pages))
     return out, skipped

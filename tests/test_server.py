@@ -4,6 +4,7 @@ on every route, page, Gradio's routes (upload included) and the API (issue 17, c
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -311,3 +312,15 @@ def test_the_served_page_works_under_the_guard(app):
     assert page.status_code == 200 and "<html" in page.text.lower()
     config = httpx.get(f"{app.url}/config", timeout=60)
     assert config.status_code == 200 and config.json()["components"]
+
+
+def test_login_header_forms():
+    from qa.api import check_login
+
+    login = ("ann", "s3cret pass")
+    assert check_login(None, None) and check_login("Bearer anything", None)
+    assert check_login("Bearer ann:s3cret pass", login)
+    assert check_login("basic " + base64.b64encode(b"ann:s3cret pass").decode(), login)
+    for header in (None, "", "Bearer ann:wrong", "Bearer s3cret pass", "Token ann:s3cret pass",
+                   "Basic not-base64!", "Basic " + base64.b64encode(b"ann:wrong").decode()):  # fmt: skip
+        assert not check_login(header, login), header
