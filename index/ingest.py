@@ -134,7 +134,7 @@ def _embed_files(
     def report(fraction_embedded: float = 0.0) -> None:
         if progress:
             share = LOAD_SHARE + (1 - LOAD_SHARE) * fraction_embedded
-            progress(min(total, flushed + loaded * share), total)
+            progress(round(min(total, flushed + loaded * share), 3), total)
 
     def flush() -> None:
         nonlocal done, group, group_files, flushed, loaded
