@@ -29,6 +29,8 @@ def hook(event, args):
     elif event == "socket.getaddrinfo":
         log.write("resolve " + repr(args[0]) + "\\n")
 sys.addaudithook(hook)
+import socket
+socket.getaddrinfo("localhost", 0)  # proves the hook records (the server itself may connect nowhere)
 sys.argv = ["app.py", *sys.argv[2:]]
 runpy.run_path("app.py", run_name="__main__")
 """
