@@ -251,6 +251,8 @@ def test_a_pdf_citation_shows_its_page_with_the_sentence_area(docs_engine, tmp_p
     )
     boxes = [a["style"] for t, a in _Tags(html).tags if a.get("class") == "qa-pdf-hl"]
     assert boxes and "The highlighted area holds the supporting sentence" in html
+    area = [a["style"] for t, a in _Tags(html).tags if a.get("class") == "qa-pdf-area"]
+    assert len(area) >= len(boxes)  # the passage's lines, the sentence's among them
     for style in boxes:
         values = [float(v.split(":")[1].rstrip("%")) for v in style.split(";") if v]
         assert all(0 <= v <= 100 for v in values)

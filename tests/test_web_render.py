@@ -268,3 +268,17 @@ def test_documents_panel_lists_titles_pages_chunks_status_and_separate_actions()
     many = panel.render_documents([panel.DocRow(f"d{i}.txt", status="indexed") for i in range(9)])
     assert 'id="qa-docs-filter"' in many and "Search 9 documents" in many
     assert "No documents yet" in panel.render_documents([])
+
+
+def test_a_sentence_is_found_on_a_pdf_page_whatever_the_extractor_made_of_it():
+    from qa.web.pdfpage import find_ranges
+
+    page = "Lumen manual\r\nThe Lumen Barista Pro must be des-\r\ncaled every 6 weeks with the ﬁlter kit."
+    start = page.index("The Lumen")
+    joined = "The Lumen Barista Pro must be descaled every 6 weeks with the filter kit."
+    assert find_ranges(page, joined) == [(start, len(page) - 1)]  # hyphen, line break, ligature
+    edited = "The Lumen Barista Pro must be descaled every six weeks with the filter kit."
+    ranges = find_ranges(page, edited)  # mostly there: the runs that match
+    assert ranges and ranges[0][0] == start and ranges[-1][1] == len(page) - 1
+    assert find_ranges(page, "The warranty lasts three years unless it is voided.") == []
+    assert find_ranges(page, "") == [] and find_ranges("", joined) == []

@@ -169,7 +169,8 @@ class ChatUI:
             if data_bytes:
                 sentences = [s.text for s in cite.sentences] or [cite.text[:400]]
                 try:
-                    image = render_page(data_bytes, pdf_pages(cite) or [1], sentences)
+                    pages = pdf_pages(cite) or [1]
+                    image = render_page(data_bytes, pages, sentences, cite.text)
                 except Exception:  # the text view still shows the passage
                     log.exception("rendering a page of %s failed", cite.source)
         return render_viewer(cite, doc, image, stamp=_stamp())

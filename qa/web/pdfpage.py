@@ -31,7 +31,8 @@ class PageImage:
     jpeg: bytes
     width: int
     height: int
-    boxes: tuple[tuple[float, float, float, float], ...]
+    boxes: tuple[tuple[float, float, float, float], ...]  # the supporting sentences
+    area: tuple[tuple[float, float, float, float], ...] = ()  # the whole passage, lightly
 
     def data_uri(self) -> str:
         """The image as a data: URI (the page is shown inline, served by no other route)."""
@@ -66,9 +67,14 @@ def find_ranges(page_text: str, sentence: str) -> list[tuple[int, int]]:
 
 
 def render_page(
-    data: bytes, pages: Sequence[int], sentences: Sequence[str], width_px: int = TARGET_WIDTH_PX
+    data: bytes,
+    pages: Sequence[int],
+    sentences: Sequence[str],
+    passage: str = "",
+    width_px: int = TARGET_WIDTH_PX,
 ) -> PageImage | None:
-    """The first of ``pages`` (1-based) that holds one of the sentences, rendered with its boxes.
+    """The first of ``pages`` (1-based) that holds one of the sentences, rendered with its boxes
+    (and the lines of ``passage`` on that page as its area).
 
     When none holds them, the first page is rendered without boxes; None if the PDF cannot be
     opened or the page does not exist.
@@ -92,7 +98,8 @@ def render_page(
                 if not ranges:
                     number = wanted[0]
                     page = pdf[number - 1]
-                return _render(page, number, count, ranges, width_px)
+                area = _ranges_on(page, [passage]) if passage else []
+                return _render(page, number, count, ranges, area, width_px)
         return None
     except pdfium.PdfiumError as exc:
         log.info("cannot render PDF page: %s", exc)
@@ -117,7 +124,7 @@ def _ranges_on(page, sentences: Sequence[str]) -> list[tuple[int, int]]:
         textpage.close()
 
 
-def _render(page, number: int, count: int, ranges, width_px: int) -> PageImage:
+def _render(page, number: int, count: int, ranges, area, width_px: int) -> PageImage:
     width, height = page.get_size()
     scale = width_px / max(width, 1.0)
     if width * height * scale * scale > MAX_PIXELS:
@@ -125,9 +132,10 @@ def _render(page, number: int, count: int, ranges, width_px: int) -> PageImage:
     bitmap = page.render(scale=scale)
     image = bitmap.to_pil().convert("RGB")
     boxes = _boxes(page, bitmap, ranges, image.width, image.height)
+    lines = _boxes(page, bitmap, area, image.width, image.height)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85)
-    return PageImage(number, count, buf.getvalue(), image.width, image.height, boxes)
+    return PageImage(number, count, buf.getvalue(), image.width, image.height, boxes, lines)
 
 
 def _boxes(page, bitmap, ranges, w: int, h: int) -> tuple[tuple[float, float, float, float], ...]:

@@ -41,14 +41,16 @@ def _head(c: Citation, extra: str = "") -> str:
 
 def _figure(img: PageImage, c: Citation) -> str:
     boxes = "".join(
-        f'<div class="qa-pdf-hl" style="left:{x * 100:.2f}%;top:{y * 100:.2f}%;'
+        f'<div class="{cls}" style="left:{x * 100:.2f}%;top:{y * 100:.2f}%;'
         f'width:{w * 100:.2f}%;height:{h * 100:.2f}%"></div>'
-        for x, y, w, h in img.boxes
+        for cls, rects in (("qa-pdf-area", img.area), ("qa-pdf-hl", img.boxes))
+        for x, y, w, h in rects
     )
     found = (
-        "The highlighted area holds the supporting sentence."
+        "The highlighted area holds the supporting sentence"
+        + ("; the shaded lines are the rest of the cited passage." if img.area else ".")
         if img.boxes
-        else "The sentence could not be located on the page image; see the text below."
+        else "The sentence could not be located on the page image; see the text view."
     )
     return (
         '<figure class="qa-pdf"><button type="button" class="qa-btn qa-pdf-zoom" '
