@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import chunk_document
-from index.config import ChunkConfig, IngestConfig
+from index.config import IngestConfig
 from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
 from index.load import FileEntry, load, scan
@@ -65,8 +65,9 @@ def ingest(
             store.bump_generation()
         for source in removed:
             store.delete_source(source)
+        notes: list[str] = []
         embedded, more_skipped = _embed_files(
-            store, embedder, config.chunk, todo, progress, stored=set(states)
+            store, embedder, config, todo, progress, stored=set(states), notes=notes
         )
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
@@ -90,6 +91,7 @@ def ingest(
             chunks_embedded=embedded,
             chunks_total=total,
             seconds=time.perf_counter() - t0,
+            notes=notes,
         )
     log.info("ingest: %s", report.summary())
     return report
@@ -98,10 +100,11 @@ def ingest(
 def _embed_files(
     store: Store,
     embedder: Embedder,
-    chunking: ChunkConfig,
+    config: IngestConfig,
     todo: list[FileEntry],
     progress: Progress | None,
     stored: Container[str] = frozenset(),
+    notes: list[str] | None = None,
 ) -> tuple[int, list[Skipped]]:
     """Load, chunk, embed and write the files in groups; returns chunks embedded and skips.
 
@@ -128,12 +131,14 @@ def _embed_files(
 
     for entry in todo:
         files_done += 1
-        doc = load(entry)
+        doc = load(entry, config.max_file_bytes)
         if isinstance(doc, Skipped):
             skipped.append(doc)
             continue
+        if notes is not None:
+            notes += [f"{doc.source}: {note}" for note in doc.notes]
         chunks = chunk_document(
-            doc, embedder.count_tokens, chunking.max_tokens, chunking.overlap_tokens
+            doc, embedder.count_tokens, config.chunk.max_tokens, config.chunk.overlap_tokens
         )
         group.extend(chunks)
         group_files.append((doc.source, doc.file_hash))
