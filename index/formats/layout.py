@@ -257,11 +257,11 @@ def _new_paragraph(
 ) -> bool:
     """Does line b start a new paragraph, rather than continue the line a wrapped from?"""
     la, lb = a.line, b.line
+    if a.block == b.block and _same_row(la, lb):
+        return False  # two runs of one row (OCR cuts long lines in pieces)
     if _BULLET.match(lb.text) or abs(la.size - lb.size) > 0.2 * max(la.size, lb.size):
         return True
     if a.block == b.block:
-        if _same_row(la, lb):
-            return False
         pitch = pitches.get(a.block, pitches[-1]) or la.size * 1.2
         if la.y1 - lb.y1 > 1.5 * pitch or lb.x0 - b.left > 3 * lb.size:
             return True

@@ -89,4 +89,4 @@ def read_picture(data: bytes) -> Parsed:
     layout.assemble([layout.Page(float(width), float(height), tuple(lines))], out)
     if not out.size:
         raise LoadError("no text found in the image")
-    return Parsed(out.text())
+    return Parsed(out.text(), title_from_text=False)  # a picture names no title
