@@ -65,9 +65,9 @@ def _regex_boundary(text: str, sent_start: int, punct: int, cut: int, line_end: 
         word = w.group(1).lower() if w else ""
         if word in _ABBREV or (len(word) == 1 and word.isalpha()):
             return False
-        if 0 < punct and text[punct - 1].isdigit() and punct + 1 < line_end:
-            if text[punct + 1].isdigit():
-                return False
+        digits = punct > 0 and text[punct - 1].isdigit() and punct + 1 < line_end
+        if digits and text[punct + 1].isdigit():
+            return False
     nxt = cut
     while nxt < line_end and text[nxt].isspace():
         nxt += 1
