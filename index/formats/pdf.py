@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import unicodedata
+import zlib
 
 from index.formats import layout
 from index.formats.base import MAX_TEXT_CHARS, OCR_EXTRA, LoadError, Parsed, TextBuilder
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 _PDFIUM = threading.Lock()
 GAP = 1.5  # a horizontal gap wider than this many line heights splits a line (a column gutter)
 _HYPHEN_MARKS = {0x02, 0xFFFE}  # PDFium's marks for a hyphen that ends a line
+# PDFium holds a page's parsed content at ~13 bytes per byte of content stream: a 3 MB file
+# whose one stream inflated to 1 GB took 13 GB and 3 minutes. Streams are measured first.
+MAX_STREAM = 16_000_000  # bytes of one stream, raw or inflated (images aside)
+MAX_INFLATED = 400_000_000  # of all streams together (images aside)
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _JUNK_TITLE = re.compile(
     r"(^untitled|\.(docx?|pdf|tex|odt|rtf|indd|pptx?|txt)$|^microsoft word)", re.I
 )
@@ -31,6 +37,7 @@ def read_pdf(data: bytes) -> Parsed:
     """A .pdf file: text in reading order with page starts; scanned pages by OCR if installed."""
     import pypdfium2 as pdfium
 
+    _check_inflation(data)
     with _PDFIUM:
         try:
             doc = pdfium.PdfDocument(data)
@@ -42,6 +49,38 @@ def read_pdf(data: bytes) -> Parsed:
             return _read(doc)
         finally:
             doc.close()
+
+
+def _check_inflation(data: bytes) -> None:
+    """Refuse a PDF whose compressed streams inflate past the limits (a compression bomb)."""
+    total = 0
+    for m in _STREAM.finditer(data):
+        head = data[max(0, m.start() - 1000) : m.start()]
+        head = head[head.rfind(b"obj") + 1 :]
+        if re.search(rb"/Subtype\s*/Image", head):
+            continue  # images are decoded only to be read by OCR, at a bounded size
+        if b"FlateDecode" not in head:
+            end = data.find(b"endstream", m.end(), m.end() + MAX_STREAM + 1)
+            if end < 0 and len(data) - m.end() > MAX_STREAM:
+                raise LoadError(f"PDF stream larger than {MAX_STREAM // 1_000_000} MB")
+            continue
+        inflater, n, pos = zlib.decompressobj(), 0, m.end()
+        try:
+            while not inflater.eof:
+                chunk = inflater.unconsumed_tail
+                if not chunk:
+                    if pos >= len(data):
+                        break
+                    chunk, pos = data[pos : pos + 65536], pos + 65536
+                n += len(inflater.decompress(chunk, 1 << 20))
+                if n > MAX_STREAM or total + n > MAX_INFLATED:
+                    raise LoadError(
+                        f"PDF stream inflates past {min(MAX_STREAM, MAX_INFLATED) // 1_000_000} MB "
+                        "(compression bomb?)"
+                    )
+        except zlib.error:
+            pass  # a damaged stream: PDFium skips it
+        total += n
 
 
 def _read(doc) -> Parsed:

@@ -77,6 +77,7 @@ def _paragraphs(zf: zipfile.ZipFile, part: str) -> Iterator[tuple[str, bool]]:
         elif event == "end" and tag == f"{A}p":
             text = " ".join("".join(runs).split())
             runs = []
+            release(elem)  # a text box of a million paragraphs must not pile up in memory
             kind = placeholder[-1] if placeholder else None
             if text and kind not in _CHROME:
                 yield text, kind in ("title", "ctrTitle")
