@@ -171,7 +171,7 @@ def _clean(text: str, pages: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
 
 def _first_line(text: str) -> str:
     """The first line, when it is short enough to be a title rather than a paragraph."""
-    for line in text.splitlines():
+    for line in text[:10_000].splitlines():  # not the whole text: it may be millions of lines
         if line.strip():
             line = line.strip()
             return line if len(line) <= 120 else ""
