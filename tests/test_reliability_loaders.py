@@ -98,7 +98,7 @@ def _memory_test(size: int):
 
 
 def test_every_loader_has_a_memory_ceiling():
-    _memory_test(8_000_000)
+    _memory_test(4_000_000)
 
 
 @pytest.mark.slow
