@@ -172,8 +172,8 @@ def render_html(text: str, seed: int = 0) -> bytes:
     return page.encode("utf-8")
 
 
-def render_scan(pdf: bytes, dpi: int = 200) -> bytes:
-    """A PDF of page images only (no text layer), as a scanner makes: grey JPEG pages."""
+def render_scan(pdf: bytes, dpi: int = 300) -> bytes:
+    """A PDF of page images only (no text layer), as a scanner makes: grey JPEG pages, 300 dpi."""
     import pypdfium2 as pdfium
     from PIL import Image
 

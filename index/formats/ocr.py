@@ -20,6 +20,11 @@ DPI = 200  # scans rendered at this resolution: at 150 dpi the model starts to d
 MAX_SIDE = 2000  # pixels; RapidOCR shrinks larger images to this anyway
 MAX_PIXELS = 50_000_000  # an image (or a decompression bomb) larger than this is not read
 MIN_SCORE = 0.5  # recognised lines below this confidence are noise
+# The recogniser drops the spaces between words when a line is less than ~30 pixels high
+# (9 pt type at 200 dpi read "TheeconomyofVictoria..."): such pages are read again, larger.
+MIN_LINE_PX = 34
+TARGET_LINE_PX = 44
+MAX_UPSCALED_SIDE = 3600
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -64,6 +69,24 @@ def read_image(image, scale: float, page_height: float) -> list[layout.Line]:
     return lines
 
 
+def read_rendered(render, scale: float, page_height: float, side: float) -> list[layout.Line]:
+    """OCR of a page rendered by ``render(scale)``; again at a larger scale if its type is small.
+
+    ``side``: the page's longer side in page units, to keep the image within bounds.
+    """
+    lines = read_image(render(scale), scale, page_height)
+    if not lines:
+        return lines
+    heights = sorted((ln.y1 - ln.y0) * scale for ln in lines)
+    median = heights[len(heights) // 2]
+    if median >= MIN_LINE_PX:
+        return lines
+    bigger = min(scale * TARGET_LINE_PX / max(median, 1.0), MAX_UPSCALED_SIDE / max(side, 1.0))
+    if bigger <= scale * 1.15:
+        return lines
+    return read_image(render(bigger), bigger, page_height) or lines
+
+
 def read_picture(data: bytes) -> Parsed:
     """A .png or .jpg file: its text by OCR, as one page."""
     if not available():
@@ -84,7 +107,16 @@ def read_picture(data: bytes) -> Parsed:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise LoadError(f"corrupt or unsupported image ({str(exc)[:100]})") from exc
     height, width = pixels.shape[:2]
-    lines = read_image(pixels, 1.0, float(height))
+
+    def render(scale: float):
+        if scale == 1.0:
+            return pixels
+        import cv2
+
+        return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+    # In the picture's own pixels: a line of small type is read again from an enlarged copy.
+    lines = read_rendered(render, 1.0, float(height), float(max(width, height)))
     out = TextBuilder()
     layout.assemble([layout.Page(float(width), float(height), tuple(lines))], out)
     if not out.size:

@@ -203,8 +203,9 @@ def _ocr(page, height: float) -> list[layout.Line]:
         return []
     width = page.get_width()
     scale = min(ocr.DPI / 72, ocr.MAX_SIDE / max(width, height, 1))
-    image = page.render(scale=scale).to_numpy()
-    return ocr.read_image(image, scale, height)
+    return ocr.read_rendered(
+        lambda s: page.render(scale=s).to_numpy(), scale, height, max(width, height)
+    )
 
 
 def _meta_title(doc) -> str:
