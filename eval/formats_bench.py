@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=ROOT / ".qa_store" / "formats")
     args = p.parse_args(argv)
     sets = ("squad",) if args.quick else tuple(args.sets.split(","))
-    scanned = 20 if args.quick else args.scanned
+    scanned = min(20, args.scanned) if args.quick else args.scanned
     formats = tuple(args.formats.split(","))
     work = args.work
     if args.sentences == "regex":
