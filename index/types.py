@@ -15,6 +15,8 @@ class Document:
     title: str = ""
     # Where each page begins in ``text`` (page n starts at pages[n-1]); () when not paginated.
     pages: tuple[int, ...] = ()
+    # What the reader left out and why, one line each (scanned pages without the OCR extra).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # "source: what was left out", one a line
 
     def summary(self) -> str:
         """A short human-readable report."""
@@ -88,4 +91,5 @@ class IngestReport:
             f"{self.seconds:.1f} s"
         ]
         lines += [f"  skipped {s.source}: {s.reason}" for s in self.skipped]
+        lines += [f"  note {n}" for n in self.notes]
         return "\n".join(lines)

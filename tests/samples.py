@@ -88,3 +88,97 @@ def make_corpus(folder: Path) -> dict[str, str]:
         "broken.docx": "DOCX",
         "image.png": "unsupported",
     }
+
+
+def write_pptx(path: Path, slides: list[tuple[str, list[str], str]], title: str = "") -> Path:
+    """A real .pptx made with python-pptx: (title, bullet lines, speaker notes) per slide."""
+    from pptx import Presentation
+
+    prs = Presentation()
+    prs.core_properties.title = title
+    for heading, bullets, notes in slides:
+        slide = prs.slides.add_slide(prs.slide_layouts[1])  # title and content
+        slide.shapes.title.text = heading
+        body = slide.placeholders[1].text_frame
+        body.text = bullets[0] if bullets else ""
+        for line in bullets[1:]:
+            body.add_paragraph().text = line
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    prs.save(str(path))
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], title: str = "") -> Path:
+    """A real .xlsx made with openpyxl: {sheet name: rows}."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    wb.properties.title = title or None
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(str(path))
+    return path
+
+
+def write_epub(path: Path, title: str, chapters: list[tuple[str, str]]) -> Path:
+    """A minimal valid EPUB 3: (chapter heading, paragraph) each in its own XHTML file.
+
+    The spine lists the chapters in order while the manifest and the zip list them reversed,
+    so a reader that follows the file order instead of the spine reads them backwards.
+    """
+    items, refs, files = [], [], {}
+    for n, (heading, text) in enumerate(chapters, 1):
+        name = f"text/ch{n}.xhtml"
+        files[name] = (
+            '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+            f"<head><title>{heading}</title></head><body><h1>{heading}</h1><p>{text}</p>"
+            "</body></html>"
+        )
+        items.append(f'<item id="c{n}" href="{name}" media-type="application/xhtml+xml"/>')
+        refs.append(f'<itemref idref="c{n}"/>')
+    opf = (
+        '<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" '
+        'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<dc:identifier id="id">x</dc:identifier><dc:title>{title}</dc:title>'
+        f"<dc:language>en</dc:language></metadata><manifest>{''.join(reversed(items))}</manifest>"
+        f"<spine>{''.join(refs)}</spine></package>"
+    )
+    container = (
+        '<?xml version="1.0"?><container version="1.0" '
+        'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+        '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+        "</rootfiles></container>"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("META-INF/container.xml", container)
+        zf.writestr("OEBPS/content.opf", opf)
+        for name in reversed(list(files)):
+            zf.writestr(f"OEBPS/{name}", files[name], compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def text_image(lines: list[str], width: int = 1400, size: int = 34):
+    """A white picture with the lines written on it in black (DejaVu Sans), as a PIL image."""
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(
+        str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size
+    )
+    img = Image.new("RGB", (width, 120 + len(lines) * int(size * 1.6)), "white")
+    draw = ImageDraw.Draw(img)
+    for n, line in enumerate(lines):
+        draw.text((60, 60 + n * int(size * 1.6)), line, fill="black", font=font)
+    return img
+
+
+def write_scanned_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """A PDF of page images only, no text layer: each page a picture of its lines."""
+    images = [text_image(lines, width=1240) for lines in pages]
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=150)
+    return path

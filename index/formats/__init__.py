@@ -1,0 +1,35 @@
+"""One reader per file format, each turning a file's bytes into a Parsed record (or LoadError)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from index.formats.base import Parsed
+
+# extension -> (module, function); modules load on first use, so a folder of .txt files never
+# imports PDFium, OpenCV or openpyxl.
+READERS: dict[str, tuple[str, str]] = {
+    ".txt": ("text", "read_text"),
+    ".md": ("text", "read_markdown"),
+    ".markdown": ("text", "read_markdown"),
+    ".html": ("html", "read_html"),
+    ".htm": ("html", "read_html"),
+    ".xhtml": ("html", "read_html"),
+    ".pdf": ("pdf", "read_pdf"),
+    ".docx": ("office", "read_docx"),
+    ".pptx": ("slides", "read_pptx"),
+    ".xlsx": ("sheets", "read_xlsx"),
+    ".csv": ("sheets", "read_csv"),
+    ".tsv": ("sheets", "read_csv"),
+    ".epub": ("epub", "read_epub"),
+    ".png": ("ocr", "read_picture"),
+    ".jpg": ("ocr", "read_picture"),
+    ".jpeg": ("ocr", "read_picture"),
+}
+
+
+def reader(ext: str) -> Callable[[bytes], Parsed]:
+    """The function that reads files with this extension (lower case, with the dot)."""
+    module, name = READERS[ext]
+    return getattr(importlib.import_module(f"index.formats.{module}"), name)

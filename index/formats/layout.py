@@ -1,0 +1,356 @@
+"""Lines placed on pages (from a PDF's text layer or from OCR) -> text that reads like the document.
+
+Running headers, footers and page numbers are dropped; a two-column page is read column by
+column; wrapped lines are joined into paragraphs and end-of-line hyphenation is undone, across
+columns and pages too. The text built here is what is stored, chunked and shown, so every
+citation's character span points into it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.formats import words
+from index.formats.base import TextBuilder
+
+SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as hyphenation
+MARGIN = 0.12  # share of the page height at the top and bottom where running lines live
+_PAGE_NUMBER = re.compile(
+    r"^[\W_]*(page|p\.|pg\.?|seite|página|pagina)?\s*(\d{1,4}|[ivxlcdm]{1,7})"
+    r"(\s*(of|/|de|von|sur)\s*\d{1,4})?[\W_]*$",
+    re.IGNORECASE,
+)
+# List items start a line of their own; a dash does not (prose breaks lines before dashes).
+_BULLET = re.compile(r"^([•◦▪‣●○■□➢►✓]|\(?\d{1,3}[.)]|\(?[a-z]\))\s")
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A run of text on one line of a page; y grows upwards (PDF space), size is its height."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    size: float
+    first_word: float = 0.0  # width of its first word (0: estimate from the text)
+
+    def first_word_width(self) -> float:
+        """How wide the line's first word is, measured or estimated from the text."""
+        if self.first_word:
+            return self.first_word
+        word = self.text.split(" ", 1)[0]
+        return (self.x1 - self.x0) * len(word) / max(1, len(self.text))
+
+
+@dataclass(frozen=True)
+class Page:
+    """The lines found on one page and the page's size."""
+
+    width: float
+    height: float
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class _Placed:
+    line: Line
+    page: int
+    block: int  # lines of one block sit in one column, top to bottom
+    left: float  # the block's column edges
+    right: float
+
+
+def assemble(pages: Sequence[Page], out: TextBuilder) -> None:
+    """Add the pages' text to ``out`` in reading order, one paragraph a line, pages marked."""
+    keep = _drop_running_lines(pages)
+    placed: list[_Placed] = []
+    for n, page in enumerate(pages):
+        for column in _reading_order([ln for ln in page.lines if id(ln) in keep], page.width):
+            left = min(ln.x0 for ln in column)
+            right = max(ln.x1 for ln in column)
+            block = placed[-1].block + 1 if placed else 0
+            placed += [_Placed(ln, n, block, left, right) for ln in column]
+    rights = _column_rights(placed, pages)
+    pitches = _typical_pitches(placed)
+    vocabulary = _words(placed)
+    pending = ""  # the last line, held back until it is known how the next one joins it
+    started = 0  # pages whose start is recorded
+    for i, p in enumerate(placed):
+        sep = ""
+        if i:
+            prev = placed[i - 1]
+            if _new_paragraph(prev, p, rights, pitches):
+                sep = "\n\n"
+            else:
+                pending, sep = _wrap(pending, p.line.text, vocabulary)
+        out.add(pending + sep)
+        while started <= p.page:  # this line begins its page (and any empty ones before it)
+            out.pages.append(out.size)
+            started += 1
+        pending = p.line.text
+    out.add(pending)
+    while started < len(pages):
+        out.pages.append(out.size)
+        started += 1
+
+
+def _drop_running_lines(pages: Sequence[Page]) -> set[int]:
+    """The ids of the lines to keep: not a page number, running header or running footer.
+
+    A line at the top or bottom edge of a page goes when it is a page number, when its text
+    (digits aside) comes back on many pages, or when it is set smaller than the text and
+    stands apart from it (a header on a document of one page).
+    """
+    candidates: list[list[tuple[Line, str, bool]]] = []
+    counts: Counter[str] = Counter()
+    for page in pages:
+        order = sorted(page.lines, key=lambda ln: -ln.y1)
+        here = []
+        if len(order) > 1:
+            body = statistics.median(ln.size for ln in order)
+            for i, ln in enumerate(order):
+                top, bottom = i < 2, i >= len(order) - 2
+                if not (top and ln.y0 > page.height * (1 - MARGIN)) and not (
+                    bottom and ln.y1 < page.height * MARGIN
+                ):
+                    continue
+                near = order[i + 1] if top else order[i - 1]
+                apart = abs(near.y1 - ln.y1) > 2.0 * max(ln.size, body)
+                small = ln.size < 0.9 * body and apart and i in (0, len(order) - 1)
+                here.append((ln, _running_key(ln.text), small))
+        candidates.append(here)
+        counts.update({key for _, key, _ in here})
+    repeated = max(2, 0.4 * len(pages))
+    drop = {
+        id(ln)
+        for here in candidates
+        for ln, key, small in here
+        if small or _PAGE_NUMBER.match(ln.text) or (len(pages) > 1 and counts[key] >= repeated)
+    }
+    return {id(ln) for page in pages for ln in page.lines if id(ln) not in drop}
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def _reading_order(lines: list[Line], width: float) -> list[list[Line]]:
+    """The page's lines as columns to read one after the other, each top to bottom."""
+    if not lines:
+        return []
+    lines = _rows(lines)
+    gutter = _gutter(lines, width)
+    if gutter is None:
+        return [lines]
+    blocks: list[list[Line]] = []
+    left: list[Line] = []
+    right: list[Line] = []
+    spanning: list[Line] = []
+    for ln in lines:
+        if ln.x0 < gutter < ln.x1:  # a title or a figure caption across both columns
+            blocks += [b for b in (left, right) if b]
+            left, right = [], []
+            spanning.append(ln)
+            continue
+        if spanning:
+            blocks.append(spanning)
+            spanning = []
+        (left if ln.x1 <= gutter else right).append(ln)
+    blocks += [b for b in (left, right, spanning) if b]
+    return blocks
+
+
+def _rows(lines: list[Line]) -> list[Line]:
+    """Lines top to bottom; lines that share a row (table cells, split runs) left to right."""
+    lines = sorted(lines, key=lambda ln: -ln.y1)
+    out: list[Line] = []
+    row: list[Line] = []
+    for ln in lines:
+        if row and not _same_row(row[0], ln):
+            out += sorted(row, key=lambda r: r.x0)
+            row = []
+        row.append(ln)
+    return out + sorted(row, key=lambda r: r.x0)
+
+
+def _same_row(a: Line, b: Line) -> bool:
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return overlap > 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
+
+
+def _gutter(lines: list[Line], width: float) -> float | None:
+    """The x of a gap between two columns of text, if the page has two."""
+    if len(lines) < 6:
+        return None
+    best, xs = 0, []
+    for x in range(int(width * 0.3), int(width * 0.7) + 1, 2):
+        left = [ln for ln in lines if ln.x1 <= x]
+        right = [ln for ln in lines if ln.x0 >= x]
+        crossing = len(lines) - len(left) - len(right)
+        score = min(len(left), len(right))
+        # A second column may hold only the last lines of a paragraph.
+        if (
+            not score
+            or max(len(left), len(right)) < 3
+            or crossing > 0.2 * len(lines)
+            or not _side_by_side(left, right)
+        ):
+            continue
+        if score > best:
+            best, xs = score, [x]
+        elif score == best:
+            xs.append(x)
+    return statistics.median(xs) if xs else None
+
+
+def _side_by_side(left: list[Line], right: list[Line]) -> bool:
+    top = min(max(ln.y1 for ln in left), max(ln.y1 for ln in right))
+    bottom = max(min(ln.y0 for ln in left), min(ln.y0 for ln in right))
+    shorter = min(
+        max(ln.y1 for ln in left) - min(ln.y0 for ln in left),
+        max(ln.y1 for ln in right) - min(ln.y0 for ln in right),
+    )
+    return top - bottom > 0.5 * shorter
+
+
+def _column_rights(placed: list[_Placed], pages: Sequence[Page]) -> dict[int, float]:
+    """The right edge of each block's column; a block of a few lines borrows its page's kind."""
+    sizes = Counter(p.block for p in placed)
+    rights: dict[int, float] = {}
+    wide = [(p.left, p.right) for p in placed if sizes[p.block] >= 4]
+    for p in placed:
+        if p.block in rights:
+            continue
+        right = p.right
+        if sizes[p.block] < 4:
+            tol = pages[p.page].width * 0.1
+            alike = [r for left, r in wide if abs(left - p.left) < tol]
+            if alike:
+                right = max(right, statistics.median(alike))
+        rights[p.block] = right
+    return rights
+
+
+def _typical_pitches(placed: list[_Placed]) -> dict[int, float]:
+    """Per block, the usual distance from one line's top to the next one's."""
+    gaps: dict[int, list[float]] = {}
+    for a, b in itertools.pairwise(placed):
+        if a.block == b.block and not _same_row(a.line, b.line):
+            gaps.setdefault(a.block, []).append(a.line.y1 - b.line.y1)
+    every = [g for v in gaps.values() for g in v]
+    default = statistics.median(every) if every else 0.0
+    typical = {b: statistics.median(v) for b, v in gaps.items()}
+    typical[-1] = default
+    return typical
+
+
+def _new_paragraph(
+    a: _Placed, b: _Placed, rights: dict[int, float], pitches: dict[int, float]
+) -> bool:
+    """Does line b start a new paragraph, rather than continue the line a wrapped from?"""
+    la, lb = a.line, b.line
+    if a.block == b.block and _same_row(la, lb):
+        return False  # two runs of one row (OCR cuts long lines in pieces)
+    if _BULLET.match(lb.text) or abs(la.size - lb.size) > 0.2 * max(la.size, lb.size):
+        return True
+    if a.block == b.block:
+        pitch = pitches.get(a.block, pitches[-1]) or la.size * 1.2
+        if la.y1 - lb.y1 > 1.5 * pitch or lb.x0 - b.left > 3 * lb.size:
+            return True
+    # A wrap: the next line's first word would not have fit at the end of this one.
+    space = 0.25 * la.size
+    return la.x1 + space + lb.first_word_width() < rights[a.block] - 0.3 * la.size
+
+
+def _wrap(prev: str, text: str, vocabulary: set[str]) -> tuple[str, str]:
+    """The previous line and the separator that joins the next, wrapped line to it."""
+    if prev.endswith(SOFT_HYPHEN):
+        return prev[:-1], ""
+    m = re.search(r"(\w+)-$", prev)
+    if not m:
+        return prev, " "
+    if not text[:1].islower():
+        return prev, ""  # "Yarrow-" + "Schlick", "AS-" + "101": a hyphen inside a name
+    head = m.group(1).lower()
+    tail = re.match(r"\w*", text).group(0).lower()
+    return (prev if _compound(head, tail, vocabulary) else prev[:-1]), ""
+
+
+_SUFFIXES = (
+    "ing", "ings", "ed", "er", "ers", "est", "es", "s", "ly", "ion", "ions", "tion", "ment",
+    "ments", "ness", "able", "ible", "al", "ial", "ous", "ive", "ile", "ity", "ism", "ist",
+    "ists", "ure", "ance", "ence", "ant", "ent", "ary", "ory", "ful", "less", "ship", "ize",
+    "ise", "ized", "ised", "ization", "ic", "ical", "ally", "age", "ages",
+)  # fmt: skip
+
+
+def _compound(head: str, tail: str, vocabulary: set[str]) -> bool:
+    """Is ``head-`` + ``tail`` at a line break a compound (keep the hyphen), not hyphenation?"""
+    joined = head + tail
+    if joined in vocabulary:
+        return False
+    if f"{head}-{tail}" in vocabulary or head[-1:].isdigit():
+        return True  # written so elsewhere in the document; "5-cylinder"
+    if head[-1:] in "aeiou" and head[-1:] == tail[:1]:
+        return True  # "re-evaporation", "co-operate": the hyphen keeps the vowels apart
+    known = words.known_words()
+    if _is_word(joined, known) or tail in _SUFFIXES:
+        return False  # "inter-national", "harness-ing", "duct-ile"
+    # "eight-year", "multi-member": both halves are words, together they are not one.
+    return all(
+        (_is_word(part, known) or part in vocabulary) and len(part) > 1 for part in (head, tail)
+    )
+
+
+def _is_word(word: str, known: frozenset[str]) -> bool:
+    """A known word, or one with a common ending on a known stem ("harnessing", "ductile")."""
+    if word in known:
+        return True
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if (
+                stem in known
+                or stem + "e" in known
+                or (stem[:-1] in known and stem[-1] == stem[-2])
+            ):
+                return True
+    return False
+
+
+def _words(placed: list[_Placed]) -> set[str]:
+    """The words and hyphenated compounds the document writes whole, inside its lines.
+
+    A line's first word and a last word cut by a hyphen may be halves of a broken word.
+    """
+    found: set[str] = set()
+    for p in placed:
+        tokens = re.findall(r"\w+(?:-\w+)*", p.line.text)[1:]
+        if p.line.text.endswith("-"):
+            tokens = tokens[:-1]
+        found.update(t.lower() for t in tokens)
+    return found
+
+
+def first_heading(pages: Sequence[Page]) -> str:
+    """The first page's heading: its topmost lines in a clearly larger type than the rest."""
+    for page in pages[:1]:
+        lines = sorted(page.lines, key=lambda ln: -ln.y1)
+        if len(lines) < 2:
+            return ""
+        body = statistics.median(ln.size for ln in lines)
+        big = max(ln.size for ln in lines)
+        if big < 1.2 * body:
+            return ""
+        heading = [ln for ln in lines if ln.size > 0.95 * big and ln.y0 > page.height / 2]
+        text = " ".join(ln.text for ln in heading[:3] if not _PAGE_NUMBER.match(ln.text))
+        return text if len(text) <= 200 else ""
+    return ""
