@@ -32,10 +32,29 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         ls, le = start + line.start(), start + line.end()
         while ls < le:
             we = le if le - ls <= WINDOW else _window_end(text, ls, le)
+            pending: tuple[int, int] | None = None
             for b in get_sentence_boundaries(LANGUAGE, text[ls:we]):
-                _add(spans, text, ls + b["start_index"], ls + b["end_index"])
+                s, e = ls + b["start_index"], ls + b["end_index"]
+                if pending is not None and _glued(text, s):
+                    pending = (pending[0], e)  # "window.__pwned": no sentence ends there
+                    continue
+                if pending is not None:
+                    _add(spans, text, *pending)
+                pending = (s, e)
+            if pending is not None:
+                _add(spans, text, *pending)
             ls = we
     return spans
+
+
+def _glued(text: str, cut: int) -> bool:
+    """True when a cut falls inside a token: no space on either side, no capital after it."""
+    return (
+        0 < cut < len(text)
+        and not text[cut - 1].isspace()
+        and not text[cut].isspace()
+        and not text[cut].isupper()
+    )
 
 
 def _window_end(text: str, s: int, e: int) -> int:

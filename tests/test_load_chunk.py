@@ -74,6 +74,16 @@ def test_sentence_spans_respect_abbreviations():
     ]
 
 
+def test_sentence_spans_never_cut_inside_a_token():
+    text = "It runs window.__init = 1; then stops. See node.js docs.Then run it."
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [
+        "It runs window.__init = 1; then stops.",
+        "See node.js docs.",
+        "Then run it.",
+    ]
+
+
 def _corpus_docs() -> list[Document]:
     docs = []
     for folder in [SEEDS]:
