@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = web.build_app(engine)  # imports gradio: over half of the start-up time
     log.info("page built in %.1f s", time.perf_counter() - t0)
-    print(f"Answer mode: {web.mode_label(settings)}; documents: {settings.docs_dir}", flush=True)
+    print(f"Answer mode: {web.mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
     try:
         web.serve(
             demo,

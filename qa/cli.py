@@ -81,9 +81,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(answer.text)
+        print(_mark_phrases(answer, sys.stdout.isatty()))
         print(_format_sources(answer))
     return 0
+
+
+def _mark_phrases(answer, bold: bool) -> str:
+    """The answer text with its answer-bearing phrases in bold (on a terminal)."""
+    text = answer.text
+    if not bold:
+        return text
+    for phrase in {p.text for c in answer.citations for p in c.phrases}:
+        text = text.replace(phrase, f"\x1b[1m{phrase}\x1b[22m", 1)
+    return text
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

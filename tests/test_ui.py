@@ -137,10 +137,11 @@ def test_refused_answer_says_plainly_the_documents_do_not_answer():
 def test_mode_indicator_names_the_model_when_one_is_configured():
     from qa.settings import Settings
 
-    assert render.mode_label(Settings()) == "Extractive"
+    assert render.mode_label("extractive") == "Extractive"
+    assert render.mode_label("extractive-fallback") == "Extractive"
+    assert render.mode_label("generated:smollm2-135m") == "Generated · smollm2-135m"
     llm = Settings(openai_base_url="http://127.0.0.1:9/v1", llm_model="smollm2-135m")
-    assert render.mode_label(llm) == "Generated · smollm2-135m"
-    assert "smollm2-135m" in render.render_header(llm)
+    assert "smollm2-135m" in render.render_header(llm, "generated:smollm2-135m")
 
 
 def test_documents_table_lists_files_with_chunks_and_status():

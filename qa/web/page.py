@@ -30,7 +30,12 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
     # Gradio keeps uploads in its temp folder; copies older than an hour are deleted hourly.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])
-        gr.HTML(render_header(settings), elem_id="qa-header-box", container=False, padding=False)
+        gr.HTML(
+            render_header(settings, engine.mode),
+            elem_id="qa-header-box",
+            container=False,
+            padding=False,
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=480):
                 chatbot = gr.Chatbot(

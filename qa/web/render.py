@@ -162,12 +162,13 @@ def render_question(question: str) -> str:
     return f'<div class="qa-question">{_esc(question)}</div>'
 
 
-def mode_label(settings: Settings) -> str:
-    """The answer mode in words: extractive, or the name of the model that writes answers."""
-    return f"Generated · {settings.llm_model}" if settings.use_llm else "Extractive"
+def mode_label(mode: str) -> str:
+    """``Engine.mode`` in words: extractive, or the name of the model that writes answers."""
+    kind, _, model = mode.partition(":")
+    return f"Generated · {model}" if kind == "generated" else "Extractive"
 
 
-def render_header(settings: Settings) -> str:
+def render_header(settings: Settings, mode: str) -> str:
     """Title, one line on what the app does, and the active answer mode."""
     if settings.use_llm:
         hint = "A language model writes each answer from the retrieved passages, citing them."
@@ -177,7 +178,7 @@ def render_header(settings: Settings) -> str:
         '<div class="qa-header"><div><h1>' + _esc(TITLE) + "</h1>"
         "<p>Answers come only from your documents, with the passages they rely on.</p></div>"
         f'<div class="qa-mode" id="qa-mode" title="{_esc(hint)}"><span>Answer mode</span>'
-        f"<strong>{_esc(mode_label(settings))}</strong></div></div>"
+        f"<strong>{_esc(mode_label(mode))}</strong></div></div>"
     )
 
 
