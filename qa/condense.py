@@ -69,7 +69,8 @@ def condense(
     ``deadline``: the ``time.monotonic()`` by which the model must be done (``LLM.complete``).
     """
     messages = condense_messages(question, history, settings)
-    reply = llm.complete(messages, max_tokens=96, deadline=deadline).text
+    bound = {"deadline": deadline} if deadline is not None else {}  # other models: no deadline
+    reply = llm.complete(messages, max_tokens=96, **bound).text
     limit = min(settings.max_question_chars, 4 * len(question) + 300)
     condensed = clean_condensed(reply, limit)
     if condensed and " ".join(condensed.lower().split()) == " ".join(question.lower().split()):

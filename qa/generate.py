@@ -28,7 +28,8 @@ def generate_stream(
     """
     prompt = build_prompt(question, passages, token_counter(embedder), settings)
     rewriter = CitationStream(len(prompt.passages))
-    for piece in llm.stream(prompt.messages, deadline=deadline):
+    bound = {"deadline": deadline} if deadline is not None else {}  # other models: no deadline
+    for piece in llm.stream(prompt.messages, **bound):
         out = rewriter.feed(piece)
         if out:
             yield out

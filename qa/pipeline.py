@@ -146,7 +146,7 @@ class Engine:
         standalone = standalone_question(q, history)
         if self.settings.llm_condense and any(t.get("role") == "user" for t in history or ()):
             tc = time.perf_counter()
-            deadline = self.llm.call_deadline()
+            deadline = _call_deadline(self.llm)
             try:
                 standalone = (
                     condense.condense(self.llm, q, history, self.settings, deadline) or standalone
@@ -228,6 +228,12 @@ class Engine:
             retrieved=tuple(passages),
             standalone_question=standalone,
         )
+
+
+def _call_deadline(llm) -> float | None:
+    """When the model calls of one answer must be done (None: a model without deadlines)."""
+    start = getattr(llm, "call_deadline", None)
+    return start() if callable(start) else None
 
 
 def _follows_an_answer(question: str, history: Sequence[Turn]) -> bool:
