@@ -15,7 +15,7 @@ from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
 from index.load import FileEntry, load, scan
 from index.store import Store, open_store
-from index.types import Chunk, IngestReport, Skipped
+from index.types import Chunk, Document, IngestReport, Skipped
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 # sorting by length removes most padding, small enough that an interrupted run loses little.
 GROUP_CHUNKS = 512
 
-Progress = Callable[[int, int], None]  # (files done, files to do)
+# (files done, files to do), called at the start and as work is done. ``done`` moves in fractions
+# of a file: loading and chunking a file counts LOAD_SHARE of it, embedding and writing its
+# chunks the rest, reported per embedding batch, so a bar moves per file and per chunk.
+Progress = Callable[[float, int], None]
+LOAD_SHARE = 0.2
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -38,17 +42,23 @@ def ingest(
     prune: bool = True,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    documents: Sequence[Document] | None = None,
 ) -> IngestReport:
     """Index ``paths`` (default: the documents folder) into the configured collection.
 
     With ``prune`` the collection mirrors the paths: sources no longer there are removed.
+    ``documents``: index these already loaded documents instead of reading files (their
+    ``file_hash`` decides what changed; spans refer to their text as given).
     """
     t0 = time.perf_counter()
     roots = [Path(p) for p in (paths or [config.docs_dir])]
     embedder = embedder or make_embedder(config.embed)
     store = open_store(config.store, embedder.name, embedder.dim)
     with store.write_lock():
-        entries, skipped = scan(roots, config.max_file_bytes)
+        if documents is None:
+            entries, skipped = scan(roots, config.max_file_bytes)
+        else:
+            entries, skipped = list(documents), []
         states = store.file_states()
         todo = [
             e
@@ -66,8 +76,9 @@ def ingest(
         for source in removed:
             store.delete_source(source)
         embedded, more_skipped = _embed_files(
-            store, embedder, config.chunk, todo, progress, stored=set(states)
-        )
+            store, embedder, config.chunk, todo, progress, stored=set(states),
+            load_one=load if documents is None else _as_given,
+        )  # fmt: skip
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
         # A file that used to be indexed but now fails to load is gone from the index too.
@@ -95,40 +106,63 @@ def ingest(
     return report
 
 
+def _as_given(doc: Document) -> Document:
+    return doc
+
+
 def _embed_files(
     store: Store,
     embedder: Embedder,
     chunking: ChunkConfig,
-    todo: list[FileEntry],
+    todo: list[FileEntry] | list[Document],
     progress: Progress | None,
     stored: Container[str] = frozenset(),
+    load_one: Callable = load,
 ) -> tuple[int, list[Skipped]]:
     """Load, chunk, embed and write the files in groups; returns chunks embedded and skips.
 
     ``stored``: the sources the store already held, whose older versions are dropped.
     """
     skipped: list[Skipped] = []
-    done = files_done = 0
+    done = 0
+    flushed = 0  # files whose chunks are all written (or that were skipped)
+    loaded = 0  # files loaded into the current group
     group: list[Chunk] = []
     group_files: list[tuple[str, str]] = []
+    total = len(todo)
+
+    def report(fraction_embedded: float = 0.0) -> None:
+        if progress:
+            share = LOAD_SHARE + (1 - LOAD_SHARE) * fraction_embedded
+            progress(round(min(total, flushed + loaded * share), 3), total)
 
     def flush() -> None:
-        nonlocal done, group, group_files
+        nonlocal done, group, group_files, flushed, loaded
         if group:
-            vectors = embedder.embed([embedding_text(c) for c in group])
+            embedded = 0
+
+            def step(n: int) -> None:
+                nonlocal embedded
+                embedded += n
+                report(0.95 * embedded / len(group))  # the write is the last 5%
+
+            vectors = embedder.embed([embedding_text(c) for c in group], progress=step)
             store.upsert(group, np.asarray(vectors))
             # Only after the new version is fully written are older versions removed.
             for source, file_hash in group_files:
                 if source in stored:  # a file new to the store has no older version to drop
                     store.delete_source(source, keep_hash=file_hash)
             done += len(group)
-        if progress:
-            progress(files_done, len(todo))
+        flushed, loaded = flushed + loaded, 0
+        report()
         group, group_files = [], []
 
+    if progress and total:
+        progress(0, total)
     for entry in todo:
-        files_done += 1
-        doc = load(entry)
+        loaded += 1
+        doc = load_one(entry)
+        report()
         if isinstance(doc, Skipped):
             skipped.append(doc)
             continue

@@ -1,18 +1,19 @@
-"""The ``qa`` command: ingest, ask, docs, rm, eval, bench, llm-server. Thin: it parses, calls, prints."""
+"""The ``qa`` command: ingest, ask, docs, rm, serve, eval, llm-server. Thin: it parses, calls,
+prints (through qa.cli_output, which makes document text safe for a terminal)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
 from index.offline import quiet
-from qa.errors import QAError
+from qa.cli_output import format_documents, format_report, format_sources
+from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
+from qa.terminal import ProgressBar, clean, json_text
 
 log = logging.getLogger("qa")
 
@@ -26,22 +27,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _progress_bar(desc: str):
-    from tqdm import tqdm
-
-    bar = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="file", file=sys.stderr, leave=False)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return update
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_ANSWERED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = """exit codes:
+  0  done (qa ask: answered, or any outcome without --strict)
+  1  error (the message says what to do)
+  2  wrong usage (unknown option, missing argument)
+  3  qa ask --strict: the documents do not answer it (refused) or the answer is uncertain
+  130 interrupted (Ctrl-C); the index is left consistent"""
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -53,9 +45,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.rebuild:
         drop_collection(settings.store_config)
         KeywordIndex.remove(settings.store_config)
-    report = ingest(settings.ingest_config, args.paths or None, progress=_progress_bar("Indexing"))
-    print(report.summary())
-    return 0
+    bar = ProgressBar("Indexing")
+    try:
+        report = ingest(settings.ingest_config, args.paths or None, progress=bar)
+    finally:
+        bar.close()
+    print(format_report(report))
+    return EXIT_OK
+
+
+def _question(args: argparse.Namespace) -> str:
+    words = args.question
+    if words in ([], ["-"]):
+        if not words and sys.stdin is not None and sys.stdin.isatty():
+            raise BadQuestionError(
+                'Give a question: qa ask "Who did Blinken meet?" (or pipe it: echo ... | qa ask)'
+            )
+        return sys.stdin.read()
+    return " ".join(words)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -63,36 +70,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.types import Answer
 
     settings = _settings(args)
-    question = " ".join(args.question)
-    if question == "-":
-        question = sys.stdin.read()
+    question = _question(args)
     engine = get_engine(settings)
+    verbose = args.verbose or args.ask_verbose
     if args.stream and not args.json:
         answer = None
         for piece in engine.ask_stream(question):
             if isinstance(piece, Answer):
                 answer = piece
             else:
-                print(piece, end="", flush=True)
+                print(clean(piece), end="", flush=True)
         print()
-        print(_format_sources(answer))
-        return 0
-    answer = engine.ask(question)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(format_sources(answer, verbose))
     else:
-        print(_mark_phrases(answer, sys.stdout.isatty()))
-        print(_format_sources(answer))
-    return 0
+        answer = engine.ask(question)
+        if args.json:
+            print(json_text(answer.to_dict()))
+        else:
+            print(_mark_phrases(answer, sys.stdout.isatty()))
+            print(format_sources(answer, verbose))
+    if args.strict and answer.status != "answered":
+        return EXIT_NOT_ANSWERED
+    return EXIT_OK
 
 
 def _mark_phrases(answer, bold: bool) -> str:
-    """The answer text with its answer-bearing phrases in bold (on a terminal)."""
-    text = answer.text
+    """The answer text, cleaned for the terminal, its answer-bearing phrases in bold on a tty."""
+    text = clean(answer.text)
     if not bold:
         return text
-    for phrase in {p.text for c in answer.citations for p in c.phrases}:
-        text = text.replace(phrase, f"\x1b[1m{phrase}\x1b[22m", 1)
+    for phrase in {clean(p.text) for c in answer.citations for p in c.phrases}:
+        text = text.replace(phrase, f"\x1b[1m{phrase}\x1b[22m", 1)  # our escape, after cleaning
     return text
 
 
@@ -103,38 +111,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
     settings = _settings(args)
     docs = get_engine(settings).documents()
     if args.json:
-        print(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=2))
-        return 0
-    print(_format_documents(docs))
+        print(json_text([asdict(d) for d in docs]))
+        return EXIT_OK
+    print(format_documents(docs))
     indexed = {d.source for d in docs}
     new = [s for s in Folder(Path(settings.docs_dir)).files() if s not in indexed]
     if new:
-        shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
+        shown = ", ".join(clean(s, one_line=True) for s in new[:5])
+        shown += f" and {len(new) - 5} more" if len(new) > 5 else ""
         print(f"\nNot indexed yet in {settings.docs_dir}: {shown}. Run: qa ingest")
-    return 0
-
-
-def _format_documents(docs) -> str:
-    if not docs:
-        return "No documents are indexed. Index a folder with: qa ingest [FOLDER]"
-    rows = [("SOURCE", "TITLE", "CHUNKS", "PAGES", "STATUS")]
-    for d in docs:
-        title = " ".join(d.title.split())  # one line per document, whatever the title holds
-        title = title if len(title) <= 40 else title[:39] + "…"
-        rows.append(
-            (d.source, title, f"{d.chunks:,}", f"{d.pages:,}" if d.pages else "-", d.status)
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            cell.rjust(w) if i in (2, 3) else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
-    total = sum(d.chunks for d in docs)
-    lines.append(f"{len(docs):,} document{'s' if len(docs) != 1 else ''}, {total:,} chunks")
-    return "\n".join(lines)
+    return EXIT_OK
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
@@ -144,38 +130,62 @@ def cmd_rm(args: argparse.Namespace) -> int:
     settings = _settings(args)
     folder = Folder(Path(settings.docs_dir))
     deleted = remove_document(get_engine(settings), folder, args.source, keep_file=args.keep_file)
+    name = clean(args.source, one_line=True)
     if deleted:
-        print(f"Removed {args.source} from the index and deleted {folder.file(args.source)}.")
+        print(f"Removed {name} from the index and deleted {clean(folder.file(args.source))}.")
     elif args.keep_file:
         print(
-            f"Removed {args.source} from the index; the file stays in {settings.docs_dir} "
+            f"Removed {name} from the index; the file stays in {settings.docs_dir} "
             "(the next qa ingest of that folder indexes it again)."
         )
     else:
-        print(
-            f"Removed {args.source} from the index (there was no such file in {settings.docs_dir})."
-        )
-    return 0
+        print(f"Removed {name} from the index (there was no such file in {settings.docs_dir}).")
+    return EXIT_OK
 
 
-def _format_sources(answer) -> str:
-    lines = []
-    if answer.notice:
-        lines.append(f"\nNote: {answer.notice}")
-    for s in answer.unsupported:
-        lines.append(f"(not supported by the cited passages: {s.text!r})")
-    if answer.citations:
-        lines.append("\nSources:")
-    for c in answer.citations:
-        lines.append(f"[{c.n}] {c.source} (chars {c.start}-{c.end}, score {c.score:.3f})")
-        lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))
-    lines.append(f"\n({answer.mode}, {answer.latency_ms:.0f} ms)")
-    return "\n".join(lines)
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa import server
+
+    settings = _settings(args)
+    server.check_exposure(args.host, settings)
+    try:
+        sock = server.bind(args.host, args.port)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
+    bar = ProgressBar("Indexing")
+    try:
+        engine = server.prepare_engine(settings, progress=bar) if not args.no_ingest else None
+    finally:
+        bar.close()
+    app = server.build_server(settings, engine, host=args.host, port=args.port, page=args.page)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{shown}:{args.port}"
+    what = f"chat on {base}/ and API" if args.page else "API"
+    login = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if server.login(settings) else ""
+    print(f"Serving the {what} on {base}/v1{login}; model {settings.collection!r}", flush=True)
+    server.serve(app, sock)
+    return EXIT_OK
+
+
+def _described(text: str, *examples: str) -> dict:
+    # The one-line help is also the description, and --help ends with examples to copy.
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    return dict(
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qa`` command."""
-    p = argparse.ArgumentParser(prog="qa", description="Question answering over your documents.")
+    p = argparse.ArgumentParser(
+        prog="qa",
+        description="Question answering over your documents, with citations.",
+        epilog='examples:\n  qa ingest ~/notes\n  qa ask "Who did Blinken meet?"\n\n' + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -183,47 +193,66 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--store", dest="store_dir", type=Path, help="store folder (QA_STORE_DIR)")
         sp.add_argument("--collection", help="Chroma collection (QA_COLLECTION)")
 
-    sp = sub.add_parser("ingest", help="index documents (default: seeds/)")
+    def docs_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--docs", dest="docs_dir", type=Path, help="documents folder (QA_DOCS_DIR)")
+
+    sp = sub.add_parser(
+        "ingest",
+        **_described(
+            "index documents, only what is new or changed (default: the documents folder)",
+            "qa ingest                        # seeds/, or QA_DOCS_DIR",
+            "qa ingest ~/notes docs/manual.pdf",
+            "qa ingest --rebuild              # drop the collection and index afresh",
+        ),
+    )
     sp.add_argument("paths", nargs="*", type=Path, help="files or folders (default: QA_DOCS_DIR)")
     sp.add_argument("--rebuild", action="store_true", help="drop the collection and index afresh")
     common(sp)
     sp.set_defaults(func=cmd_ingest)
 
-    sp = sub.add_parser("ask", help="ask a question ('-' reads it from standard input)")
-    sp.add_argument("question", nargs="+")
+    sp = sub.add_parser(
+        "ask",
+        **_described(
+            "ask a question (read from standard input when none is given, or with '-')",
+            'qa ask "Who did Blinken meet in Munich?"',
+            'qa ask --json "Who is the State Department spokesman?" > answer.json',
+            "echo 'Where is Wang going next?' | qa ask --strict || echo 'not answered'",
+        ),
+    )
+    sp.epilog += "\n\n" + EXIT_CODES
+    sp.add_argument("question", nargs="*", help="the question (default: standard input)")
     sp.add_argument("--json", action="store_true", help="print one JSON object")
     sp.add_argument("--stream", action="store_true", help="print the answer as it is written")
+    sp.add_argument(
+        "--strict", action="store_true", help="exit with 3 when the answer is refused or uncertain"
+    )
+    sp.add_argument(
+        "--verbose",
+        dest="ask_verbose",
+        action="store_true",
+        help="show each source's file, exact characters and score",
+    )
     sp.add_argument("-k", "--top-k", dest="top_k", type=int, help="passages to use")
     sp.add_argument("--mode", dest="retrieval", choices=["hybrid", "dense", "bm25"])
     common(sp)
     sp.set_defaults(func=cmd_ask)
 
-    def described(text: str, *examples: str) -> dict:
-        # The one-line help is also the description, and --help ends with examples to copy.
-        epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
-        return dict(
-            help=text,
-            description=text[0].upper() + text[1:] + ".",
-            epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-
     sp = sub.add_parser(
         "docs",
-        **described(
+        **_described(
             "list the indexed documents: source, title, chunks, pages, status",
             "qa docs",
             "qa docs --store ~/.qa_notes --json > documents.json",
         ),
     )
     sp.add_argument("--json", action="store_true", help="print one JSON list")
-    sp.add_argument("--docs", dest="docs_dir", type=Path, help="documents folder (QA_DOCS_DIR)")
+    docs_option(sp)
     common(sp)
     sp.set_defaults(func=cmd_docs)
 
     sp = sub.add_parser(
         "rm",
-        **described(
+        **_described(
             "remove a document from the index and its file from the documents folder",
             "qa rm minutes.pdf                     # from the index and from seeds/",
             "qa rm notes/todo.md --docs ~/docs     # SOURCE as qa docs lists it",
@@ -234,9 +263,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--keep-file", action="store_true", help="leave the file in the documents folder"
     )
-    sp.add_argument("--docs", dest="docs_dir", type=Path, help="documents folder (QA_DOCS_DIR)")
+    docs_option(sp)
     common(sp)
     sp.set_defaults(func=cmd_rm)
+
+    sp = sub.add_parser(
+        "serve",
+        **_described(
+            "serve the OpenAI-compatible API (/v1; --page: the web chat too)",
+            "qa serve                               # http://127.0.0.1:7860/v1, model 'documents'",
+            "qa serve --page --port 8000            # the chat page on / as well",
+            "QA_UI_USER=ann QA_UI_PASSWORD=... qa serve --host 0.0.0.0   # exposed: login needed",
+        ),
+    )
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    sp.add_argument("--page", action="store_true", help="serve the web chat on / as well")
+    sp.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="serve the index as it is (default: bring it in step with the folder first)",
+    )
+    docs_option(sp)
+    common(sp)
+    sp.set_defaults(func=cmd_serve)
 
     # Sub-commands that live with their code: qa eval, qa llm-server.
     from qa import llm_server
@@ -258,17 +308,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: {clean(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print(
             "interrupted; the index is left consistent, run the same command again", file=sys.stderr
         )
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         log.debug("unexpected error", exc_info=True)
-        print(f"error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
-        return 1
+        print(
+            f"error: {type(exc).__name__}: {clean(exc)} (run with -v for details)", file=sys.stderr
+        )
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

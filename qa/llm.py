@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import httpx
+
 from qa import llm_http
 from qa.errors import LLMAuthError, LLMError, MissingExtraError
 from qa.settings import Settings
@@ -241,7 +243,9 @@ class LLM:
                 f"The model server at {self.where} rejected the API key (HTTP {exc.status_code}). "
                 "Set OPENAI_API_KEY to a valid key for it."
             )
-        if isinstance(exc, o.APITimeoutError):
+        # openai<3 (which llama-index-llms-openai pins) lets a read timeout inside a stream
+        # through as httpx's own exception.
+        if isinstance(exc, o.APITimeoutError | httpx.TimeoutException):
             return _Retryable(
                 f"The model server at {self.where} did not answer within {self.timeout:g} s "
                 "(raise QA_LLM_TIMEOUT if it is just slow)."

@@ -126,7 +126,13 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
 def register(subparsers, common) -> None:
     """Add ``qa llm-server`` to the CLI."""
     sp = subparsers.add_parser(
-        "llm-server", help="serve the shipped SmolLM2 model over an OpenAI-compatible API"
+        "llm-server",
+        help="serve the shipped SmolLM2 model over an OpenAI-compatible API",
+        description="Serve the shipped SmolLM2 model over an OpenAI-compatible API (llama.cpp).",
+        epilog="examples:\n"
+        "  qa llm-server --port 8080 --threads 1\n"
+        "  export OPENAI_BASE_URL=http://127.0.0.1:8080/v1   # then qa ask uses it",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sp.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")

@@ -32,12 +32,14 @@ MAX_ENGINES = 16  # engines (one per distinct settings) kept; they share their c
 class Engine:
     """Everything a question needs, loaded once: embedder, store, keyword index, model."""
 
-    def __init__(self, settings: Settings, corpus: Corpus | None = None):
+    def __init__(self, settings: Settings, corpus: Corpus | None = None, llm=None):
         self.settings = settings
         self.corpus = corpus or open_corpus(settings)
         self.embedder = self.corpus.embedder
         self.retriever = Retriever(settings, self.corpus)
-        self.llm = make_llm(settings)  # None: extractive answers
+        # None: extractive answers. ``llm``: any object with LLM's model/stream/complete (e.g.
+        # qa.llama_index's wrapper of a llama-index LLM) instead of the configured one.
+        self.llm = llm if llm is not None else make_llm(settings)
 
     def ingest(self, paths=None, progress=None) -> IngestReport:
         """Index documents into this engine's store and make them answerable at once."""

@@ -166,3 +166,32 @@ def test_python_api_on_missing_index(make_settings, tmp_path):
 
     with pytest.raises(IndexNotFoundError, match="qa ingest"):
         Engine(make_settings(store_dir=tmp_path / "empty"))
+
+
+def test_per_call_options_share_one_index(seed_store, monkeypatch):
+    """ask(q, top_k=3) then ask(q, top_k=4): two engines, one corpus, one BM25 index built."""
+    import qa
+    from index import keyword
+    from qa import pipeline
+
+    pipeline.reset_engines()
+    builds = []
+    original = keyword.KeywordIndex.__init__
+
+    def counting(self, *args, **kwargs):
+        builds.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keyword.KeywordIndex, "__init__", counting)
+    a = qa.ask("Who is the State Department spokesman?", settings=seed_store, top_k=3)
+    b = qa.ask("Who is the State Department spokesman?", settings=seed_store, top_k=4)
+    assert len(a.retrieved) == 3 and len(b.retrieved) == 4
+    e3 = pipeline.get_engine(seed_store, top_k=3)
+    e4 = pipeline.get_engine(seed_store, top_k=4)
+    assert e3 is not e4 and e3.corpus is e4.corpus
+    assert len(builds) == 1  # loaded (or built) once for the corpus, never per option
+    for k in range(1, pipeline.MAX_ENGINES + 5):  # many distinct options: the cache stays bounded
+        pipeline.get_engine(seed_store, top_k=k % 50 + 1, candidates=30 + k)
+    assert len(pipeline._ENGINES) <= pipeline.MAX_ENGINES
+    assert len(pipeline._CORPORA) == 1
+    pipeline.reset_engines()

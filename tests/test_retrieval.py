@@ -62,9 +62,17 @@ def test_rrf_of_the_benchmark_rewards_agreement():
 
 
 def test_benchmark_scores_hits_mrr_and_both_gold():
+    from types import SimpleNamespace
+
+    from qa.evaluation.dataset import EvalItem
+
     rb = _eval_module("retrieval_bench")
-    ranked = [["x", "g1", "g2"], ["g1"] + ["x"] * 9 + ["g2"]]
-    gold = [["g1", "g2"], ["g1", "g2"]]
+
+    def hits(*sources):
+        return [SimpleNamespace(source=s, text=f"text of {s}") for s in sources]
+
+    ranked = [hits("x", "g1", "g2"), hits("g1", *["x"] * 9, "g2")]
+    gold = [EvalItem(str(i), "q?", ("a",), sources=("g1", "g2")) for i in range(2)]
     s = rb.scores(ranked, gold)
     assert s["hit@1"] == pytest.approx(0.5)
     assert s["hit@5"] == pytest.approx(1.0)

@@ -1,0 +1,129 @@
+"""The one HTTP server: the OpenAI-compatible API, and the web chat page mounted beside it.
+
+``python app.py`` serves both; ``qa serve`` the API alone (``--page`` adds the chat). Every
+request, page, Gradio's own routes (uploads included) and the API alike, passes the host guard
+first (DNS rebinding: 403 for a foreign Host or Origin), then the login when one is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+
+from index.ingest import Progress
+from qa.api import ChatAPI
+from qa.errors import ConfigError, IndexNotFoundError
+from qa.hosts import HostGuard, allowed_hosts, is_loopback
+from qa.pipeline import Engine, get_engine
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AUTH_MESSAGE = "Log in with QA_UI_USER / QA_UI_PASSWORD."
+
+
+def login(settings: Settings) -> tuple[str, str] | None:
+    """The (user, password) pair of the login, when both are set."""
+    if settings.ui_user and settings.ui_password:
+        return settings.ui_user, settings.ui_password.get_secret_value()
+    return None
+
+
+def check_exposure(host: str, settings: Settings) -> None:
+    """ConfigError when the server would listen beyond this machine without a login."""
+    if not is_loopback(host) and login(settings) is None:
+        raise ConfigError(
+            f"refusing to serve on {host} without a login: anyone who can reach this machine "
+            "could read and change your documents. Set QA_UI_USER and QA_UI_PASSWORD, or bind "
+            "to 127.0.0.1."
+        )
+
+
+def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engine:
+    """The engine over an index in step with the documents folder (indexing what changed)."""
+    from index.ingest import ingest
+
+    try:
+        engine = get_engine(settings)
+    except IndexNotFoundError:
+        report = ingest(settings.ingest_config, progress=progress)  # first start: build it
+        log.info("indexed: %s", report.summary())
+        return get_engine(settings)
+    report = engine.ingest(progress=progress)
+    if report.added or report.updated or report.removed or report.skipped:
+        log.info("indexed: %s", report.summary())
+    return engine
+
+
+def build_server(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    page: bool = True,
+):
+    """The ASGI app: host guard around the /v1 API and, with ``page``, the chat at /."""
+    from fastapi import FastAPI
+
+    auth = login(settings)
+    app = FastAPI(title="qa-chat", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(ChatAPI(settings, auth).router())
+    if page:
+        if engine is None:
+            engine = get_engine(settings)
+        _mount_page(app, engine, settings, host, port, auth)
+    return HostGuard(app, allowed_hosts(host, settings.extra_hosts))
+
+
+def _mount_page(app, engine: Engine, settings: Settings, host: str, port: int, auth) -> None:
+    # Gradio imports IPython for notebook support when it is installed: 0.2-0.4 s of start-up
+    # that a server never needs (Gradio falls back cleanly when IPython is absent).
+    sys.modules.setdefault("IPython", None)
+    import gradio as gr
+
+    from qa.web.page import build_app, make_theme, stylesheet
+
+    demo = build_app(engine)
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message=AUTH_MESSAGE if auth else None,
+        max_file_size=settings.max_file_bytes,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        show_error=False,
+        footer_links=["settings"],
+        run_history=False,
+        theme=make_theme(),
+        css=stylesheet(),
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, or OSError (e.g. the port is taken) before anything is served."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app, sock: socket.socket) -> None:
+    """Serve the app on a bound socket until interrupted (uvicorn; access log off)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
