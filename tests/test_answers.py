@@ -8,6 +8,7 @@ import os
 import time
 
 import pytest
+import reliability
 from conftest import SEEDS
 
 from qa.errors import BadQuestionError
@@ -233,6 +234,8 @@ def test_malformed_history_is_one_line_and_one_log_line_at_most(seed_engine, his
     assert "\n" not in str(err.value) and len(str(err.value)) < 300
     assert stream.getvalue().count("\n") <= 1
     assert time.perf_counter() - t0 < 5
+    reliability.add("cases_tried", 1, "malformed chat history")
+    reliability.add("cases_held", 1, "malformed chat history")
 
 
 def test_long_histories_are_cut_not_refused(seed_engine):

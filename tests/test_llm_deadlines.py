@@ -32,6 +32,17 @@ from qa.settings import Settings
 from qa.types import Answer
 
 QUESTION = "Who is the State Department spokesman?"
+
+
+def tried(name: str) -> None:
+    """Count an issue-17 case as tried (held is counted once its assertions pass)."""
+    reliability.add("cases_tried", 1, f"model server: {name}")
+
+
+def held(name: str) -> None:
+    reliability.add("cases_held", 1, f"model server: {name}")
+
+
 TRICKLE_FOR_S = 60.0  # the server gives up by itself after this long (bounded, as tests must be)
 BYTE_EVERY_S = 0.25
 
@@ -147,6 +158,7 @@ def _ask_within(engine: Engine, seconds: float) -> tuple[Answer, float]:
 @pytest.mark.parametrize("mode", ["trickle-body", "trickle-headers"])
 def test_a_trickling_server_cannot_hold_an_answer_past_the_deadline(seed_store, bad_server, mode):
     Misbehaving.mode, Misbehaving.hits = mode, []
+    tried(mode)
     engine = Engine(_settings(seed_store, bad_server))
     answer, _ = _ask_within(engine, 30)
     deadline = engine.settings.llm_deadline
@@ -162,11 +174,13 @@ def test_a_trickling_server_cannot_hold_an_answer_past_the_deadline(seed_store, 
         assert len(Misbehaving.hits) == 2
     assert "\n" not in answer.notice
     reliability.add("faults_injected", len(Misbehaving.hits), f"model server: {mode}")
+    held(mode)
 
 
 def test_qa_ask_with_a_trickling_server_ends_by_the_deadline(seed_store, bad_server):
     """The case as reported: `qa ask` with QA_LLM_TIMEOUT=5 QA_LLM_RETRIES=1 ran for ever."""
     Misbehaving.mode, Misbehaving.hits = "trickle-body", []
+    tried("trickle-body, qa ask")
     env = {**os.environ, "OPENAI_BASE_URL": bad_server, "QA_LLM_TIMEOUT": "5",
            "QA_LLM_RETRIES": "1", "QA_LLM_DEADLINE": "4", "QA_LLM_CONDENSE": "false"}  # fmt: skip
     t0 = time.monotonic()
@@ -183,6 +197,7 @@ def test_qa_ask_with_a_trickling_server_ends_by_the_deadline(seed_store, bad_ser
     assert Misbehaving.hits, "the model server was never asked"
     reliability.add("faults_injected", 1, "model server: trickled body, qa ask process")
     reliability.note(f"qa ask against a trickling model server (deadline 4 s): {elapsed:.1f} s")
+    held("trickle-body, qa ask")
 
 
 @pytest.mark.parametrize(
@@ -191,6 +206,7 @@ def test_qa_ask_with_a_trickling_server_ends_by_the_deadline(seed_store, bad_ser
 )
 def test_a_huge_reply_is_cut_off_not_kept(seed_store, bad_server, mode, limit):
     Misbehaving.mode, Misbehaving.hits = mode, []
+    tried(f"{mode} (10 MB)")
     settings = _settings(seed_store, bad_server, llm_deadline=30.0, llm_timeout=10.0)
     tracemalloc.start()
     try:
@@ -205,6 +221,7 @@ def test_a_huge_reply_is_cut_off_not_kept(seed_store, bad_server, mode, limit):
     assert len(answer.text) < 10_000
     assert peak < 30_000_000, f"{peak:,} bytes traced while refusing a 10 MB reply"
     reliability.add("faults_injected", len(Misbehaving.hits), f"model server: {mode} (10 MB)")
+    held(f"{mode} (10 MB)")
 
 
 def test_connections_carry_their_call_limits():
