@@ -97,7 +97,8 @@ class LLM:
                 with llm_http.limits(self._limits(time.monotonic() + wait)):
                     ids = [m.id for m in self.client.models.list(timeout=wait).data]
             except Exception as exc:
-                log.warning("the model server at %s did not say its model: %s", self.where, exc)
+                # The chat request that follows reports the fault (down, key rejected) itself.
+                log.info("the model server at %s did not say its model: %s", self.where, exc)
                 return
             if not ids or not all(isinstance(i, str) and i for i in ids):
                 log.warning("the model server at %s lists no model; set QA_LLM_MODEL", self.where)
