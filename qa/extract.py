@@ -45,6 +45,27 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+")
+# Irregular past forms the stemmer leaves apart from the question's verb ("Who did he meet?" /
+# "he met"): a sentence holding one also holds the base form, for matching the question's words.
+_IRREGULAR_TEXT = (
+    "met:meet said:say went:go gone:go held:hold took:take taken:take made:make gave:give "
+    "given:give won:win began:begin begun:begin came:come found:find led:lead left:leave "
+    "built:build became:become wrote:write written:write told:tell knew:know known:know saw:see "
+    "seen:see thought:think brought:bring bought:buy fought:fight sold:sell sent:send "
+    "spent:spend paid:pay lost:lose chose:choose chosen:choose fell:fall grew:grow grown:grow "
+    "drew:draw drawn:draw ran:run rose:rise spoke:speak spoken:speak shot:shoot struck:strike "
+    "flew:fly flown:fly kept:keep felt:feel meant:mean stood:stand taught:teach caught:catch "
+    "ate:eat eaten:eat drove:drive driven:drive broke:break broken:break froze:freeze sang:sing "
+    "swam:swim threw:throw thrown:throw wore:wear worn:wear hid:hide forbade:forbid sought:seek"
+)
+_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_TEXT.split())
+_IRREGULAR_WORD = re.compile(r"\b(" + "|".join(_IRREGULAR) + r")\b", re.IGNORECASE)
+
+
+def lexical(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the question's words in the text, irregular past forms included."""
+    bases = " ".join(_IRREGULAR[m.group(1).lower()] for m in _IRREGULAR_WORD.finditer(text))
+    return coverage(weights, f"{text} {bases}" if bases else text)
 
 
 @dataclass(frozen=True)
@@ -136,7 +157,7 @@ def score_sentences(
     top = max((p.score for p in passages), default=1.0) or 1.0
     scored = []
     for p, span in cands:
-        lex = coverage(weights, span.text)
+        lex = lexical(weights, span.text)
         score = aw.lexical * lex + aw.passage * (p.score / top)
         if kind is not None:
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
