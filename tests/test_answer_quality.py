@@ -36,7 +36,7 @@ def test_seed_evaluation_floor(seed_engine, tmp_path):
         seed_engine, items, tmp_path / "out", dataset=tmp_path / "seeds.jsonl", show_progress=False
     )
     by = summary["overall"]
-    # Measured: contains 0.75 (confident answers only), 0.00 answerable refused, 0.82 of the
+    # Measured: contains 0.77 (confident answers only), 0.00 answerable refused, 0.82 of the
     # unanswerable refused and none answered with confidence.
     assert by["contains"] >= 0.62, by
     assert by["answerable_refused"] <= 0.05, by
