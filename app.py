@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.web import mode_label
 
     log.info("page built in %.1f s", time.perf_counter() - t0)
-    print(f"Answer mode: {mode_label(settings)}; documents: {settings.docs_dir}", flush=True)
+    print(f"Answer mode: {mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Chat on http://{shown}:{args.port}/ ; API on http://{shown}:{args.port}/v1", flush=True)
     server.serve(app, sock)

@@ -87,11 +87,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json_text(answer.to_dict()))
         else:
-            print(clean(answer.text))
+            print(_mark_phrases(answer, sys.stdout.isatty()))
             print(format_sources(answer, verbose))
     if args.strict and answer.status != "answered":
         return EXIT_NOT_ANSWERED
     return EXIT_OK
+
+
+def _mark_phrases(answer, bold: bool) -> str:
+    """The answer text, cleaned for the terminal, its answer-bearing phrases in bold on a tty."""
+    text = clean(answer.text)
+    if not bold:
+        return text
+    for phrase in {clean(p.text) for c in answer.citations for p in c.phrases}:
+        text = text.replace(phrase, f"\x1b[1m{phrase}\x1b[22m", 1)  # our escape, after cleaning
+    return text
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -57,9 +57,20 @@ def clean_condensed(reply: str, limit: int) -> str | None:
     return None
 
 
-def condense(llm: LLM, question: str, history: Sequence[Turn], settings: Settings) -> str | None:
-    """A standalone version of a follow-up question, written by the model (None if unusable)."""
-    reply = llm.complete(condense_messages(question, history, settings), max_tokens=96).text
+def condense(
+    llm: LLM,
+    question: str,
+    history: Sequence[Turn],
+    settings: Settings,
+    deadline: float | None = None,
+) -> str | None:
+    """A standalone version of a follow-up question, written by the model (None if unusable).
+
+    ``deadline``: the ``time.monotonic()`` by which the model must be done (``LLM.complete``).
+    """
+    messages = condense_messages(question, history, settings)
+    bound = {"deadline": deadline} if deadline is not None else {}  # other models: no deadline
+    reply = llm.complete(messages, max_tokens=96, **bound).text
     limit = min(settings.max_question_chars, 4 * len(question) + 300)
     condensed = clean_condensed(reply, limit)
     if condensed and " ".join(condensed.lower().split()) == " ".join(question.lower().split()):

@@ -1,31 +1,43 @@
-"""Extractive answers: the retrieved sentences that best answer the question, quoted as written."""
+"""Extractive answers: the retrieved sentence that best answers the question, focused and quoted.
+
+Every sentence of the retrieved passages is scored against the question; the best one is cut to
+the clause that answers (``qa.focus``), with the answer-bearing phrase marked in
+``Citation.phrases``. A second sentence joins only when it adds question words the first lacks.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.chunk import sentence_spans
-from index.keyword import coverage
-from qa.types import Citation, Passage, Span
+from index.keyword import coverage, tokenize
+from qa.focus import FocusWeights, focus
+from qa.gate import Evidence, Thresholds, decide, relevance
+from qa.types import ANSWERED, REFUSED, UNCERTAIN, Citation, Passage, Span, Status
 
 log = logging.getLogger(__name__)
 
-# Weights of the sentence score, measured on the shared SQuAD and HotpotQA sets and the seed
-# questions (eval/bench.py). Embedding every candidate sentence at question time added nothing
-# over word overlap there (SQuAD, 2 sentences: 0.836 with it, 0.838 without) and cost ~1 s.
+# Constants tuned by eval/tune.py on the TUNE halves of the reference sets (README: tuned
+# constants). Embedding every candidate sentence at question time added nothing over word
+# overlap (SQuAD, 2 sentences: 0.836 with it, 0.838 without) and cost ~1 s a question.
 W_LEXICAL = 0.5  # IDF-weighted share of the question's words found in the sentence
 W_PASSAGE = 0.5  # the passage's retrieval score relative to the best passage
-W_TYPE = 0.1  # the sentence holds (or lacks) the kind of thing asked for: a date, a number, a name
+W_TYPE = 0.05  # the sentence holds (or lacks) the kind of thing asked for: a date, a number, a name
 W_SHORT = 0.2  # a heading or title line is not an answer
 SHORT_WORDS = 6
-SECOND_SENTENCE_RATIO = 0.7  # a second sentence joins when it scores this close to the best
+SECOND_MIN_GAIN = 0.1  # a second sentence must add this share of the question's word weight
+SECOND_SENTENCE_RATIO = 0.7  # ... and score at least this close to the best
+
+NOT_IN_DOCUMENTS = "The documents do not answer this question."
+NOT_SURE = "Not sure: the documents may not answer this. The closest they come:"
 
 _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _TIME = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|century|decade|\d{1,2}(st|nd|rd|th))\b"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|century|decade|"
+    r"\d{1,2}(st|nd|rd|th))\b"
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -33,6 +45,40 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+")
+# Irregular past forms the stemmer leaves apart from the question's verb ("Who did he meet?" /
+# "he met"): a sentence holding one also holds the base form, for matching the question's words.
+_IRREGULAR_TEXT = (
+    "met:meet said:say went:go gone:go held:hold took:take taken:take made:make gave:give "
+    "given:give won:win began:begin begun:begin came:come found:find led:lead left:leave "
+    "built:build became:become wrote:write written:write told:tell knew:know known:know saw:see "
+    "seen:see thought:think brought:bring bought:buy fought:fight sold:sell sent:send "
+    "spent:spend paid:pay lost:lose chose:choose chosen:choose fell:fall grew:grow grown:grow "
+    "drew:draw drawn:draw ran:run rose:rise spoke:speak spoken:speak shot:shoot struck:strike "
+    "flew:fly flown:fly kept:keep felt:feel meant:mean stood:stand taught:teach caught:catch "
+    "ate:eat eaten:eat drove:drive driven:drive broke:break broken:break froze:freeze sang:sing "
+    "swam:swim threw:throw thrown:throw wore:wear worn:wear hid:hide forbade:forbid sought:seek"
+)
+_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_TEXT.split())
+_IRREGULAR_WORD = re.compile(r"\b(" + "|".join(_IRREGULAR) + r")\b", re.IGNORECASE)
+
+
+def lexical(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the question's words in the text, irregular past forms included."""
+    bases = " ".join(_IRREGULAR[m.group(1).lower()] for m in _IRREGULAR_WORD.finditer(text))
+    return coverage(weights, f"{text} {bases}" if bases else text)
+
+
+@dataclass(frozen=True)
+class AnswerWeights:
+    """Every constant of the extractive answer, as eval/tune.py varies them."""
+
+    lexical: float = W_LEXICAL
+    passage: float = W_PASSAGE
+    kind: float = W_TYPE
+    short: float = W_SHORT
+    second_gain: float = SECOND_MIN_GAIN
+    second_ratio: float = SECOND_SENTENCE_RATIO
+    focus: FocusWeights = field(default_factory=FocusWeights)
 
 
 @dataclass(frozen=True)
@@ -54,8 +100,15 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, Span]]:
     return out
 
 
+_VERBS_TEXT = (
+    "is are was were do does did has have had can could will would should may might the a an"
+)
+_NOT_A_NOUN = frozenset(_VERBS_TEXT.split())
+
+
 def answer_kind(question: str) -> str | None:
-    """What the question asks for: 'time', 'number', 'name', or None when it cannot tell."""
+    """What the question asks for: 'time', 'number', 'name', 'place', 'entity' (which/what
+    + a noun: a team, a country...) or None when it cannot tell."""
     q = question.lower()
     if re.search(r"\b(when|what year|which year|what date|what century|what decade)\b", q):
         return "time"
@@ -67,6 +120,11 @@ def answer_kind(question: str) -> str | None:
         return "number"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "name"
+    if re.search(r"\bwhere\b", q):
+        return "place"
+    m = re.search(r"\b(which|what)\s+(\w+)", q)
+    if m and m.group(2) not in _NOT_A_NOUN:
+        return "entity"
     return None
 
 
@@ -82,12 +140,16 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
 
 
 def score_sentences(
-    question: str, passages: list[Passage], weights: dict[str, float]
+    question: str,
+    passages: list[Passage],
+    weights: dict[str, float],
+    aw: AnswerWeights | None = None,
 ) -> list[ScoredSentence]:
     """Score every sentence of the passages against the question, best first.
 
     ``weights``: the question's words with their IDF (``Corpus.weights``).
     """
+    aw = aw or AnswerWeights()
     cands = candidate_sentences(passages)
     if not cands:
         return []
@@ -95,55 +157,133 @@ def score_sentences(
     top = max((p.score for p in passages), default=1.0) or 1.0
     scored = []
     for p, span in cands:
-        lex = coverage(weights, span.text)
-        score = W_LEXICAL * lex + W_PASSAGE * (p.score / top)
+        lex = lexical(weights, span.text)
+        score = aw.lexical * lex + aw.passage * (p.score / top)
         if kind is not None:
-            score += W_TYPE if has_kind(kind, span.text, question) else -W_TYPE
+            score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
         if len(span.text.split()) < SHORT_WORDS:
-            score -= W_SHORT
+            score -= aw.short
         scored.append(ScoredSentence(p, span, score, lex))
     scored.sort(key=lambda s: -s.score)
     return scored
 
 
-def choose(scored: list[ScoredSentence], max_sentences: int) -> list[ScoredSentence]:
-    """The best sentence, plus runners-up that score nearly as well (at most ``max_sentences``)."""
+def choose(
+    scored: list[ScoredSentence],
+    max_sentences: int,
+    weights: dict[str, float],
+    aw: AnswerWeights | None = None,
+) -> list[ScoredSentence]:
+    """The best sentence, plus others only when they add question words the ones before lack."""
+    aw = aw or AnswerWeights()
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
+    total = sum(weights.values()) or 1.0
+    covered = set(tokenize(best.span.text))
     for s in scored[1:]:
-        if len(chosen) >= max_sentences:
-            break
         if (
-            best.score > 0
-            and s.score >= SECOND_SENTENCE_RATIO * best.score
-            and s.span.text != best.span.text
+            len(chosen) >= max_sentences
+            or best.score <= 0
+            or s.score < aw.second_ratio * best.score
         ):
+            break
+        words = set(tokenize(s.span.text))
+        gain = sum(w for t, w in weights.items() if t in words and t not in covered) / total
+        if gain >= aw.second_gain and s.span.text != best.span.text:
             chosen.append(s)
+            covered |= words
     return chosen
 
 
-def compose(chosen: list[ScoredSentence]) -> tuple[str, tuple[Citation, ...]]:
-    """Quote the chosen sentences with ``[n]`` markers; one citation per passage used."""
+def compose(
+    chosen: list[ScoredSentence],
+    question: str = "",
+    weights: dict[str, float] | None = None,
+    aw: AnswerWeights | None = None,
+    focused: bool = True,
+) -> tuple[str, tuple[Citation, ...]]:
+    """Quote the chosen sentences with ``[n]`` markers; one citation per passage used.
+
+    The best sentence is cut to its answering clause, with the phrase marked, when ``focused``.
+    """
+    aw = aw or AnswerWeights()
     numbers: dict[str, int] = {}
-    spans: dict[str, list[Span]] = {}
+    quoted: dict[str, list[Span]] = {}
+    sentences: dict[str, list[Span]] = {}
+    phrases: dict[str, list[Span]] = {}
     passages: dict[str, Passage] = {}
-    # Sentences of one passage read in document order; passages in order of best sentence.
-    order = []
-    for s in chosen:
-        if s.passage.id not in numbers:
-            numbers[s.passage.id] = len(numbers) + 1
-            passages[s.passage.id] = s.passage
-            spans[s.passage.id] = []
-            order.append(s.passage.id)
-        spans[s.passage.id].append(s.span)
-    parts = []
-    for pid in order:
-        ordered = sorted(spans[pid], key=lambda sp: sp.start)
-        parts.append(" ".join(sp.text for sp in ordered) + f" [{numbers[pid]}]")
+    kind = answer_kind(question)
+    for k, s in enumerate(chosen):
+        pid = s.passage.id
+        if pid not in numbers:
+            numbers[pid] = len(numbers) + 1
+            passages[pid] = s.passage
+            quoted[pid], sentences[pid], phrases[pid] = [], [], []
+        sentences[pid].append(s.span)
+        if focused and k == 0 and weights:
+            f = focus(s.span.text, question, weights, kind, aw.focus)
+            quoted[pid].append(_sub(s.span, f.start, f.end))
+            phrases[pid] += [_sub(s.span, a, b) for a, b in f.phrases]
+        else:
+            quoted[pid].append(s.span)
+    # The answering clause leads; other quotes of a passage follow in document order.
+    parts = [
+        " ".join(
+            sp.text for sp in quoted[pid][:1] + sorted(quoted[pid][1:], key=lambda sp: sp.start)
+        )
+        + f" [{n}]"
+        for pid, n in numbers.items()
+    ]
     citations = tuple(
-        Citation(numbers[pid], passages[pid], tuple(sorted(spans[pid], key=lambda sp: sp.start)))
-        for pid in order
+        Citation(
+            n,
+            passages[pid],
+            tuple(sorted(sentences[pid], key=lambda sp: sp.start)),
+            tuple(sorted(phrases[pid], key=lambda sp: sp.start)),
+        )
+        for pid, n in numbers.items()
     )
     return " ".join(parts), citations
+
+
+def _sub(span: Span, start: int, end: int) -> Span:
+    """The part ``[start:end]`` of a span's text, in document coordinates."""
+    return Span(span.start + start, span.start + end, span.text[start:end])
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An extractive answer before timings: its outcome, text, citations and the evidence."""
+
+    status: Status
+    text: str
+    citations: tuple[Citation, ...]
+    evidence: Evidence
+
+
+def answer(
+    question: str,
+    passages: list[Passage],
+    weights: dict[str, float],
+    thresholds: Thresholds,
+    max_sentences: int,
+    aw: AnswerWeights | None = None,
+    focused: bool = True,
+) -> Draft:
+    """The extractive answer: focused and confident, "not sure" with the closest sentences, or
+    a refusal (``qa.gate`` decides which). ``focused=False`` quotes whole sentences."""
+    aw = aw or AnswerWeights()
+    rel = relevance(passages, weights) if passages else 0.0
+    scored = score_sentences(question, passages, weights, aw) if passages else []
+    evidence = Evidence(rel, scored[0].lexical if scored else 0.0)
+    status = decide(evidence, thresholds) if scored else REFUSED
+    if status == REFUSED:
+        return Draft(REFUSED, NOT_IN_DOCUMENTS, (), evidence)
+    chosen = choose(scored, max_sentences, weights, aw)
+    if status == UNCERTAIN:
+        text, citations = compose(chosen, focused=False)
+        return Draft(UNCERTAIN, f"{NOT_SURE} {text}", citations, evidence)
+    text, citations = compose(chosen, question, weights, aw, focused)
+    return Draft(ANSWERED, text, citations, evidence)

@@ -20,11 +20,16 @@ def generate_stream(
     embedder: Embedder,
     weigh: Callable[[str], dict[str, float]],
     settings: Settings,
+    deadline: float | None = None,
 ) -> Iterator[str | Checked]:
-    """Yield the checked answer text in pieces as the model writes it, then the Checked answer."""
+    """Yield the checked answer text in pieces as the model writes it, then the Checked answer.
+
+    ``deadline``: the ``time.monotonic()`` by which the model must be done (``LLM.stream``).
+    """
     prompt = build_prompt(question, passages, token_counter(embedder), settings)
     rewriter = CitationStream(len(prompt.passages))
-    for piece in llm.stream(prompt.messages):
+    bound = {"deadline": deadline} if deadline is not None else {}  # other models: no deadline
+    for piece in llm.stream(prompt.messages, **bound):
         out = rewriter.feed(piece)
         if out:
             yield out

@@ -1,19 +1,23 @@
 """Chat model access through the ``openai`` client: OpenAI or any OpenAI-compatible server.
 
-Every call has a timeout and a bounded number of retries with exponential backoff. Failures
-come out as ``LLMError`` with a message a user can act on; a rejected key as ``LLMAuthError``.
+Every call has a total deadline (connect, first byte, whole reply, retries included: however the
+server trickles), a cap on the reply's size, and a bounded number of retries with exponential
+backoff. Failures come out as ``LLMError`` with a message a user can act on; a rejected key as
+``LLMAuthError``. Without ``QA_LLM_MODEL`` the model is the one the server reports.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import httpx
 
+from qa import llm_http
 from qa.errors import LLMAuthError, LLMError, MissingExtraError
 from qa.settings import Settings
 from qa.types import Message
@@ -22,6 +26,11 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 8.0
 # Local servers (llama.cpp, vLLM, Ollama) accept any key, but the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"  # on api.openai.com when QA_LLM_MODEL is not set
+UNKNOWN_MODEL = "default"  # sent when the server could not say which model it serves
+DISCOVERY_TIMEOUT_S = 5.0  # most a GET /models may take (the label waits for it)
+REDISCOVER_AFTER_S = 30.0  # a server that did not say is asked again after this long
+MAX_CHARS_PER_TOKEN = 16  # a reply longer than max_tokens * this is no honest reply
 
 
 class _Retryable(LLMError):
@@ -51,37 +60,91 @@ class LLM:
         key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
         self.base_url = settings.openai_base_url
         self.where = self.base_url or "api.openai.com"
-        self.model = settings.llm_model
         self.timeout = settings.llm_timeout
+        self.deadline = settings.llm_deadline
+        self.max_reply_bytes = settings.llm_max_reply_bytes
         self.retries = settings.llm_retries
         self.backoff = settings.llm_backoff
         self.max_tokens = settings.llm_max_tokens
         self.temperature = settings.llm_temperature
+        self._model = settings.llm_model or (None if self.base_url else OPENAI_DEFAULT_MODEL)
+        self._model_lock = threading.Lock()
+        self._asked_at = -REDISCOVER_AFTER_S
         # The client's own retries are off: ours are counted and logged in one place.
         self.client = openai.OpenAI(
             api_key=key or PLACEHOLDER_KEY,
             base_url=self.base_url,
             timeout=settings.llm_timeout,
             max_retries=0,
+            http_client=llm_http.limited_client(settings.llm_timeout),
         )
         self.attempts = 0  # requests sent over this object's life (retries included)
 
-    def _request(self, messages: Sequence[Message], max_tokens: int | None, stream: bool):
-        self.attempts += 1
-        return self.client.chat.completions.create(
-            model=self.model,
-            messages=list(messages),
-            max_tokens=max_tokens or self.max_tokens,
-            temperature=self.temperature,
-            stream=stream,
-        )
+    @property
+    def model(self) -> str:
+        """The model asked: QA_LLM_MODEL, else the one the server reports (``GET /models``)."""
+        if self._model is None:
+            self._discover()
+        return self._model or UNKNOWN_MODEL
 
-    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> Completion:
-        """The model's whole reply to ``messages``; retried on faults, LLMError when out of tries."""
+    def _discover(self) -> None:
+        with self._model_lock:
+            if self._model is not None or time.monotonic() - self._asked_at < REDISCOVER_AFTER_S:
+                return
+            self._asked_at = time.monotonic()
+            wait = min(self.timeout, DISCOVERY_TIMEOUT_S)
+            try:
+                with llm_http.limits(self._limits(time.monotonic() + wait)):
+                    ids = [m.id for m in self.client.models.list(timeout=wait).data]
+            except Exception as exc:
+                # The chat request that follows reports the fault (down, key rejected) itself.
+                log.info("the model server at %s did not say its model: %s", self.where, exc)
+                return
+            if not ids or not all(isinstance(i, str) and i for i in ids):
+                log.warning("the model server at %s lists no model; set QA_LLM_MODEL", self.where)
+                return
+            if len(ids) > 1:
+                log.info("%s serves %d models; using %s (QA_LLM_MODEL picks one)", self.where,
+                         len(ids), ids[0])  # fmt: skip
+            self._model = ids[0]
+
+    def _limits(self, deadline: float) -> llm_http.CallLimits:
+        return llm_http.CallLimits(deadline, self.timeout, self.max_reply_bytes)
+
+    def call_deadline(self) -> float:
+        """The time.monotonic() by which a model call starting now must be done."""
+        return time.monotonic() + self.deadline
+
+    def _request(
+        self, messages: Sequence[Message], max_tokens: int | None, stream: bool, deadline: float
+    ):
+        self.attempts += 1
+        model = self.model  # asking the server which model (if need be) has its own bound
+        with llm_http.limits(self._limits(deadline)):  # the connection opens in here
+            return self.client.chat.completions.create(
+                model=model,
+                messages=list(messages),
+                max_tokens=max_tokens or self.max_tokens,
+                temperature=self.temperature,
+                stream=stream,
+            )
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None = None,
+        deadline: float | None = None,
+    ) -> Completion:
+        """The model's whole reply to ``messages``; retried on faults, LLMError when out of tries.
+
+        ``deadline`` (a ``time.monotonic()``; default ``call_deadline()``) bounds every try.
+        """
+        deadline = self.call_deadline() if deadline is None else deadline
         for attempt in range(self.retries + 1):
             try:
-                resp = self._request(messages, max_tokens, stream=False)
+                resp = self._request(messages, max_tokens, False, deadline)
                 text = _message_text(resp, self.where)
+                self._check_length(len(text), max_tokens)
                 if not text.strip():
                     raise _Retryable(f"The model server at {self.where} returned an empty answer.")
                 usage = getattr(resp, "usage", None)
@@ -92,24 +155,33 @@ class LLM:
                 )
             except Exception as exc:
                 err = self._classify(exc)
-                self._retry_or_raise(err, exc, attempt)
+                self._retry_or_raise(err, exc, attempt, deadline)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[str]:
         """Yield the reply in pieces as the server writes it.
 
         Faults before the first piece are retried; a fault after it raises LLMError, since what
-        was shown cannot be taken back.
+        was shown cannot be taken back. ``deadline`` as for ``complete``.
         """
+        deadline = self.call_deadline() if deadline is None else deadline
         for attempt in range(self.retries + 1):
             started = finished = False
+            written = 0
             try:
-                resp = self._request(messages, max_tokens, stream=True)
+                resp = self._request(messages, max_tokens, True, deadline)
                 try:
                     for chunk in resp:
                         piece = _delta_text(chunk, self.where)
                         finished = finished or _finished(chunk)
                         if piece:
+                            written += len(piece)
+                            self._check_length(written, max_tokens)
                             started = True
                             yield piece
                 finally:
@@ -125,13 +197,23 @@ class LLM:
                 err = self._classify(exc)
                 if started:
                     raise LLMError(f"{err} (the answer broke off while streaming)") from exc
-                self._retry_or_raise(err, exc, attempt)
+                self._retry_or_raise(err, exc, attempt, deadline)
 
-    def _retry_or_raise(self, err: LLMError, exc: Exception, attempt: int) -> None:
-        if not isinstance(err, _Retryable) or attempt >= self.retries:
+    def _check_length(self, chars: int, max_tokens: int | None) -> None:
+        limit = (max_tokens or self.max_tokens) * MAX_CHARS_PER_TOKEN
+        if chars > limit:
+            raise LLMError(
+                f"The model server at {self.where} wrote more than {limit:,} characters for at "
+                f"most {max_tokens or self.max_tokens} tokens (QA_LLM_MAX_TOKENS); the reply was "
+                "cut off. Check the server at OPENAI_BASE_URL."
+            )
+
+    def _retry_or_raise(self, err: LLMError, exc: Exception, attempt: int, deadline: float) -> None:
+        delay = min(MAX_BACKOFF_S, self.backoff * 2**attempt)
+        out_of_time = time.monotonic() + delay >= deadline
+        if not isinstance(err, _Retryable) or attempt >= self.retries or out_of_time:
             final = LLMError(str(err)) if isinstance(err, _Retryable) else err
             raise final from (None if exc is final else exc)
-        delay = min(MAX_BACKOFF_S, self.backoff * 2**attempt)
         log.warning(
             "model call failed (%s); retry %d of %d in %.2f s",
             err,
@@ -146,6 +228,17 @@ class LLM:
         o = self._openai
         if isinstance(exc, LLMError):
             return exc
+        cause = _cause(exc, (llm_http.DeadlineExceeded, llm_http.ReplyTooLarge))
+        if isinstance(cause, llm_http.DeadlineExceeded):
+            return LLMError(
+                f"The model server at {self.where} did not finish within {self.deadline:g} s "
+                "(QA_LLM_DEADLINE bounds a whole model call; raise it if the model is just slow)."
+            )
+        if isinstance(cause, llm_http.ReplyTooLarge):
+            return LLMError(
+                f"The model server at {self.where} sent a reply over {cause} "
+                "(QA_LLM_MAX_REPLY_BYTES), far more than an answer; check the server."
+            )
         if isinstance(exc, o.AuthenticationError | o.PermissionDeniedError):
             return LLMAuthError(
                 f"The model server at {self.where} rejected the API key (HTTP {exc.status_code}). "
@@ -183,6 +276,17 @@ class LLM:
             f"The model server at {self.where} sent a reply that is not a chat completion "
             f"({type(exc).__name__}: {_short(str(exc))})."
         )
+
+
+def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of ``kinds`` in ``exc``'s chain (the openai client wraps them)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kinds):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _message_text(resp: object, where: str) -> str:

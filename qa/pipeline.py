@@ -13,10 +13,10 @@ from pathlib import Path
 from index.corpus import Corpus
 from index.embed import make_embedder
 from index.ingest import ingest
-from index.keyword import coverage
 from index.types import DocumentInfo, DocumentText, IngestReport
-from qa import extract
+from qa import extract, gate
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
+from qa.extract import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.llm import make_llm
 from qa.question import clean_history, clean_question, standalone_question
 from qa.retrieve import Retriever
@@ -25,8 +25,7 @@ from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
 
 log = logging.getLogger(__name__)
 
-NOT_IN_DOCUMENTS = "The documents do not answer this question."
-RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in Engine.relevance (calibrated)
+__all__ = ["NOT_IN_DOCUMENTS", "NOT_SURE", "Engine", "get_engine", "reset_engines"]
 MAX_ENGINES = 16  # engines (one per distinct settings) kept; they share their corpus
 
 
@@ -94,20 +93,16 @@ class Engine:
     def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
         """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
 
-        Per passage, the mean of its cosine similarity to the question and the IDF-weighted
-        share of the question's words it contains; calibrated with eval/bench.py on questions
-        asked of their own corpus (answerable) and of another one (unanswerable). Without the
-        question only the cosine is left, a weaker signal on the same scale.
+        See ``qa.gate.relevance``; without the question only the cosine is left.
         """
-        if question is None:
-            return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
-        weights = self.corpus.weights(question)
-        best = 0.0
-        for p in passages:
-            cover = coverage(weights, p.text)
-            cosine = p.dense if p.dense is not None else cover
-            best = max(best, RELEVANCE_DENSE_WEIGHT * cosine + (1 - RELEVANCE_DENSE_WEIGHT) * cover)
-        return best
+        weights = self.corpus.weights(question) if question is not None else None
+        return gate.relevance(passages, weights)
+
+    @property
+    def thresholds(self) -> gate.Thresholds:
+        """Where this engine's refusals end and its confident answers begin."""
+        s = self.settings
+        return gate.Thresholds(s.min_relevance, s.answer_confidence)
 
     def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
@@ -129,7 +124,7 @@ class Engine:
         vector = self.corpus.embed_query(standalone)
         passages = self.retriever.search(standalone, vector=vector)
         t1 = time.perf_counter()
-        answer = self._extractive(q, standalone, vector, passages)
+        answer = self._extractive(q, standalone, vector, passages, _follows_an_answer(q, history))
         t2 = time.perf_counter()
         timings = {
             "retrieve_ms": (t1 - t0) * 1000,
@@ -147,11 +142,17 @@ class Engine:
 
         timings: dict[str, float] = {}
         fault: LLMError | None = None
+        # One deadline for the model calls of this answer, from the first request on (None: the
+        # answer's request starts it): a stuck or trickling server holds it no longer than that.
+        deadline = None
         standalone = standalone_question(q, history)
         if self.settings.llm_condense and any(t.get("role") == "user" for t in history or ()):
             tc = time.perf_counter()
+            deadline = _call_deadline(self.llm)
             try:
-                standalone = condense.condense(self.llm, q, history, self.settings) or standalone
+                standalone = (
+                    condense.condense(self.llm, q, history, self.settings, deadline) or standalone
+                )
             except LLMAuthError:
                 raise
             except LLMError as exc:
@@ -162,6 +163,8 @@ class Engine:
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
         answer, shown = None, False
+        # Only clear misses are refused before the model: a borderline question goes to it with
+        # its passages (the prompt lets it say that they do not answer).
         relevant = bool(passages) and (
             self.relevance(passages, standalone) >= self.settings.min_relevance
         )
@@ -169,7 +172,7 @@ class Engine:
             try:
                 for item in generate.generate_stream(
                     self.llm, standalone, passages, self.embedder,
-                    self.corpus.weights, self.settings,
+                    self.corpus.weights, self.settings, deadline,
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, q, standalone, passages)
@@ -211,17 +214,40 @@ class Engine:
             notice=notice,
         )
 
-    def _extractive(self, question, standalone, vector, passages) -> Answer:
-        base = dict(question=question, retrieved=tuple(passages), standalone_question=standalone)
-        if not passages or self.relevance(passages, standalone) < self.settings.min_relevance:
-            return Answer(text=NOT_IN_DOCUMENTS, status=REFUSED, **base)
+    def _extractive(self, question, standalone, vector, passages, follow_up=False) -> Answer:
         weights = self.corpus.weights(standalone)
-        scored = extract.score_sentences(standalone, passages, weights)
-        chosen = extract.choose(scored, self.settings.answer_sentences)
-        if not chosen:
-            return Answer(text=NOT_IN_DOCUMENTS, status=REFUSED, **base)
-        text, citations = extract.compose(chosen)
-        return Answer(text=text, citations=citations, **base)
+        thresholds = self.thresholds
+        if follow_up:  # the conversation is on a topic the documents cover: never refused outright
+            thresholds = replace(thresholds, min_relevance=float("-inf"))
+        draft = extract.answer(
+            standalone, list(passages), weights, thresholds, self.settings.answer_sentences
+        )
+        return Answer(
+            question=question,
+            text=draft.text,
+            citations=draft.citations,
+            status=draft.status,
+            retrieved=tuple(passages),
+            standalone_question=standalone,
+        )
+
+
+def _call_deadline(llm) -> float | None:
+    """When the model calls of one answer must be done (None: a model without deadlines)."""
+    start = getattr(llm, "call_deadline", None)
+    return start() if callable(start) else None
+
+
+def _follows_an_answer(question: str, history: Sequence[Turn]) -> bool:
+    """Whether the question leans on the conversation and the last reply answered something.
+
+    Such a follow-up ("where is he going next?") asks about what the documents were just found to
+    cover, so at worst it is "not sure", with the closest passages.
+    """
+    if standalone_question(question, history) == question:
+        return False
+    replies = [t["content"] for t in history if t.get("role") == "assistant"]
+    return bool(replies) and not replies[-1].startswith(NOT_IN_DOCUMENTS)
 
 
 _CORPORA: OrderedDict[tuple, Corpus] = OrderedDict()

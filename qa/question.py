@@ -6,19 +6,19 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from qa import followup
 from qa.errors import BadQuestionError
 from qa.types import Turn
+
+MAX_HISTORY_TURNS = 20  # the turns kept (the latest); follow-ups lean on the last few only
+MAX_TURN_CHARS = 4000  # each turn's text is cut to this (an answer quoted back can be long)
 
 # Control and bidi-override characters, and lone surrogates (JSON can carry "\ud800"; the
 # tokenizer and Chroma refuse them).
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|so|then|what about|how about|and what|what else)\b"
-    r"|\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|those|these|there)\b",
-    re.IGNORECASE,
-)
+_OTHER_ROLES = frozenset({"system", "developer", "tool", "function"})  # not conversation turns
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -38,32 +38,52 @@ def clean_question(question: object, max_chars: int) -> str:
 
 
 def clean_history(history: object) -> list[Turn]:
-    """The conversation as a list of message dicts, or a BadQuestionError that says the format."""
+    """The conversation as a short list of clean turns, or a BadQuestionError that says the format.
+
+    Every turn must be a ``{"role": "user" | "assistant", "content": text}`` dict; the message
+    names the first one that is not (one line, whatever the history holds). Only the latest
+    MAX_HISTORY_TURNS are kept, each cut to MAX_TURN_CHARS, control characters removed.
+    """
     if history is None:
         return []
     if isinstance(history, str | bytes) or not isinstance(history, Sequence):
         raise BadQuestionError(
             "The history must be a list of {'role': ..., 'content': ...} messages."
         )
-    turns = list(history)
-    if not all(isinstance(t, dict) for t in turns):
-        raise BadQuestionError(
-            "Each history turn must be a {'role': 'user' | 'assistant', 'content': text} dict "
-            "(not (question, answer) pairs)."
-        )
+    turns: list[Turn] = []
+    kept = list(history)[-MAX_HISTORY_TURNS:]
+    for n, turn in enumerate(kept, len(history) - len(kept) + 1):
+        problem = _turn_problem(turn)
+        if problem:
+            raise BadQuestionError(
+                f"History turn {n} {problem}; each turn must be a "
+                "{'role': 'user' | 'assistant', 'content': text} dict (not (question, answer) pairs)."
+            )
+        if turn["role"] in _OTHER_ROLES or turn["content"] is None:
+            continue  # e.g. a system prompt passed along with the chat: not a turn to resolve
+        text = re.sub(r"\s+", " ", _CONTROL.sub(" ", turn["content"][: MAX_TURN_CHARS * 2]))
+        turns.append({"role": turn["role"], "content": text.strip()[:MAX_TURN_CHARS]})
     return turns
 
 
-def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
-    """Resolve a follow-up against the previous question, without a model.
+def _turn_problem(turn: object) -> str:
+    """Why a history turn is malformed, in a few words ("" when it is fine)."""
+    if not isinstance(turn, dict):
+        return f"is a {type(turn).__name__}, not a dict"
+    role, content = turn.get("role"), turn.get("content")
+    if not isinstance(role, str) or (
+        role not in ("user", "assistant") and role not in _OTHER_ROLES
+    ):
+        return "has no role 'user' or 'assistant'"
+    if not isinstance(content, str) and not (content is None and role != "user"):
+        return f"has {type(content).__name__} content, not text"
+    return ""
 
-    A short question that leans on earlier turns ("and who did he meet?") is asked together
-    with the previous user question, so that retrieval sees what "he" refers to.
+
+def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
+    """Resolve a follow-up against the conversation, without a model (``qa.followup``).
+
+    Pronouns take the person or thing the previous question named ("Where is he going next?"
+    after "Who is Wang Yi?"); "and what about X?" asks the previous question about X instead.
     """
-    previous = [t.get("content", "") for t in history or () if t.get("role") == "user"]
-    previous = [p for p in previous if isinstance(p, str) and p.strip()]
-    if not previous:
-        return question
-    if len(question.split()) <= 12 and _FOLLOW_UP.search(question):
-        return f"{previous[-1].strip()} {question}"
-    return question
+    return followup.resolve(question, history)

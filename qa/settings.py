@@ -78,9 +78,16 @@ class Settings(BaseSettings):
         description="Boost for a document whose title a top passage names (one hop; 0 turns it off).",
     )
     min_relevance: float = Field(
-        0.42,
+        0.41,
         description="Refuse when no passage's relevance (mean of cosine and share of the "
-        "question's words) reaches this; calibrated by eval/bench.py.",
+        "question's words) reaches this; in generated mode the model is not asked then. "
+        "Tuned by eval/tune.py.",
+    )
+    answer_confidence: float = Field(
+        0.56,
+        description="Answer with confidence at or above this (relevance mixed with the best "
+        "sentence's share of the question's words); between min_relevance and this the answer is "
+        "'not sure' and offers the closest passages. Tuned by eval/tune.py.",
     )
 
     # Answers
@@ -102,8 +109,28 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("openai_base_url", "QA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
         description="Base URL of an OpenAI-compatible server; the standard OPENAI_BASE_URL too.",
     )
-    llm_model: str = Field("gpt-4o-mini", description="Chat model name for generated answers.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call times out.")
+    llm_model: str | None = Field(
+        None,
+        description="Chat model for generated answers; default: the model the server at "
+        "OPENAI_BASE_URL reports (GET /v1/models), or gpt-4o-mini on api.openai.com.",
+    )
+    llm_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds the model server may take to connect, to send its response headers, "
+        "and between two reads.",
+    )
+    llm_deadline: float = Field(
+        120.0,
+        gt=0,
+        description="Most seconds one model call may take in all (connect, first byte, the whole "
+        "reply, retries included), however slowly the server trickles.",
+    )
+    llm_max_reply_bytes: int = Field(
+        2_000_000,
+        ge=10_000,
+        description="A model reply larger than this many bytes is cut off and reported.",
+    )
     llm_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on model errors.")
     llm_context_tokens: int = Field(
         8192, ge=512, description="Context window of the model, for fitting the passages."

@@ -497,3 +497,54 @@ def test_http_errors_and_garbage_fall_back(seed_store, mode, message):
             LLM(engine.settings).complete([{"role": "user", "content": "hi"}])
     finally:
         server.shutdown()
+
+
+# --- Three outcomes in generated mode, and the mode label (issues 12 and 14) --------------------
+
+
+@pytest.mark.llm
+def test_borderline_questions_reach_the_model_and_clear_misses_do_not(gen_engine, seed_engine):
+    """Only clear misses are refused before the model; a "not sure" question goes to it."""
+    borderline = "At what altitude was the balloon flying when it was shot down?"
+    assert seed_engine.ask(borderline).status == "uncertain"  # extractive: not sure
+    attempts = gen_engine.llm.attempts
+    answer = gen_engine.ask(borderline)
+    assert gen_engine.llm.attempts == attempts + 1, "the model was not asked"
+    assert answer.mode == f"generated:{MODEL}" and answer.status in ("answered", "refused")
+    assert_citations_well_formed(answer)
+
+    miss = "What is the boiling point of water at sea level?"
+    assert seed_engine.ask(miss).refused
+    attempts = gen_engine.llm.attempts
+    answer = gen_engine.ask(miss)
+    assert gen_engine.llm.attempts == attempts, "a clear miss must not reach the model"
+    assert answer.refused and answer.text == seed_engine.ask(miss).text
+
+
+@pytest.mark.llm
+def test_mode_label_names_the_model_the_server_reports(seed_store, llm_server):
+    """No QA_LLM_MODEL: the label and Answer.mode are the server's model, not gpt-4o-mini."""
+    import httpx
+
+    served = httpx.get(f"{llm_server}/models", timeout=30).json()["data"][0]["id"]
+    options = {k: v for k, v in llm_options(llm_server).items() if k != "llm_model"}
+    engine = Engine(seed_store.model_copy(update=options))
+    assert engine.settings.llm_model is None
+    assert engine.mode == f"generated:{served}" and "gpt-4o-mini" not in engine.mode
+    answer = engine.ask(QUESTIONS[0])
+    assert answer.mode == f"generated:{served}"
+    # A configured name wins; on api.openai.com without one the default stays gpt-4o-mini.
+    named = Engine(seed_store.model_copy(update=llm_options(llm_server)))
+    assert named.mode == f"generated:{MODEL}"
+    assert LLM(seed_store.model_copy(update={"openai_api_key": "sk-x"})).model == "gpt-4o-mini"
+
+
+def test_mode_label_survives_a_server_that_does_not_say(seed_store):
+    """A server that is down: a placeholder label, no hang, asked again later."""
+    from qa.procs import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    llm = LLM(seed_store.model_copy(update={"openai_base_url": url, "llm_timeout": 2.0}))
+    t0 = time.perf_counter()
+    assert llm.model == "default"
+    assert time.perf_counter() - t0 < 6

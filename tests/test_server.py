@@ -21,7 +21,7 @@ from conftest import ROOT, SEEDS, free_port, stop_process, wait_http
 from readme import python_snippet
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
-QUESTION = "Who did Blinken meet in Munich?"
+QUESTION = "Who did Blinken meet on Saturday?"  # "in Munich?" quotes the Munich sentence
 FOLLOW_UP = "What did he say in the statement?"
 
 

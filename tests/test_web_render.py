@@ -198,13 +198,11 @@ def test_markers_the_answer_does_not_cite_stay_text():
 
 
 def test_mode_label_names_what_answers():
-    from qa.settings import Settings
-
-    class _Engine:
-        mode = "generated:SmolLM2-135M-Instruct"
-
-    assert render.mode_label(_Engine()) == "Generated · SmolLM2-135M-Instruct"
-    assert render.mode_label(Settings()) == "Extractive"
+    assert (
+        render.mode_label("generated:SmolLM2-135M-Instruct") == "Generated · SmolLM2-135M-Instruct"
+    )
+    assert render.mode_label("extractive") == "Extractive"
+    assert render.mode_label("extractive-fallback") == "Extractive"
     assert render.mode_words("extractive-fallback").startswith("Extractive")
     assert "Generated · x" in render.render_header("Generated · x")
 

@@ -17,7 +17,9 @@ OUTCOME_COLOURS = {
     "correct": "#2e7d32",
     "refused (right)": "#81c784",
     "wrong": "#c62828",
+    "not sure": "#90a4ae",
     "wrongly refused": "#ef9a9a",
+    "not sure (unanswerable)": "#cfd8dc",
     "answered unanswerable": "#ff8f00",
     "error": "#616161",
 }

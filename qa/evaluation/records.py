@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 Outcome = Literal[
-    "correct", "refused (right)", "wrong", "wrongly refused", "answered unanswerable", "error"
+    "correct",
+    "refused (right)",
+    "wrong",
+    "not sure",
+    "wrongly refused",
+    "not sure (unanswerable)",
+    "answered unanswerable",
+    "error",
 ]
 GOOD_OUTCOMES: frozenset[Outcome] = frozenset({"correct", "refused (right)"})
+# Neither right nor a refusal: "not sure" offers the closest passages instead of an answer.
+UNSURE_OUTCOMES: frozenset[Outcome] = frozenset({"not sure", "not sure (unanswerable)"})
 
 
 class AnswerScores(TypedDict):
@@ -48,6 +57,9 @@ class Scores(AnswerScores, RankScores, JudgeScores):
     """Every per-question score; a score that does not apply to the question is None."""
 
     refusal_correct: float
+    answered: float  # 1 for a confident answer, else 0 (the three flags sum to 1)
+    uncertain: float  # 1 for "not sure: the closest passages"
+    refused: float  # 1 for a refusal
     citation_precision: float | None
     citation_recall: float | None
 
@@ -85,6 +97,7 @@ class ResultRecord(TypedDict):
     evidence: list[str]
     sources: list[str]
     answer: str
+    status: str  # answered | uncertain | refused (qa.types.Status)
     refused: bool
     mode: str
     notice: str | None
@@ -125,15 +138,25 @@ class Summary(RunMeta):
     by_category: dict[str, GroupSummary]
 
 
+def status_of(record: ResultRecord) -> str:
+    """answered, uncertain or refused (records of older runs carry only ``refused``)."""
+    return record.get("status") or ("refused" if record.get("refused") else "answered")
+
+
 def outcome(record: ResultRecord) -> Outcome:
-    """A one-word verdict on a result record: correct, wrong, wrongly refused..."""
+    """A one-word verdict on a result record: correct, wrong, not sure, wrongly refused..."""
     if record.get("error"):
         return "error"
+    status = status_of(record)
     if record["answers"]:
-        if record["refused"]:
+        if status == "refused":
             return "wrongly refused"
+        if status == "uncertain":
+            return "not sure"
         return "correct" if record["scores"].get("contains") else "wrong"
-    return "refused (right)" if record["refused"] else "answered unanswerable"
+    if status == "uncertain":
+        return "not sure (unanswerable)"
+    return "refused (right)" if status == "refused" else "answered unanswerable"
 
 
 def read_results(path: Path) -> list[ResultRecord]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.evaluation import metrics
-from qa.evaluation.records import GroupSummary, ResultRecord, RunMeta, Summary
+from qa.evaluation.records import GroupSummary, ResultRecord, RunMeta, Summary, status_of
+from qa.markers import strip_markers
 
 Aggregate = Callable[[Sequence[ResultRecord]], float | None]
 
@@ -26,7 +27,7 @@ class Metric:
     name: str  # spelled out, for --compare and plot legends
     legend: str  # one line: what it measures
     aggregate: Aggregate  # over the answered (not failed) records of a group
-    unit: Literal["share", "ms"] = "share"
+    unit: Literal["share", "ms", "chars"] = "share"
     shown: bool = True  # False: only in summary.json
     plotted: bool = False  # one of the bars of the by-category plot
     optional: bool = False  # left out of summary.json when it applies to no question (judge)
@@ -49,12 +50,20 @@ def per_question(key: str) -> Aggregate:
     return lambda records: metrics.mean(r["scores"].get(key) for r in records)
 
 
-def _unanswerable_refused(records: Sequence[ResultRecord]) -> float | None:
-    return metrics.mean(float(r["refused"]) for r in records if not r["answers"])
+def _share(answerable: bool, status: str) -> Aggregate:
+    """The share of the (un)answerable questions whose answer had this status."""
+
+    def aggregate(records: Sequence[ResultRecord]) -> float | None:
+        group = [r for r in records if bool(r["answers"]) == answerable]
+        return metrics.mean(float(status_of(r) == status) for r in group)
+
+    return aggregate
 
 
-def _answerable_answered(records: Sequence[ResultRecord]) -> float | None:
-    return metrics.mean(float(not r["refused"]) for r in records if r["answers"])
+def _answer_chars(records: Sequence[ResultRecord]) -> float | None:
+    """Median length in characters of the confident answers, [n] markers left out."""
+    sizes = [len(strip_markers(r["answer"])) for r in records if status_of(r) == "answered"]
+    return round(metrics.percentile(sizes, 50), 1) if sizes else None
 
 
 def _latency(q: float) -> Aggregate:
@@ -89,14 +98,40 @@ METRICS: tuple[Metric, ...] = (
         per_question("refusal_correct"), plotted=True,
     ),
     Metric(
-        "unanswerable_refused", "unans. refused", "unanswerable refused",
-        "share of the unanswerable questions that were refused",
-        _unanswerable_refused,
+        "answerable_answered", "answered", "answerable answered",
+        "share of the answerable questions answered with confidence",
+        _share(True, "answered"),
     ),
     Metric(
-        "answerable_answered", "answered", "answerable answered",
-        "share of the answerable questions that were answered (not refused)",
-        _answerable_answered, shown=False,
+        "answerable_uncertain", "not sure", "answerable not sure",
+        "share of the answerable questions given 'not sure' and the closest passages "
+        "(neither right nor a refusal)",
+        _share(True, "uncertain"),
+    ),
+    Metric(
+        "answerable_refused", "wrongly refused", "answerable refused",
+        "share of the answerable questions refused",
+        _share(True, "refused"), plotted=False,
+    ),
+    Metric(
+        "unanswerable_refused", "unans. refused", "unanswerable refused",
+        "share of the unanswerable questions that were refused",
+        _share(False, "refused"),
+    ),
+    Metric(
+        "unanswerable_uncertain", "unans. not sure", "unanswerable not sure",
+        "share of the unanswerable questions given 'not sure' and the closest passages",
+        _share(False, "uncertain"),
+    ),
+    Metric(
+        "unanswerable_answered", "unans. answered", "unanswerable answered",
+        "share of the unanswerable questions answered with confidence (the worst outcome)",
+        _share(False, "answered"),
+    ),
+    Metric(
+        "answer_chars_p50", "chars p50", "answer length p50",
+        "median length of the confident answers in characters, without [n] markers",
+        _answer_chars, unit="chars",
     ),
     Metric(
         "hit1", "hit@1", "hit@1",

@@ -26,7 +26,7 @@ from qa.evaluation.records import (
     Scores,
 )
 from qa.markers import strip_markers
-from qa.types import Answer, Passage
+from qa.types import ANSWERED, REFUSED, UNCERTAIN, Answer, Passage
 
 RANK_DEPTH = 10  # retrieval is ranked this deep for hit@k / MRR@10
 
@@ -88,12 +88,13 @@ def source_gold(item: EvalItem) -> EvalItem:
 def answer_scores(item: EvalItem, answer: Answer) -> AnswerScores:
     """Containment, exact match and token F1 of the answer text without its [n] markers.
 
-    The markers go first, or a marker "[1]" would "contain" the reference answer "1"; a refused
-    answer contains nothing.
+    The markers go first, or a marker "[1]" would "contain" the reference answer "1". Only a
+    confident answer can be right: a refusal, and a "not sure" that offers the closest passages,
+    contain nothing (the outcome columns count them apart).
     """
     if not item.answerable:
         return {"contains": None, "em": None, "f1": None}
-    prediction = "" if answer.refused else strip_markers(answer.text)
+    prediction = strip_markers(answer.text) if answer.status == ANSWERED else ""
     return {
         "contains": metrics.contains_answer(prediction, item.answers),
         "em": metrics.exact_match(prediction, item.answers),
@@ -125,6 +126,9 @@ def score(item: EvalItem, answer: Answer, ranked: Sequence[Passage]) -> Scores:
         recall = 0.0 if answer.refused else gold_coverage(item, cited)
     return {
         "refusal_correct": float(answer.refused == (not item.answerable)),
+        "answered": float(answer.status == ANSWERED),
+        "uncertain": float(answer.status == UNCERTAIN),
+        "refused": float(answer.status == REFUSED),
         **answer_scores(item, answer),
         **rank_scores(item, ranked),
         "citation_precision": precision,
@@ -183,6 +187,7 @@ def result_record(
     return {
         **_item_fields(item),
         "answer": answer.text,
+        "status": answer.status,
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,
@@ -202,6 +207,7 @@ def error_record(item: EvalItem, message: str) -> ResultRecord:
     return {
         **_item_fields(item),
         "answer": "",
+        "status": "",
         "refused": False,
         "mode": "",
         "notice": None,

@@ -108,7 +108,7 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         chat_in = gr.Textbox(visible=False)  # the chat read from the browser on load
         chat_out = gr.Textbox(visible=False)  # the chat for the browser to keep
         retry = gr.Textbox(visible=False)  # a question that failed, back to an empty box
-        gr.HTML(render_header(mode_label(engine)), elem_id="qa-header-box", js_on_load=None)
+        gr.HTML(render_header(mode_label(engine.mode)), elem_id="qa-header-box", js_on_load=None)
         with gr.Row(elem_id="qa-main", equal_height=False):
             with gr.Column(scale=0, min_width=220, elem_id="qa-chats-col"):
                 chats = gr.HTML(

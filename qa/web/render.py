@@ -8,7 +8,7 @@ source viewer (``data-turn``/``data-n`` name the citation; the page's script ask
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qa.markers import MARKER, marker_numbers, strip_markers
 from qa.types import Answer, Citation
@@ -16,7 +16,7 @@ from qa.web.conversation import Conversation, Feedback, answer_from_record
 from qa.web.markup import esc, esc_line, icon, locate, marked, shorten
 
 if TYPE_CHECKING:
-    from qa.settings import Settings
+    pass
 
 TITLE = "Document Q&A"
 QUOTE_CHARS = 600  # a supporting sentence longer than this is shown cut, whole in the viewer
@@ -264,13 +264,10 @@ def mode_words(mode: str) -> str:
     return mode.capitalize() if mode else "Extractive"
 
 
-def mode_label(source: Any) -> str:
-    """The answer mode of an engine (``Engine.mode``) or, given settings, the configured one."""
-    mode = getattr(source, "mode", None)
-    if isinstance(mode, str):
-        return mode_words(mode)
-    settings: Settings = source
-    return f"Generated · {settings.llm_model}" if settings.use_llm else "Extractive"
+def mode_label(mode: str) -> str:
+    """``Engine.mode`` in words for the header: extractive, or the model that writes answers."""
+    kind, _, model = mode.partition(":")
+    return f"Generated · {model}" if kind == "generated" else "Extractive"
 
 
 def render_header(mode: str) -> str:

@@ -1,0 +1,149 @@
+"""Focused answers: the clause of a long sentence that answers, and the answer-bearing phrase.
+
+A sentence of MIN_WORDS or more is cut into segments at its clause punctuation (commas,
+semicolons, colons, dashes, brackets). The clause kept is the segment holding most of the
+question's words, with BEFORE segments before it and AFTER after it (the answer often stands
+next to the words the question repeats), widened to the nearest phrase of the kind asked for (a
+date, a number, a name, a place) when it lies outside. The phrase is that candidate, nearest to
+the question's words. Both are spans of the document, so the answer stays a quotation; shorter
+sentences are kept whole. Measured on the tune halves, finer cuts lost more answers than they
+gained in token F1 (eval/tune.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.keyword import tokenize
+from qa.followup import entities
+
+# Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
+MIN_WORDS = 35  # sentences shorter than this are quoted whole
+BEFORE = 0  # segments kept before the one holding most of the question's words
+AFTER = 1  # ... and after it
+PHRASE_KINDS = frozenset({"time", "number", "name", "place", "entity"})
+
+# Clause punctuation; a comma or colon inside a number ("1,000", "10:30") is not one.
+_BREAK = re.compile(
+    r"\s*(?:(?<!\d),|,(?!\d)|(?<!\d):|:(?!\d)|[;()\[\]]|\s[\u2014\u2013-]\s|[\u2014\u2013])\s*"
+)
+_LEFT = " \"'“”‘’"
+_RIGHT = " \"'“”‘’.,;:!?"
+_DATE = re.compile(
+    r"\b(?:(?:early|late|mid)[- ])?(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)(?:\s+\d{4})?"
+    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:1\d{3}|20\d{2})s?\b"
+    r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
+    r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|decade)\b"
+)
+_NUMBER = re.compile(
+    r"(?:\$|£|€)?\b\d[\d,.]*(?:\s*(?:%|percent|per cent))?"
+    r"(?:\s+(?:million|billion|thousand|hundred|trillion))?(?:[\s-]+[a-z]+)?"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen|half|a few|several)\b(?:[\s-]+[a-z]+)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The clause of a sentence that answers, and the answer-bearing phrases inside it.
+
+    Offsets are relative to the sentence text.
+    """
+
+    start: int
+    end: int
+    phrases: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class FocusWeights:
+    """The constants of clause choice, as eval/tune.py varies them."""
+
+    min_words: int = MIN_WORDS
+    before: int = BEFORE
+    after: int = AFTER
+
+
+def segments(text: str) -> list[tuple[int, int]]:
+    """The spans of a sentence between its clause punctuation, without edge quotes or spaces."""
+    out, pos = [], 0
+    for m in [*_BREAK.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[pos:end]
+        s = pos + len(piece) - len(piece.lstrip(_LEFT))
+        e = pos + len(piece.rstrip(_RIGHT))
+        if e > s and re.search(r"\w", text[s:e]):
+            out.append((s, e))
+        if m:
+            pos = m.end()
+    return out
+
+
+def candidates(kind: str | None, text: str, question: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that could be the answer to a question of this kind (not its words)."""
+    asked = set(tokenize(question))
+    if kind == "time":
+        found = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    elif kind == "number":
+        found = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
+    else:
+        found = [(e.start, e.end) for e in entities(text)]
+    return [(s, e) for s, e in found if not set(tokenize(text[s:e])) <= asked]
+
+
+def _words_at(text: str, question: str) -> list[int]:
+    """Character offsets of the question's words in the text."""
+    asked = set(tokenize(question))
+    return [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group(0))) & asked]
+
+
+def focus(
+    sentence: str,
+    question: str,
+    weights: dict[str, float],
+    kind: str | None,
+    fw: FocusWeights | None = None,
+) -> Focus:
+    """The clause of ``sentence`` that answers ``question``, and the phrase in it."""
+    fw = fw or FocusWeights()
+    cands = candidates(kind, sentence, question) if kind in PHRASE_KINDS else []
+    segs = segments(sentence)
+    if len(sentence.split()) < fw.min_words or len(segs) < 2:
+        s, e = 0, len(sentence)
+    else:
+
+        def share(span: tuple[int, int]) -> float:
+            toks = set(tokenize(sentence[span[0] : span[1]]))
+            return sum(w for t, w in weights.items() if t in toks)
+
+        b = max(range(len(segs)), key=lambda i: share(segs[i]))
+        lo, hi = max(b - fw.before, 0), min(b + fw.after, len(segs) - 1)
+        holding = [i for i, (a, z) in enumerate(segs) if any(a <= c and d <= z for c, d in cands)]
+        if holding and not any(lo <= i <= hi for i in holding):
+            near = min(holding, key=lambda i: abs(i - b))
+            lo, hi = min(lo, near), max(hi, near)
+        s, e = segs[lo][0], segs[hi][1]
+    inside = [c for c in cands if s <= c[0] and c[1] <= e]
+    return Focus(s, e, _nearest(inside, _words_at(sentence[s:e], question), s))
+
+
+def _nearest(
+    cands: list[tuple[int, int]], anchors: list[int], offset: int
+) -> tuple[tuple[int, int], ...]:
+    """The candidate closest to the question's words (the first one when none is matched)."""
+    if not cands:
+        return ()
+    if not anchors:
+        return (cands[0],)
+    anchors = [a + offset for a in anchors]
+
+    def distance(c: tuple[int, int]) -> int:
+        return min(min(abs(a - c[0]), abs(a - c[1])) for a in anchors)
+
+    return (min(cands, key=distance),)
