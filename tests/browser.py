@@ -155,6 +155,12 @@ def axe_violations(pg, impacts=("serious", "critical")) -> list[dict]:
     assert AXE.exists(), "install axe-core: npm ci --prefix tests (scripts/test.sh does)"
     if not pg.evaluate("() => typeof window.axe !== 'undefined'"):
         pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    # Judge the page as it settles, not halfway through a fade (Gradio dims an output while its
+    # event runs and fades it back): wait until no finite animation or transition is running.
+    pg.wait_for_function(
+        """() => document.getAnimations().every(a => a.playState !== 'running'
+                 || a.effect.getTiming().iterations === Infinity)"""
+    )
     found = pg.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .map(v => ({id: v.id, impact: v.impact, help: v.help,
