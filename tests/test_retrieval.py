@@ -188,17 +188,23 @@ def test_score_sentences_prefers_the_sentence_with_the_asked_words_and_kind():
     assert scored[0].score > next(s.score for s in scored if s.span.text == "Super Bowl 50")
 
 
-def test_choose_takes_a_second_sentence_only_when_close():
+def test_choose_takes_a_second_sentence_only_when_close_and_adding_asked_words():
     p = _passage("x")
+    weights = {"alpha": 1.0, "beta": 1.0}
 
     def s(score, text):
         return extract.ScoredSentence(p, Span(0, 1, text), score, 0.0)
 
-    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.9, "b")], 2)] == ["a", "b"]
-    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.5, "b")], 2)] == ["a"]
-    assert [c.span.text for c in extract.choose([s(1.0, "a"), s(0.99, "a")], 2)] == ["a"]
-    assert [c.span.text for c in extract.choose([s(-0.1, "a"), s(-0.1, "b")], 2)] == ["a"]
-    assert extract.choose([], 2) == []
+    def chosen(*scored):
+        return [c.span.text for c in extract.choose(list(scored), 2, weights)]
+
+    assert chosen(s(1.0, "alpha"), s(0.9, "beta")) == ["alpha", "beta"]
+    assert chosen(s(1.0, "alpha"), s(0.5, "beta")) == ["alpha"]  # not close
+    assert chosen(s(1.0, "alpha"), s(0.95, "alpha again")) == ["alpha"]  # adds no asked word
+    assert chosen(s(1.0, "alpha"), s(0.99, "alpha")) == ["alpha"]
+    assert chosen(s(-0.1, "alpha"), s(-0.1, "beta")) == ["alpha"]
+    assert chosen(s(1.0, "alpha"), s(0.99, "beta"), s(0.98, "beta")) == ["alpha", "beta"]
+    assert extract.choose([], 2, weights) == []
 
 
 # ---- relevance (refusal)
