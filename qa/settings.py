@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Retrieval mode: hybrid (dense + BM25 fused), dense or bm25."
     )
+    fusion: Literal["minmax", "zscore", "adaptive"] = Field(
+        "minmax",
+        description="How hybrid retrieval fuses the two sides: min-max-normalised weighted sum, "
+        "z-scores, or min-max with the keyword side scaled by how much of the question's rare "
+        "words its best match holds (eval/tune_retrieval.py compares them).",
+    )
     dense_weight: float = Field(
         0.5,
         ge=0.0,
