@@ -26,7 +26,8 @@ LEAD_MIN_WORDS = 6  # the baseline's "first sentence" skips a title line
 
 def ask_all(engine, questions: list[EvalItem]) -> tuple[list[Answer], list[float]]:
     """Every question through the engine; the answers and the wall time of each (ms)."""
-    engine.ask(questions[0].question)  # warm-up
+    if questions:
+        engine.ask(questions[0].question)  # warm-up
     answers, times = [], []
     for q in questions:
         t0 = time.perf_counter()

@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     # ---- the two local embedding models
     if not (args.quick or args.no_e5):
         with bs.step("embedding models"):
-            texts = ingest_bench.file_order_chunks(bs.bench_settings("x", docs["squad"]), embedder)
+            texts = ingest_bench.file_order_chunks(
+                bs.bench_settings("squad", docs["squad"]), embedder
+            )
             res["embeddings"] = embedding_bench.run(
                 sets, engines, texts[:: max(1, len(texts) // 120)], args.datasets, bs.build
             )

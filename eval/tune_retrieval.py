@@ -78,7 +78,7 @@ def best(data: dict[str, tuple[list[Pool], list[EvalItem]]], grid: dict = GRID) 
     """The constants with the best mean objective over the given (tune) sets.
 
     A coordinate search: method, candidates and dense weight together at no title links, then the
-    link weight, then the dense weight again (the two interact only through the linked chunks).
+    link weight, then dense weight and candidates again (they interact through the linked chunks).
     """
 
     def objective(f: Fusion) -> float:
@@ -98,7 +98,12 @@ def best(data: dict[str, tuple[list[Pool], list[EvalItem]]], grid: dict = GRID) 
         ]
     )
     chosen = pick([replace(chosen, link_weight=lw) for lw in grid["link_weight"]])
-    return pick([replace(chosen, dense_weight=w) for w in grid["dense_weight"]])
+    return pick(
+        [
+            replace(chosen, dense_weight=w, candidates=c)
+            for w, c in itertools.product(grid["dense_weight"], grid["candidates"])
+        ]
+    )
 
 
 def run(engines: dict, sets: dict, embedder, shipped: Fusion) -> dict:
