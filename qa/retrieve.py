@@ -28,7 +28,7 @@ LINK_FROM = 3  # the best few passages whose title mentions pull in the named do
 class Fusion:
     """The retrieval constants a ranking depends on (from Settings, or a tuning grid)."""
 
-    candidates: int = 30
+    candidates: int = 10
     dense_weight: float = 0.5
     link_weight: float = 0.15
     method: str = "minmax"  # a key of FUSIONS

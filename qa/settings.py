@@ -63,7 +63,11 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answer step.")
     candidates: int = Field(
-        30, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+        10,
+        ge=1,
+        le=500,
+        description="Candidates taken from each side (dense, BM25) before fusion; tuned on the "
+        "tune halves (eval/tune_retrieval.py).",
     )
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Retrieval mode: hybrid (dense + BM25 fused), dense or bm25."
