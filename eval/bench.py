@@ -60,6 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-llama", action="store_true", help="leave the llama-index peer out")
     p.add_argument("--no-app", action="store_true", help="leave the app start-up test out")
     p.add_argument("--no-e5", action="store_true", help="leave the second embedding model out")
+    p.add_argument(
+        "--max-scale",
+        type=int,
+        default=100_000,
+        help="largest synthetic corpus of the latency-at-scale test (default 100,000 chunks)",
+    )
     return p.parse_args(argv)
 
 
@@ -167,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- latency against corpus size
     with bs.step("latency at scale"):
-        sizes = [1000, 10_000] if args.quick else [1000, 10_000, 100_000]
+        sizes = [n for n in (1000, 10_000, 100_000) if n <= args.max_scale]
+        sizes = sizes[:2] if args.quick else sizes
         args.out.mkdir(parents=True, exist_ok=True)
         plot = args.out / ("latency_scale-quick.png" if args.quick else "latency_scale.png")
         res["scale"] = latency_scale.run(
