@@ -197,11 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     res["errors"] = bs.ERRORS
     res["meta"]["seconds"] = time.perf_counter() - t_start
     res["meta"]["load_avg_end"] = os.getloadavg()
-    table = bench_render.render(res)
-    print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "bench-quick" if args.quick else "bench"
+    # The results first: a table that fails to render can be rendered again from the JSON
+    # (python eval/bench_render.py eval/out/bench.json).
     (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=float))
+    table = bench_render.render(res)
+    print(table)
     (args.out / f"{stem}.md").write_text(table + "\n")
     log.info("wrote %s and %s (%.0f s in all)", args.out / f"{stem}.json", args.out / f"{stem}.md",
              res["meta"]["seconds"])  # fmt: skip

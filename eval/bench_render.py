@@ -80,10 +80,9 @@ def transfer(res: dict) -> list[str]:
     rows = []
     for tuned_on, c in t["choices"].items():
         k = c["constants"]
+        names = {"both": "both tune halves", "shipped": "**shipped defaults**"}
         row = [
-            {"both": "both tune halves", "shipped": "**shipped defaults**"}.get(
-                tuned_on, f"{LABELS[tuned_on]}-tune only"
-            ),
+            names[tuned_on] if tuned_on in names else f"{LABELS[tuned_on]}-tune only",
             f"{k['method']}, {k['candidates']}, {k['dense_weight']:.1f}, {k['link_weight']:.2f}",
         ]
         for s in sets:
@@ -282,3 +281,11 @@ def render(res: dict) -> str:
         "for time (> 1 = ours better)."
     )
     return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    from pathlib import Path
+
+    print(render(json.loads(Path(sys.argv[1]).read_text())))
