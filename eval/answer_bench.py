@@ -1,8 +1,9 @@
-"""Extractive answers and refusals, end to end through ``Engine.ask``, with two simple baselines.
+"""Extractive answers and their outcomes, end to end through ``Engine.ask``, with two baselines.
 
 Answers are scored by ``qa.evaluation.scoring.answer_scores``, as ``qa eval`` scores them: on the
 quoted text without the ``[n]`` markers (a marker "[1]" would otherwise "contain" the reference
-answer "1"); a refused answer contains nothing.
+answer "1"). Only an answer whose status is "answered" can score: a refusal and a "not sure"
+(the closest passages, said to be such) contain nothing here, strictly.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from index.chunk import sentence_spans
 from qa.evaluation.dataset import EvalItem
 from qa.evaluation.metrics import contains_answer, percentile
 from qa.evaluation.scoring import answer_scores
-from qa.types import Answer
+from qa.markers import strip_markers
+from qa.types import ANSWERED, REFUSED, UNCERTAIN, Answer
 
 LEAD_MIN_WORDS = 6  # the baseline's "first sentence" skips a title line
 
 
 def ask_all(engine, questions: list[EvalItem]) -> tuple[list[Answer], list[float]]:
     """Every question through the engine; the answers and the wall time of each (ms)."""
-    engine.ask(questions[0].question)  # warm-up
+    if questions:
+        engine.ask(questions[0].question)  # warm-up
     answers, times = [], []
     for q in questions:
         t0 = time.perf_counter()
@@ -33,24 +36,32 @@ def ask_all(engine, questions: list[EvalItem]) -> tuple[list[Answer], list[float
     return answers, times
 
 
+def outcomes(answers: list[Answer]) -> dict:
+    """Share of answers in each outcome: answered, uncertain ("not sure"), refused."""
+    n = max(len(answers), 1)
+    return {k: sum(a.status == k for a in answers) / n for k in (ANSWERED, UNCERTAIN, REFUSED)}
+
+
 def score_answers(answers: list[Answer], questions: list[EvalItem], times: list[float]) -> dict:
-    """Share containing a reference answer, token F1, share refused, sentences used, latency."""
+    """Outcome shares, contains and token F1 (answered only), answer length, sentences, latency."""
     n = max(len(questions), 1)
-    contains = f1 = refused = sentences = 0.0
+    contains = f1 = sentences = 0.0
+    lengths = []
     for a, q in zip(answers, questions, strict=True):
-        s = answer_scores(q, a)  # 0 for a refusal; None only for an unanswerable question
+        if a.status != ANSWERED:
+            continue
+        s = answer_scores(q, a)
         contains += s["contains"] or 0.0
         f1 += s["f1"] or 0.0
-        refused += a.refused
-        if not a.refused:
-            sentences += sum(len(c.sentences) for c in a.citations)
-    answered = max(n - refused, 1)
+        sentences += sum(len(c.sentences) for c in a.citations)
+        lengths.append(len(strip_markers(a.text).strip()))
     return {
         "n": len(questions),
+        **outcomes(answers),
         "contains": contains / n,
         "f1": f1 / n,
-        "refused": refused / n,
-        "sentences_per_answer": sentences / answered,
+        "median_chars": percentile(lengths, 50) if lengths else None,
+        "sentences_per_answer": sentences / max(len(lengths), 1),
         "p50_ms": percentile(times, 50),
         "p95_ms": percentile(times, 95),
     }
@@ -102,7 +113,7 @@ def baselines(answers: list[Answer], questions: list[EvalItem], embedder, cache:
         top = [passages[0].text[s:e] for s, e in sentence_spans(passages[0].text)]
         first = next((s for s in top if len(s.split()) >= LEAD_MIN_WORDS), top[0])
         lead += contains_answer(first, q.answers)
-        qv = embedder.embed([q.question])[0]
+        qv = embedder.embed_query(q.question)
         best = sents[int(np.argmax(vectors.get(sents) @ qv))]
         cosine += contains_answer(best, q.answers)
     n = max(len(questions), 1)

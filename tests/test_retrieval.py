@@ -12,7 +12,7 @@ import pytest
 from index.keyword import KeywordIndex, coverage, title_key
 from index.store import StoredChunk
 from qa import extract
-from qa.retrieve import fuse_scores
+from qa.retrieve import FUSIONS, Fusion, fuse_scores, rank
 from qa.types import Passage, Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +53,46 @@ def test_fuse_scores_constant_side_counts_fully_or_not_at_all():
     assert fuse_scores(np.array([]), np.array([]), 0.5).size == 0
 
 
+def test_a_pool_gathered_wide_ranks_exactly_as_the_search(seed_engine):
+    # eval/tune_retrieval.py gathers 100 candidates a side once and ranks them under each
+    # constant; that must be the product's own search, or the tuning measures something else.
+    retriever = seed_engine.retriever
+    fusion = Fusion.of(seed_engine.settings)
+    for q in ("Who did Blinken meet in Munich?", "What did the balloon carry?", "Taiwan"):
+        vector = seed_engine.corpus.embed_query(q)
+        pool = retriever.pool(q, vector, 100)
+        for f in (fusion, Fusion(candidates=5, dense_weight=0.3, method="zscore")):
+            wide = rank(pool, f, 5)
+            settings = seed_engine.settings.model_copy(
+                update={
+                    "candidates": f.candidates,
+                    "dense_weight": f.dense_weight,
+                    "fusion": f.method,
+                }
+            )
+            direct = type(retriever)(settings, seed_engine.corpus).search(q, k=5, vector=vector)
+            # The same passages in the same order; a wider pool may hold a candidate's cosine
+            # from the vector index rather than recomputed (equal to float32 precision).
+            assert [p.id for p in wide] == [p.id for p in direct]
+            assert [p.score for p in wide] == pytest.approx([p.score for p in direct], abs=1e-5)
+
+
+def test_adaptive_fusion_scales_the_keyword_side_by_its_best_match(seed_engine):
+    q = "Who did Blinken meet in Munich?"
+    pool = seed_engine.retriever.pool(q, seed_engine.corpus.embed_query(q), 10)
+    ids = list(pool.chunks)
+    d, b = pool.sides(ids)
+    adaptive = FUSIONS["adaptive"](pool, d, b, 0.5)
+    trust = pool._trust
+    assert 0.0 < trust <= 1.0
+    assert adaptive == pytest.approx(
+        0.5 * fuse_scores(d, np.zeros_like(b), 1.0)
+        + 0.5 * trust * fuse_scores(np.zeros_like(d), b, 0.0)
+    )
+    z = FUSIONS["zscore"](pool, d, b, 1.0)
+    assert np.argsort(-z).tolist() == np.argsort(-d).tolist()  # all dense: the cosine order
+
+
 def test_rrf_of_the_benchmark_rewards_agreement():
     rb = _eval_module("retrieval_bench")
     fused = rb.rrf([["a", "b", "c"], ["c", "a", "d"]], k=60)
@@ -62,18 +102,15 @@ def test_rrf_of_the_benchmark_rewards_agreement():
 
 
 def test_benchmark_scores_hits_mrr_and_both_gold():
-    from types import SimpleNamespace
-
     from qa.evaluation.dataset import EvalItem
 
     rb = _eval_module("retrieval_bench")
-
-    def hits(*sources):
-        return [SimpleNamespace(source=s, text=f"text of {s}") for s in sources]
-
-    ranked = [hits("x", "g1", "g2"), hits("g1", *["x"] * 9, "g2")]
-    gold = [EvalItem(str(i), "q?", ("a",), sources=("g1", "g2")) for i in range(2)]
-    s = rb.scores(ranked, gold)
+    item = EvalItem("1", "q?", ("a",), sources=("g1.txt", "g2.txt"))
+    ranked = [
+        [_chunk(n, "", "text") for n in ("x.txt", "g1.txt", "g2.txt")],
+        [_chunk(n, "", "text") for n in ["g1.txt"] + ["x.txt"] * 9 + ["g2.txt"]],
+    ]
+    s = rb.scores(ranked, [item, item])
     assert s["hit@1"] == pytest.approx(0.5)
     assert s["hit@5"] == pytest.approx(1.0)
     assert s["mrr@10"] == pytest.approx((1 / 2 + 1) / 2)
