@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Container, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,8 @@ from index.config import ChunkConfig, IngestConfig
 from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
 from index.load import FileEntry, load, scan
-from index.store import Store, open_store
+from index.originals import Originals
+from index.store import Store, open_store, reset_store
 from index.types import Chunk, IngestReport, Skipped
 
 log = logging.getLogger(__name__)
@@ -38,18 +41,31 @@ def ingest(
     prune: bool = True,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Index ``paths`` (default: the documents folder) into the configured collection.
 
     With ``prune`` the collection mirrors the paths: sources no longer there are removed.
+    Without it, nothing is removed, and (on a Chroma server shared by replicas) a file whose
+    document was removed on purpose elsewhere is not added back unless it changed since.
+    ``rebuild`` drops the collection first (a damaged embedded store is moved aside).
     """
     t0 = time.perf_counter()
     roots = [Path(p) for p in (paths or [config.docs_dir])]
     embedder = embedder or make_embedder(config.embed)
+    notes: list[str] = []
+    if rebuild:
+        notes.append(reset_store(config.store, embedder.name, embedder.dim))
+        KeywordIndex.remove(config.store)
     store = open_store(config.store, embedder.name, embedder.dim)
+    shared = bool(config.store.chroma_url)
     with store.write_lock():
+        store.check()  # a vector index that disagrees with the records says so, with the fix
         entries, skipped = scan(roots, config.max_file_bytes)
-        states = store.file_states()
+        states = store.file_states() if prune else store.file_states(e.source for e in entries)
+        if shared and not prune:
+            entries, kept_out = _without_removed(store, entries, states)
+            skipped += kept_out
         todo = [
             e
             for e in entries
@@ -59,14 +75,18 @@ def ingest(
         removed = sorted(set(states) - seen) if prune else []
         added = [e.source for e in todo if e.source not in states]
         updated = [e.source for e in todo if e.source in states]
+        # Sources a writer that died halfway had begun to change: readers re-read them too.
+        unfinished = store.ledger.unfinished(store.generation)
+        touched = {e.source for e in todo} | set(removed) | unfinished
         if todo or removed:
             # Mark the store as changing before the first write: a crash from here on leaves
-            # the saved keyword index a generation behind, so the next open rebuilds it.
-            store.bump_generation()
+            # the saved keyword index a generation behind, so the next open catches up.
+            store.bump_generation(touched, phase="begin")
         for source in removed:
             store.delete_source(source)
+        originals = Originals(store) if shared and config.store.keep_originals else None
         embedded, more_skipped = _embed_files(
-            store, embedder, config.chunk, todo, progress, stored=set(states)
+            store, embedder, config.chunk, todo, progress, set(states), originals
         )
         skipped += more_skipped
         failed = {s.source for s in more_skipped}
@@ -74,13 +94,13 @@ def ingest(
         for source in sorted(failed & set(states)):
             store.delete_source(source)
             removed.append(source)
-        changed = bool(todo or removed)
-        if changed:
-            store.bump_generation()
-        if not changed and KeywordIndex.is_current(store):
-            total = store.count()  # nothing to rebuild: the saved keyword index is in step
-        else:
-            total = len(KeywordIndex.for_store(store, rebuild=changed))
+        if todo or removed or unfinished:
+            store.bump_generation(touched | failed, phase="end")
+        if added and shared:
+            store.ledger.clear_tombstones(added)
+        if originals is not None and prune and removed:
+            originals.prune(set(store.file_states()))
+        total = _keyword_in_step(store, changed=bool(todo or removed or unfinished))
         report = IngestReport(
             added=[s for s in added if s not in failed],
             updated=[s for s in updated if s not in failed],
@@ -90,9 +110,46 @@ def ingest(
             chunks_embedded=embedded,
             chunks_total=total,
             seconds=time.perf_counter() - t0,
+            notes=notes,
         )
     log.info("ingest: %s", report.summary())
     return report
+
+
+def _keyword_in_step(store: Store, changed: bool) -> int:
+    """Bring the saved keyword index to the store's generation; returns the chunk count."""
+    total = store.count()
+    if not changed and KeywordIndex.is_current(store):
+        return total  # nothing to do: the saved keyword index is in step
+    keyword = KeywordIndex.for_store(store)
+    if len(keyword) != total:  # no writer but this one now, so the counts must agree
+        log.warning("keyword index out of step (%d of %d chunks); rebuilding", len(keyword), total)
+        keyword = KeywordIndex.for_store(store, rebuild=True)
+    return total
+
+
+def _without_removed(
+    store: Store, entries: list[FileEntry], states: Container[str]
+) -> tuple[list[FileEntry], list[Skipped]]:
+    """Leave out files whose document was removed on purpose and that have not changed since."""
+    tombs = store.ledger.tombstones(e.source for e in entries if e.source not in states)
+    keep, out = [], []
+    for e in entries:
+        tomb = tombs.get(e.source)
+        if tomb is not None and tomb[0] == e.file_hash and _mtime(e.path) <= tomb[1]:
+            when = datetime.fromtimestamp(tomb[1]).strftime("%Y-%m-%d %H:%M")
+            out.append(Skipped(e.source, f"removed from the shared index on {when}; "
+                                         "upload it again to add it back"))  # fmt: skip
+        else:
+            keep.append(e)
+    return keep, out
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _embed_files(
@@ -102,15 +159,17 @@ def _embed_files(
     todo: list[FileEntry],
     progress: Progress | None,
     stored: Container[str] = frozenset(),
+    originals: Originals | None = None,
 ) -> tuple[int, list[Skipped]]:
     """Load, chunk, embed and write the files in groups; returns chunks embedded and skips.
 
     ``stored``: the sources the store already held, whose older versions are dropped.
+    ``originals``: where the files' bytes are kept for other replicas (Chroma server).
     """
     skipped: list[Skipped] = []
     done = files_done = 0
     group: list[Chunk] = []
-    group_files: list[tuple[str, str]] = []
+    group_files: list[tuple[FileEntry, str]] = []
 
     def flush() -> None:
         nonlocal done, group, group_files
@@ -118,9 +177,11 @@ def _embed_files(
             vectors = embedder.embed([embedding_text(c) for c in group])
             store.upsert(group, np.asarray(vectors))
             # Only after the new version is fully written are older versions removed.
-            for source, file_hash in group_files:
-                if source in stored:  # a file new to the store has no older version to drop
-                    store.delete_source(source, keep_hash=file_hash)
+            for entry, file_hash in group_files:
+                if entry.source in stored:  # a file new to the store has no older version
+                    store.delete_source(entry.source, keep_hash=file_hash)
+                if originals is not None:
+                    _keep_original(originals, entry, file_hash)
             done += len(group)
         if progress:
             progress(files_done, len(todo))
@@ -136,8 +197,21 @@ def _embed_files(
             doc, embedder.count_tokens, chunking.max_tokens, chunking.overlap_tokens
         )
         group.extend(chunks)
-        group_files.append((doc.source, doc.file_hash))
+        group_files.append((entry, doc.file_hash))
         if len(group) >= GROUP_CHUNKS:
             flush()
     flush()
     return done, skipped
+
+
+def _keep_original(originals: Originals, entry: FileEntry, file_hash: str) -> None:
+    """Keep the file's bytes for other replicas, if they still are the version indexed."""
+    try:
+        data = entry.path.read_bytes()
+    except OSError as exc:
+        log.warning("cannot keep a copy of %s for other replicas: %s", entry.source, exc)
+        return
+    if hashlib.sha256(data).hexdigest() != file_hash:
+        log.warning("%s changed while it was indexed; the next ingest keeps its copy", entry.source)
+        return
+    originals.put(entry.source, file_hash, data)

@@ -46,14 +46,14 @@ def _progress_bar(desc: str):
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import ingest
-    from index.keyword import KeywordIndex
-    from index.store import drop_collection
 
     settings = _settings(args)
-    if args.rebuild:
-        drop_collection(settings.store_config)
-        KeywordIndex.remove(settings.store_config)
-    report = ingest(settings.ingest_config, args.paths or None, progress=_progress_bar("Indexing"))
+    report = ingest(
+        settings.ingest_config,
+        args.paths or None,
+        progress=_progress_bar("Indexing"),
+        rebuild=args.rebuild,
+    )
     print(report.summary())
     return 0
 
