@@ -43,9 +43,23 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+_STEMS: dict[str, str | None] = {}  # word -> its stem, or None for a stop word
+_MAX_STEMS = 1_000_000
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed word tokens without stop words."""
-    return _stemmer().stemWords([w for w in words(text) if w not in STOPWORDS])
+    out = []
+    stems = _STEMS
+    for w in _TOKEN.findall(text.lower()):
+        s = stems.get(w, 0)
+        if s == 0:  # first sight of this word: stemming a word costs far more than a look-up
+            if len(stems) >= _MAX_STEMS:
+                stems.clear()
+            s = stems[w] = None if w in STOPWORDS else _stemmer().stemWord(w)
+        if s is not None:
+            out.append(s)
+    return out
 
 
 def idf(df: np.ndarray | float, n: int) -> np.ndarray | float:

@@ -134,6 +134,7 @@ class Corpus:
                 if state is not None:
                     newest = max(state.hashes, key=state.hashes.__getitem__)
                     self.store.ledger.add_tombstones({source: newest})
+                self.store.ledger.unmark_added([source])
                 Originals(self.store).delete(source)
             self.store.bump_generation([source])
         self.refresh(force=True)

@@ -45,9 +45,11 @@ def ingest(
 ) -> IngestReport:
     """Index ``paths`` (default: the documents folder) into the configured collection.
 
-    With ``prune`` the collection mirrors the paths: sources no longer there are removed.
-    Without it, nothing is removed, and (on a Chroma server shared by replicas) a file whose
-    document was removed on purpose elsewhere is not added back unless it changed since.
+    With ``prune`` the collection mirrors the paths: sources no longer there are removed
+    (on a Chroma server, except those a replica added: uploads live in no folder).
+    Without it, nothing is removed, and (on a Chroma server shared by replicas) what it adds
+    is marked as added by a replica, while a file whose document was removed on purpose
+    elsewhere is not added back unless it changed since.
     ``rebuild`` drops the collection first (a damaged embedded store is moved aside).
     """
     t0 = time.perf_counter()
@@ -72,7 +74,8 @@ def ingest(
             if not (e.source in states and states[e.source].complete(e.file_hash))
         ]
         seen = {e.source for e in entries}
-        removed = sorted(set(states) - seen) if prune else []
+        replicas = store.ledger.added() if shared and prune else set()
+        removed = sorted(set(states) - seen - replicas) if prune else []
         added = [e.source for e in todo if e.source not in states]
         updated = [e.source for e in todo if e.source in states]
         # Sources a writer that died halfway had begun to change: readers re-read them too.
@@ -98,6 +101,10 @@ def ingest(
             store.bump_generation(touched | failed, phase="end")
         if added and shared:
             store.ledger.clear_tombstones(added)
+        if shared and not prune and (added or updated):
+            store.ledger.mark_added(s for s in added + updated if s not in failed)
+        if replicas & seen:  # now in the folder this ingest mirrors: it prunes them from now on
+            store.ledger.unmark_added(replicas & seen)
         if originals is not None and prune and removed:
             originals.prune(set(store.file_states()))
         total = _keyword_in_step(store, changed=bool(todo or removed or unfinished))

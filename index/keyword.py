@@ -80,12 +80,15 @@ class KeywordIndex:
         self.generation = int(meta["generation"])
         self.collection_id = str(meta["collection_id"])
         self.n_live = int(meta["n_live"])
+        # Positions this snapshot scores; rows a later update adds (in the same files) lie
+        # beyond it and are left out, so a question never mixes two states of the index.
+        self.n_pos = int(meta["n_pos"])
         self.segments = [
             bm25.Postings.load(self.folder, s["name"], int(s["first"])) for s in meta["segments"]
         ]
         dead = keyword_files._dead(self.folder, meta)
         avgdl = int(meta["total_len"]) / max(self.n_live, 1)
-        self._norm = bm25.norms(self.segments, int(meta["n_pos"]), dead, avgdl)
+        self._norm = bm25.norms(self.segments, self.n_pos, dead, avgdl)
         self.unseen_idf = math.log((self.n_live + 0.5) / 0.5 + 1.0)
         self.chunks = _Chunks(self)
         self.position = _Positions(self)
@@ -153,6 +156,7 @@ class KeywordIndex:
 
     def _rows(self, positions: Sequence[int]) -> dict[int, StoredChunk]:
         out: dict[int, StoredChunk] = {}
+        positions = [p for p in positions if p < self.n_pos]
         for i in range(0, len(positions), 500):
             part = positions[i : i + 500]
             for r in self._db().execute(
@@ -326,7 +330,7 @@ class _Positions(Mapping):
             row = (
                 self._index._db().execute("SELECT pos FROM chunks WHERE id = ?", (cid,)).fetchone()
             )
-            self._cache[cid] = row[0] if row else None
+            self._cache[cid] = row[0] if row and row[0] < self._index.n_pos else None
         return self._cache[cid]
 
     def __getitem__(self, cid: str) -> int:

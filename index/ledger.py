@@ -8,7 +8,9 @@ Its records carry a one-number placeholder vector; what matters is their metadat
 - ``change:<generation>:<part>``  the sources a generation bump changed, so that a process
   whose keyword index is a few generations behind re-reads only those sources;
 - ``tomb:<hash of source>``  a document removed on purpose (file hash and time), so that a
-  replica's own copy of the file does not bring it back at its next start.
+  replica's own copy of the file does not bring it back at its next start;
+- ``added:<hash of source>``  a document a replica added (an upload): a ``qa ingest`` that
+  mirrors a folder leaves it alone, since it was never in that folder.
 """
 
 from __future__ import annotations
@@ -166,3 +168,19 @@ class Ledger:
     def clear_tombstones(self, sources: Iterable[str]) -> None:
         """Forget removals of sources that are indexed again."""
         self.delete([f"tomb:{_key(s)}" for s in sorted(set(sources))])
+
+    # ---- documents added by replicas
+
+    def mark_added(self, sources: Iterable[str]) -> None:
+        """Record sources a replica added, which a folder's ingest must not prune."""
+        names = sorted(set(sources))
+        self._put([f"added:{_key(s)}" for s in names],
+                  [{"kind": "added", "source": s} for s in names])  # fmt: skip
+
+    def added(self) -> set[str]:
+        """Every source a replica added."""
+        return {m["source"] for _, m in self._get({"kind": "added"})}
+
+    def unmark_added(self, sources: Iterable[str]) -> None:
+        """Forget that replicas added these sources (removed, or now in a mirrored folder)."""
+        self.delete([f"added:{_key(s)}" for s in sorted(set(sources))])

@@ -206,10 +206,13 @@ class Store:
             # Only a newer generation (or a recreated collection) means another process wrote:
             # an older one is a read that raced this process' own bump (see bump_generation).
             stale = seen is not None and (seen[0] != now[0] or now[1] > seen[1])
-            if seen is None or stale:
+            if seen is None:
                 _SEEN[key] = now
         if stale or chroma.Clients.moved(chroma.embedded_path(self.config)):
+            # Noted only once reloaded: a damaged store keeps saying so until it is rebuilt.
             self._reopen()
+            with _SEEN_LOCK:
+                _SEEN[key] = (str(self._col.id), self.generation)
 
     def side_collection(self, name: str):
         """A bookkeeping collection beside this one (created on first use); call inside ``call``."""
@@ -335,17 +338,16 @@ class Store:
 
     def query(self, vector: np.ndarray, k: int) -> list[StoredChunk]:
         """The k nearest chunks by cosine similarity, best first."""
-        n = self.count()
-        if n == 0:
-            return []
+        # No count first (a scan of the records at a million chunks): Chroma returns fewer
+        # than k when it has fewer, and none only when it is empty, or its index is damaged.
         res = self.call(
             lambda: self._col.query(
                 query_embeddings=[vector.tolist()],
-                n_results=min(k, n),
+                n_results=k,
                 include=["metadatas", "documents", "distances"],
             )
         )
-        if not res["ids"][0]:
+        if not res["ids"][0] and (n := self.count()):
             raise health.damaged(
                 self.where,
                 f"collection '{self.config.collection}' holds {n:,} chunks but its vector "

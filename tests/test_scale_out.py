@@ -26,6 +26,7 @@ from samples import write_pdf
 from test_reliability_crash import check_store, expected_ids, question_for, write_file
 
 from index.errors import StoreLockedError
+from index.ingest import ingest
 from index.keyword import KeywordIndex
 from index.lock import ChromaLease
 from index.store import open_store
@@ -249,6 +250,9 @@ def test_two_replicas_see_each_others_upload_and_removal(tmp_path, chroma_server
         f"replicas: an upload on one was answered on the other {seconds:.2f} s after its "
         f"ingest ended ({time.monotonic() - uploaded:.2f} s with the check)"
     )
+    # An operator's `qa ingest` of a folder (which mirrors it) leaves the upload alone.
+    mirrored = ingest(b.ingest_config, embedder=embedder)
+    assert not mirrored.removed and "tarvos.pdf" in {d.source for d in eb.documents()}
     # Removal on A: gone on B at its next question, and its file is no longer served.
     ea.remove_document("tarvos.pdf")
     _ask_until(eb, question, lambda x: not any(c.source == "tarvos.pdf" for c in x.citations))
