@@ -243,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", default=str(ROOT / ".qa_store" / "scale"))
     p.add_argument("--before", action="store_true", help="also the old keyword index")
     p.add_argument("--before-limit-gb", type=float, default=12.0)
+    p.add_argument("--no-build", action="store_true",
+                   help="keep a keyword index that is current (time only the rest)")  # fmt: skip
     p.add_argument("--out", default=str(ROOT / "eval" / "out"))
     p.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--store", help=argparse.SUPPRESS)
@@ -273,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             for n in sorted(args.sizes):
                 settings = _settings(kind, where, url)
                 row = {"store": kind, "size": n, **grow(settings, n, words, embedder)}
-                row["kw_build_s"] = round(build_keyword(settings, embedder), 1)
+                if not args.no_build:
+                    row["kw_build_s"] = round(build_keyword(settings, embedder), 1)
                 row.update(run_probe(args, kind, url, "after"))
                 if server is not None:
                     row["server_rss_mb"] = _server_rss(server)

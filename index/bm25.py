@@ -187,16 +187,114 @@ def norms(segments: Sequence[Postings], n_pos: int, dead: np.ndarray, avgdl: flo
     return out
 
 
-def scores(
-    segments: Sequence[Postings], terms: Sequence[int], weights: Sequence[float], norm: np.ndarray
-) -> np.ndarray:
-    """BM25 of every position for the query's terms (a repeated term counts again, as in bm25s)."""
-    out = np.zeros(len(norm), dtype=np.float32)
-    for t, w in zip(terms, weights, strict=True):
-        w = np.float32(w)
-        for s in segments:
-            d, f = s.term(t)
-            if len(d):
-                f = f.astype(np.float32)
-                out[d] += w * f / (f + norm[d])
-    return out
+class QueryScores:
+    """BM25 of one query at every position, exact, but computed only where it is needed.
+
+    ``top(k)`` finds the k best without scoring every chunk for every term (MaxScore): terms go
+    heaviest (rarest) first, each scored over its whole posting list, until the terms left
+    could add less, even all together, than the k-th best score so far; a chunk none of the
+    scored terms touched cannot then reach the top, and the terms left are looked up for the
+    remaining candidates only. ``qs[position]`` is the exact score of any position (for the
+    dense side's candidates). Contributions are added in one fixed term order everywhere, so
+    every route gives the same number.
+    """
+
+    def __init__(
+        self,
+        segments: Sequence[Postings],
+        terms: Sequence[int],
+        weights: Sequence[float],
+        norm: np.ndarray,
+    ):
+        merged: dict[int, float] = {}
+        for t, w in zip(terms, weights, strict=True):  # a repeated term counts again (bm25s)
+            merged[t] = merged.get(t, 0.0) + float(w)
+        self.terms = sorted(merged.items(), key=lambda tw: (-tw[1], tw[0]))
+        self.segments, self.norm = segments, norm
+        self._known: dict[int, float] = {}
+
+    def _add(self, out: np.ndarray, w: float, d: np.ndarray, f: np.ndarray, at=None) -> None:
+        f = f.astype(np.float32)
+        part = np.float32(w) * f / (f + self.norm[d])
+        if at is None:
+            out[d] += part
+        else:
+            out[at] += part
+
+    def _lookup(self, out: np.ndarray, positions: np.ndarray, term: int, w: float) -> None:
+        """Add one term's contributions at sorted, distinct positions."""
+        for s in self.segments:
+            d, f = s.term(term)
+            if not len(d):
+                continue
+            idx = np.searchsorted(d, positions)
+            inside = idx < len(d)
+            hit = np.zeros(len(positions), dtype=bool)
+            hit[inside] = d[idx[inside]] == positions[inside]
+            if hit.any():
+                j = idx[hit]
+                self._add(out, w, np.asarray(d[j]), np.asarray(f[j]), at=np.flatnonzero(hit))
+
+    def at(self, positions: Sequence[int]) -> np.ndarray:
+        """Exact scores of these positions (float32, in the order given)."""
+        pos = np.asarray(positions, dtype=np.int64)
+        order = np.argsort(pos, kind="stable")
+        sorted_pos = np.unique(pos[order])
+        vals = np.zeros(len(sorted_pos), dtype=np.float32)
+        for t, w in self.terms:
+            self._lookup(vals, sorted_pos, t, w)
+        out = np.empty(len(pos), dtype=np.float32)
+        out[order] = vals[np.searchsorted(sorted_pos, pos[order])]
+        return out
+
+    def __getitem__(self, position: int) -> float:
+        position = int(position)
+        if position not in self._known:
+            self._known[position] = float(self.at([position])[0])
+        return self._known[position]
+
+    def __len__(self) -> int:
+        return len(self.norm)
+
+    def dense(self) -> np.ndarray:
+        """The score of every position."""
+        out = np.zeros(len(self.norm), dtype=np.float32)
+        for t, w in self.terms:
+            for s in self.segments:
+                d, f = s.term(t)
+                if len(d):
+                    self._add(out, w, d, f)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.dense()
+        return out if dtype is None else out.astype(dtype)
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and exact scores of every chunk that can be among the k best (all ties)."""
+        acc = np.zeros(len(self.norm), dtype=np.float32)
+        rest = sum(w for _, w in self.terms)
+        done, kth = 0, 0.0
+        for t, w in self.terms:
+            for s in self.segments:
+                d, f = s.term(t)
+                if len(d):
+                    self._add(acc, w, d, f)
+            done += 1
+            rest -= w
+            if done < len(self.terms) and rest < float(acc.max()):
+                touched = np.flatnonzero(acc)
+                if len(touched) >= k:
+                    kth = float(np.partition(acc[touched], len(touched) - k)[len(touched) - k])
+                    if rest < kth:
+                        break  # no untouched chunk can reach the k-th score any more
+        touched = np.flatnonzero(acc)
+        if done == len(self.terms):
+            vals = acc[touched]
+        else:
+            touched = touched[acc[touched] + np.float32(rest) >= np.float32(kth)]
+            vals = acc[touched]
+            for t, w in self.terms[done:]:
+                self._lookup(vals, touched, t, w)
+        self._known.update(zip(touched.tolist(), vals.tolist(), strict=True))
+        return touched, vals

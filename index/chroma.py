@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from index import health
 from index.config import StoreConfig
-from index.errors import StoreError
+from index.errors import StoreCorruptError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -272,3 +272,49 @@ def timed_out(exc: BaseException) -> bool:
 def corrupt(exc: BaseException) -> bool:
     """Whether a failure says the store's files are damaged."""
     return _matches(exc, _CORRUPT_TEXT)
+
+
+def fault(
+    exc: Exception, config: StoreConfig, write: bool, low_disk: bool
+) -> tuple[StoreError, bool]:
+    """The StoreError for a failed Chroma call (with the fix), and whether another try may help.
+
+    ``low_disk``: the store's disk is (nearly) full, which Chroma's own errors do not say.
+    """
+    where = config.where
+    what = f"{type(exc).__name__}: {str(exc)[:300]}"
+    if disk_full(exc) or low_disk:
+        return StoreError(
+            f"The disk holding the store at {where} is full ({what}). Free some space "
+            "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
+            "what was indexed before is kept."
+        ), False
+    if config.chroma_url:
+        if timed_out(exc):
+            return StoreError(
+                f"The Chroma server at {where} did not answer within {config.timeout:.0f} s "
+                "(QA_CHROMA_TIMEOUT). Check that it is running and not overloaded, then try "
+                "again. " + start_server_hint(where)
+            ), True
+        if unreachable(exc):
+            return StoreError(
+                f"Cannot reach the Chroma server at {where} ({what}). " + start_server_hint(where)
+            ), True
+        return StoreError(f"The Chroma server at {where} failed: {what}"), False
+    from index.ledger import ledger_name
+    from index.originals import files_name
+
+    try:  # damaged files, rather than another process writing?
+        names = [config.collection, ledger_name(config.collection), files_name(config.collection)]
+        health.check_folder(embedded_path(config), names)
+    except StoreCorruptError as damaged:
+        return damaged, False
+    if corrupt(exc):
+        return health.damaged(where, what), False
+    if write:
+        return StoreError(f"Writing to the store at {where} failed: {what}"), False
+    # Most likely another process changed the store under this process' in-memory index.
+    return StoreError(
+        f"Reading the store at {where} failed ({what}). If another process is writing to it "
+        "(qa ingest), ask again when it has finished."
+    ), True

@@ -37,6 +37,8 @@ HNSW_TYPE = "urn:chroma:segment/vector/hnsw-local-persisted"
 METADATA_TYPE = "urn:chroma:segment/metadata/sqlite"
 HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin")
 HEADER_BYTES = 100  # hnswlib's header as Chroma persists it: a version, then the index's sizes
+# SQLite's words for a file that is not (or no longer) a sound database, or lacks Chroma's tables.
+_SQLITE_DAMAGE = ("malformed", "not a database", "encrypted", "no such table", "no such column")
 TRIES = 4  # a failed check is repeated this often, TRY_WAIT_S apart, before it is reported
 TRY_WAIT_S = 0.4
 
@@ -75,12 +77,17 @@ def _check(path: Path, names: set[str] | None = None) -> None:
         return  # a new store
     _check_sqlite_file(db)
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        # Read-write, as Chroma opens it: a writer that was killed leaves a journal that the
+        # next connection rolls back (a read-only one could not, and would fail).
+        with contextlib.closing(sqlite3.connect(db, timeout=30)) as con:
             segments = _segments(con)
             ids = {cid for cid, name in con.execute("SELECT id, name FROM collections")
                    if names is None or name in names}  # fmt: skip
-    except sqlite3.Error as exc:
-        raise Damage(f"{SQLITE_FILE} cannot be read: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        if any(t in str(exc).lower() for t in _SQLITE_DAMAGE):
+            raise Damage(f"{SQLITE_FILE} cannot be read: {exc}") from None
+        log.info("store check skipped: %s", exc)  # busy or locked by a writer: nothing known
+        return
     for seg in segments:
         if seg["collection"] in ids:
             _check_hnsw(path / seg["id"], seg)

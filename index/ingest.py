@@ -17,7 +17,8 @@ from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
 from index.load import FileEntry, load, scan
 from index.originals import Originals
-from index.store import Store, open_store, reset_store
+from index.rebuild import reset_store
+from index.store import Store, open_store
 from index.types import Chunk, IngestReport, Skipped
 
 log = logging.getLogger(__name__)

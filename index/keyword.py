@@ -123,32 +123,41 @@ class KeywordIndex:
     def _idf(self, df: int) -> float:
         return float(bm25.idf(df, self.n_live)) if df > 0 else self.unseen_idf
 
-    def scores(self, query: str) -> np.ndarray | None:
-        """BM25 of every position for the query, or None if no word of it is indexed."""
+    def scores(self, query: str) -> bm25.QueryScores | None:
+        """BM25 of the query at every position (``scores[position]``, computed on demand), or
+        None if no word of it is indexed."""
         toks = tokenize(query)
         known = {t: v for t, v in self._terms(toks).items() if v[1] > 0}
         toks = [t for t in toks if t in known]
         if not toks:
             return None
         idf = [np.float32(bm25.idf(known[t][1], self.n_live)) for t in toks]
-        return bm25.scores(self.segments, [known[t][0] for t in toks], idf, self._norm)
+        return bm25.QueryScores(self.segments, [known[t][0] for t in toks], idf, self._norm)
 
-    def top(self, scores: np.ndarray | None, k: int) -> list[StoredChunk]:
+    def top(self, scores: bm25.QueryScores | np.ndarray | None, k: int) -> list[StoredChunk]:
         """The k best-scoring chunks with a positive score, best first (ties: in document order)."""
         if scores is None or k < 1:
             return []
-        nz = np.flatnonzero(scores > 0)
-        if not len(nz):
+        if isinstance(scores, bm25.QueryScores):
+            pos, val = scores.top(k)
+        else:
+            pos = np.flatnonzero(np.asarray(scores) > 0)
+            val = np.asarray(scores)[pos]
+        keep = val > 0
+        pos, val = pos[keep], val[keep]
+        if not len(pos):
             return []
-        k2 = min(k, len(nz))
-        best = nz[np.argpartition(-scores[nz], k2 - 1)[:k2]]
-        cand = nz[scores[nz] >= scores[best].min()]
-        if len(cand) > 4 * k2 + 100:  # a flood of equal scores: no order among them to keep
-            cand = best
-        rows = self._rows(cand.tolist())
+        k2 = min(k, len(pos))
+        best = np.argpartition(-val, k2 - 1)[:k2]
+        sel = val >= val[best].min()
+        if sel.sum() > 4 * k2 + 100:  # a flood of equal scores: no order among them to keep
+            sel = np.zeros(len(pos), dtype=bool)
+            sel[best] = True
+        score = dict(zip(pos[sel].tolist(), val[sel].tolist(), strict=True))
+        rows = self._rows(list(score))
         # The order a whole build by (source, start) gave, whatever order updates left.
-        order = sorted(rows, key=lambda p: (-float(scores[p]), *_order(rows[p])))[:k]
-        return [replace(rows[p], score=float(scores[p])) for p in order]
+        order = sorted(rows, key=lambda p: (-score[p], *_order(rows[p])))[:k]
+        return [replace(rows[p], score=score[p]) for p in order]
 
     def search(self, query: str, k: int) -> list[StoredChunk]:
         """The k best chunks for the query's words, best first (score = BM25)."""

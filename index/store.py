@@ -14,13 +14,13 @@ import numpy as np
 
 from index import chroma, health
 from index.config import StoreConfig
-from index.errors import IndexNotFoundError, ModelMismatchError, StoreCorruptError, StoreError
+from index.errors import IndexNotFoundError, ModelMismatchError, StoreError
 from index.ledger import Ledger, ledger_name
 from index.lock import chroma_lease, file_lock
 from index.stored import FileState, StoredChunk, chunk_metadata, stored_chunk
 from index.types import Chunk
 
-__all__ = ["FileState", "Store", "StoredChunk", "open_store", "reset_store"]
+__all__ = ["FileState", "Store", "StoredChunk", "drop_collection", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
 LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
 SOURCES_PER_QUERY = 200  # sources named in one `$in` filter
+SERVER_BATCH = 1000  # chunks in one write to a Chroma server
 # (collection id, generation) of each embedded collection as this process last read or wrote it.
 # When another process changes the store, Chroma's in-memory vector index here is stale and must
 # be reloaded.
@@ -125,41 +126,7 @@ class Store:
 
     def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
         """The StoreError for a failed call, and whether another try may help."""
-        what = f"{type(exc).__name__}: {str(exc)[:300]}"
-        if chroma.disk_full(exc) or (write and self._low_on_disk()):
-            return StoreError(
-                f"The disk holding the store at {self.where} is full ({what}). Free some space "
-                "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
-                "what was indexed before is kept."
-            ), False
-        if self.config.chroma_url:
-            if chroma.timed_out(exc):
-                return StoreError(
-                    f"The Chroma server at {self.where} did not answer within "
-                    f"{self.config.timeout:.0f} s (QA_CHROMA_TIMEOUT). Check that it is running "
-                    "and not overloaded, then try again. " + chroma.start_server_hint(self.where)
-                ), True
-            if chroma.unreachable(exc):
-                return StoreError(
-                    f"Cannot reach the Chroma server at {self.where} ({what}). "
-                    + chroma.start_server_hint(self.where)
-                ), True
-            return StoreError(f"The Chroma server at {self.where} failed: {what}"), False
-        try:  # damaged files, rather than another process writing?
-            health.check_folder(
-                chroma.embedded_path(self.config), side_names(self.config.collection)
-            )
-        except StoreCorruptError as damaged:
-            return damaged, False
-        if chroma.corrupt(exc):
-            return health.damaged(self.where, what), False
-        if write:
-            return StoreError(f"Writing to the store at {self.where} failed: {what}"), False
-        # Most likely another process changed the store under this process' in-memory index.
-        return StoreError(
-            f"Reading the store at {self.where} failed ({what}). If another process is "
-            "writing to it (qa ingest), ask again when it has finished."
-        ), True
+        return chroma.fault(exc, self.config, write, write and self._low_on_disk())
 
     def _low_on_disk(self) -> bool:
         """Whether the embedded store's disk is (nearly) full; Chroma's own errors do not say."""
@@ -377,7 +344,9 @@ class Store:
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks with their vectors (ids are content-derived, so a repeat is harmless)."""
-        step = max(1, min(5000, self.call(lambda: self._client.get_max_batch_size())))
+        # A server gets short requests, so that the lease's renewals (and readers) get a turn.
+        most = SERVER_BATCH if self.config.chroma_url else 5000
+        step = max(1, min(most, self.call(lambda: self._client.get_max_batch_size())))
         for s in range(0, len(chunks), step):
             part = chunks[s : s + step]
             self.call(lambda part=part, s=s: self._col.upsert(
@@ -439,38 +408,6 @@ def _chunks(got: dict) -> list[StoredChunk]:
 def open_store(config: StoreConfig, model: str, dim: int, create: bool = True) -> Store:
     """Open (or create) the configured collection for this embedding model."""
     return Store(config, model, dim, create=create)
-
-
-def reset_store(config: StoreConfig, model: str, dim: int) -> str:
-    """Drop the collection to index it afresh, under the writer lock; says what was done.
-
-    An embedded store too damaged to open is moved aside whole (other collections in the same
-    folder go with it; nothing is deleted). The bookkeeping collection keeps its leases and
-    removals, and loses its change feed, since generations start again.
-    """
-    if not config.chroma_url:
-        path = chroma.embedded_path(config)
-        with file_lock(config):
-            try:
-                health.check_folder(path, side_names(config.collection))
-                client, _ = chroma.connect(config)
-            except StoreCorruptError as exc:
-                chroma.Clients.forget(path)
-                moved = health.move_aside(path)
-                return f"{exc} The damaged store was moved aside to {moved}."
-            for name in side_names(config.collection):  # nothing of the old one is kept here
-                try:
-                    client.delete_collection(name)
-                except Exception as exc:  # none yet (Chroma says so its own way)
-                    log.debug("nothing to drop: %s", exc)
-        return f"Dropped collection '{config.collection}' to index it afresh."
-    store = Store(config, model, dim)
-    with store.write_lock():
-        store.call(lambda: store._client.delete_collection(config.collection), write=True)
-        old = store.call(lambda: store.side_collection(ledger_name(config.collection)).get(
-            where={"kind": "change"}, include=[]))["ids"]  # fmt: skip
-        store.ledger.delete(old)
-    return f"Dropped collection '{config.collection}' to index it afresh."
 
 
 def drop_collection(config: StoreConfig) -> bool:

@@ -314,3 +314,28 @@ def test_a_url_that_is_not_a_chroma_server_says_so_in_one_line(tmp_path):
             reliability.add("faults_injected", 1, f"QA_CHROMA_URL is a web page ({args[0]})")
     finally:
         web.shutdown()
+
+
+HALF_WRITE = r"""
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA cache_size=1")  # changed pages spill to the file: the journal holds them
+con.execute("BEGIN IMMEDIATE")
+con.execute("DELETE FROM embedding_metadata")
+print("writing", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_writer_killed_mid_transaction_is_not_taken_for_damage(tmp_path, embedder):
+    settings = _store(tmp_path, embedder)
+    db = chroma.embedded_path(settings.store_config) / "chroma.sqlite3"
+    writer = subprocess.Popen([sys.executable, "-c", HALF_WRITE, str(db)], text=True,
+                              stdout=subprocess.PIPE)  # fmt: skip
+    assert writer.stdout.readline().strip() == "writing"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    journal = db.with_name("chroma.sqlite3-journal")
+    assert journal.exists() and journal.stat().st_size > 0, "no hot journal was left behind"
+    _answers(settings, 9)  # rolled back as SQLite does, and answered: no false alarm
+    reliability.add("faults_injected", 1, "store: writer killed mid-transaction (hot journal)")
