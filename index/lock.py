@@ -78,6 +78,7 @@ class ChromaLease:
         self.owner = uuid.uuid4().hex
         self.host, self.pid = socket.gethostname(), os.getpid()
         self._valid_until = 0.0  # monotonic time until which this process may write
+        self._renewed = threading.Condition()  # notified after each renewal
         self._lost: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -186,10 +187,24 @@ class ChromaLease:
             self._lost = "it came too close to lapsing"
             return
         self.ledger.put_lease(self.owner, self._record(now))
-        self._valid_until = t0 + self.ttl * 2 / 3
+        with self._renewed:
+            self._valid_until = t0 + self.ttl * 2 / 3
+            self._renewed.notify_all()
 
     def check(self) -> None:
-        """Raise StoreLockedError if this writer no longer holds the lease (before each write)."""
+        """Raise StoreLockedError if this writer no longer holds the lease (before each write).
+
+        Once the lease has gone a third of its time without renewal, the write waits for the
+        renewal first: a server busy with this writer's own stream of writes would otherwise
+        let the renewal starve behind them.
+        """
+        with self._renewed:
+            while (
+                self._lost is None
+                and self._valid_until - time.monotonic() < self.ttl / 3
+                and time.monotonic() < self._valid_until
+            ):
+                self._renewed.wait(timeout=0.5)
         if self._lost is None and time.monotonic() >= self._valid_until:
             self._lost = f"it could not be renewed within {self.ttl:.0f} s"
         if self._lost is not None:
