@@ -75,8 +75,9 @@ def texts(rng: np.random.Generator, words: list[str], n: int, length: int) -> li
 def _settings(store: str, where: Path, url: str | None):
     from qa.settings import Settings
 
+    # A bulk load over a busy server: calls and the writer's lease are given more time.
     return Settings(store_dir=where / store / "store", collection="scale", chroma_url=url,
-                    docs_dir=where, chroma_timeout=300)  # fmt: skip
+                    docs_dir=where, chroma_timeout=300, lock_ttl=600)  # fmt: skip
 
 
 def grow(settings, n: int, words: list[str], embedder) -> dict:

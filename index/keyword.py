@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import re
 import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
 FOLLOW_SHARE = 0.5  # more changed sources than this share of all: build again instead
-_PAREN_TAIL = __import__("re").compile(r"\s*\([^()]*\)\s*$")
+_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def weighted_share(weights: dict[str, float], found: set[str] | frozenset[str]) -> float:
@@ -230,9 +232,8 @@ class KeywordIndex:
         for attempt in range(3):
             try:
                 return cls(folder=folder)
-            except FileNotFoundError:  # a writer replaced a file between meta and arrays
-                if attempt == 2:
-                    break
+            except FileNotFoundError:  # a writer replaced the folder or a file meanwhile
+                time.sleep(0.2 * (attempt + 1))
             except (sqlite3.Error, ValueError, KeyError, TypeError, OSError) as exc:
                 log.warning("keyword index at %s is unreadable (%s); rebuilding it", folder, exc)
                 return None

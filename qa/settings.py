@@ -33,13 +33,13 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds one call to the Chroma server may take, retries included."
     )
     lock_ttl: float = Field(
-        60.0,
+        120.0,
         ge=1,
         description="On a Chroma server, a writer's lease lapses this long after its last renewal "
         "(a writer that died lets go after this).",
     )
     lock_wait: float = Field(
-        120.0,
+        180.0,
         ge=0,
         description="Seconds a writer waits for another writer to finish before giving up.",
     )
