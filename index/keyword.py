@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
 FOLLOW_SHARE = 0.5  # more changed sources than this share of all: build again instead
+REBUILD_TRIES = 3  # a build the collection changed under is done again, at most this often
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -277,10 +278,28 @@ class KeywordIndex:
                     return saved
                 if saved.generation < store.generation:
                     followed = saved._follow(store)
-                    if followed is not None:
+                    if followed is not None and followed._in_step(store):
                         return followed
-            keyword_files.build(folder, store.iter_chunks(), store.generation, store.collection_id)
-            return cls(folder=folder)
+            return cls._build(store, folder)
+
+    @classmethod
+    def _build(cls, store: Store, folder: Path) -> KeywordIndex:
+        for _ in range(REBUILD_TRIES):
+            generation = store.generation
+            keyword_files.build(folder, store.iter_chunks(), generation, store.collection_id)
+            # Read while another process wrote: pages may have shifted past some chunks.
+            # The change feed repairs the sources it names, not those, so read again.
+            if store.refresh_generation() == generation:
+                break
+        return cls(folder=folder)
+
+    def _in_step(self, store: Store) -> bool:
+        """False when no writer is at work and the chunk counts still differ (then rebuild)."""
+        if len(self) == store.count() or store.ledger.unfinished(self.generation):
+            return True
+        log.warning("keyword index out of step (%d chunks, the store %d); rebuilding it",
+                    len(self), store.count())  # fmt: skip
+        return False
 
     def _follow(self, store: Store) -> KeywordIndex | None:
         """Re-read only the sources changed since this index's generation (None: cannot)."""

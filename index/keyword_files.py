@@ -122,7 +122,12 @@ def build(
     firsts: dict[str, tuple[int, int, str]] = {}  # source -> (start, position, title)
     pos = total = 0
     con.execute("BEGIN")
+    seen: set[str] = set()
     for batch in batches:
+        # Pages read from a collection that changes meanwhile can repeat a chunk: once is kept.
+        batch = [c for c in batch if not (c.id in seen or seen.add(c.id))]
+        if not batch:
+            continue
         ids = [[vocab.setdefault(t, len(vocab)) for t in bm25.tokenize(_text(c))] for c in batch]
         con.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",

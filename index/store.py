@@ -254,15 +254,16 @@ class Store:
                     "metadatas"
                 ]
             return
-        batch = 50_000
+        batch = 10_000 if self.config.chroma_url else 50_000  # each call within the deadline
         for offset in range(0, self.count(), batch):
             got = self.call(
                 lambda o=offset: self._col.get(include=["metadatas"], limit=batch, offset=o)
             )
             yield from got["metadatas"]
 
-    def iter_chunks(self, batch: int = 20_000) -> Iterator[list[StoredChunk]]:
+    def iter_chunks(self, batch: int | None = None) -> Iterator[list[StoredChunk]]:
         """Every chunk with its text, a batch at a time (Chroma's order)."""
+        batch = batch or (5_000 if self.config.chroma_url else 20_000)
         for offset in range(0, self.count(), batch):
             got = self.call(
                 lambda o=offset: self._col.get(
