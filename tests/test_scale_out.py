@@ -11,6 +11,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,8 +151,8 @@ def test_many_writers_racing_for_the_lease_never_hold_it_together(
 def test_two_ingest_processes_on_two_machines_are_serialised(tmp_path, chroma_server, embedder):
     collection = _collection()
     machines = [_machine(tmp_path, m, chroma_server, collection) for m in ("a", "b")]
-    for s in machines:  # the same folder on both machines, as copies
-        _docs(Path(s.docs_dir), range(30))
+    _docs(Path(machines[0].docs_dir), range(30))  # the same folder on both machines, as copies
+    shutil.copytree(machines[0].docs_dir, machines[1].docs_dir, dirs_exist_ok=True)
     logs = [tmp_path / f"ingest-{i}.log" for i in range(2)]
     procs = [_spawn_ingest(s, log, QA_LOCK_WAIT=300) for s, log in zip(machines, logs, strict=True)]
     for p in procs:
@@ -173,7 +174,7 @@ def test_a_killed_holder_lets_go_and_the_next_ingest_converges(tmp_path, chroma_
     collection = _collection()
     a, b = (_machine(tmp_path, m, chroma_server, collection) for m in ("a", "b"))
     _docs(Path(a.docs_dir), range(120))
-    _docs(Path(b.docs_dir), range(120))
+    shutil.copytree(a.docs_dir, b.docs_dir, dirs_exist_ok=True)  # a copy: the same bytes
     log = tmp_path / "holder.log"
     ttl = 15  # longer than the next process takes to start, so it has to wait for the lapse
     holder = _spawn_ingest(a, log, QA_LOCK_TTL=ttl)
@@ -226,8 +227,8 @@ def _segments(engine: Engine) -> int:
 def test_two_replicas_see_each_others_upload_and_removal(tmp_path, chroma_server, embedder):
     collection = _collection()
     a, b = (_machine(tmp_path, m, chroma_server, collection) for m in ("a", "b"))
-    _docs(Path(a.docs_dir), range(12))
-    _docs(Path(b.docs_dir), range(12))  # the same starting folder on both (a deployed image)
+    _docs(Path(a.docs_dir), range(12))  # the same starting folder on both (a deployed image)
+    shutil.copytree(a.docs_dir, b.docs_dir, dirs_exist_ok=True)
     from app import prepare_engine  # each replica indexes its folder before it serves
 
     ea, eb = prepare_engine(a), prepare_engine(b)
