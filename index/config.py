@@ -13,6 +13,10 @@ class StoreConfig:
     store_dir: Path = Path(".qa_store")
     collection: str = "documents"
     chroma_url: str | None = None
+    timeout: float = 30.0  # seconds one call to a Chroma server may take in all, retries included
+    lock_ttl: float = 120.0  # a writer's lease on a Chroma server lapses this long after renewal
+    lock_wait: float = 180.0  # a writer waits this long for another one to finish, then gives up
+    keep_originals: bool = True  # on a Chroma server, keep indexed files' bytes for all replicas
 
     @property
     def where(self) -> str:

@@ -1,20 +1,26 @@
 """An opened index: the Chroma store, its keyword side kept in step, and the embedder that fills it.
 
 One Corpus per (store, collection, embedding model) serves every question and every per-call
-option; it follows the collection when another process (or this one) ingests.
+option; it follows the collection when another process (or another machine) ingests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
+from pathlib import Path
 
 import numpy as np
 
 from index.config import StoreConfig
 from index.embed import Embedder
 from index.keyword import KeywordIndex
+from index.originals import Originals
 from index.store import Store, open_store
 from index.types import DocumentInfo, DocumentText
+
+log = logging.getLogger(__name__)
 
 
 class Corpus:
@@ -24,6 +30,7 @@ class Corpus:
         self.config = config
         self.embedder = embedder
         self.store: Store = open_store(config, embedder.name, embedder.dim, create=create)
+        self.store.check()  # a vector index that disagrees with its records fails here, clearly
         self._keyword = KeywordIndex.for_store(self.store)
         self._lock = threading.Lock()
 
@@ -41,11 +48,19 @@ class Corpus:
         return len(self._keyword)
 
     def refresh(self, force: bool = False) -> None:
-        """Reload the keyword side if the collection changed since it was built."""
-        generation = self.store.refresh_generation()
-        if force or generation != self._keyword.generation:
+        """Follow the collection if it changed since the keyword index was built.
+
+        Without ``force`` a question never waits for another process that is updating the
+        keyword files: it is answered from the index as it was, and the next one catches up.
+        """
+        self.store.refresh_generation()
+        current = self._keyword
+        if force or not current.matches(self.store):
             with self._lock:
-                self._keyword = KeywordIndex.for_store(self.store)
+                if self._keyword is current:
+                    self._keyword = KeywordIndex.for_store(
+                        self.store, rebuild=False, current=current, wait=force
+                    )
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of a question."""
@@ -70,7 +85,8 @@ class Corpus:
         """A document's text rebuilt from its stored chunks (None when it is not indexed).
 
         Chunks hold every non-blank character of the document at its exact offset; what lies
-        between two chunks is blank, shown as line breaks so the offsets stay exact.
+        between two chunks is blank, shown as line breaks so the offsets stay exact. The text
+        lives in Chroma, so every replica over one Chroma server can show it.
         """
         chunks = self.store.source_chunks(source)
         if not chunks:
@@ -85,9 +101,49 @@ class Corpus:
                 end = c.end
         return DocumentText(source, chunks[0].title, "".join(text))
 
+    def original(self, source: str, local: Path | None = None) -> bytes | None:
+        """The bytes of the indexed version of a document's file, or None if none is at hand.
+
+        ``local``: this machine's copy (the documents folder), used when it is the version
+        indexed (or when nothing else is kept); a Chroma server keeps every indexed file, so
+        another replica's upload is served from there.
+        """
+        state = self.store.file_states([source]).get(source)
+        data = _read(local)
+        if state is None:
+            return None
+        if data is not None and hashlib.sha256(data).hexdigest() in state.hashes:
+            return data
+        if self.config.chroma_url:
+            for file_hash in state.hashes:
+                kept = Originals(self.store).get(source, file_hash)
+                if kept is not None:
+                    return kept
+        return data  # an embedded store keeps no copies: the folder's file is all there is
+
     def remove(self, source: str) -> None:
-        """Drop a document's chunks from the index (the file itself is left alone)."""
+        """Drop a document from the index (the file itself is left alone).
+
+        On a Chroma server the removal is remembered, so that a replica holding its own copy of
+        the file does not add it back, and the kept copy of the file is dropped.
+        """
         with self.store.write_lock():
+            state = self.store.file_states([source]).get(source)
             self.store.delete_source(source)
-            self.store.bump_generation()
+            if self.config.chroma_url:
+                if state is not None:
+                    newest = max(state.hashes, key=state.hashes.__getitem__)
+                    self.store.ledger.add_tombstones({source: newest})
+                self.store.ledger.unmark_added([source])
+                Originals(self.store).delete(source)
+            self.store.bump_generation([source])
         self.refresh(force=True)
+
+
+def _read(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None

@@ -49,3 +49,13 @@ class StoreError(IndexingError):
 
 class StoreLockedError(StoreError):
     """Another ingest is writing to the same store."""
+
+
+class StoreCorruptError(StoreError):
+    """The store's files are damaged: its records and its vector index disagree, or cannot be read."""
+
+    def __init__(self, where: str, what: str):
+        super().__init__(
+            f"The store at {where} is damaged ({what}). Rebuild it with: qa ingest --rebuild "
+            "(the damaged store is moved aside first; your documents are not touched)."
+        )

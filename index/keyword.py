@@ -1,56 +1,55 @@
-"""The keyword (BM25) side of the index, kept in step with the Chroma collection."""
+"""The keyword (BM25) side of the index, kept in step with the Chroma collection.
+
+Each process (and each replica, on its own disk) keeps the index in files that open without
+being read (``index.keyword_files``): postings memory-mapped, chunk texts and term counts in
+SQLite, looked up per question. A million chunks open in well under a second and take memory
+only for what questions touch.
+
+The index follows the collection by generation (``for_store``): when the store is a few
+generations ahead, the change feed (``index.ledger``) names the sources those bumps changed and
+only they are read again from Chroma; a recreated collection, an unknown change or a damaged
+index are built again from the whole collection.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import re
 import shutil
+import sqlite3
+import tempfile
 import threading
-from collections import Counter
-from dataclasses import asdict, replace
-from functools import lru_cache
+import time
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from index import bm25, keyword_files
+from index.bm25 import STOPWORDS, tokenize, words
 from index.config import StoreConfig
 from index.store import Store, StoredChunk
 
+__all__ = ["STOPWORDS", "KeywordIndex", "coverage", "title_key", "tokenize", "weighted_share"]
+
 log = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
-_STOP_TEXT = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then "
-    "there these they this to was will with what which who whom when where why how does did do "
-    "has have had been were from its than can could would should may might"
-)
-STOPWORDS = frozenset(_STOP_TEXT.split())
+FOLLOW_SHARE = 0.5  # more changed sources than this share of all: build again instead
+REBUILD_TRIES = 3  # a build the collection changed under is done again, at most this often
+_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens without stop words."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
-    return _stemmer().stemWords(words)
-
-
-def weighted_share(weights: dict[str, float], words: set[str] | frozenset[str]) -> float:
-    """The share of the weighted words (see ``KeywordIndex.weights``) found among ``words``."""
+def weighted_share(weights: dict[str, float], found: set[str] | frozenset[str]) -> float:
+    """The share of the weighted words (see ``KeywordIndex.weights``) found among ``found``."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    return sum(w for t, w in weights.items() if t in words) / total
+    return sum(w for t, w in weights.items() if t in found) / total
 
 
 def coverage(weights: dict[str, float], text: str) -> float:
@@ -59,142 +58,264 @@ def coverage(weights: dict[str, float], text: str) -> float:
 
 
 class KeywordIndex:
-    """BM25 over the stored chunks, persisted beside the store and tagged with its generation."""
+    """BM25 over the stored chunks, as of one generation of the collection.
 
-    def __init__(self, chunks: list[StoredChunk], generation: int):
-        import bm25s
+    ``KeywordIndex(chunks, generation)`` builds a throwaway index in a temporary folder (tests,
+    tools); ``for_store`` opens (and keeps current) the one beside a store.
+    """
 
-        # bm25s forces its logger to DEBUG on import; let the application's config decide.
-        logging.getLogger("bm25s").setLevel(logging.NOTSET)
-        self.chunks = chunks
-        self.generation = generation
-        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        self._lock = threading.Lock()
-        self.idf: dict[str, float] = {}
-        self.unseen_idf = 1.0
-        if chunks:
-            corpus = [tokenize(f"{c.title}\n{c.text}") for c in chunks]
-            self._bm25.index(corpus, show_progress=False)
-            df: Counter[str] = Counter()
-            for toks in corpus:
-                df.update(set(toks))
-            n = len(corpus)
-            self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in df.items()}
-            # A word the corpus never uses is rarer than any it does.
-            self.unseen_idf = math.log((n + 0.5) / 0.5 + 1.0)
-        self.position = {c.id: i for i, c in enumerate(chunks)}
-        self._links, self._link_len = _title_links(chunks)
-        self.has_links = bool(self._links)
+    def __init__(
+        self,
+        chunks: Iterable[StoredChunk] | None = None,
+        generation: int = 0,
+        *,
+        folder: Path | None = None,
+        collection_id: str = "",
+    ):
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="qa-keyword-")) / "index"
+            weakref.finalize(self, shutil.rmtree, folder.parent, True)
+        self.folder = Path(folder)
+        if chunks is not None:
+            keyword_files.build(self.folder, [list(chunks)], generation, collection_id)
+        self._local = threading.local()
+        meta = keyword_files.read_meta(self._db())
+        self.generation = int(meta["generation"])
+        self.collection_id = str(meta["collection_id"])
+        self.n_live = int(meta["n_live"])
+        # Positions this snapshot scores; rows a later update adds (in the same files) lie
+        # beyond it and are left out, so a question never mixes two states of the index.
+        self.n_pos = int(meta["n_pos"])
+        self.segments = [
+            bm25.Postings.load(self.folder, s["name"], int(s["first"])) for s in meta["segments"]
+        ]
+        dead = keyword_files._dead(self.folder, meta)
+        avgdl = int(meta["total_len"]) / max(self.n_live, 1)
+        self._norm = bm25.norms(self.segments, self.n_pos, dead, avgdl)
+        self.unseen_idf = math.log((self.n_live + 0.5) / 0.5 + 1.0)
+        self.chunks = _Chunks(self)
+        self.position = _Positions(self)
+        self.idf = _Idf(self)
+        self._links: tuple[dict[tuple[str, ...], int], int] | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the index's database."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(
+                f"file:{self.folder / keyword_files.DB}?mode=ro", uri=True, timeout=60
+            )
+            self._local.con = con
+        return con
 
     def __len__(self) -> int:
-        return len(self.chunks)
+        return self.n_live
+
+    # ---- scoring
+
+    def _terms(self, tokens: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """term -> (id, document frequency) for the tokens the index knows."""
+        return keyword_files._vocab(self._db(), set(tokens))
 
     def weights(self, text: str) -> dict[str, float]:
         """The text's words with their IDF here (a word the documents never use weighs the most)."""
-        return {t: self.idf.get(t, self.unseen_idf) for t in set(tokenize(text))}
+        toks = set(tokenize(text))
+        known = self._terms(toks)
+        return {t: self._idf(known[t][1]) if t in known else self.unseen_idf for t in toks}
 
-    def scores(self, query: str) -> np.ndarray | None:
-        """BM25 of every chunk (in ``self.chunks`` order) for the query, or None if no word matches."""
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict] if self.chunks else []
-        if not tokens:
+    def _idf(self, df: int) -> float:
+        return float(bm25.idf(df, self.n_live)) if df > 0 else self.unseen_idf
+
+    def scores(self, query: str) -> bm25.QueryScores | None:
+        """BM25 of the query at every position (``scores[position]``, computed on demand), or
+        None if no word of it is indexed."""
+        toks = tokenize(query)
+        known = {t: v for t, v in self._terms(toks).items() if v[1] > 0}
+        toks = [t for t in toks if t in known]
+        if not toks:
             return None
-        with self._lock:  # bm25s keeps scratch state between calls
-            return self._bm25.get_scores(tokens)
+        idf = [np.float32(bm25.idf(known[t][1], self.n_live)) for t in toks]
+        return bm25.QueryScores(self.segments, [known[t][0] for t in toks], idf, self._norm)
 
-    def top(self, scores: np.ndarray | None, k: int) -> list[StoredChunk]:
-        """The k best-scoring chunks with a positive score, best first."""
+    def top(self, scores: bm25.QueryScores | np.ndarray | None, k: int) -> list[StoredChunk]:
+        """The k best-scoring chunks with a positive score, best first (ties: in document order)."""
         if scores is None or k < 1:
             return []
-        k = min(k, len(self.chunks))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [_with_score(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+        if isinstance(scores, bm25.QueryScores):
+            pos, val = scores.top(k)
+        else:
+            pos = np.flatnonzero(np.asarray(scores) > 0)
+            val = np.asarray(scores)[pos]
+        keep = val > 0
+        pos, val = pos[keep], val[keep]
+        if not len(pos):
+            return []
+        k2 = min(k, len(pos))
+        best = np.argpartition(-val, k2 - 1)[:k2]
+        sel = val >= val[best].min()
+        if sel.sum() > 4 * k2 + 100:  # a flood of equal scores: no order among them to keep
+            sel = np.zeros(len(pos), dtype=bool)
+            sel[best] = True
+        score = dict(zip(pos[sel].tolist(), val[sel].tolist(), strict=True))
+        rows = self._rows(list(score))
+        # The order a whole build by (source, start) gave, whatever order updates left.
+        order = sorted(rows, key=lambda p: (-score[p], *_order(rows[p])))[:k]
+        return [replace(rows[p], score=score[p]) for p in order]
 
     def search(self, query: str, k: int) -> list[StoredChunk]:
         """The k best chunks for the query's words, best first (score = BM25)."""
         return self.top(self.scores(query), k)
 
+    def _rows(self, positions: Sequence[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        positions = [p for p in positions if p < self.n_pos]
+        for i in range(0, len(positions), 500):
+            part = positions[i : i + 500]
+            for r in self._db().execute(
+                f"SELECT {keyword_files.COLUMNS} FROM chunks WHERE pos IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            ):
+                out[r[0]] = keyword_files.chunk_from_row(r)
+        return out
+
+    # ---- title links
+
+    @property
+    def has_links(self) -> bool:
+        """Whether any title names exactly one document (then mentions of it link to it)."""
+        return bool(self._title_links()[0])
+
+    def _title_links(self) -> tuple[dict[tuple[str, ...], int], int]:
+        if self._links is None:
+            sources: dict[tuple[str, ...], list[int]] = {}
+            for title, first in self._db().execute("SELECT title, first_pos FROM sources"):
+                key = title_key(title)
+                if key and len(" ".join(key)) >= 4 and any(w not in STOPWORDS for w in key):
+                    sources.setdefault(key, []).append(first)
+            links = {
+                k: v[0] for k, v in sources.items() if len(v) == 1 and len(k) <= MAX_TITLE_WORDS
+            }
+            self._links = (links, max((len(k) for k in links), default=0))
+        return self._links
+
     def linked(self, text: str, source: str) -> list[int]:
         """Positions of the first chunks of other documents whose title the text mentions."""
-        if not self._links:
+        links, longest = self._title_links()
+        if not links:
             return []
-        words = _TOKEN.findall(text.lower())
+        ws = words(text)
         found: list[int] = []
-        for i in range(len(words)):
-            for n in range(1, min(self._link_len, len(words) - i) + 1):
-                hit = self._links.get(tuple(words[i : i + n]))
-                if hit is not None and self.chunks[hit].source != source and hit not in found:
+        for i in range(len(ws)):
+            for n in range(1, min(longest, len(ws) - i) + 1):
+                hit = links.get(tuple(ws[i : i + n]))
+                if hit is not None and hit not in found:
                     found.append(hit)
-        return found
+        rows = self._rows(found)
+        return [p for p in found if p in rows and rows[p].source != source]
 
-    # ---- persistence
+    # ---- kept beside a store
 
     @staticmethod
     def _dir(config: StoreConfig) -> Path:
         return Path(config.store_dir) / "keyword" / config.collection
 
-    def save(self, config: StoreConfig) -> None:
-        """Write the chunk list atomically (the BM25 matrix is rebuilt from it on load)."""
-        folder = self._dir(config)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "chunks.json.tmp"
-        tmp.write_text(
-            json.dumps({"generation": self.generation, "chunks": [asdict(c) for c in self.chunks]})
-        )
-        tmp.replace(folder / "chunks.json")
-        self._save_state(folder)
-
-    def _save_state(self, folder: Path) -> None:
-        # A small tag beside the chunks, so that an unchanged ingest can check them cheaply.
-        tag = folder / "state.json.tmp"
-        tag.write_text(json.dumps({"generation": self.generation, "chunks": len(self.chunks)}))
-        tag.replace(folder / "state.json")
-
-    @classmethod
-    def is_current(cls, store: Store) -> bool:
-        """True when the saved index matches the store's generation and size (cheap)."""
-        config = store.config
-        try:
-            state = json.loads((cls._dir(config) / "state.json").read_text())
-            saved = (int(state["generation"]), int(state["chunks"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return False
-        return (
-            saved == (store.generation, store.count())
-            and (cls._dir(config) / "chunks.json").is_file()
-        )
+    def matches(self, store: Store) -> bool:
+        """Whether this index is of the store's collection at its current generation."""
+        return (self.generation, self.collection_id) == (store.generation, store.collection_id)
 
     @classmethod
     def load(cls, config: StoreConfig) -> KeywordIndex | None:
         """The saved index, or None if there is none or it cannot be read."""
-        path = cls._dir(config) / "chunks.json"
-        try:
-            data = json.loads(path.read_text())
-            return cls([StoredChunk(**c) for c in data["chunks"]], int(data["generation"]))
-        except FileNotFoundError:
+        folder = cls._dir(config)
+        if not (folder / keyword_files.DB).is_file():
             return None
-        except (ValueError, KeyError, TypeError):
-            log.warning("keyword index at %s is unreadable; rebuilding it", path)
-            return None
+        for attempt in range(3):
+            try:
+                return cls(folder=folder)
+            except FileNotFoundError:  # a writer replaced the folder or a file meanwhile
+                time.sleep(0.2 * (attempt + 1))
+            except (sqlite3.Error, ValueError, KeyError, TypeError, OSError) as exc:
+                log.warning("keyword index at %s is unreadable (%s); rebuilding it", folder, exc)
+                return None
+        return None
 
     @classmethod
-    def for_store(cls, store: Store, rebuild: bool = False) -> KeywordIndex:
-        """The keyword index matching the store's current generation, rebuilt if stale."""
-        config = store.config
-        generation = store.generation
-        if not rebuild:
-            saved = cls.load(config)
-            if saved is not None and saved.generation == generation and len(saved) == store.count():
-                if not cls.is_current(store):
-                    with contextlib.suppress(OSError):  # saved by an older version: add the tag
-                        saved._save_state(cls._dir(config))
-                return saved
-        index = cls(store.all_chunks(), generation)
+    def is_current(cls, store: Store) -> bool:
+        """True when the saved index matches the store's generation and size (cheap)."""
+        folder = cls._dir(store.config)
         try:
-            index.save(config)
-        except OSError as exc:  # a read-only store still answers; it just rebuilds next time
-            log.warning("cannot save keyword index: %s", exc)
-        return index
+            with contextlib.closing(sqlite3.connect(f"file:{folder / keyword_files.DB}?mode=ro",
+                                                    uri=True)) as con:  # fmt: skip
+                meta = keyword_files.read_meta(con)
+        except (sqlite3.Error, ValueError, KeyError, TypeError, OSError):
+            return False
+        saved = (int(meta["generation"]), str(meta["collection_id"]), int(meta["n_live"]))
+        return saved == (store.generation, store.collection_id, store.count())
+
+    @classmethod
+    def for_store(
+        cls,
+        store: Store,
+        rebuild: bool = False,
+        current: KeywordIndex | None = None,
+        wait: bool = True,
+    ) -> KeywordIndex:
+        """The keyword index at the store's current generation: kept, followed or built.
+
+        ``current``: the index this process already has (returned if still current, or if
+        another process is updating the files and ``wait`` is off).
+        """
+        if not rebuild and current is not None and current.matches(store):
+            return current
+        folder = cls._dir(store.config)
+        with keyword_files.writer_lock(folder, wait=wait or current is None) as held:
+            if not held:
+                return current  # another process is updating it: answer from this one meanwhile
+            saved = None if rebuild else cls.load(store.config)
+            if saved is not None and saved.collection_id == store.collection_id:
+                if saved.generation == store.generation:
+                    return saved
+                if saved.generation < store.generation:
+                    followed = saved._follow(store)
+                    if followed is not None and followed._in_step(store):
+                        return followed
+            return cls._build(store, folder)
+
+    @classmethod
+    def _build(cls, store: Store, folder: Path) -> KeywordIndex:
+        for _ in range(REBUILD_TRIES):
+            generation = store.generation
+            keyword_files.build(folder, store.iter_chunks(), generation, store.collection_id)
+            # Read while another process wrote: pages may have shifted past some chunks.
+            # The change feed repairs the sources it names, not those, so read again.
+            if store.refresh_generation() == generation:
+                break
+        return cls(folder=folder)
+
+    def _in_step(self, store: Store) -> bool:
+        """False when no writer is at work and the chunk counts still differ (then rebuild)."""
+        if len(self) == store.count() or store.ledger.unfinished(self.generation):
+            return True
+        log.warning("keyword index out of step (%d chunks, the store %d); rebuilding it",
+                    len(self), store.count())  # fmt: skip
+        return False
+
+    def _follow(self, store: Store) -> KeywordIndex | None:
+        """Re-read only the sources changed since this index's generation (None: cannot)."""
+        generation = store.generation
+        changed = store.ledger.changes(self.generation, generation)
+        if changed is None:
+            return None
+        n_sources = self._db().execute("SELECT count(*) FROM sources").fetchone()[0]
+        if len(changed) > max(100, FOLLOW_SHARE * n_sources):
+            return None
+        chunks = store.chunks_of(changed) if changed else []
+        keyword_files.update(self.folder, changed, chunks, generation)
+        keyword_files.compact(self.folder)
+        log.info("keyword index followed %d changed sources to generation %d",
+                 len(changed), generation)  # fmt: skip
+        return KeywordIndex(folder=self.folder)
 
     @classmethod
     def remove(cls, config: StoreConfig) -> None:
@@ -202,32 +323,84 @@ class KeywordIndex:
         shutil.rmtree(cls._dir(config), ignore_errors=True)
 
 
+class _Chunks(Sequence):
+    """``index.chunks[position]``: a chunk by its position (read on demand)."""
+
+    def __init__(self, index: KeywordIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.n_live
+
+    def __getitem__(self, pos):
+        if isinstance(pos, slice):
+            raise TypeError("chunks are read one position at a time")
+        row = self._index._rows([int(pos)]).get(int(pos))
+        if row is None:
+            raise IndexError(f"no chunk at position {pos}")
+        return row
+
+    def __iter__(self):
+        for part in keyword_files.rows_in_order(self._index.folder):
+            yield from part
+
+
+class _Positions(Mapping):
+    """``index.position[chunk id]``: the position of a chunk (cached per index)."""
+
+    def __init__(self, index: KeywordIndex):
+        self._index = index
+        self._cache: dict[str, int | None] = {}
+
+    def _get(self, cid: str) -> int | None:
+        if cid not in self._cache:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            row = (
+                self._index._db().execute("SELECT pos FROM chunks WHERE id = ?", (cid,)).fetchone()
+            )
+            self._cache[cid] = row[0] if row and row[0] < self._index.n_pos else None
+        return self._cache[cid]
+
+    def __getitem__(self, cid: str) -> int:
+        pos = self._get(cid)
+        if pos is None:
+            raise KeyError(cid)
+        return pos
+
+    def __contains__(self, cid) -> bool:
+        return isinstance(cid, str) and self._get(cid) is not None
+
+    def __iter__(self):
+        return (c.id for c in self._index.chunks)
+
+    def __len__(self) -> int:
+        return self._index.n_live
+
+
+class _Idf(Mapping):
+    """``index.idf[term]``: the IDF of an indexed term."""
+
+    def __init__(self, index: KeywordIndex):
+        self._index = index
+
+    def __getitem__(self, term: str) -> float:
+        got = self._index._terms([term]).get(term)
+        if got is None or got[1] <= 0:
+            raise KeyError(term)
+        return self._index._idf(got[1])
+
+    def __iter__(self):
+        return (t for (t,) in self._index._db().execute("SELECT term FROM vocab WHERE df > 0"))
+
+    def __len__(self) -> int:
+        return self._index._db().execute("SELECT count(*) FROM vocab WHERE df > 0").fetchone()[0]
+
+
+def _order(c: StoredChunk) -> tuple[str, int, str]:
+    return (c.source, c.start, c.id)
+
+
 def title_key(title: str) -> tuple[str, ...]:
     """A title as lower-case words, without a trailing "(disambiguation)" part."""
-    return tuple(_TOKEN.findall(_PAREN_TAIL.sub("", title).lower()))
-
-
-def _title_links(chunks: list[StoredChunk]) -> tuple[dict[tuple[str, ...], int], int]:
-    """Title words -> position of that document's first chunk, for titles naming one document.
-
-    A title shared by several documents (all paragraphs of one article, "Introduction") names
-    none of them, and a title of stop words only would match everywhere; neither links.
-    """
-    sources: dict[tuple[str, ...], set[str]] = {}
-    first: dict[str, int] = {}
-    for i, c in enumerate(chunks):
-        if c.source not in first or c.start < chunks[first[c.source]].start:
-            first[c.source] = i
-        key = title_key(c.title)
-        if key and len(" ".join(key)) >= 4 and any(w not in STOPWORDS for w in key):
-            sources.setdefault(key, set()).add(c.source)
-    links = {
-        k: first[next(iter(s))]
-        for k, s in sources.items()
-        if len(s) == 1 and len(k) <= MAX_TITLE_WORDS
-    }
-    return links, max((len(k) for k in links), default=0)
-
-
-def _with_score(c: StoredChunk, score: float) -> StoredChunk:
-    return replace(c, score=score)
+    return tuple(words(_PAREN_TAIL.sub("", title)))

@@ -8,22 +8,27 @@ import shutil
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from index import chroma
+from index import chroma, health
 from index.config import StoreConfig
 from index.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from index.lock import file_lock
+from index.ledger import Ledger, ledger_name
+from index.lock import chroma_lease, file_lock
+from index.stored import FileState, StoredChunk, chunk_metadata, stored_chunk
 from index.types import Chunk
+
+__all__ = ["FileState", "Store", "StoredChunk", "drop_collection", "open_store"]
 
 log = logging.getLogger(__name__)
 
 RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
 LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
+SOURCES_PER_QUERY = 200  # sources named in one `$in` filter
+SERVER_BATCH = 1000  # chunks in one write to a Chroma server
 # (collection id, generation) of each embedded collection as this process last read or wrote it.
 # When another process changes the store, Chroma's in-memory vector index here is stale and must
 # be reloaded.
@@ -31,63 +36,39 @@ _SEEN: dict[tuple[str, str], tuple[str, int]] = {}
 _SEEN_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as read back from the store, with a retrieval score where one applies."""
+def side_names(collection: str) -> list[str]:
+    """A collection with its bookkeeping and file collections, as health checks name them."""
+    from index.originals import files_name
 
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    title: str = ""
-    score: float = 0.0
-    page: int | None = None
-    page_end: int | None = None
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the store holds for one source file."""
-
-    hashes: dict[str, int]  # file hash -> chunks present
-    n_chunks: int  # chunks the newest ingest of that file wrote
-    title: str = ""
-    pages: int | None = None  # the last page a chunk reaches, for a paginated document
-
-    def complete(self, file_hash: str) -> bool:
-        """True when exactly the chunks of this version, and all of them, are stored."""
-        return set(self.hashes) == {file_hash} and self.hashes[file_hash] == self.n_chunks
+    return [collection, ledger_name(collection), files_name(collection)]
 
 
 class Store:
     """One Chroma collection of chunks, tagged with the embedding model that filled it.
 
-    Every call to Chroma goes through ``_call``: faults come out as StoreError with the fix, a
-    Chroma server is retried (bounded) while it restarts, and an embedded store reloads its
-    in-memory index when another process has written to it.
+    Every call to Chroma goes through ``call``: faults come out as StoreError with the fix, a
+    Chroma server is retried (bounded, under one total deadline) while it restarts, and an
+    embedded store reloads its in-memory index when another process has written to it.
     """
 
     def __init__(self, config: StoreConfig, model: str, dim: int, create: bool = True):
         self.config = config
         self.where = config.where
         self.model, self.dim = model, dim
+        self._lease = None  # the ChromaLease while this store writes to a server
+        self._side: dict[str, tuple[int, object]] = {}
+        self.ledger = Ledger(self)
+        if not config.chroma_url:  # before Chroma loads anything: a damaged index can crash it
+            health.check_folder(chroma.embedded_path(config), side_names(config.collection))
         self._client, self._epoch = chroma.connect(config)
         name = config.collection
         try:
-            if create:
-                self._col = self._client.get_or_create_collection(
-                    name,
-                    metadata={"hnsw:space": "cosine", "embed_model": model, "embed_dim": dim},
-                    embedding_function=None,
-                )
-            else:
-                self._col = self._client.get_collection(name, embedding_function=None)
+            self._col = self._limit(lambda: self._open(name, create))
         except Exception as exc:
             missing = any(w in str(exc).lower() for w in ("does not exist", "not found"))
             if not create and missing:
                 raise IndexNotFoundError(f"collection '{name}' at {self.where}") from exc
-            raise StoreError(f"Cannot open collection '{name}' at {self.where}: {exc}") from exc
+            raise self._fault(exc, write=create)[0] from exc
         self._sync()
         meta = self._col.metadata or {}
         stored = meta.get("embed_model")
@@ -96,52 +77,56 @@ class Store:
                 name, f"{stored} ({meta.get('embed_dim')} dims)", f"{model} ({dim} dims)"
             )
 
-    # ---- reading
+    def _open(self, name: str, create: bool):
+        if create:
+            return self._client.get_or_create_collection(
+                name,
+                metadata={"hnsw:space": "cosine", "embed_model": self.model, "embed_dim": self.dim},
+                embedding_function=None,
+            )
+        return self._client.get_collection(name, embedding_function=None)
 
-    def _call(self, fn, write: bool = False):
-        """Run one Chroma operation; a fault becomes a StoreError that says the fix."""
+    def _limit(self, fn, seconds: float | None = None):
+        """Run fn under the server deadline (an embedded store runs it as it is)."""
+        if not self.config.chroma_url:
+            return fn()
+        return chroma.run_with_deadline(fn, self.config.timeout if seconds is None else seconds)
+
+    # ---- every call
+
+    def call(self, fn, write: bool = False, fenced: bool = True):
+        """Run one Chroma operation; a fault becomes a StoreError that says the fix.
+
+        A fenced write first checks that this writer still holds its lease (Chroma server).
+        """
+        if write and fenced and self._lease is not None:
+            self._lease.check()
+        deadline = time.monotonic() + self.config.timeout
         for attempt in range(RETRIES + 1):
             try:
                 self._follow()
-                return fn()
+                return self._limit(fn, deadline - time.monotonic())
             except StoreError:
                 raise
             except Exception as exc:
+                self._side.clear()  # a collection recreated elsewhere is looked up again
                 err, retry = self._fault(exc, write)
                 # A client that another store here reopened meanwhile fails mid-call; the call
                 # (an idempotent read, upsert or delete) is repeated on the new client.
                 retry = retry or self._client_replaced()
-                if not retry or attempt == RETRIES:
+                wait = BACKOFF_S * 2**attempt
+                late = self.config.chroma_url and time.monotonic() + wait >= deadline
+                if not retry or attempt == RETRIES or late:
                     raise err from exc
                 log.warning("store call failed (%s); retry %d of %d", exc, attempt + 1, RETRIES)
-                time.sleep(BACKOFF_S * 2**attempt)
+                time.sleep(wait)
                 with contextlib.suppress(Exception):  # the retry reports it if this fails
                     self._reopen()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
         """The StoreError for a failed call, and whether another try may help."""
-        what = f"{type(exc).__name__}: {str(exc)[:300]}"
-        if chroma.disk_full(exc) or (write and self._low_on_disk()):
-            return StoreError(
-                f"The disk holding the store at {self.where} is full ({what}). Free some space "
-                "(or set QA_STORE_DIR to a disk with room) and run the same command again; "
-                "what was indexed before is kept."
-            ), False
-        if self.config.chroma_url:
-            if chroma.unreachable(exc):
-                return StoreError(
-                    f"Cannot reach the Chroma server at {self.where} ({what}). "
-                    + chroma.start_server_hint(self.where)
-                ), True
-            return StoreError(f"The Chroma server at {self.where} failed: {what}"), False
-        if write:
-            return StoreError(f"Writing to the store at {self.where} failed: {what}"), False
-        # Most likely another process changed the store under this process' in-memory index.
-        return StoreError(
-            f"Reading the store at {self.where} failed ({what}). If another process is "
-            "writing to it (qa ingest), ask again when it has finished."
-        ), True
+        return chroma.fault(exc, self.config, write, write and self._low_on_disk())
 
     def _low_on_disk(self) -> bool:
         """Whether the embedded store's disk is (nearly) full; Chroma's own errors do not say."""
@@ -155,10 +140,12 @@ class Store:
     def _reopen(self) -> None:
         """Load the embedded store afresh (a Chroma server needs only the collection again)."""
         if not self.config.chroma_url:
-            self._client, self._epoch = chroma.Clients.reopen(
-                chroma.embedded_path(self.config), self._epoch
-            )
-        self._col = self._client.get_collection(self.config.collection, embedding_function=None)
+            path = chroma.embedded_path(self.config)
+            health.check_folder(path, side_names(self.config.collection))
+            self._client, self._epoch = chroma.Clients.reopen(path, self._epoch)
+        self._col = self._limit(
+            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
+        )
         log.info("reopened the store at %s", self.where)
 
     def _client_replaced(self) -> bool:
@@ -186,14 +173,41 @@ class Store:
             # Only a newer generation (or a recreated collection) means another process wrote:
             # an older one is a read that raced this process' own bump (see bump_generation).
             stale = seen is not None and (seen[0] != now[0] or now[1] > seen[1])
-            if seen is None or stale:
+            if seen is None:
                 _SEEN[key] = now
-        if stale:
+        if stale or chroma.Clients.moved(chroma.embedded_path(self.config)):
+            # Noted only once reloaded: a damaged store keeps saying so until it is rebuilt.
             self._reopen()
+            with _SEEN_LOCK:
+                _SEEN[key] = (str(self._col.id), self.generation)
+
+    def side_collection(self, name: str):
+        """A bookkeeping collection beside this one (created on first use); call inside ``call``."""
+        cached = self._side.get(name)
+        if cached is not None and cached[0] == self._epoch:
+            return cached[1]
+        col = self._client.get_or_create_collection(
+            name, metadata={"qa": "bookkeeping"}, embedding_function=None
+        )
+        self._side[name] = (self._epoch, col)
+        return col
+
+    def server_time(self) -> float:
+        """Seconds since the epoch on the store's clock (a Chroma server's own, else this one's)."""
+        if not self.config.chroma_url:
+            return time.time()
+        return self.call(lambda: self._client.heartbeat()) / 1e9
+
+    # ---- reading
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return self._call(lambda: self._col.count())
+        return self.call(lambda: self._col.count())
+
+    @property
+    def collection_id(self) -> str:
+        """The collection's id: a new one after a rebuild."""
+        return str(self._col.id)
 
     @property
     def generation(self) -> int:
@@ -202,19 +216,25 @@ class Store:
 
     def refresh_generation(self) -> int:
         """Re-read the collection's metadata (another process may have ingested)."""
-        self._col = self._call(
+        self._col = self.call(
             lambda: self._client.get_collection(self.config.collection, embedding_function=None)
         )
         self._sync()
         return self.generation
 
-    def file_states(self) -> dict[str, FileState]:
-        """Per source: which file versions are stored and how many chunks each."""
+    def check(self) -> None:
+        """StoreCorruptError when the vector index answers nothing although chunks are stored."""
+        probe = np.zeros(self.dim, dtype=np.float32)
+        probe[0] = 1.0
+        self.query(probe, 1)
+
+    def file_states(self, sources: Iterable[str] | None = None) -> dict[str, FileState]:
+        """Per source (all, or the given ones): which file versions are stored, how many chunks."""
         hashes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         n_chunks: dict[str, int] = {}
         titles: dict[str, str] = {}
         pages: dict[str, int] = {}
-        for meta in self._iter_metadatas():
+        for meta in self._iter_metadatas(sources):
             src, h = meta["source"], meta["file_hash"]
             hashes[src][h] += 1
             n_chunks[src] = int(meta["n_chunks"])
@@ -225,64 +245,84 @@ class Store:
             s: FileState(dict(hs), n_chunks[s], titles[s], pages.get(s)) for s, hs in hashes.items()
         }
 
-    def _iter_metadatas(self) -> Iterator[dict]:
-        batch = 50_000
+    def _iter_metadatas(self, sources: Iterable[str] | None) -> Iterator[dict]:
+        if sources is not None:
+            names = sorted(set(sources))
+            for i in range(0, len(names), SOURCES_PER_QUERY):
+                where = {"source": {"$in": names[i : i + SOURCES_PER_QUERY]}}
+                yield from self.call(lambda w=where: self._col.get(where=w, include=["metadatas"]))[
+                    "metadatas"
+                ]
+            return
+        batch = 10_000 if self.config.chroma_url else 50_000  # each call within the deadline
         for offset in range(0, self.count(), batch):
-            got = self._call(
+            got = self.call(
                 lambda o=offset: self._col.get(include=["metadatas"], limit=batch, offset=o)
             )
             yield from got["metadatas"]
 
-    def all_chunks(self) -> list[StoredChunk]:
-        """Every chunk with its text (for the keyword index), in a stable order."""
-        out: list[StoredChunk] = []
-        batch = 20_000
+    def iter_chunks(self, batch: int | None = None) -> Iterator[list[StoredChunk]]:
+        """Every chunk with its text, a batch at a time (Chroma's order)."""
+        batch = batch or (5_000 if self.config.chroma_url else 20_000)
         for offset in range(0, self.count(), batch):
-            got = self._call(
+            got = self.call(
                 lambda o=offset: self._col.get(
                     include=["metadatas", "documents"], limit=batch, offset=o
                 )
             )
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out.append(_stored(cid, doc, meta))
+            yield _chunks(got)
+
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every chunk with its text, in a stable order."""
+        out = [c for part in self.iter_chunks() for c in part]
         out.sort(key=lambda c: (c.source, c.start, c.id))
+        return out
+
+    def chunks_of(self, sources: Iterable[str]) -> list[StoredChunk]:
+        """Every stored chunk of these sources."""
+        names = sorted(set(sources))
+        out: list[StoredChunk] = []
+        for i in range(0, len(names), SOURCES_PER_QUERY):
+            where = {"source": {"$in": names[i : i + SOURCES_PER_QUERY]}}
+            got = self.call(
+                lambda w=where: self._col.get(where=w, include=["metadatas", "documents"])
+            )
+            out += _chunks(got)
         return out
 
     def source_chunks(self, source: str) -> list[StoredChunk]:
         """Every stored chunk of one source, in document order."""
-        got = self._call(
+        got = self.call(
             lambda: self._col.get(where={"source": source}, include=["metadatas", "documents"])
         )
-        chunks = [
-            _stored(cid, doc, meta)
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
-        return sorted(chunks, key=lambda c: (c.start, c.end))
+        return sorted(_chunks(got), key=lambda c: (c.start, c.end))
 
     def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Chunks by id (missing ids are left out)."""
         if not ids:
             return {}
-        got = self._call(lambda: self._col.get(ids=list(ids), include=["metadatas", "documents"]))
-        return {
-            cid: _stored(cid, doc, meta)
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        got = self.call(lambda: self._col.get(ids=list(ids), include=["metadatas", "documents"]))
+        return {c.id: c for c in _chunks(got)}
 
     def query(self, vector: np.ndarray, k: int) -> list[StoredChunk]:
         """The k nearest chunks by cosine similarity, best first."""
-        n = self.count()
-        if n == 0:
-            return []
-        res = self._call(
+        # No count first (a scan of the records at a million chunks): Chroma returns fewer
+        # than k when it has fewer, and none only when it is empty, or its index is damaged.
+        res = self.call(
             lambda: self._col.query(
                 query_embeddings=[vector.tolist()],
-                n_results=min(k, n),
+                n_results=k,
                 include=["metadatas", "documents", "distances"],
             )
         )
+        if not res["ids"][0] and (n := self.count()):
+            raise health.damaged(
+                self.where,
+                f"collection '{self.config.collection}' holds {n:,} chunks but its vector "
+                "index returned none",
+            )
         return [
-            _stored(cid, doc, meta, 1.0 - float(dist))
+            stored_chunk(cid, doc, meta, 1.0 - float(dist))
             for cid, doc, meta, dist in zip(
                 res["ids"][0],
                 res["documents"][0],
@@ -294,7 +334,7 @@ class Store:
 
     def cosine(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of the given chunks to a unit vector."""
-        got = self._call(lambda: self._col.get(ids=ids, include=["embeddings"]))
+        got = self.call(lambda: self._col.get(ids=ids, include=["embeddings"]))
         emb = np.asarray(got["embeddings"], dtype=np.float32)
         if emb.size == 0:
             return {}
@@ -305,14 +345,16 @@ class Store:
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks with their vectors (ids are content-derived, so a repeat is harmless)."""
-        step = max(1, min(5000, self._call(lambda: self._client.get_max_batch_size())))
+        # A server gets short requests, so that the lease's renewals (and readers) get a turn.
+        most = SERVER_BATCH if self.config.chroma_url else 5000
+        step = max(1, min(most, self.call(lambda: self._client.get_max_batch_size())))
         for s in range(0, len(chunks), step):
             part = chunks[s : s + step]
-            self._call(lambda part=part, s=s: self._col.upsert(
+            self.call(lambda part=part, s=s: self._col.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors[s : s + step],
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
             ), write=True)  # fmt: skip
 
     def delete_source(self, source: str, keep_hash: str | None = None) -> None:
@@ -320,57 +362,48 @@ class Store:
         where: dict = {"source": source}
         if keep_hash:
             where = {"$and": [{"source": source}, {"file_hash": {"$ne": keep_hash}}]}
-        self._call(lambda: self._col.delete(where=where), write=True)
+        self.call(lambda: self._col.delete(where=where), write=True)
 
-    def bump_generation(self) -> int:
-        """Mark the collection as changed, for caches such as the keyword index."""
+    def bump_generation(self, changed: Iterable[str] | None = None, phase: str = "end") -> int:
+        """Mark the collection as changed, for caches such as the keyword index.
+
+        ``changed``: the sources this change touches (None: unknown, caches rebuild whole); they
+        go into the change feed first, so a cache that sees the new generation finds them.
+        """
         # Read afresh: another process may have bumped it since this object last looked.
-        self._col = self._call(
+        self._col = self.call(
             lambda: self._client.get_collection(self.config.collection, embedding_function=None)
         )
         meta = dict(self._col.metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it
+        self.ledger.record_change(meta["generation"], changed, phase)
         # Under the lock, so that no reader here takes this process' own bump for another's.
         with _SEEN_LOCK:
-            self._call(lambda: self._col.modify(metadata=meta), write=True)
+            self.call(lambda: self._col.modify(metadata=meta), write=True)
             _SEEN[(self.where, self.config.collection)] = (str(self._col.id), meta["generation"])
         return meta["generation"]
 
-    def write_lock(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the collection's writer lock; a second ingest is refused with a clear message."""
-        return file_lock(self.config)
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the collection's writer lock: a file lock here, a lease on a Chroma server."""
+        if not self.config.chroma_url:
+            with file_lock(self.config):
+                yield
+            return
+        with chroma_lease(self.ledger, self.config) as lease:
+            self._lease = lease
+            try:
+                yield
+            finally:
+                self._lease = None
 
 
-def _metadata(c: Chunk) -> dict:
-    meta = {
-        "source": c.source,
-        "start": c.start,
-        "end": c.end,
-        "file_hash": c.file_hash,
-        "ordinal": c.ordinal,
-        "n_chunks": c.n_chunks,
-        "title": c.title[:500],
-    }
-    if c.page is not None:  # Chroma metadata holds no None
-        meta["page"] = c.page
-        meta["page_end"] = c.page_end if c.page_end is not None else c.page
-    return meta
-
-
-def _stored(cid: str, doc: str | None, meta: dict, score: float = 0.0) -> StoredChunk:
-    page = meta.get("page")
-    return StoredChunk(
-        id=cid,
-        source=meta["source"],
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=doc or "",
-        title=meta.get("title", ""),
-        score=score,
-        page=int(page) if page is not None else None,
-        page_end=int(meta.get("page_end", page)) if page is not None else None,
-    )
+def _chunks(got: dict) -> list[StoredChunk]:
+    return [
+        stored_chunk(cid, doc, meta)
+        for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    ]
 
 
 def open_store(config: StoreConfig, model: str, dim: int, create: bool = True) -> Store:

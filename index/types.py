@@ -80,15 +80,16 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # "source: what was left out", one a line
+    notes: list[str] = field(default_factory=list)  # what else the user should know, one a line
 
     def summary(self) -> str:
         """A short human-readable report."""
         lines = [
+            *self.notes,
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {self.unchanged}, skipped {len(self.skipped)} files; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in the index; "
-            f"{self.seconds:.1f} s"
+            f"{self.seconds:.1f} s",
         ]
         lines += [f"  skipped {s.source}: {s.reason}" for s in self.skipped]
         lines += [f"  note {n}" for n in self.notes]

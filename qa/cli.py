@@ -38,16 +38,13 @@ EXIT_CODES = """exit codes:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import ingest
-    from index.keyword import KeywordIndex
-    from index.store import drop_collection
 
     settings = _settings(args)
-    if args.rebuild:
-        drop_collection(settings.store_config)
-        KeywordIndex.remove(settings.store_config)
     bar = ProgressBar("Indexing")
     try:
-        report = ingest(settings.ingest_config, args.paths or None, progress=bar)
+        report = ingest(
+            settings.ingest_config, args.paths or None, progress=bar, rebuild=args.rebuild
+        )
     finally:
         bar.close()
     print(format_report(report))

@@ -42,9 +42,17 @@ class Engine:
         self.llm = llm if llm is not None else make_llm(settings)
 
     def ingest(self, paths=None, progress=None) -> IngestReport:
-        """Index documents into this engine's store and make them answerable at once."""
+        """Index documents into this engine's store and make them answerable at once.
+
+        Over a Chroma server (replicas, each with its own folder) nothing is pruned: documents
+        other replicas added stay; removal is explicit (``remove_document``).
+        """
         report = ingest(
-            self.settings.ingest_config, paths, progress=progress, embedder=self.embedder
+            self.settings.ingest_config,
+            paths,
+            progress=progress,
+            embedder=self.embedder,
+            prune=not self.settings.chroma_url,
         )
         self.corpus.refresh(force=True)
         return report
@@ -63,15 +71,13 @@ class Engine:
         return self.corpus.document(source)
 
     def original(self, source: str) -> bytes | None:
-        """The bytes of an indexed document's file (e.g. a PDF to render a page of), if kept."""
+        """The bytes of an indexed document's file (e.g. a PDF to render a page of), if kept.
+
+        From the documents folder, else (another replica's upload) from the Chroma server.
+        """
         docs = Path(self.settings.docs_dir).resolve()
         path = (docs / source).resolve()
-        if not path.is_relative_to(docs) or not path.is_file():
-            return None
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
+        return self.corpus.original(source, path if path.is_relative_to(docs) else None)
 
     def remove_document(self, source: str) -> None:
         """Drop a document's chunks from the index (the file itself is the caller's business)."""

@@ -29,6 +29,25 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); embedded if unset."
     )
+    chroma_timeout: float = Field(
+        30.0, gt=0, description="Seconds one call to the Chroma server may take, retries included."
+    )
+    lock_ttl: float = Field(
+        120.0,
+        ge=1,
+        description="On a Chroma server, a writer's lease lapses this long after its last renewal "
+        "(a writer that died lets go after this).",
+    )
+    lock_wait: float = Field(
+        180.0,
+        ge=0,
+        description="Seconds a writer waits for another writer to finish before giving up.",
+    )
+    keep_originals: bool = Field(
+        True,
+        description="On a Chroma server, keep each indexed file's bytes there too, so every "
+        "replica can show it (PDF pages).",
+    )
 
     # Chunking
     chunk_tokens: int = Field(
@@ -208,7 +227,15 @@ class Settings(BaseSettings):
     @property
     def store_config(self) -> StoreConfig:
         """Where the index lives, for the index package."""
-        return StoreConfig(self.store_dir, self.collection, self.chroma_url)
+        return StoreConfig(
+            self.store_dir,
+            self.collection,
+            self.chroma_url,
+            timeout=self.chroma_timeout,
+            lock_ttl=self.lock_ttl,
+            lock_wait=self.lock_wait,
+            keep_originals=self.keep_originals,
+        )
 
     @property
     def embed_config(self) -> EmbedConfig:

@@ -261,7 +261,7 @@ def test_sigkill_ingest_converges_many_times(tmp_path, embedder):
 
 KILLER = r"""
 import atexit, os, signal, sys
-from index import ingest, keyword, store
+from index import ingest, keyword_files, store
 
 ingest.GROUP_CHUNKS = 3  # many small groups: many write boundaries
 target, calls = int(os.environ["KILL_AT"]), [0]
@@ -284,7 +284,8 @@ def wrap(cls, name):
 
 for name in ("upsert", "delete_source", "bump_generation"):
     wrap(store.Store, name)
-wrap(keyword.KeywordIndex, "save")
+for name in ("build", "update", "compact"):  # the keyword index's files
+    wrap(keyword_files, name)
 atexit.register(lambda: print(f"points={calls[0]}"))
 from qa.cli import main
 sys.exit(main(["ingest"]))
