@@ -4,6 +4,7 @@
                                     # (first run from a fresh clone: add ~30 min of indexing)
     python eval/bench.py --quick    # SQuAD and seeds only, no e5, scale test to 10k: ~6 min
     python eval/bench.py --no-e5    # everything but the second embedding model
+    python eval/bench.py --no-formats   # without the PDF/DOCX/HTML/scanned parity (~15 min)
 
 Quality is reported on the TEST halves of the reference sets (``qa.evaluation.protocol``: split
 by topic, fixed seed), never on questions a constant was tuned on; cross-set transfer comes from
@@ -32,6 +33,7 @@ import app_bench
 import bench_render
 import bench_setup as bs  # first: this checkout on sys.path, QA_* overrides cleared
 import embedding_bench
+import formats_bench
 import ingest_bench
 import latency_scale
 import outcomes_bench
@@ -60,6 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-llama", action="store_true", help="leave the llama-index peer out")
     p.add_argument("--no-app", action="store_true", help="leave the app start-up test out")
     p.add_argument("--no-e5", action="store_true", help="leave the second embedding model out")
+    p.add_argument(
+        "--no-formats", action="store_true", help="leave the PDF/DOCX/HTML/scanned parity out"
+    )
     p.add_argument(
         "--max-scale",
         type=int,
@@ -151,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             res["embeddings"] = embedding_bench.run(
                 sets, engines, texts[:: max(1, len(texts) // 120)], args.datasets, bs.build
+            )
+
+    # ---- the same questions over PDF, DOCX, HTML and scanned copies of the documents
+    if not args.no_formats:
+        with bs.step("document formats"):
+            res["formats"] = formats_bench.run(
+                tuple(names), scanned=20 if args.quick else 40, work=work / "formats"
             )
 
     # ---- ingest throughput, side by side; whole processes

@@ -250,6 +250,15 @@ def speed(res: dict) -> list[str]:
     return _table(head, rows) if rows else []
 
 
+def formats(res: dict) -> list[str]:
+    """Retrieval and answers over PDF, DOCX, HTML and scanned copies against the .txt."""
+    if not res.get("formats"):
+        return []
+    import formats_bench
+
+    return [formats_bench.table(res["formats"])]
+
+
 def render(res: dict) -> str:
     """Every table of the run, with a line saying when and how it ran."""
     meta = res["meta"]
@@ -267,6 +276,8 @@ def render(res: dict) -> str:
         *outcomes(res),
         "",
         *embeddings(res),
+        "",
+        *formats(res),
         "",
         *speed(res),
         "",

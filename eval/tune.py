@@ -107,7 +107,7 @@ def build_cases(work: Path, cache: Path | None) -> list[dict]:
         e = engines[corpus]
         passages = e.retriever.search(item.question)
         cases.append(dict(set=n, half=half, kind=kind, corpus=corpus, item=item,
-                          passages=passages, weights=e.corpus.weights(item.question)))  # fmt: skip
+                          passages=passages, weights=e.question_weights(item.question)))  # fmt: skip
         if k % 500 == 0:
             log.info("retrieved %d of %d (%.0f s)", k, len(todo), time.perf_counter() - t0)
     if cache:

@@ -161,7 +161,11 @@ def _without_removed(
     keep, out = [], []
     for e in entries:
         tomb = tombs.get(e.source)
-        if tomb is not None and tomb[0] == e.file_hash and _mtime(getattr(e, "path", None)) <= tomb[1]:
+        if (
+            tomb is not None
+            and tomb[0] == e.file_hash
+            and _mtime(getattr(e, "path", None)) <= tomb[1]
+        ):
             when = datetime.fromtimestamp(tomb[1]).strftime("%Y-%m-%d %H:%M")
             out.append(Skipped(e.source, f"removed from the shared index on {when}; "
                                          "upload it again to add it back"))  # fmt: skip

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from index.chunk import sentence_spans
-from index.keyword import coverage, tokenize
+from index.keyword import tokenize
+from qa.asked import NUMBER, covered
 from qa.focus import FocusWeights, focus
 from qa.gate import Evidence, Thresholds, decide, relevance
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Citation, Passage, Span, Status
@@ -39,33 +40,12 @@ _TIME = re.compile(
     r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|century|decade|"
     r"\d{1,2}(st|nd|rd|th))\b"
 )
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
-    re.IGNORECASE,
-)
 _NAME = re.compile(r"\b[A-Z][a-z]+")
-# Irregular past forms the stemmer leaves apart from the question's verb ("Who did he meet?" /
-# "he met"): a sentence holding one also holds the base form, for matching the question's words.
-_IRREGULAR_TEXT = (
-    "met:meet said:say went:go gone:go held:hold took:take taken:take made:make gave:give "
-    "given:give won:win began:begin begun:begin came:come found:find led:lead left:leave "
-    "built:build became:become wrote:write written:write told:tell knew:know known:know saw:see "
-    "seen:see thought:think brought:bring bought:buy fought:fight sold:sell sent:send "
-    "spent:spend paid:pay lost:lose chose:choose chosen:choose fell:fall grew:grow grown:grow "
-    "drew:draw drawn:draw ran:run rose:rise spoke:speak spoken:speak shot:shoot struck:strike "
-    "flew:fly flown:fly kept:keep felt:feel meant:mean stood:stand taught:teach caught:catch "
-    "ate:eat eaten:eat drove:drive driven:drive broke:break broken:break froze:freeze sang:sing "
-    "swam:swim threw:throw thrown:throw wore:wear worn:wear hid:hide forbade:forbid sought:seek"
-)
-_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_TEXT.split())
-_IRREGULAR_WORD = re.compile(r"\b(" + "|".join(_IRREGULAR) + r")\b", re.IGNORECASE)
 
 
 def lexical(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's words in the text, irregular past forms included."""
-    bases = " ".join(_IRREGULAR[m.group(1).lower()] for m in _IRREGULAR_WORD.finditer(text))
-    return coverage(weights, f"{text} {bases}" if bases else text)
+    """IDF-weighted share of the question's words in the text (``qa.asked.covered``)."""
+    return covered(weights, text)
 
 
 @dataclass(frozen=True)
@@ -133,7 +113,7 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
     if kind == "time":
         return bool(_YEAR.search(sentence) or _TIME.search(sentence))
     if kind == "number":
-        return bool(_NUMBER.search(sentence))
+        return bool(NUMBER.search(sentence))
     asked = set(re.findall(r"\w+", question.lower()))
     # The sentence's first word is capitalised anyway; it says nothing about names.
     return any(m.start() > 0 and m.group(0).lower() not in asked for m in _NAME.finditer(sentence))

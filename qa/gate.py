@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.keyword import coverage
+from qa.asked import covered
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Passage, Status
 
 RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in relevance
-W_SENTENCE = 0.5  # share of the best sentence's word coverage in confidence (tuned)
+W_SENTENCE = 0.25  # share of the best sentence's word coverage in confidence (tuned)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def relevance(passages: Sequence[Passage], weights: dict[str, float] | None) -> 
         return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
     best = 0.0
     for p in passages:
-        cover = coverage(weights, p.text)
+        cover = covered(weights, p.text)
         cosine = p.dense if p.dense is not None else cover
         best = max(best, RELEVANCE_DENSE_WEIGHT * cosine + (1 - RELEVANCE_DENSE_WEIGHT) * cover)
     return best

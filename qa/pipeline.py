@@ -15,6 +15,7 @@ from index.embed import make_embedder
 from index.ingest import ingest
 from index.types import DocumentInfo, DocumentText, IngestReport
 from qa import extract, gate
+from qa.asked import asked_weights
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.extract import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.llm import make_llm
@@ -101,8 +102,12 @@ class Engine:
 
         See ``qa.gate.relevance``; without the question only the cosine is left.
         """
-        weights = self.corpus.weights(question) if question is not None else None
+        weights = self.question_weights(question) if question is not None else None
         return gate.relevance(passages, weights)
+
+    def question_weights(self, question: str) -> dict[str, float]:
+        """The question's words with their IDF here, less those that only shape the question."""
+        return asked_weights(self.corpus.weights(question), question)
 
     @property
     def thresholds(self) -> gate.Thresholds:
@@ -221,7 +226,7 @@ class Engine:
         )
 
     def _extractive(self, question, standalone, vector, passages, follow_up=False) -> Answer:
-        weights = self.corpus.weights(standalone)
+        weights = self.question_weights(standalone)
         thresholds = self.thresholds
         if follow_up:  # the conversation is on a topic the documents cover: never refused outright
             thresholds = replace(thresholds, min_relevance=float("-inf"))

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         "Tuned by eval/tune.py.",
     )
     answer_confidence: float = Field(
-        0.56,
+        0.58,
         description="Answer with confidence at or above this (relevance mixed with the best "
         "sentence's share of the question's words); between min_relevance and this the answer is "
         "'not sure' and offers the closest passages. Tuned by eval/tune.py.",

@@ -92,6 +92,53 @@ def test_seed_unanswerable_questions_are_rarely_answered_with_confidence(seed_en
     assert outcomes.count(REFUSED) >= len(outcomes) // 2, outcomes
 
 
+# --- asked words ---------------------------------------------------------------------------
+
+
+def test_form_words_do_not_count_and_how_often_asks_for_a_number():
+    from qa.asked import NUMBER_WORD, asked_weights, covered
+
+    raw = {"often": 3.0, "must": 3.0, "machin": 1.0, "descal": 1.0}
+    w = asked_weights(raw, "How often must the machine be descaled?")
+    assert set(w) == {"machin", "descal", NUMBER_WORD} and w[NUMBER_WORD] == 1.0  # the mean
+    assert covered(w, "The machine must be descaled every 6 weeks.") == 1.0
+    assert covered(w, "It is descaled for several days.") == 2 / 3
+    assert covered(w, "The machine must be descaled with care.") == 2 / 3  # no number: no answer
+    me = asked_weights(
+        {"i": 2.0, "my": 2.0, "sick": 3.0, "holiday": 3.0}, "Am I sick on my holiday?"
+    )
+    assert set(me) == {"sick", "holiday"}
+    assert asked_weights({"my": 2.0}, "My?") == {"my": 2.0}  # nothing left: kept as it was
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("How often must the machine be descaled?", "descaled every 6 weeks"),
+        ("How long did the balloon fly over the US?", "days"),
+    ],
+)
+def test_how_questions_are_answered_from_the_sentence_with_the_number(
+    make_settings, tmp_path, embedder, question, words
+):
+    from index.ingest import ingest
+    from qa.pipeline import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "manual.txt").write_text(
+        "The Lumen machine must be descaled every 6 weeks using the Lumen descaling solution. "
+        "The warranty on the machine lasts three years, but it is void if it was descaled with "
+        "vinegar.\n\nThe surveillance balloon flew over the US for several days before it was "
+        "shot down off the coast of South Carolina."
+    )
+    settings = make_settings(docs_dir=docs)
+    ingest(settings.ingest_config, embedder=embedder)
+    answer = Engine(settings).ask(question)
+    assert answer.status == ANSWERED, answer.text
+    assert words in answer.text
+
+
 # --- focus: pure logic -----------------------------------------------------------------------
 
 

@@ -165,7 +165,7 @@ def test_a_pdf_source_shows_the_page_with_the_passage_area_highlighted(page, tes
 
 def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(page, test_output):
     """A focused answer and an "uncertain" one, restored from the browser's storage as any chat."""
-    ask(page, "Where is Wang expected to travel after Munich?")
+    ask(page, "Where is Wang expected to visit after Munich?")
     key, raw = page.evaluate(
         "() => { const k = Object.keys(localStorage).find(k => k.includes('/chat/'));"
         " return [k, localStorage.getItem(k)]; }"
@@ -177,6 +177,7 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     at = sentence["start"] + sentence["text"].index("Russia")
     cite["phrases"] = [{"start": at, "end": at + 6, "text": "Russia"}]
     turn["answer"]["answer"] = "Russia, after the Munich conference. [1]"
+    turn["answer"]["status"] = "answered"
     unsure = json.loads(json.dumps(turn))
     unsure["question"] = "Where will Wang travel next year?"
     unsure["answer"].update(status="uncertain", refused=False,
@@ -219,7 +220,7 @@ def test_reload_keeps_the_chat_and_past_chats_can_be_opened_and_deleted(page, br
 
     page.locator(".qa-new-chat").click()
     page.wait_for_selector("#qa-transcript .qa-empty")
-    ask(page, "Where is Wang expected to travel after Munich?")
+    ask(page, "Where is Wang expected to visit after Munich?")
     page.wait_for_function("() => document.querySelectorAll('.qa-chat-item').length === 2")
     assert "Where is Wang" in page.locator(".qa-chat-item.qa-current").inner_text()
 

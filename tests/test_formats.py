@@ -123,6 +123,16 @@ def test_typeset_pdf_reads_like_the_text(tmp_path, columns):
     assert page_range(doc.pages, s, e)[1] == len(doc.pages)
 
 
+@pytest.mark.parametrize("lines", [1, 2, 3, 4])
+def test_short_pdfs_read_whole(tmp_path, lines):
+    """A page of a few lines (a title and a sentence) is all text: none is a header or footer."""
+    texts = ["Tarvos lighthouse log", "The keeper of the Tarvos lighthouse is Marta Ilves.",
+             "The lamp is lit at dusk.", "Visitors sign the book."][:lines]  # fmt: skip
+    doc = _load(write_pdf(tmp_path / "short.pdf", "\n\n".join(texts)))
+    assert isinstance(doc, Document), doc
+    assert _norm(doc.text) == " ".join(texts)
+
+
 def test_pdf_pages_follow_the_text(tmp_path):
     """A sentence printed on page 3 is cited as page 3."""
     from fpdf import FPDF

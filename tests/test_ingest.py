@@ -84,10 +84,12 @@ def test_model_mismatch_gives_a_clear_error(settings):
 
 
 def test_second_writer_is_refused(make_settings, embedder):
-    settings = make_settings()
+    settings = make_settings(lock_wait=2)  # it waits this long for the first writer, then says so
     store = open_store(settings.store_config, embedder.name, embedder.dim)
+    t0 = time.monotonic()
     with store.write_lock(), pytest.raises(StoreLockedError, match="Another ingest"):
         ingest(settings.ingest_config)
+    assert 2 <= time.monotonic() - t0 < 60
 
 
 def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):

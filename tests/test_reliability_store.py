@@ -89,7 +89,7 @@ def _clear_error(proc: subprocess.CompletedProcess, *words: str) -> str:
 
 
 def _answers(settings: Settings, i: int, **env) -> None:
-    proc = _cli(settings, "ask", question_for(i), **env)
+    proc = _cli(settings, "ask", "--verbose", question_for(i), **env)  # sources by file name
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"doc{i:04d}" in proc.stdout, proc.stdout
 

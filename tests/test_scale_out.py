@@ -229,7 +229,7 @@ def test_two_replicas_see_each_others_upload_and_removal(tmp_path, chroma_server
     a, b = (_machine(tmp_path, m, chroma_server, collection) for m in ("a", "b"))
     _docs(Path(a.docs_dir), range(12))  # the same starting folder on both (a deployed image)
     shutil.copytree(a.docs_dir, b.docs_dir, dirs_exist_ok=True)
-    from app import prepare_engine  # each replica indexes its folder before it serves
+    from qa.server import prepare_engine  # each replica indexes its folder before it serves
 
     ea, eb = prepare_engine(a), prepare_engine(b)
     assert eb.ask(question_for(3)).citations

@@ -117,12 +117,12 @@ def _drop_running_lines(pages: Sequence[Page]) -> set[int]:
         if len(order) > 1:
             body = statistics.median(ln.size for ln in order)
             for i, ln in enumerate(order):
-                top, bottom = i < 2, i >= len(order) - 2
-                if not (top and ln.y0 > page.height * (1 - MARGIN)) and not (
-                    bottom and ln.y1 < page.height * MARGIN
-                ):
+                at_top = i < 2 and ln.y0 > page.height * (1 - MARGIN)
+                at_bottom = i >= len(order) - 2 and ln.y1 < page.height * MARGIN
+                if not (at_top or at_bottom):
                     continue
-                near = order[i + 1] if top else order[i - 1]
+                # The neighbour on the body's side (a page of two lines has one either way).
+                near = order[i + 1] if at_top and i + 1 < len(order) else order[i - 1]
                 apart = abs(near.y1 - ln.y1) > 2.0 * max(ln.size, body)
                 small = ln.size < 0.9 * body and apart and i in (0, len(order) - 1)
                 here.append((ln, _running_key(ln.text), small))

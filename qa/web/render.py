@@ -8,8 +8,10 @@ source viewer (``data-turn``/``data-n`` name the citation; the page's script ask
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from qa.extract import NOT_SURE
 from qa.markers import MARKER, marker_numbers, strip_markers
 from qa.types import Answer, Citation
 from qa.web.conversation import Conversation, Feedback, answer_from_record
@@ -168,6 +170,8 @@ def _meta(answer: Answer) -> str:
 def render_answer(answer: Answer, turn: int = 0, feedback: Feedback | None = None) -> str:
     """A finished answer: the answer first, then its evidence, feedback and how it was made."""
     parts = [f'<div class="qa-answer qa-{answer.status}">']
+    if answer.uncertain:  # the verdict below says "not sure": the text need not say it again
+        answer = replace(answer, text=answer.text.removeprefix(NOT_SURE).lstrip())
     if answer.refused:
         parts.append(
             '<div class="qa-verdict"><strong>Not in the documents.</strong> '

@@ -1,0 +1,95 @@
+"""The question's words as an answer must match them.
+
+A question's words do not all name its topic. Some only shape it: modal and light verbs, verbs
+that ask for an event or a meaning, personal pronouns ("my", "I" name the asker), the pieces of
+contractions. An answer seldom repeats them, so they must not count against a passage. The degree
+word after "how" ("how often", "how old") asks for a quantity: any number in a text answers it
+("every 6 weeks"), and a text without one does not, however many other words it shares.
+
+Both lists are general English, written from grammar before any measurement.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.keyword import tokenize, weighted_share
+
+NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
+NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozen|half|once|twice|several|few|daily|weekly|"
+    r"monthly|yearly|annually|seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
+    r"centur(y|ies)|miles?|kilometres?|kilometers?|metres?|meters?|feet|foot|inch(es)?|"
+    r"pounds?|kilos?|kilograms?|tons?|tonnes?|percent)\b",
+    re.IGNORECASE,
+)
+
+
+# Irregular past forms the stemmer leaves apart from the question's verb ("Who did he meet?" /
+# "he met"): a sentence holding one also holds the base form, for matching the question's words.
+_IRREGULAR_TEXT = (
+    "met:meet said:say went:go gone:go held:hold took:take taken:take made:make gave:give "
+    "given:give won:win began:begin begun:begin came:come found:find led:lead left:leave "
+    "built:build became:become wrote:write written:write told:tell knew:know known:know saw:see "
+    "seen:see thought:think brought:bring bought:buy fought:fight sold:sell sent:send "
+    "spent:spend paid:pay lost:lose chose:choose chosen:choose fell:fall grew:grow grown:grow "
+    "drew:draw drawn:draw ran:run rose:rise spoke:speak spoken:speak shot:shoot struck:strike "
+    "flew:fly flown:fly kept:keep felt:feel meant:mean stood:stand taught:teach caught:catch "
+    "ate:eat eaten:eat drove:drive driven:drive broke:break broken:break froze:freeze sang:sing "
+    "swam:swim threw:throw thrown:throw wore:wear worn:wear hid:hide forbade:forbid sought:seek"
+)
+_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_TEXT.split())
+_IRREGULAR_WORD = re.compile(r"\b(" + "|".join(_IRREGULAR) + r")\b", re.IGNORECASE)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+FORM_WORDS = _words(
+    """must shall ought happen happens happened happening mean means meant get gets got getting
+    i me my mine myself you your yours yourself we us our ours he him his she her hers they them
+    their theirs m s re ve ll d"""
+)
+DEGREE_WORDS = _words("often much many long far old soon big large tall high wide deep heavy")
+_HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)
+
+
+def form_words(question: str) -> frozenset[str]:
+    """The question's words (lower-cased) that only shape it: "must", "my"."""
+    return frozenset(w.lower() for w in re.findall(r"\w+", question)) & FORM_WORDS
+
+
+def degree_words(question: str) -> frozenset[str]:
+    """The degree words that follow "how" in the question: "often" in "how often"."""
+    return frozenset(m.group(1).lower() for m in _HOW.finditer(question)) & DEGREE_WORDS
+
+
+def asked_weights(weights: dict[str, float], question: str) -> dict[str, float]:
+    """The question's word weights (``Corpus.weights``) as an answer must match them.
+
+    Form words are dropped; the degree words become NUMBER_WORD, weighing as much as the mean
+    asked word (how rare "often" is in the documents says nothing about how rare numbers are).
+    A question of nothing but form words keeps its weights as they were.
+    """
+    form = set(tokenize(" ".join(form_words(question))))
+    degree = set(tokenize(" ".join(degree_words(question))))
+    out = {t: w for t, w in weights.items() if t not in form and t not in degree}
+    number = [weights[t] for t in degree if t in weights]
+    if number:
+        rest = list(out.values()) or number
+        out[NUMBER_WORD] = sum(rest) / len(rest)
+    return out or weights
+
+
+def covered(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the asked words (``asked_weights``) that the text holds.
+
+    A text holding an irregular past form ("met") holds its base form ("meet") too.
+    """
+    bases = " ".join(_IRREGULAR[m.group(1).lower()] for m in _IRREGULAR_WORD.finditer(text))
+    words = set(tokenize(f"{text} {bases}" if bases else text))
+    if NUMBER_WORD in weights and NUMBER.search(text):
+        words.add(NUMBER_WORD)
+    return weighted_share(weights, words)
