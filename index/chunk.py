@@ -14,6 +14,9 @@ CHARS_PER_TOKEN = 8
 # Lines longer than this are segmented in windows cut at a space, so that the segmenter's
 # list of boundaries for one giant line (a log, minified data) stays small.
 WINDOW = 100_000
+# The version of how documents are read and cut into chunks: bump it when a reader, the sentence
+# splitter or the packing changes, so that indexes built before are cut again (``recipe``).
+CHUNKING_VERSION = 2
 LANGUAGE = "en"  # sentencex's rules; they carry over to most languages written in Latin script
 
 
@@ -183,3 +186,8 @@ def page_range(pages: Sequence[int], start: int, end: int) -> tuple[int | None, 
     first = max(1, bisect.bisect_right(pages, start))
     last = max(first, bisect.bisect_right(pages, max(start, end - 1)))
     return first, last
+
+
+def recipe(max_tokens: int, overlap_tokens: int) -> str:
+    """How chunks are cut, as recorded with an index: a different one means index afresh."""
+    return f"v{CHUNKING_VERSION} {max_tokens}/{overlap_tokens} tokens"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import chunk_document
+from index.chunk import chunk_document, recipe
 from index.config import ChunkConfig, IngestConfig
 from index.embed import Embedder, make_embedder
 from index.keyword import KeywordIndex
@@ -69,6 +69,14 @@ def ingest(
         notes.append(reset_store(config.store, embedder.name, embedder.dim))
         KeywordIndex.remove(config.store)
     store = open_store(config.store, embedder.name, embedder.dim)
+    cut = recipe(config.chunk.max_tokens, config.chunk.overlap_tokens)
+    if not rebuild and store.recipe not in (None, cut):  # chunks cut otherwise: cut them again
+        notes.append(
+            f"The chunking changed ({store.recipe} -> {cut}): every file is indexed afresh."
+        )
+        notes.append(reset_store(config.store, embedder.name, embedder.dim))
+        KeywordIndex.remove(config.store)
+        store = open_store(config.store, embedder.name, embedder.dim)
     shared = bool(config.store.chroma_url)
     with store.write_lock():
         store.check()  # a vector index that disagrees with the records says so, with the fix
@@ -121,6 +129,7 @@ def ingest(
             store.ledger.unmark_added(replicas & seen)
         if originals is not None and prune and removed:
             originals.prune(set(store.file_states()))
+        store.set_recipe(cut)
         total = _keyword_in_step(store, changed=bool(todo or removed or unfinished))
         report = IngestReport(
             added=[s for s in added if s not in failed],

@@ -214,6 +214,24 @@ class Store:
         """A counter that every changing ingest bumps; caches built on the store compare it."""
         return int((self._col.metadata or {}).get("generation", 0))
 
+    @property
+    def recipe(self) -> str | None:
+        """How the stored chunks were cut (``index.chunk.recipe``); None when not recorded."""
+        meta = self._col.metadata or {}
+        return str(meta["chunking"]) if "chunking" in meta else None
+
+    def set_recipe(self, recipe: str) -> None:
+        """Record how the stored chunks were cut."""
+        self._col = self.call(
+            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
+        )
+        meta = dict(self._col.metadata or {})
+        if meta.get("chunking") == recipe:
+            return
+        meta["chunking"] = recipe
+        meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it
+        self.call(lambda: self._col.modify(metadata=meta), write=True)
+
     def refresh_generation(self) -> int:
         """Re-read the collection's metadata (another process may have ingested)."""
         self._col = self.call(

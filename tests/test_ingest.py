@@ -116,3 +116,17 @@ def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
     assert _ids(broken, embedder) == want
     r = ingest(broken.ingest_config)
     assert r.chunks_embedded == 0
+
+
+def test_a_changed_chunking_indexes_every_file_afresh(make_settings, embedder):
+    """Chunks cut with other settings (or an older chunker) are cut again, not kept beside."""
+    first = ingest(make_settings(chunk_tokens=200).ingest_config, embedder=embedder)
+    assert first.chunks_total > 0 and not first.notes
+    smaller = make_settings(chunk_tokens=100, chunk_overlap_tokens=20)
+    again = ingest(smaller.ingest_config, embedder=embedder)
+    assert any("chunking changed" in n for n in again.notes), again.notes
+    assert again.chunks_embedded == again.chunks_total > first.chunks_total
+    store = open_store(smaller.store_config, embedder.name, embedder.dim)
+    assert store.count() == again.chunks_total  # nothing of the old cut is left
+    assert store.recipe.endswith("100/20 tokens")
+    assert ingest(smaller.ingest_config, embedder=embedder).chunks_embedded == 0
