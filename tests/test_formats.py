@@ -401,3 +401,15 @@ def test_every_supported_type_is_accepted_for_upload():
     for ext in (".pptx", ".xlsx", ".csv", ".epub", ".png", ".jpg", ".jpeg", ".pdf", ".docx"):
         assert ext in UPLOAD_TYPES
     _ = write_docx  # the older writers stay in use by the other document tests
+
+
+def test_ocr_text_gets_back_the_spaces_it_dropped():
+    from index.formats.words import respace
+
+    assert respace("termofofficeisnowthesameasthelowerhouse.TheState") == (
+        "term of office is now the same as the lower house. The State"
+    )
+    assert respace("Thegovernmentannouncedonmondaythat") == "The government announced on monday that"
+    # Real words the vocabulary lacks stay whole, and so does a run of fewer than three words.
+    kept = "environmentalist photosynthesis microeconomics Melbournesuburbs U.S. e.g."
+    assert respace(kept) == kept

@@ -11,7 +11,7 @@ import io
 import logging
 import threading
 
-from index.formats import layout
+from index.formats import layout, words
 from index.formats.base import OCR_EXTRA, LoadError, Parsed, TextBuilder
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ def read_image(image, scale: float, page_height: float) -> list[layout.Line]:
         result, _ = engine(image, use_cls=False)
     lines = []
     for box, text, score in result or []:
-        text = " ".join(str(text).split())
+        # The recogniser drops some spaces between words in small type: put them back.
+        text = words.respace(" ".join(str(text).split()))
         if not text or float(score) < MIN_SCORE:
             continue
         xs = [p[0] / scale for p in box]
