@@ -406,8 +406,8 @@ def test_every_supported_type_is_accepted_for_upload():
 def test_ocr_text_gets_back_the_spaces_it_dropped():
     from index.formats.words import respace
 
-    assert respace("termofofficeisnowthesameasthelowerhouse.TheState") == (
-        "term of office is now the same as the lower house. The State"
+    assert respace("termofofficeisnowthesameasthelowerhouse.TheStateofVictoria") == (
+        "term of office is now the same as the lower house. The State of Victoria"
     )
     assert respace("Thegovernmentannouncedonmondaythat") == "The government announced on monday that"
     # Real words the vocabulary lacks stay whole, and so does a run of fewer than three words.
