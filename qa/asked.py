@@ -18,12 +18,35 @@ from index.keyword import tokenize, weighted_share
 NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
 NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half|once|twice|several|few|daily|weekly|"
-    r"monthly|yearly|annually|seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
-    r"centur(y|ies)|miles?|kilometres?|kilometers?|metres?|meters?|feet|foot|inch(es)?|"
-    r"pounds?|kilos?|kilograms?|tons?|tonnes?|percent)\b",
+    r"forty|fifty|hundred|thousand|million|billion|dozen|half|once|twice|several|few)\b",
     re.IGNORECASE,
 )
+_COUNT = (
+    r"(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|several|few|many)"
+)
+_TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(y|ies))"
+_LENGTH_UNIT = r"(miles?|km|kilomet(re|er)s?|met(re|er)s?|feet|foot|yards?|inch(es)?|cm|mm)"
+# What each degree word asks for: "how often" is answered by a frequency, "how old" by an age,
+# "how long" by a span of time or a length; the rest by any number.
+_QUANTITY = {
+    "often": re.compile(
+        rf"\b(every|each|per|once|twice|daily|weekly|monthly|yearly|annually|times?)\b"
+        rf"|\b{_COUNT}\s+times\b",
+        re.IGNORECASE,
+    ),
+    "old": re.compile(
+        rf"\b{_COUNT}[\s-]+years?[\s-]+old\b|\baged?\s+(of\s+)?\d|\bborn\b|\b(founded|built|"
+        r"established|created|formed)\b.{0,40}\b\d{4}\b",
+        re.IGNORECASE,
+    ),
+    "long": re.compile(
+        rf"\b{_COUNT}\s+{_TIME_UNIT}\b|\b{_COUNT}\s+{_LENGTH_UNIT}\b|\d\s*{_LENGTH_UNIT}\b",
+        re.IGNORECASE,
+    ),
+    "far": re.compile(rf"\b{_COUNT}\s+{_LENGTH_UNIT}\b|\d\s*{_LENGTH_UNIT}\b", re.IGNORECASE),
+}
+_QUANTITY["frequently"] = _QUANTITY["often"]
 
 
 # Irregular past forms the stemmer leaves apart from the question's verb ("Who did he meet?" /
@@ -52,7 +75,7 @@ FORM_WORDS = _words(
     i me my mine myself you your yours yourself we us our ours he him his she her hers they them
     their theirs m s re ve ll d"""
 )
-DEGREE_WORDS = _words("often much many long far old soon big large tall high wide deep heavy")
+DEGREE_WORDS = _words("often frequently much many long far old big large tall high wide deep heavy")
 _HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)
 
 
@@ -69,17 +92,19 @@ def degree_words(question: str) -> frozenset[str]:
 def asked_weights(weights: dict[str, float], question: str) -> dict[str, float]:
     """The question's word weights (``Corpus.weights``) as an answer must match them.
 
-    Form words are dropped; the degree words become NUMBER_WORD, weighing as much as the mean
-    asked word (how rare "often" is in the documents says nothing about how rare numbers are).
+    Form words are dropped; the degree words become NUMBER_WORD (``#number:often``), weighing as
+    much as the mean asked word (how rare "often" is in the documents says nothing about how rare
+    its answers are).
     A question of nothing but form words keeps its weights as they were.
     """
     form = set(tokenize(" ".join(form_words(question))))
-    degree = set(tokenize(" ".join(degree_words(question))))
+    asked = sorted(degree_words(question))
+    degree = set(tokenize(" ".join(asked)))
     out = {t: w for t, w in weights.items() if t not in form and t not in degree}
     number = [weights[t] for t in degree if t in weights]
     if number:
         rest = list(out.values()) or number
-        out[NUMBER_WORD] = sum(rest) / len(rest)
+        out[f"{NUMBER_WORD}:{asked[0]}"] = sum(rest) / len(rest)
     return out or weights
 
 
@@ -90,6 +115,9 @@ def covered(weights: dict[str, float], text: str) -> float:
     """
     bases = " ".join(_IRREGULAR[m.group(1).lower()] for m in _IRREGULAR_WORD.finditer(text))
     words = set(tokenize(f"{text} {bases}" if bases else text))
-    if NUMBER_WORD in weights and NUMBER.search(text):
-        words.add(NUMBER_WORD)
+    for key in weights:
+        if key.startswith(NUMBER_WORD) and _QUANTITY.get(
+            key[len(NUMBER_WORD) + 1 :], NUMBER
+        ).search(text):
+            words.add(key)
     return weighted_share(weights, words)
