@@ -1,7 +1,8 @@
 """The question's words as an answer must match them.
 
 A question's words do not all name its topic. Some only shape it: modal and light verbs, verbs
-that ask for an event or a meaning, personal pronouns ("my", "I" name the asker), the pieces of
+that ask for an event or a meaning, first- and second-person pronouns ("my", "I", "you" name the
+people in the conversation, not the documents' subject; "he" does, and stays), the pieces of
 contractions. An answer seldom repeats them, so they must not count against a passage. The degree
 word after "how" ("how often", "how old") asks for a quantity: any number in a text answers it
 ("every 6 weeks"), and a text without one does not, however many other words it shares.
@@ -72,8 +73,7 @@ def _words(text: str) -> frozenset[str]:
 
 FORM_WORDS = _words(
     """must shall ought happen happens happened happening mean means meant get gets got getting
-    i me my mine myself you your yours yourself we us our ours he him his she her hers they them
-    their theirs m s re ve ll d"""
+    i me my mine myself you your yours yourself we us our ours m s re ve ll d"""
 )
 DEGREE_WORDS = _words("often frequently much many long far old big large tall high wide deep heavy")
 _HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.chunk import sentence_spans
 from index.keyword import tokenize
 from qa.asked import NUMBER, covered
 from qa.focus import FocusWeights, focus
+from qa.followup import dangling
 from qa.gate import Evidence, Thresholds, decide, relevance
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Citation, Passage, Span, Status
 
@@ -255,6 +256,8 @@ def answer(
     """The extractive answer: focused and confident, "not sure" with the closest sentences, or
     a refusal (``qa.gate`` decides which). ``focused=False`` quotes whole sentences."""
     aw = aw or AnswerWeights()
+    if dangling(question):  # "he" names no one here: at most the closest passages
+        thresholds = replace(thresholds, answer_confidence=float("inf"))
     rel = relevance(passages, weights) if passages else 0.0
     scored = score_sentences(question, passages, weights, aw) if passages else []
     evidence = Evidence(rel, scored[0].lexical if scored else 0.0)

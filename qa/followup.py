@@ -91,6 +91,11 @@ def entities(text: str) -> list[Entity]:
     return [e for e in out if e.text.lower() not in _QUESTION_WORDS]
 
 
+def dangling(question: str) -> bool:
+    """True when the question says "he" or "she" but names no one it could mean."""
+    return bool(_PERSON.search(question)) and not entities(question)
+
+
 def _strip(text: str) -> str:
     return " ".join(_MARKER.sub("", text).split()).strip(" ?.!")
 

@@ -152,7 +152,7 @@ def test_conversation_history_resolves_a_follow_up(client):
     alone = client.chat.completions.create(
         model="documents", messages=[{"role": "user", "content": FOLLOW_UP}]
     )
-    assert alone.status == "refused"  # "he" means nothing without the conversation
+    assert alone.status != "answered"  # "he" means no one without the conversation
 
 
 def test_bad_requests_get_clear_errors(app, client):
