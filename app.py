@@ -42,13 +42,13 @@ def login(settings) -> tuple[str, str] | None:
 
 
 def _progress(done: float, total: int) -> None:
-    if total:
-        print(
-            f"\rIndexing documents: {int(done)}/{total} files",
-            end="" if done < total else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
+    if not total:
+        return
+    if sys.stderr.isatty():  # one line, rewritten in place
+        print(f"\rIndexing documents: {int(done)}/{total} files", end="" if done < total else "\n",
+              file=sys.stderr, flush=True)  # fmt: skip
+    elif done in (0, total):  # a log file gets the start and the end, not every step
+        print(f"Indexing documents: {int(done)}/{total} files", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
