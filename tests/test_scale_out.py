@@ -163,7 +163,8 @@ def test_two_ingest_processes_on_two_machines_are_serialised(tmp_path, chroma_se
     spans = sorted(i for t in texts for i in _intervals(t))
     assert len(spans) == 2, spans
     assert spans[0][1] <= spans[1][0], f"both held the lock at once: {spans}"
-    assert sum("waiting for another writer" in t for t in texts) == 1, "neither ingest waited"
+    # At least one waited; both may, when their claims met and both stepped back once.
+    assert any("waiting for another writer" in t for t in texts), "neither ingest waited"
     want = expected_ids(Path(machines[0].docs_dir), embedder)
     for s in machines:
         check_store(s, embedder, want)
