@@ -409,7 +409,9 @@ def test_ocr_text_gets_back_the_spaces_it_dropped():
     assert respace("termofofficeisnowthesameasthelowerhouse.TheStateofVictoria") == (
         "term of office is now the same as the lower house. The State of Victoria"
     )
-    assert respace("Thegovernmentannouncedonmondaythat") == "The government announced on monday that"
+    assert (
+        respace("Thegovernmentannouncedonmondaythat") == "The government announced on monday that"
+    )
     # Real words the vocabulary lacks stay whole, and so does a run of fewer than three words.
     kept = "environmentalist photosynthesis microeconomics Melbournesuburbs U.S. e.g."
     assert respace(kept) == kept
