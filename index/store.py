@@ -222,6 +222,8 @@ class Store:
 
     def set_recipe(self, recipe: str) -> None:
         """Record how the stored chunks were cut."""
+        if self.recipe == recipe:  # the usual case: nothing to write, no call to make
+            return
         self._col = self.call(
             lambda: self._client.get_collection(self.config.collection, embedding_function=None)
         )

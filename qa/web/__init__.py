@@ -1,7 +1,6 @@
 """The web chat: ``render`` (pure HTML), ``handlers`` (ChatUI over the Engine), ``page`` (Gradio).
 
-    from qa.web import build_app, serve
-    serve(build_app(engine))
+The page is served by ``qa.server.build_server`` (behind the host guard, beside the API).
 
 The names below are imported on first use: ``qa.web.render`` stays cheap to import, and Gradio
 is loaded only by what needs it (after ``index.offline.quiet()`` has switched analytics off).
@@ -14,15 +13,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from qa.web.handlers import ChatUI
-    from qa.web.page import build_app, serve
+    from qa.web.page import build_app
     from qa.web.render import mode_label
 
-__all__ = ["ChatUI", "build_app", "mode_label", "serve"]
+__all__ = ["ChatUI", "build_app", "mode_label"]
 
 _HOMES = {
     "ChatUI": "qa.web.handlers",
     "build_app": "qa.web.page",
-    "serve": "qa.web.page",
     "mode_label": "qa.web.render",
 }
 

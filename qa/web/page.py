@@ -242,35 +242,6 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
     return demo
 
 
-def serve(
-    demo: gr.Blocks,
-    *,
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    auth: tuple[str, str] | None = None,
-    max_file_size: int | None = None,
-    quiet: bool = False,
-) -> None:
-    """Launch the page (blocking), styled, without share links, telemetry or server rendering."""
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        auth_message="Log in with QA_UI_USER / QA_UI_PASSWORD." if auth else None,
-        share=False,
-        max_file_size=max_file_size,
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-        enable_monitoring=False,
-        show_error=False,
-        quiet=quiet,
-        footer_links=FOOTER_LINKS,
-        theme=make_theme(),
-        css=stylesheet(),
-    )
-
-
 def make_theme() -> gr.themes.Base:
     """The page theme: system fonts only (complete glyphs, nothing loaded from anywhere)."""
     return gr.themes.Soft(
