@@ -87,6 +87,11 @@ _VERBS_TEXT = (
 _NOT_A_NOUN = frozenset(_VERBS_TEXT.split())
 
 
+_DEFINITION = re.compile(
+    r"\s*(?i:who\s+(?:is|was|are|were))\s+(?:the\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*\s*\??\s*$"
+)
+
+
 def answer_kind(question: str) -> str | None:
     """What the question asks for: 'time', 'number', 'name', 'place', 'entity' (which/what
     + a noun: a team, a country...) or None when it cannot tell."""
@@ -100,7 +105,8 @@ def answer_kind(question: str) -> str | None:
     ):
         return "number"
     if re.search(r"\b(who|whom|whose)\b", q):
-        return "name"
+        # "Who is Wang Yi?" asks what a named one is: a description, not another name.
+        return None if _DEFINITION.match(question) else "name"
     if re.search(r"\bwhere\b", q):
         return "place"
     m = re.search(r"\b(which|what)\s+(\w+)", q)

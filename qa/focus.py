@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.formats.words import common_rank
 from index.keyword import tokenize
 from qa.followup import entities
 
@@ -23,11 +24,15 @@ MIN_WORDS = 35  # sentences shorter than this are quoted whole
 BEFORE = 0  # segments kept before the one holding most of the question's words
 AFTER = 1  # ... and after it
 PHRASE_KINDS = frozenset({"time", "number", "name", "place", "entity"})
+# A sentence's first word among the most frequent English words is no name ("However"); the size
+# of a function-word list, not tuned.
+COMMON_WORDS = 500
 
 # Clause punctuation; a comma or colon inside a number ("1,000", "10:30") is not one.
 _BREAK = re.compile(
     r"\s*(?:(?<!\d),|,(?!\d)|(?<!\d):|:(?!\d)|[;()\[\]]|\s[\u2014\u2013-]\s|[\u2014\u2013])\s*"
 )
+_RELATIVE = re.compile(r"(?:who|whom|whose|which)\b", re.IGNORECASE)
 _LEFT = " \"'“”‘’"
 _RIGHT = " \"'“”‘’.,;:!?"
 _DATE = re.compile(
@@ -93,8 +98,20 @@ def candidates(kind: str | None, text: str, question: str) -> list[tuple[int, in
     elif kind == "number":
         found = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
     else:
-        found = [(e.start, e.end) for e in entities(text)]
-    return [(s, e) for s, e in found if not set(tokenize(text[s:e])) <= asked]
+        found = [(e.start, e.end) for e in entities(text) if not _lone_opener(text, e.start, e.end)]
+    found = [(s, e) for s, e in found if not set(tokenize(text[s:e])) <= asked]
+    if kind == "name":  # "Who did Blinken meet in Munich?" is not answered by "Munich ..."
+        return [(s, e) for s, e in found if not set(tokenize(text[s:e])) & asked] or found
+    return found
+
+
+def _lone_opener(text: str, start: int, end: int) -> bool:
+    """A common word capitalised only because it opens the sentence ("However", "During",
+    "Two"), not a name: it is not written capitalised anywhere else in the sentence."""
+    word = text[start:end]
+    if start > 0 or not word.isalpha() or re.search(rf"\W{word}\b", text[end:]):
+        return False
+    return common_rank(word.lower()) < COMMON_WORDS
 
 
 def _words_at(text: str, question: str) -> list[int]:
@@ -128,6 +145,8 @@ def focus(
         if holding and not any(lo <= i <= hi for i in holding):
             near = min(holding, key=lambda i: abs(i - b))
             lo, hi = min(lo, near), max(hi, near)
+        while lo > 0 and _RELATIVE.match(sentence, segs[lo][0]):
+            lo -= 1  # "who reiterated ..." needs the one it tells about: "Blinken, who ..."
         s, e = segs[lo][0], segs[hi][1]
     inside = [c for c in cands if s <= c[0] and c[1] <= e]
     return Focus(s, e, _nearest(inside, _words_at(sentence[s:e], question), s))

@@ -164,6 +164,31 @@ def test_candidates_of_each_kind_leave_out_the_question_words():
     assert "Wang Yi" in names and "Blinken" not in names
 
 
+def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():
+    s = "However, at the Munich Security Conference, Blinken met Wang Yi on Saturday."
+    names = [s[a:b] for a, b in candidates("name", s, "Who did Blinken meet in Munich?")]
+    assert names == ["Wang Yi"]  # not "However", not the conference the question names
+    putin = "Putin extended an invitation to Xi."
+    assert next(putin[a:b] for a, b in candidates("entity", putin, "Which leader?")) == "Putin"
+    two = "Two tourist railways operate in the Alps."
+    assert [two[a:b] for a, b in candidates("place", two, "Where?")] == ["Alps"]
+    # "Who is X?" asks for a description of X, not for another name.
+    assert answer_kind("Who is Wang Yi?") is None
+    assert answer_kind("Who is the president of France?") == "name"
+    assert answer_kind("Who did Blinken meet?") == "name"
+
+
+def test_a_relative_clause_keeps_the_one_it_tells_about():
+    sentence = (
+        "Blinken, who reiterated on Saturday the unchanged US policy on Taiwan and stressed the "
+        "importance of maintaining peace and stability on the island, reinforced statements from "
+        "Biden that the US does not seek a conflict with China but will stand up for its values."
+    )
+    q = "What did Blinken say about Taiwan?"
+    f = focus(sentence, q, {"taiwan": 2.0, "blinken": 0.5}, answer_kind(q), FocusWeights(20, 0, 0))
+    assert sentence[f.start : f.end].startswith("Blinken, who reiterated")
+
+
 def test_a_long_sentence_is_cut_to_the_clause_with_the_phrase():
     sentence = (
         "After a long and difficult winter of negotiations between the two delegations, which "

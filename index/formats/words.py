@@ -35,6 +35,18 @@ def _vocabulary() -> dict[str, int]:
     return {w: i for w, i in vocab.items() if w.isalpha() and w.isascii()}
 
 
+def common_rank(word: str) -> int:
+    """How common a lowercase word is: 0 for "the", growing with rarity; large when unknown.
+
+    The vocabulary lists whole words from "the" on in order of frequency (single letters come
+    before it and count as common).
+    """
+    vocab = _vocabulary()
+    if word not in vocab or "the" not in vocab:
+        return 1 << 30
+    return max(vocab[word] - vocab["the"], 0)
+
+
 @functools.cache
 def known_words() -> frozenset[str]:
     """The vocabulary's whole words of two letters or more; empty when the tokenizer is missing.
