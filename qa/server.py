@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import threading
 
 from index.ingest import Progress
 from qa.api import ChatAPI
@@ -49,11 +50,22 @@ def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engi
     except IndexNotFoundError:
         report = ingest(settings.ingest_config, progress=progress)  # first start: build it
         log.info("indexed: %s", report.summary())
-        return get_engine(settings)
+        engine = get_engine(settings)
+        _warm(engine)
+        return engine
     report = engine.ingest(progress=progress)
     if report.added or report.updated or report.removed or report.skipped:
         log.info("indexed: %s", report.summary())
+    _warm(engine)
     return engine
+
+
+def _warm(engine: Engine) -> None:
+    """Load a local embedding model in the background while the page is built, so the first
+    question does not wait for it (a model behind an API is not called)."""
+    warm = getattr(engine.embedder, "warm", None)
+    if warm is not None:
+        threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
 
 
 def build_server(

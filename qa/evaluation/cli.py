@@ -7,13 +7,7 @@ import sys
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evaluation.compare import compare
 from qa.evaluation.converters import REFERENCE_SETS, Converted, convert_reference
-from qa.evaluation.dataset import load_dataset
-from qa.evaluation.feedback import feedback_dataset
-from qa.evaluation.judge import Judge
-from qa.evaluation.report import format_table
-from qa.evaluation.runner import evaluate, prepare_index
 from qa.settings import Settings
 
 SETS = "|".join(REFERENCE_SETS)
@@ -96,6 +90,14 @@ def _error(message: str) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """The ``qa eval`` command."""
+    # Imported here: `qa ingest` and `qa ask` build this parser and need none of it.
+    from qa.evaluation.compare import compare
+    from qa.evaluation.dataset import load_dataset
+    from qa.evaluation.feedback import feedback_dataset
+    from qa.evaluation.judge import Judge
+    from qa.evaluation.report import format_table
+    from qa.evaluation.runner import evaluate, prepare_index
+
     target = list(args.target)
     if args.compare:
         if target:
