@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Answer mode: {mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Chat on http://{shown}:{args.port}/ ; API on http://{shown}:{args.port}/v1", flush=True)
+    server.warm(engine)
     server.serve(app, sock)
     return 0
 

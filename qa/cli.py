@@ -160,6 +160,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     what = f"chat on {base}/ and API" if args.page else "API"
     login = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if server.login(settings) else ""
     print(f"Serving the {what} on {base}/v1{login}; model {settings.collection!r}", flush=True)
+    if engine is not None:
+        server.warm(engine)
     server.serve(app, sock)
     return EXIT_OK
 

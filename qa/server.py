@@ -50,19 +50,17 @@ def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engi
     except IndexNotFoundError:
         report = ingest(settings.ingest_config, progress=progress)  # first start: build it
         log.info("indexed: %s", report.summary())
-        engine = get_engine(settings)
-        _warm(engine)
-        return engine
+        return get_engine(settings)
     report = engine.ingest(progress=progress)
     if report.added or report.updated or report.removed or report.skipped:
         log.info("indexed: %s", report.summary())
-    _warm(engine)
     return engine
 
 
-def _warm(engine: Engine) -> None:
-    """Load a local embedding model in the background while the page is built, so the first
-    question does not wait for it (a model behind an API is not called)."""
+def warm(engine: Engine) -> None:
+    """Load a local embedding model in the background, so the first question does not wait for
+    it; called once the page is built (on two cores it would slow the build); a model behind an
+    API is not called."""
     warm = getattr(engine.embedder, "warm", None)
     if warm is not None:
         threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
