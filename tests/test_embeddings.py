@@ -112,3 +112,15 @@ def test_cli_says_which_model_built_the_index_in_one_line(make_settings, docs, t
     lines = [line for line in bad.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "was built with embedding model all-MiniLM" in lines[0]
     assert "multilingual-e5-small" in lines[0] and "--rebuild" in lines[0]
+
+
+def test_minilm_loads_its_model_at_the_first_text_not_before():
+    from index.embed import LocalMiniLM
+
+    model = LocalMiniLM()
+    assert model._loaded is None  # an unchanged re-index never embeds, so never loads it
+    assert model.count_tokens(["hello world"]) == [2]  # the tokenizer needs no model
+    model.warm()
+    assert model._loaded is not None
+    vec = model.embed_query("What happens if I fall ill abroad?")
+    assert vec.shape == (384,) and abs(float(vec @ vec) - 1.0) < 1e-4
