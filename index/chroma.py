@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import errno
 import logging
+import shutil
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -272,6 +273,19 @@ def timed_out(exc: BaseException) -> bool:
 def corrupt(exc: BaseException) -> bool:
     """Whether a failure says the store's files are damaged."""
     return _matches(exc, _CORRUPT_TEXT)
+
+
+LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
+
+
+def low_on_disk(config: StoreConfig) -> bool:
+    """Whether an embedded store's disk is (nearly) full; Chroma's own errors do not say."""
+    if config.chroma_url:
+        return False
+    try:
+        return shutil.disk_usage(config.where).free < LOW_DISK_BYTES
+    except OSError:
+        return False
 
 
 def fault(

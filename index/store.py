@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import threading
 import time
 from collections import defaultdict
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 
 RETRIES = 2  # a failed read (or any call to a Chroma server) is tried this many more times
 BACKOFF_S = 0.5  # the first retry waits this long, each next one twice as long
-LOW_DISK_BYTES = 16 << 20  # a failed write with less free space than this is a full disk
+FOLLOW_AT_MOST = 20  # a call repeated on a client reopened under it, at most this many times
 SOURCES_PER_QUERY = 200  # sources named in one `$in` filter
 SERVER_BATCH = 1000  # chunks in one write to a Chroma server
 # (collection id, generation) of each embedded collection as this process last read or wrote it.
@@ -57,6 +56,7 @@ class Store:
         self.model, self.dim = model, dim
         self._lease = None  # the ChromaLease while this store writes to a server
         self._side: dict[str, tuple[int, object]] = {}
+        self._reload_lock = threading.RLock()  # two reloads would close each other's client
         self.ledger = Ledger(self)
         if not config.chroma_url:  # before Chroma loads anything: a damaged index can crash it
             health.check_folder(chroma.embedded_path(config), side_names(config.collection))
@@ -102,51 +102,65 @@ class Store:
         if write and fenced and self._lease is not None:
             self._lease.check()
         deadline = time.monotonic() + self.config.timeout
-        for attempt in range(RETRIES + 1):
+        attempt = followed = 0
+        while True:
+            col = None
             try:
-                self._follow()
+                with self._reload_lock:  # the client and collection of one epoch, together
+                    self._follow()
+                    col = self._col
                 return self._limit(fn, deadline - time.monotonic())
             except StoreError:
                 raise
             except Exception as exc:
                 self._side.clear()  # a collection recreated elsewhere is looked up again
                 err, retry = self._fault(exc, write)
-                # A client that another store here reopened meanwhile fails mid-call; the call
-                # (an idempotent read, upsert or delete) is repeated on the new client.
-                retry = retry or self._client_replaced()
+                # A client another thread or store here reopened meanwhile fails mid-call: no
+                # fault; the call (an idempotent read, upsert or delete) goes to the new client.
+                with self._reload_lock:  # waits for a reload under way to finish
+                    replaced = self._col is not col or self._client_replaced()
+                if replaced and followed < FOLLOW_AT_MOST:
+                    followed += 1
+                    log.info("store call met a reopened client (%s); repeated on the new one", exc)
+                    continue
                 wait = BACKOFF_S * 2**attempt
                 late = self.config.chroma_url and time.monotonic() + wait >= deadline
                 if not retry or attempt == RETRIES or late:
                     raise err from exc
-                log.warning("store call failed (%s); retry %d of %d", exc, attempt + 1, RETRIES)
+                attempt += 1
+                log.warning("store call failed (%s); retry %d of %d", exc, attempt, RETRIES)
                 time.sleep(wait)
                 with contextlib.suppress(Exception):  # the retry reports it if this fails
                     self._reopen()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _fault(self, exc: Exception, write: bool) -> tuple[StoreError, bool]:
         """The StoreError for a failed call, and whether another try may help."""
-        return chroma.fault(exc, self.config, write, write and self._low_on_disk())
-
-    def _low_on_disk(self) -> bool:
-        """Whether the embedded store's disk is (nearly) full; Chroma's own errors do not say."""
-        if self.config.chroma_url:
-            return False
-        try:
-            return shutil.disk_usage(self.where).free < LOW_DISK_BYTES
-        except OSError:
-            return False
+        return chroma.fault(exc, self.config, write, write and chroma.low_on_disk(self.config))
 
     def _reopen(self) -> None:
         """Load the embedded store afresh (a Chroma server needs only the collection again)."""
-        if not self.config.chroma_url:
-            path = chroma.embedded_path(self.config)
-            health.check_folder(path, side_names(self.config.collection))
-            self._client, self._epoch = chroma.Clients.reopen(path, self._epoch)
-        self._col = self._limit(
-            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
-        )
+        with self._reload_lock:
+            client, epoch = self._client, self._epoch
+            if not self.config.chroma_url:
+                path = chroma.embedded_path(self.config)
+                health.check_folder(path, side_names(self.config.collection))
+                client, epoch = chroma.Clients.reopen(path, self._epoch)
+            name = self.config.collection
+            col = self._limit(lambda: client.get_collection(name, embedding_function=None))
+            self._client, self._epoch, self._col = client, epoch, col
         log.info("reopened the store at %s", self.where)
+
+    def _reread(self) -> None:
+        """Read the collection's record again (its metadata), from the current client."""
+
+        def fetch():
+            client = self._client
+            return client, client.get_collection(self.config.collection, embedding_function=None)
+
+        client, col = self.call(fetch)
+        with self._reload_lock:
+            if client is self._client:  # not a record from a client reopened meanwhile
+                self._col = col
 
     def _client_replaced(self) -> bool:
         if self.config.chroma_url:
@@ -159,27 +173,28 @@ class Store:
             return
         client, epoch = chroma.Clients.get(chroma.embedded_path(self.config))
         if epoch != self._epoch:
-            self._client, self._epoch = client, epoch
-            self._col = client.get_collection(self.config.collection, embedding_function=None)
+            col = client.get_collection(self.config.collection, embedding_function=None)
+            self._client, self._epoch, self._col = client, epoch, col
 
     def _sync(self) -> None:
         """Reload the embedded store if another process changed it since this process looked."""
         if self.config.chroma_url:
             return
         key = (self.where, self.config.collection)
-        now = (str(self._col.id), self.generation)
-        with _SEEN_LOCK:
-            seen = _SEEN.get(key)
-            # Only a newer generation (or a recreated collection) means another process wrote:
-            # an older one is a read that raced this process' own bump (see bump_generation).
-            stale = seen is not None and (seen[0] != now[0] or now[1] > seen[1])
-            if seen is None:
-                _SEEN[key] = now
-        if stale or chroma.Clients.moved(chroma.embedded_path(self.config)):
-            # Noted only once reloaded: a damaged store keeps saying so until it is rebuilt.
-            self._reopen()
+        with self._reload_lock:
+            now = (str(self._col.id), self.generation)
             with _SEEN_LOCK:
-                _SEEN[key] = (str(self._col.id), self.generation)
+                seen = _SEEN.get(key)
+                # Only a newer generation (or a recreated collection) means another process
+                # wrote: an older one is a read that raced this process' own bump.
+                stale = seen is not None and (seen[0] != now[0] or now[1] > seen[1])
+                if seen is None:
+                    _SEEN[key] = now
+            if stale or chroma.Clients.moved(chroma.embedded_path(self.config)):
+                # Noted only once reloaded: a damaged store keeps saying so until it is rebuilt.
+                self._reopen()
+                with _SEEN_LOCK:
+                    _SEEN[key] = (str(self._col.id), self.generation)
 
     def side_collection(self, name: str):
         """A bookkeeping collection beside this one (created on first use); call inside ``call``."""
@@ -224,9 +239,7 @@ class Store:
         """Record how the stored chunks were cut."""
         if self.recipe == recipe:  # the usual case: nothing to write, no call to make
             return
-        self._col = self.call(
-            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
-        )
+        self._reread()
         meta = dict(self._col.metadata or {})
         if meta.get("chunking") == recipe:
             return
@@ -236,9 +249,7 @@ class Store:
 
     def refresh_generation(self) -> int:
         """Re-read the collection's metadata (another process may have ingested)."""
-        self._col = self.call(
-            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
-        )
+        self._reread()
         self._sync()
         return self.generation
 
@@ -391,9 +402,7 @@ class Store:
         go into the change feed first, so a cache that sees the new generation finds them.
         """
         # Read afresh: another process may have bumped it since this object last looked.
-        self._col = self.call(
-            lambda: self._client.get_collection(self.config.collection, embedding_function=None)
-        )
+        self._reread()
         meta = dict(self._col.metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.pop("hnsw:space", None)  # set at creation; Chroma refuses to modify it

@@ -321,3 +321,54 @@ def test_browser_sessions_ask_while_an_upload_is_indexed(tmp_path):
         except subprocess.TimeoutExpired:
             app.kill()
     reliability.add("concurrent_requests", served + 1, "browser sessions asking during an upload")
+
+
+def test_threads_of_one_store_reload_it_once_and_never_fail(make_settings, embedder, monkeypatch):
+    """Another process' write makes every asking thread see a stale store at once: one reloads
+    it, none closes the client another just opened, and no call fails on a closed client."""
+    from chromadb.api.client import Client
+
+    from index import store as store_module
+    from index.store import open_store
+
+    settings = make_settings()
+    ingest(settings.ingest_config, embedder=embedder)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
+    slow = Client.get_collection
+
+    def get_collection(self, *args, **kwargs):  # a busy machine: the reload's window widens
+        time.sleep(0.02)
+        return slow(self, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "get_collection", get_collection)
+    key = (store.where, settings.collection)
+    vec = embedder.embed_query("Who did Blinken meet?")
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                store.refresh_generation()  # what an engine does before each question
+                assert store.query(vec, 3)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                return
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(100):  # as if another process had written: this process view is older
+            with store_module._SEEN_LOCK:
+                seen = store_module._SEEN[key]
+                store_module._SEEN[key] = (seen[0], seen[1] - 1)
+            time.sleep(0.03)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert not errors, errors[:3]
+    assert store._epoch >= 10  # it did reload, again and again
+    reliability.add("faults_injected", 100, "forced reloads of one store under 8 threads")
+    reliability.add("concurrent_requests", 8, "threads of one store through 100 forced reloads")
