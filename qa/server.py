@@ -58,9 +58,8 @@ def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engi
 
 
 def warm(engine: Engine) -> None:
-    """Load a local embedding model in the background, so the first question does not wait for
-    it; called once the page is built (on two cores it would slow the build); a model behind an
-    API is not called."""
+    """Load a local embedding model in the background (after the page is built: on two cores
+    it would slow the build); a model behind an API has nothing to load and is not called."""
     warm = getattr(engine.embedder, "warm", None)
     if warm is not None:
         threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
