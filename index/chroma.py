@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
+import fcntl
 import logging
 import shutil
 import threading
@@ -164,7 +165,14 @@ class Clients:
         import chromadb
 
         path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=_settings())
+        # Chroma creates its tables when a client first opens a folder: two processes opening
+        # a new folder at once race there ("table collections already exists"). One at a time.
+        with (path.parent / f"{path.name}.open.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                client = chromadb.PersistentClient(path=str(path), settings=_settings())
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
         cls._inode[str(path)] = _inode(path)
         return client
 

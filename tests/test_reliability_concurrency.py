@@ -323,6 +323,27 @@ def test_browser_sessions_ask_while_an_upload_is_indexed(tmp_path):
     reliability.add("concurrent_requests", served + 1, "browser sessions asking during an upload")
 
 
+def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path):
+    """Chroma creates its tables when a folder is first opened: processes that open a new store
+    at the same moment (two `qa ingest` on a fresh folder) must not race in that step."""
+    code = (
+        "import sys; from pathlib import Path; from index.chroma import Clients; "
+        "c, _ = Clients.get(Path(sys.argv[1])); c.get_or_create_collection('abc')"
+    )
+    failed = []
+    for r in range(8):
+        folder = tmp_path / f"s{r}" / "chroma"
+        cmd = [sys.executable, "-c", code, str(folder)]
+        pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs = [subprocess.Popen(cmd, cwd=ROOT, **pipes) for _ in range(8)]
+        for p in procs:
+            _, err = p.communicate(timeout=300)
+            if p.returncode:
+                failed.append(err.strip().splitlines()[-1])
+    assert not failed, failed[:3]
+    reliability.add("concurrent_requests", 64, "processes opening 8 new stores, 8 at a time")
+
+
 def test_threads_of_one_store_reload_it_once_and_never_fail(make_settings, embedder, monkeypatch):
     """Another process' write makes every asking thread see a stale store at once: one reloads
     it, none closes the client another just opened, and no call fails on a closed client."""
