@@ -4,7 +4,10 @@ The PDF is laid out the way real ones are, to test the reader: lines wrapped by 
 words hyphenated at line ends (compounds broken after their own hyphen), a running header with
 the title, a footer with "Page n of N", small pages so paragraphs run across page breaks, and
 some documents set in two columns. The scanned PDF is that PDF rasterised (pages as images, no
-text layer). Used by eval/formats_bench.py and the document tests.
+text layer). ``render_manual`` sets a manual the way texinfo and DocBook do (headings out in
+the margin, chapter running headers, a contents page), ``render_footnoted`` a report with
+footnotes. Used by eval/formats_bench.py and the
+document tests.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import random
 from pathlib import Path
 
 
-def _font_path(bold: bool = False) -> str:
+def font_path(bold: bool = False) -> str:
     import matplotlib
 
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
@@ -36,8 +39,8 @@ class _Pdf:
         # Small pages, so that paragraphs run on to the next page and past footers and headers.
         fmt, self.size = ((419.5, 380.0), 9.5) if columns == 2 else ((297.6, 320.0), 9.0)
         pdf = FPDF(format=fmt, unit="pt")
-        pdf.add_font("DejaVu", "", _font_path())
-        pdf.add_font("DejaVu", "B", _font_path(bold=True))
+        pdf.add_font("DejaVu", "", font_path())
+        pdf.add_font("DejaVu", "B", font_path(bold=True))
         pdf.set_auto_page_break(False)
         pdf.set_margins(28, 28, 28)
         self.pdf, self.title, self.columns, self.rng, self.header = pdf, title, columns, rng, header
@@ -132,6 +135,93 @@ def render_pdf(text: str, *, columns: int = 1, seed: int = 0, header: str = "Ref
     for p in paragraphs:
         doc.paragraph(p)
     return doc.finish()
+
+
+def render_manual(title: str, chapters: list[tuple[str, list[str]]]) -> bytes:
+    """A manual as texinfo and DocBook set them: a title page with a table of contents (leader
+    dots to page numbers), chapter headings out in the left margin, justified body text, an
+    indented quotation, and running headers (the title on even pages, the chapter on odd ones).
+    A chapter's last paragraph is set as the quotation."""
+    from fpdf import FPDF
+
+    class Manual(FPDF):
+        chapter = ""
+
+        def header(self) -> None:
+            if self.page_no() == 1:
+                return
+            self.set_font("DejaVu", "", 8)
+            self.set_xy(30, 10)
+            self.cell(60, 4, self.chapter if self.page_no() % 2 else title)
+            self.set_xy(118, 10)
+            self.cell(10, 4, str(self.page_no()), align="R")
+            self.set_xy(30, 24)  # the body starts below the header
+
+    def body(pdf: FPDF, chapters: list[tuple[str, list[str]]], pages: list[int]) -> None:
+        pdf.add_page()
+        pdf.set_font("DejaVu", "B", 20)
+        pdf.set_xy(15, 14)
+        pdf.cell(0, 10, title)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.set_xy(15, 40)
+        for n, ((name, _), page) in enumerate(zip(chapters, pages, strict=True), 1):
+            entry = f"{n} {name} "
+            dots = ". " * int((100 - pdf.get_string_width(entry)) / pdf.get_string_width(". "))
+            pdf.set_x(15)
+            pdf.cell(0, 6, f"{entry}{dots}{page}", new_x="LMARGIN", new_y="NEXT")
+        for n, (name, paragraphs) in enumerate(chapters, 1):
+            pdf.chapter = f"Chapter {n}: {name}"
+            pdf.add_page()
+            pages[n - 1] = pdf.page_no()
+            pdf.set_font("DejaVu", "B", 14)
+            pdf.set_xy(15, 24)
+            pdf.cell(0, 8, f"{n} {name}", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+            pdf.set_font("DejaVu", "", 10)
+            for k, text in enumerate(paragraphs):
+                quote = k == len(paragraphs) - 1
+                pdf.set_x(40 if quote else 30)
+                pdf.multi_cell(78 if quote else 98, 5, text, align="J", new_x="LMARGIN")
+                pdf.ln(3)
+
+    def fresh() -> FPDF:
+        pdf = Manual(format=(148, 210), unit="mm")  # A5
+        pdf.add_font("DejaVu", "", font_path())
+        pdf.add_font("DejaVu", "B", font_path(bold=True))
+        pdf.set_margins(15, 20, 20)
+        pdf.set_auto_page_break(True, margin=20)
+        return pdf
+
+    pages = [0] * len(chapters)
+    body(fresh(), chapters, pages)  # a first pass finds the page each chapter starts on
+    pdf = fresh()
+    body(pdf, chapters, pages)
+    return bytes(pdf.output())
+
+
+def render_footnoted(paragraphs: list[str], note: str) -> bytes:
+    """A report on A4 with a footnote at the foot of every page (``note`` with ``{page}`` filled
+    in, set small) and a page number: paragraphs run across the page breaks, past the notes."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def footer(self) -> None:
+            self.set_font("DejaVu", "", 8)
+            self.set_xy(20, -38)
+            self.multi_cell(170, 3.5, note.format(page=self.page_no()), new_x="LMARGIN")
+            self.set_xy(100, -15)
+            self.cell(10, 4, str(self.page_no()))
+
+    pdf = Report(format=(210, 297), unit="mm")
+    pdf.add_font("DejaVu", "", font_path())
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(True, margin=45)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    for text in paragraphs:
+        pdf.multi_cell(170, 5.5, text, align="J", new_x="LMARGIN")
+        pdf.ln(3)
+    return bytes(pdf.output())
 
 
 def render_docx(text: str) -> bytes:

@@ -42,6 +42,7 @@ _TIME = re.compile(
     r"\d{1,2}(st|nd|rd|th))\b"
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+")
+_CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs' contents read
 
 
 def lexical(weights: dict[str, float], text: str) -> float:
@@ -150,6 +151,8 @@ def score_sentences(
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
         if len(span.text.split()) < SHORT_WORDS:
             score -= aw.short
+        if _CONTENTS_ENTRY.search(span.text):
+            score -= 1.0  # it points to the answer, it never is one: below every real sentence
         scored.append(ScoredSentence(p, span, score, lex))
     scored.sort(key=lambda s: -s.score)
     return scored

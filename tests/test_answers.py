@@ -141,6 +141,22 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
     assert words in answer.text
 
 
+def test_a_contents_entry_is_not_an_answer():
+    """A PDF's table of contents ("3 Cleaning the filter … 12") names the topic, not the answer."""
+    from qa.extract import score_sentences
+    from qa.types import Passage
+
+    contents = "2 Setting up the pump … 4\n\n3 Cleaning the pump filter regularly … 12"
+    body = "Rinse the filter under warm water every week. Replace it once a year."
+    passages = [
+        Passage("a", "manual.pdf", 0, len(contents), contents, 1.0, 1),
+        Passage("b", "manual.pdf", 500, 500 + len(body), body, 0.9, 2),
+    ]
+    weights = {"clean": 2.0, "filter": 2.0, "pump": 1.0, "regular": 1.5}
+    best = score_sentences("How do I clean the pump filter regularly?", passages, weights)[0]
+    assert best.span.text == "Rinse the filter under warm water every week."
+
+
 # --- focus: pure logic -----------------------------------------------------------------------
 
 

@@ -33,7 +33,14 @@ from index.load import load, scan
 from index.types import Document, Skipped
 
 sys.path.insert(0, str(ROOT / "eval"))
-from render_docs import render_docx, render_html, render_pdf, render_scan
+from render_docs import (
+    render_docx,
+    render_footnoted,
+    render_html,
+    render_manual,
+    render_pdf,
+    render_scan,
+)
 
 ESPRESSO = [
     "The Lumen Barista Pro espresso machine must be descaled every 6 weeks using the Lumen "
@@ -121,6 +128,54 @@ def test_typeset_pdf_reads_like_the_text(tmp_path, columns):
     assert list(doc.pages) == sorted(doc.pages) and doc.pages[0] == 0
     s, e = sentence_spans(doc.text)[-1]
     assert page_range(doc.pages, s, e)[1] == len(doc.pages)
+
+
+def test_manual_pdf_reads_like_the_text(tmp_path):
+    """A manual as texinfo/DocBook set them: headings out in the margin, chapter running headers
+    on some pages only, the title repeated as a running header, a contents page, a quotation."""
+    data = json.loads((ROOT / "eval/datasets/squad-expmrc/expmrc-squad-dev.json").read_text())
+    names = ["Installing the pump", "Daily care", "When something goes wrong"]
+    chapters = [
+        (name, [p["context"] for p in data["data"][k]["paragraphs"][:7]])
+        for k, name in enumerate(names)
+    ]
+    path = tmp_path / "manual.pdf"
+    path.write_bytes(render_manual("Pump manual", chapters))
+    doc = _load(path)
+    assert isinstance(doc, Document), doc
+    assert len(doc.pages) >= 10
+    paragraphs = [_norm(p) for p in doc.text.split("\n\n")]
+    # The title heads page 1 although every even page repeats it as a running header.
+    assert paragraphs[0] == "Pump manual" and doc.text.count("Pump manual") == 1
+    # Contents: one entry a paragraph, the leader dots gone; each chapter heading stands alone.
+    for n, name in enumerate(names, 1):
+        assert any(re.fullmatch(rf"{n} {name} … \d+", p) for p in paragraphs), name
+        assert f"{n} {name}" in paragraphs
+        assert f"Chapter {n}:" not in doc.text  # the running header, on 2-3 pages of 13
+    # Every paragraph comes back whole and alone, the indented quotation included.
+    for _, texts in chapters:
+        for text in texts:
+            assert _norm(text) in paragraphs, f"paragraph not read whole: {text[:60]!r}"
+
+
+def test_a_paragraph_runs_on_past_the_footnotes(tmp_path):
+    """A paragraph that crosses a page break reads whole; the page's footnote follows it."""
+    data = json.loads((ROOT / "eval/datasets/squad-expmrc/expmrc-squad-dev.json").read_text())
+    texts = [p["context"] for p in data["data"][3]["paragraphs"][:8]]
+    note = "{page} See the appendix for the sources of page {page}; checked against the reports."
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_footnoted(texts, note))
+    doc = _load(path)
+    assert isinstance(doc, Document), doc
+    assert len(doc.pages) == 2
+    paragraphs = [_norm(p) for p in doc.text.split("\n\n")]
+    for text in texts:
+        assert _norm(text) in paragraphs, f"paragraph not read whole: {text[:60]!r}"
+    for page in (1, 2):
+        assert note.format(page=page) in paragraphs
+    crossing = next(t for t in texts if _norm(t) not in _norm(doc.text[: doc.pages[1]]))
+    at = doc.text.index(crossing[:40])
+    assert page_range(doc.pages, at, at + len(crossing)) == (1, 2)
 
 
 @pytest.mark.parametrize("lines", [1, 2, 3, 4])

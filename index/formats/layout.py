@@ -1,8 +1,10 @@
 """Lines placed on pages (from a PDF's text layer or from OCR) -> text that reads like the document.
 
-Running headers, footers and page numbers are dropped; a two-column page is read column by
-column; wrapped lines are joined into paragraphs and end-of-line hyphenation is undone, across
-columns and pages too. The text built here is what is stored, chunked and shown, so every
+Running headers, footers and page numbers are dropped (a chapter's running header too); a
+two-column page is read column by column; wrapped lines are joined into paragraphs and
+end-of-line hyphenation is undone, across columns and pages too, whether the headings stand out
+in the margin or an indented quotation is narrower than its column; each entry of a table of
+contents is a paragraph of its own, its leader dots shortened to "…". The text built here is what is stored, chunked and shown, so every
 citation's character span points into it.
 """
 
@@ -20,6 +22,7 @@ from index.formats.base import TextBuilder
 
 SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as hyphenation
 MARGIN = 0.12  # share of the page height at the top and bottom where running lines live
+FOOTNOTE = 0.9  # footnotes are set smaller than the text: at most this share of its size
 _PAGE_NUMBER = re.compile(
     r"^[\W_]*(page|p\.|pg\.?|seite|página|pagina)?\s*(\d{1,4}|[ivxlcdm]{1,7})"
     r"(\s*(of|/|de|von|sur)\s*\d{1,4})?[\W_]*$",
@@ -28,6 +31,8 @@ _PAGE_NUMBER = re.compile(
 # List items start a line of their own; a dash does not (prose breaks lines before dashes).
 _BULLET = re.compile(r"^([•◦▪‣●○■□➢►✓]|\(?\d{1,3}[.)]|\(?[a-z]\))\s")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
+# An entry of a table of contents: leader dots to a page number ("Setup . . . . . 12").
+_CONTENTS_ENTRY = re.compile(r"(?:\s?\.){5,}\s*(?=[\divxlc]{1,5}$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class _Placed:
     line: Line
     page: int
     block: int  # lines of one block sit in one column, top to bottom
-    left: float  # the block's column edges
+    left: float  # the block's column edges (left: where its body lines start)
     right: float
 
 
@@ -74,12 +79,14 @@ def assemble(pages: Sequence[Page], out: TextBuilder) -> None:
     placed: list[_Placed] = []
     for n, page in enumerate(pages):
         for column in _reading_order([ln for ln in page.lines if id(ln) in keep], page.width):
-            left = min(ln.x0 for ln in column)
+            left = _body_left(column)
             right = max(ln.x1 for ln in column)
             block = placed[-1].block + 1 if placed else 0
             placed += [_Placed(ln, n, block, left, right) for ln in column]
     rights = _column_rights(placed, pages)
+    rights.update(_measures(placed))
     pitches = _typical_pitches(placed)
+    placed = _footnotes_after(placed, pages, rights, pitches)
     vocabulary = _words(placed)
     pending = ""  # the last line, held back until it is known how the next one joins it
     started = 0  # pages whose start is recorded
@@ -95,21 +102,64 @@ def assemble(pages: Sequence[Page], out: TextBuilder) -> None:
         while started <= p.page:  # this line begins its page (and any empty ones before it)
             out.pages.append(out.size)
             started += 1
-        pending = p.line.text
+        pending = _CONTENTS_ENTRY.sub(" … ", p.line.text)
     out.add(pending)
     while started < len(pages):
         out.pages.append(out.size)
         started += 1
 
 
+def _footnotes_after(
+    placed: list[_Placed], pages: Sequence[Page], rights: dict, pitches: dict[int, float]
+) -> list[_Placed]:
+    """The lines with each page's footnotes moved past the paragraph that runs on to the next
+    page, so that its sentences read whole (the notes then count as the next page's text)."""
+    body = statistics.median(p.line.size for p in placed) if placed else 0.0
+    notes: dict[int, list[_Placed]] = {}
+    text: list[_Placed] = []
+    for n, group in itertools.groupby(placed, key=lambda p: p.page):
+        lines = list(group)
+        k = len(lines)
+        while (
+            k
+            and lines[k - 1].line.size < FOOTNOTE * body
+            and lines[k - 1].line.y1 < (pages[n].height * 0.4)
+        ):
+            k -= 1
+        if 0 < k < len(lines):
+            notes[n] = lines[k:]
+        text += lines[:k] if n in notes else lines
+    if not notes:
+        return placed
+    out: list[_Placed] = []
+    waiting: list[_Placed] = []
+    for i, p in enumerate(text):
+        if waiting and _new_paragraph(text[i - 1], p, rights, pitches):
+            out += waiting
+            waiting = []
+        out.append(p)
+        if p.page in notes and (i + 1 == len(text) or text[i + 1].page != p.page):
+            waiting += notes.pop(p.page)  # after this page's last line of text
+    return out + waiting
+
+
+def _body_left(column: list[Line]) -> float:
+    """Where most of the column's lines start: headings set out into the margin (manuals,
+    specifications) must not make every body line look indented."""
+    starts = Counter(round(ln.x0 / 2) for ln in column)
+    most = max(starts.values())
+    return 2.0 * min(x for x, n in starts.items() if n == most)
+
+
 def _drop_running_lines(pages: Sequence[Page]) -> set[int]:
     """The ids of the lines to keep: not a page number, running header or running footer.
 
     A line at the top or bottom edge of a page goes when it is a page number, when its text
-    (digits aside) comes back on many pages, or when it is set smaller than the text and
-    stands apart from it (a header on a document of one page).
+    (digits aside) comes back on many pages, when it stands apart from the text, no larger
+    than it, and comes back on another page (a chapter's running header), or when it is set
+    smaller than the text and stands apart from it (a header on a document of one page).
     """
-    candidates: list[list[tuple[Line, str, bool]]] = []
+    candidates: list[list[tuple[Line, str, bool, bool, bool]]] = []
     counts: Counter[str] = Counter()
     for page in pages:
         order = sorted(page.lines, key=lambda ln: -ln.y1)
@@ -121,21 +171,43 @@ def _drop_running_lines(pages: Sequence[Page]) -> set[int]:
                 at_bottom = i >= len(order) - 2 and ln.y1 < page.height * MARGIN
                 if not (at_top or at_bottom):
                     continue
-                # The neighbour on the body's side (a page of two lines has one either way).
-                near = order[i + 1] if at_top and i + 1 < len(order) else order[i - 1]
-                apart = abs(near.y1 - ln.y1) > 2.0 * max(ln.size, body)
-                small = ln.size < 0.9 * body and apart and i in (0, len(order) - 1)
-                here.append((ln, _running_key(ln.text), small))
+                apart = _gap_to_body(order, i, at_top) > 2.0 * max(ln.size, body)
+                small = ln.size < 0.9 * body and apart and _outermost(order, i)
+                plain = apart and ln.size <= 1.1 * body
+                # A title on page 1 that the running header repeats is still the title.
+                big = ln.size > 1.3 * body
+                here.append((ln, _running_key(ln.text), small, plain, big))
         candidates.append(here)
-        counts.update({key for _, key, _ in here})
+        counts.update({key for _, key, _, _, _ in here})
     repeated = max(2, 0.4 * len(pages))
     drop = {
         id(ln)
         for here in candidates
-        for ln, key, small in here
-        if small or _PAGE_NUMBER.match(ln.text) or (len(pages) > 1 and counts[key] >= repeated)
+        for ln, key, small, plain, big in here
+        if small
+        or _PAGE_NUMBER.match(ln.text)
+        or (len(pages) > 1 and counts[key] >= repeated and not big)
+        or (len(pages) > 2 and plain and counts[key] >= 2)
     }
     return {id(ln) for page in pages for ln in page.lines if id(ln) not in drop}
+
+
+def _gap_to_body(order: list[Line], i: int, at_top: bool) -> float:
+    """How far line i (lines top to bottom) sits from the nearest line not in its row, looking
+    towards the page's body first (a page of one row has no such line: 0)."""
+    line = order[i]
+    for step in (1, -1) if at_top else (-1, 1):
+        j = i + step
+        while 0 <= j < len(order):
+            if not _same_row(line, order[j]):
+                return abs(order[j].y1 - line.y1)
+            j += step
+    return 0.0
+
+
+def _outermost(order: list[Line], i: int) -> bool:
+    """Is line i in the top or the bottom row of its page?"""
+    return _same_row(order[i], order[0]) or _same_row(order[i], order[-1])
 
 
 def _running_key(text: str) -> str:
@@ -239,6 +311,26 @@ def _column_rights(placed: list[_Placed], pages: Sequence[Page]) -> dict[int, fl
     return rights
 
 
+def _measures(placed: list[_Placed]) -> dict[tuple[int, int], float]:
+    """The right edge of a run of justified lines that start together inside a block: a quoted
+    or indented passage is narrower than its column, and its lines still wrap."""
+    groups: dict[tuple[int, int], list[_Placed]] = {}
+    for p in placed:
+        groups.setdefault(_start(p), []).append(p)
+    out = {}
+    for key, group in groups.items():
+        edge = max(p.line.x1 for p in group)
+        flush = sum(p.line.x1 >= edge - 0.3 * p.line.size for p in group)
+        wide = edge - group[0].left >= 0.6 * (group[0].right - group[0].left)
+        if flush >= 3 and wide:  # short lines of code or a list end anywhere: not a measure
+            out[key] = edge
+    return out
+
+
+def _start(p: _Placed) -> tuple[int, int]:
+    return p.block, round(p.line.x0 / 2)
+
+
 def _typical_pitches(placed: list[_Placed]) -> dict[int, float]:
     """Per block, the usual distance from one line's top to the next one's."""
     gaps: dict[int, list[float]] = {}
@@ -252,22 +344,23 @@ def _typical_pitches(placed: list[_Placed]) -> dict[int, float]:
     return typical
 
 
-def _new_paragraph(
-    a: _Placed, b: _Placed, rights: dict[int, float], pitches: dict[int, float]
-) -> bool:
+def _new_paragraph(a: _Placed, b: _Placed, rights: dict, pitches: dict[int, float]) -> bool:
     """Does line b start a new paragraph, rather than continue the line a wrapped from?"""
     la, lb = a.line, b.line
     if a.block == b.block and _same_row(la, lb):
         return False  # two runs of one row (OCR cuts long lines in pieces)
     if _BULLET.match(lb.text) or abs(la.size - lb.size) > 0.2 * max(la.size, lb.size):
         return True
+    if _CONTENTS_ENTRY.search(la.text):
+        return True  # each entry of a table of contents ends at its page number
     if a.block == b.block:
         pitch = pitches.get(a.block, pitches[-1]) or la.size * 1.2
         if la.y1 - lb.y1 > 1.5 * pitch or lb.x0 - b.left > 3 * lb.size:
             return True
     # A wrap: the next line's first word would not have fit at the end of this one.
     space = 0.25 * la.size
-    return la.x1 + space + lb.first_word_width() < rights[a.block] - 0.3 * la.size
+    right = rights.get(_start(a), rights[a.block])
+    return la.x1 + space + lb.first_word_width() < right - 0.3 * la.size
 
 
 def _wrap(prev: str, text: str, vocabulary: set[str]) -> tuple[str, str]:
