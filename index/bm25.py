@@ -22,7 +22,9 @@ import numpy as np
 
 K1, B = 1.2, 0.75
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# Superscripts and subscripts (a footnote mark, an exponent) are not part of the word they
+# follow: "1872¹²" is the year 1872.
+_TOKEN = re.compile(r"[^\W_\u00b2\u00b3\u00b9\u2070-\u209f\u1d2c-\u1d6a\u1d9b-\u1dbf\u2c7d]+")
 _STOP_TEXT = (
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with what which who whom when where why how does did do "

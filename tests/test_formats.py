@@ -34,6 +34,7 @@ from index.types import Document, Skipped
 
 sys.path.insert(0, str(ROOT / "eval"))
 from render_docs import (
+    font_path,
     render_docx,
     render_footnoted,
     render_html,
@@ -176,6 +177,34 @@ def test_a_paragraph_runs_on_past_the_footnotes(tmp_path):
     crossing = next(t for t in texts if _norm(t) not in _norm(doc.text[: doc.pages[1]]))
     at = doc.text.index(crossing[:40])
     assert page_range(doc.pages, at, at + len(crossing)) == (1, 2)
+
+
+def test_raised_marks_are_superscripts_not_digits_of_the_word(tmp_path):
+    """A footnote mark after a year must not change the year; an exponent stays one; an
+    ordinal's raised ending stays part of it; the search words are the words without marks."""
+    from fpdf import FPDF
+
+    from index.keyword import tokenize
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", font_path())
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    for text, raised in [("The harbour was rebuilt in 1872", "12"), (" on the 21", "st"),
+                         (" of May; the basin is 40 m", "2"), (" and its keeper was Marta", "a"),
+                         (" Ilves.", "")]:  # fmt: skip
+        pdf.write(5.5, text)
+        pdf.char_vpos = "SUP"
+        pdf.write(5.5, raised)
+        pdf.char_vpos = "LINE"
+    (tmp_path / "harbour.pdf").write_bytes(bytes(pdf.output()))
+    doc = _load(tmp_path / "harbour.pdf")
+    assert isinstance(doc, Document), doc
+    assert _norm(doc.text) == (
+        "The harbour was rebuilt in 1872¹² on the 21st of May; the basin is 40 m² and its keeper "
+        "was Martaᵃ Ilves."
+    )
+    assert {"1872", "21st", "40", "m", "marta"} <= set(tokenize(doc.text))
 
 
 @pytest.mark.parametrize("lines", [1, 2, 3, 4])

@@ -28,6 +28,12 @@ _HYPHEN_MARKS = {0x02, 0xFFFE}  # PDFium's marks for a hyphen that ends a line
 MAX_STREAM = 16_000_000  # bytes of one stream, raw or inflated (images aside)
 MAX_INFLATED = 400_000_000  # of all streams together (images aside)
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
+# A raised, smaller character (a footnote mark, an exponent) is written as its superscript form:
+# "rebuilt in 1872" with footnote 12 must not read "187212". Ordinals ("21st") stay plain.
+_SUPERSCRIPT = str.maketrans(
+    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
+)
 _JUNK_TITLE = re.compile(
     r"(^untitled|\.(docx?|pdf|tex|odt|rtf|indd|pptx?|txt)$|^microsoft word)", re.I
 )
@@ -129,6 +135,7 @@ def _lines(textpage, count: int) -> list[layout.Line]:
     x0 = y0 = x1 = y1 = height = 0.0
     first_word = 0.0
     space = False  # a space is due before the next visible character
+    ordinal = False  # the raised letters just read are an ordinal's ending, kept plain
 
     def close() -> None:
         nonlocal run
@@ -163,6 +170,13 @@ def _lines(textpage, count: int) -> list[layout.Line]:
                 space = False
         if "\ufb00" <= ch <= "\ufb06":  # ligatures (ﬁ, ﬂ) become the letters they join
             ch = unicodedata.normalize("NFKC", ch)
+        raised = bool(run) and h < 0.85 * height and bottom > y0 + 0.15 * height
+        if raised:
+            ordinal = ch.isalpha() and (run[-1].isdigit() or ordinal)  # 21st, 2nd, 1er
+            if not ordinal:
+                ch = ch.translate(_SUPERSCRIPT)
+        else:
+            ordinal = False
         if not run:
             x0, y0, x1, y1, height, first_word = left, bottom, right, top, h, 0.0
         else:
