@@ -6,7 +6,8 @@ the title, a footer with "Page n of N", small pages so paragraphs run across pag
 some documents set in two columns. The scanned PDF is that PDF rasterised (pages as images, no
 text layer). ``render_manual`` sets a manual the way texinfo and DocBook do (headings out in
 the margin, chapter running headers, a contents page), ``render_footnoted`` a report with
-footnotes. Used by eval/formats_bench.py and the
+footnotes, ``render_paper`` a two-column paper with an abstract across the page and footnotes
+at the foot of a column. Used by eval/formats_bench.py and the
 document tests.
 """
 
@@ -221,6 +222,63 @@ def render_footnoted(paragraphs: list[str], note: str) -> bytes:
     for text in paragraphs:
         pdf.multi_cell(170, 5.5, text, align="J", new_x="LMARGIN")
         pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def render_paper(title: str, abstract: str, paragraphs: list[str], notes: list[str]) -> bytes:
+    """A paper on A4: title and abstract across the page, the text in two columns, and a
+    footnote (the next of ``notes``, numbered, set small) at the foot of every left column."""
+    from fpdf import FPDF
+    from fpdf.enums import MethodReturnValue
+
+    def fresh() -> FPDF:
+        pdf = FPDF(format=(210, 297), unit="mm")
+        pdf.add_font("DejaVu", "", font_path())
+        pdf.add_font("DejaVu", "B", font_path(bold=True))
+        pdf.set_auto_page_break(False)
+        pdf.set_margins(20, 20, 20)
+        return pdf
+
+    ruler = fresh()  # breaks the lines: a column is 80 mm wide
+    ruler.add_page()
+
+    def wrapped(text: str, size: float, height: float) -> list[str]:
+        ruler.set_font("DejaVu", "", size)
+        out = ruler.multi_cell(80, height, text, dry_run=True, output=MethodReturnValue.LINES)
+        return [line.strip() for line in out]
+
+    pdf = fresh()
+    lines: list[str | None] = []  # None: the space between two paragraphs
+    for text in paragraphs:
+        lines += [*wrapped(text, 10, 5), None]
+    numbered = 0
+    top = 0.0
+    while lines:
+        pdf.add_page()
+        top = 20.0
+        if pdf.page_no() == 1:
+            pdf.set_font("DejaVu", "B", 16)
+            pdf.set_xy(20, 20)
+            pdf.cell(170, 8, title)
+            pdf.set_font("DejaVu", "", 10)
+            pdf.set_xy(20, 34)
+            pdf.multi_cell(170, 5, abstract, new_x="LMARGIN", new_y="NEXT")
+            top = pdf.get_y() + 8
+        for x in (20, 110):
+            y = top
+            bottom = 297 - 20 - (16 if x == 20 else 0)
+            while lines and y + 5 <= bottom:
+                line = lines.pop(0)
+                if line is not None:
+                    pdf.set_font("DejaVu", "", 10)
+                    pdf.text(x, y + 4, line)
+                y += 5 if line is not None else 2.5
+            if x == 20:
+                numbered += 1
+                note = f"{numbered} {notes[(numbered - 1) % len(notes)]}"
+                for k, text in enumerate(wrapped(note, 7, 3)):
+                    pdf.set_font("DejaVu", "", 7)
+                    pdf.text(20, 297 - 20 - 9 + 3 * k, text)
     return bytes(pdf.output())
 
 

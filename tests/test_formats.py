@@ -39,6 +39,7 @@ from render_docs import (
     render_footnoted,
     render_html,
     render_manual,
+    render_paper,
     render_pdf,
     render_scan,
 )
@@ -177,6 +178,30 @@ def test_a_paragraph_runs_on_past_the_footnotes(tmp_path):
     crossing = next(t for t in texts if _norm(t) not in _norm(doc.text[: doc.pages[1]]))
     at = doc.text.index(crossing[:40])
     assert page_range(doc.pages, at, at + len(crossing)) == (1, 2)
+
+
+def test_two_column_paper_with_footnotes_at_the_foot_of_a_column(tmp_path):
+    """Title and abstract across the page, then two columns; a paragraph that runs on from the
+    left column into the right one reads whole past the left column's footnote."""
+    data = json.loads((ROOT / "eval/datasets/squad-expmrc/expmrc-squad-dev.json").read_text())
+    texts = [p["context"] for p in data["data"][4]["paragraphs"][:10]]
+    abstract = "We study how the river shaped the valley, and what the monks' records tell."
+    notes = [
+        "The dates follow the second edition of the chronicle; the older one counts from 1100.",
+        "Names are given as the monks wrote them, which is not always how the tribes said them.",
+    ]
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(render_paper("Floods of the valley", abstract, texts, notes))
+    doc = _load(path)
+    assert isinstance(doc, Document), doc
+    paragraphs = [_norm(p) for p in doc.text.split("\n\n")]
+    assert paragraphs[:2] == ["Floods of the valley", abstract]
+    for text in texts:
+        assert _norm(text) in paragraphs, f"paragraph not read whole: {text[:60]!r}"
+    for n, text in enumerate(notes, 1):
+        assert f"{n} {text}" in paragraphs
+    # In reading order: each note follows the paragraph that its column ends inside.
+    assert [p for p in paragraphs if p in map(_norm, texts)] == [_norm(t) for t in texts]
 
 
 def test_raised_marks_are_superscripts_not_digits_of_the_word(tmp_path):

@@ -112,23 +112,29 @@ def assemble(pages: Sequence[Page], out: TextBuilder) -> None:
 def _footnotes_after(
     placed: list[_Placed], pages: Sequence[Page], rights: dict, pitches: dict[int, float]
 ) -> list[_Placed]:
-    """The lines with each page's footnotes moved past the paragraph that runs on to the next
-    page, so that its sentences read whole (the notes then count as the next page's text)."""
+    """The lines with footnotes moved past the paragraph that runs on into the next column or
+    page, so that its sentences read whole (notes moved past a page break count as the next
+    page's text). Footnotes: small lines low on the page that end a column, or that fill the
+    page's last block (notes set across both columns)."""
     body = statistics.median(p.line.size for p in placed) if placed else 0.0
-    notes: dict[int, list[_Placed]] = {}
+
+    def note(p: _Placed) -> bool:
+        return p.line.size < FOOTNOTE * body and p.line.y1 < pages[p.page].height * 0.4
+
+    blocks = [list(g) for _, g in itertools.groupby(placed, key=lambda p: p.block)]
     text: list[_Placed] = []
-    for n, group in itertools.groupby(placed, key=lambda p: p.page):
-        lines = list(group)
+    notes: dict[int, list[_Placed]] = {}  # position in ``text`` of the line they follow
+    for i, lines in enumerate(blocks):
         k = len(lines)
-        while (
-            k
-            and lines[k - 1].line.size < FOOTNOTE * body
-            and lines[k - 1].line.y1 < (pages[n].height * 0.4)
-        ):
+        while k and note(lines[k - 1]):
             k -= 1
-        if 0 < k < len(lines):
-            notes[n] = lines[k:]
-        text += lines[:k] if n in notes else lines
+        last_on_page = i + 1 == len(blocks) or blocks[i + 1][0].page != lines[0].page
+        whole = k == 0 and last_on_page and bool(text) and text[-1].page == lines[0].page
+        if (0 < k < len(lines)) or whole:
+            text += lines[:k]
+            notes.setdefault(len(text) - 1, []).extend(lines[k:])
+        else:
+            text += lines
     if not notes:
         return placed
     out: list[_Placed] = []
@@ -138,8 +144,7 @@ def _footnotes_after(
             out += waiting
             waiting = []
         out.append(p)
-        if p.page in notes and (i + 1 == len(text) or text[i + 1].page != p.page):
-            waiting += notes.pop(p.page)  # after this page's last line of text
+        waiting += notes.get(i, [])
     return out + waiting
 
 
@@ -356,6 +361,10 @@ def _new_paragraph(a: _Placed, b: _Placed, rights: dict, pitches: dict[int, floa
     if a.block == b.block:
         pitch = pitches.get(a.block, pitches[-1]) or la.size * 1.2
         if la.y1 - lb.y1 > 1.5 * pitch or lb.x0 - b.left > 3 * lb.size:
+            return True
+    elif a.page == b.page and la.y1 > lb.y1:  # from a block across the page down into a column
+        pitch = pitches.get(b.block, pitches[-1]) or lb.size * 1.2
+        if la.y1 - lb.y1 > 1.5 * pitch:
             return True
     # A wrap: the next line's first word would not have fit at the end of this one.
     space = 0.25 * la.size
