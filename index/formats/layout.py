@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from index.formats import words
 from index.formats.base import TextBuilder
 
-SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as hyphenation
+SOFT_HYPHEN = words.SOFT_HYPHEN
 MARGIN = 0.12  # share of the page height at the top and bottom where running lines live
 FOOTNOTE = 0.9  # footnotes are set smaller than the text: at most this share of its size
 _PAGE_NUMBER = re.compile(
@@ -30,7 +30,6 @@ _PAGE_NUMBER = re.compile(
 )
 # List items start a line of their own; a dash does not (prose breaks lines before dashes).
 _BULLET = re.compile(r"^([•◦▪‣●○■□➢►✓]|\(?\d{1,3}[.)]|\(?[a-z]\))\s")
-_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 # An entry of a table of contents: leader dots to a page number ("Setup . . . . . 12").
 _CONTENTS_ENTRY = re.compile(r"(?:\s?\.){5,}\s*(?=[\divxlc]{1,5}$)", re.IGNORECASE)
 
@@ -97,7 +96,7 @@ def assemble(pages: Sequence[Page], out: TextBuilder) -> None:
             if _new_paragraph(prev, p, rights, pitches):
                 sep = "\n\n"
             else:
-                pending, sep = _wrap(pending, p.line.text, vocabulary)
+                pending, sep = words.join_wrapped(pending, p.line.text, vocabulary)
         out.add(pending + sep)
         while started <= p.page:  # this line begins its page (and any empty ones before it)
             out.pages.append(out.size)
@@ -370,62 +369,6 @@ def _new_paragraph(a: _Placed, b: _Placed, rights: dict, pitches: dict[int, floa
     space = 0.25 * la.size
     right = rights.get(_start(a), rights[a.block])
     return la.x1 + space + lb.first_word_width() < right - 0.3 * la.size
-
-
-def _wrap(prev: str, text: str, vocabulary: set[str]) -> tuple[str, str]:
-    """The previous line and the separator that joins the next, wrapped line to it."""
-    if prev.endswith(SOFT_HYPHEN):
-        return prev[:-1], ""
-    m = re.search(r"(\w+)-$", prev)
-    if not m:
-        return prev, " "
-    if not text[:1].islower():
-        return prev, ""  # "Yarrow-" + "Schlick", "AS-" + "101": a hyphen inside a name
-    head = m.group(1).lower()
-    tail = re.match(r"\w*", text).group(0).lower()
-    return (prev if _compound(head, tail, vocabulary) else prev[:-1]), ""
-
-
-_SUFFIXES = (
-    "ing", "ings", "ed", "er", "ers", "est", "es", "s", "ly", "ion", "ions", "tion", "ment",
-    "ments", "ness", "able", "ible", "al", "ial", "ous", "ive", "ile", "ity", "ism", "ist",
-    "ists", "ure", "ance", "ence", "ant", "ent", "ary", "ory", "ful", "less", "ship", "ize",
-    "ise", "ized", "ised", "ization", "ic", "ical", "ally", "age", "ages",
-)  # fmt: skip
-
-
-def _compound(head: str, tail: str, vocabulary: set[str]) -> bool:
-    """Is ``head-`` + ``tail`` at a line break a compound (keep the hyphen), not hyphenation?"""
-    joined = head + tail
-    if joined in vocabulary:
-        return False
-    if f"{head}-{tail}" in vocabulary or head[-1:].isdigit():
-        return True  # written so elsewhere in the document; "5-cylinder"
-    if head[-1:] in "aeiou" and head[-1:] == tail[:1]:
-        return True  # "re-evaporation", "co-operate": the hyphen keeps the vowels apart
-    known = words.known_words()
-    if _is_word(joined, known) or tail in _SUFFIXES:
-        return False  # "inter-national", "harness-ing", "duct-ile"
-    # "eight-year", "multi-member": both halves are words, together they are not one.
-    return all(
-        (_is_word(part, known) or part in vocabulary) and len(part) > 1 for part in (head, tail)
-    )
-
-
-def _is_word(word: str, known: frozenset[str]) -> bool:
-    """A known word, or one with a common ending on a known stem ("harnessing", "ductile")."""
-    if word in known:
-        return True
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            if (
-                stem in known
-                or stem + "e" in known
-                or (stem[:-1] in known and stem[-1] == stem[-2])
-            ):
-                return True
-    return False
 
 
 def _words(placed: list[_Placed]) -> set[str]:

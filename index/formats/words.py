@@ -11,6 +11,8 @@ import re
 
 log = logging.getLogger(__name__)
 
+SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as hyphenation
+
 # Two-letter words that may stand alone when a run of letters is split again; other short pieces
 # ("st", "ist") are more often the end of a longer word the vocabulary lacks.
 _SHORT = frozenset(
@@ -101,3 +103,59 @@ def respace(text: str) -> str:
         return " ".join(out)
 
     return _RUN.sub(fix, text)
+
+
+def join_wrapped(prev: str, text: str, vocabulary: set[str]) -> tuple[str, str]:
+    """The previous line and the separator that joins the next, wrapped line to it."""
+    if prev.endswith(SOFT_HYPHEN):
+        return prev[:-1], ""
+    m = re.search(r"(\w+)-$", prev)
+    if not m:
+        return prev, " "
+    if not text[:1].islower():
+        return prev, ""  # "Yarrow-" + "Schlick", "AS-" + "101": a hyphen inside a name
+    head = m.group(1).lower()
+    tail = re.match(r"\w*", text).group(0).lower()
+    return (prev if _compound(head, tail, vocabulary) else prev[:-1]), ""
+
+
+_SUFFIXES = (
+    "ing", "ings", "ed", "er", "ers", "est", "es", "s", "ly", "ion", "ions", "tion", "ment",
+    "ments", "ness", "able", "ible", "al", "ial", "ous", "ive", "ile", "ity", "ism", "ist",
+    "ists", "ure", "ance", "ence", "ant", "ent", "ary", "ory", "ful", "less", "ship", "ize",
+    "ise", "ized", "ised", "ization", "ic", "ical", "ally", "age", "ages",
+)  # fmt: skip
+
+
+def _compound(head: str, tail: str, vocabulary: set[str]) -> bool:
+    """Is ``head-`` + ``tail`` at a line break a compound (keep the hyphen), not hyphenation?"""
+    joined = head + tail
+    if joined in vocabulary:
+        return False
+    if f"{head}-{tail}" in vocabulary or head[-1:].isdigit():
+        return True  # written so elsewhere in the document; "5-cylinder"
+    if head[-1:] in "aeiou" and head[-1:] == tail[:1]:
+        return True  # "re-evaporation", "co-operate": the hyphen keeps the vowels apart
+    known = known_words()
+    if _is_word(joined, known) or tail in _SUFFIXES:
+        return False  # "inter-national", "harness-ing", "duct-ile"
+    # "eight-year", "multi-member": both halves are words, together they are not one.
+    return all(
+        (_is_word(part, known) or part in vocabulary) and len(part) > 1 for part in (head, tail)
+    )
+
+
+def _is_word(word: str, known: frozenset[str]) -> bool:
+    """A known word, or one with a common ending on a known stem ("harnessing", "ductile")."""
+    if word in known:
+        return True
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if (
+                stem in known
+                or stem + "e" in known
+                or (stem[:-1] in known and stem[-1] == stem[-2])
+            ):
+                return True
+    return False
