@@ -204,6 +204,74 @@ def test_two_column_paper_with_footnotes_at_the_foot_of_a_column(tmp_path):
     assert [p for p in paragraphs if p in map(_norm, texts)] == [_norm(t) for t in texts]
 
 
+def test_a_table_reads_row_by_row_and_answers_from_its_row(tmp_path, make_settings, embedder):
+    """Each row of a table is one line, its cells in order (the table was read as two columns
+    of text, so a model's price and warranty came apart from its name)."""
+    from fpdf import FPDF
+
+    from index.ingest import ingest
+    from qa.pipeline import Engine
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", font_path())
+    pdf.add_font("DejaVu", "B", font_path(bold=True))  # the heading row
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    pdf.multi_cell(0, 6, "The Lumen range comes in three models. Prices include VAT.")
+    pdf.ln(4)
+    rows = [("Model", "Price", "Warranty", "Water tank"),
+            ("Barista Pro", "499 EUR", "3 years", "2.0 litres"),
+            ("Barista Mini", "299 EUR", "2 years", "1.2 litres"),
+            ("Barista Max with steam wand and grinder", "899 EUR", "5 years", "2.5 litres")]  # fmt: skip
+    with pdf.table() as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "All models must be descaled every 6 weeks.")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "range.pdf").write_bytes(bytes(pdf.output()))
+    doc = _load(docs / "range.pdf")
+    assert isinstance(doc, Document), doc
+    paragraphs = doc.text.split("\n\n")
+    for cells in rows[:3]:
+        assert " | ".join(cells) in paragraphs
+    assert "899 EUR | 5 years | 2.5 litres" in doc.text  # the row of a cell that wraps
+    assert paragraphs[-1] == "All models must be descaled every 6 weeks."
+    settings = make_settings(docs_dir=docs)
+    ingest(settings.ingest_config, embedder=embedder)
+    answer = Engine(settings).ask("How long is the warranty of the Barista Mini?")
+    assert "Barista Mini | 299 EUR | 2 years" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("columns", [2, 3])
+def test_prose_in_columns_is_not_a_table(tmp_path, columns):
+    """Lines of text side by side in columns read column by column, never as table rows."""
+    from fpdf import FPDF
+
+    data = json.loads((ROOT / "eval/datasets/squad-expmrc/expmrc-squad-dev.json").read_text())
+    texts = [
+        p["context"] for p in data["data"][5]["paragraphs"][:9] if "\u200b" not in p["context"]
+    ]
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", font_path())
+    pdf.set_font("DejaVu", "", 9)
+    for align, page in (("LEFT", texts[:4]), ("JUSTIFY", texts[4:])):
+        pdf.add_page()
+        with pdf.text_columns(ncols=columns, gutter=6, text_align=align) as cols:
+            for text in page:
+                cols.write(text + "\n\n")
+    (tmp_path / "columns.pdf").write_bytes(bytes(pdf.output()))
+    doc = _load(tmp_path / "columns.pdf")
+    assert isinstance(doc, Document), doc
+    assert " | " not in doc.text
+    paragraphs = [_norm(p) for p in doc.text.split("\n\n")]
+    for text in texts:
+        assert _norm(text) in paragraphs, text[:60]
+
+
 def test_raised_marks_are_superscripts_not_digits_of_the_word(tmp_path):
     """A footnote mark after a year must not change the year; an exponent stays one; an
     ordinal's raised ending stays part of it; the search words are the words without marks."""

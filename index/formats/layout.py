@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from index.formats import words
 from index.formats.base import TextBuilder
+from index.formats.lines import Line, Page, same_row
+from index.formats.tables import merge_tables
 
 SOFT_HYPHEN = words.SOFT_HYPHEN
 MARGIN = 0.12  # share of the page height at the top and bottom where running lines live
@@ -32,35 +34,6 @@ _PAGE_NUMBER = re.compile(
 _BULLET = re.compile(r"^([•◦▪‣●○■□➢►✓]|\(?\d{1,3}[.)]|\(?[a-z]\))\s")
 # An entry of a table of contents: leader dots to a page number ("Setup . . . . . 12").
 _CONTENTS_ENTRY = re.compile(r"(?:\s?\.){5,}\s*(?=[\divxlc]{1,5}$)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Line:
-    """A run of text on one line of a page; y grows upwards (PDF space), size is its height."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    text: str
-    size: float
-    first_word: float = 0.0  # width of its first word (0: estimate from the text)
-
-    def first_word_width(self) -> float:
-        """How wide the line's first word is, measured or estimated from the text."""
-        if self.first_word:
-            return self.first_word
-        word = self.text.split(" ", 1)[0]
-        return (self.x1 - self.x0) * len(word) / max(1, len(self.text))
-
-
-@dataclass(frozen=True)
-class Page:
-    """The lines found on one page and the page's size."""
-
-    width: float
-    height: float
-    lines: tuple[Line, ...]
 
 
 @dataclass(frozen=True)
@@ -203,7 +176,7 @@ def _gap_to_body(order: list[Line], i: int, at_top: bool) -> float:
     for step in (1, -1) if at_top else (-1, 1):
         j = i + step
         while 0 <= j < len(order):
-            if not _same_row(line, order[j]):
+            if not same_row(line, order[j]):
                 return abs(order[j].y1 - line.y1)
             j += step
     return 0.0
@@ -211,7 +184,7 @@ def _gap_to_body(order: list[Line], i: int, at_top: bool) -> float:
 
 def _outermost(order: list[Line], i: int) -> bool:
     """Is line i in the top or the bottom row of its page?"""
-    return _same_row(order[i], order[0]) or _same_row(order[i], order[-1])
+    return same_row(order[i], order[0]) or same_row(order[i], order[-1])
 
 
 def _running_key(text: str) -> str:
@@ -222,7 +195,7 @@ def _reading_order(lines: list[Line], width: float) -> list[list[Line]]:
     """The page's lines as columns to read one after the other, each top to bottom."""
     if not lines:
         return []
-    lines = _rows(lines)
+    lines = _rows(merge_tables(lines))
     gutter = _gutter(lines, width)
     if gutter is None:
         return [lines]
@@ -250,16 +223,11 @@ def _rows(lines: list[Line]) -> list[Line]:
     out: list[Line] = []
     row: list[Line] = []
     for ln in lines:
-        if row and not _same_row(row[0], ln):
+        if row and not same_row(row[0], ln):
             out += sorted(row, key=lambda r: r.x0)
             row = []
         row.append(ln)
     return out + sorted(row, key=lambda r: r.x0)
-
-
-def _same_row(a: Line, b: Line) -> bool:
-    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return overlap > 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
 
 
 def _gutter(lines: list[Line], width: float) -> float | None:
@@ -339,7 +307,7 @@ def _typical_pitches(placed: list[_Placed]) -> dict[int, float]:
     """Per block, the usual distance from one line's top to the next one's."""
     gaps: dict[int, list[float]] = {}
     for a, b in itertools.pairwise(placed):
-        if a.block == b.block and not _same_row(a.line, b.line):
+        if a.block == b.block and not same_row(a.line, b.line):
             gaps.setdefault(a.block, []).append(a.line.y1 - b.line.y1)
     every = [g for v in gaps.values() for g in v]
     default = statistics.median(every) if every else 0.0
@@ -351,7 +319,9 @@ def _typical_pitches(placed: list[_Placed]) -> dict[int, float]:
 def _new_paragraph(a: _Placed, b: _Placed, rights: dict, pitches: dict[int, float]) -> bool:
     """Does line b start a new paragraph, rather than continue the line a wrapped from?"""
     la, lb = a.line, b.line
-    if a.block == b.block and _same_row(la, lb):
+    if la.table or lb.table:
+        return True
+    if a.block == b.block and same_row(la, lb):
         return False  # two runs of one row (OCR cuts long lines in pieces)
     if _BULLET.match(lb.text) or abs(la.size - lb.size) > 0.2 * max(la.size, lb.size):
         return True
