@@ -29,6 +29,66 @@ def write_pdf(path: Path, text: str, password: str | None = None) -> Path:
     return path
 
 
+def write_form_pdf(path: Path, title: str, fields: list[tuple[str, str]]) -> Path:
+    """A PDF form (fpdf2 labels, AcroForm text fields added with pypdf), filled in by pypdf,
+    which draws each answer's appearance as a form-filling program does."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.text(20, 30, title)
+    for k, (label, _) in enumerate(fields):
+        pdf.text(20, 50 + 20 * k, label)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(pdf.output()))))
+    page = writer.pages[0]
+    height = float(page.mediabox.height)
+    refs = ArrayObject()
+    for k in range(len(fields)):
+        y = height - (50 + 20 * k) * 72 / 25.4
+        widget = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/FT"): NameObject("/Tx"),
+            NameObject("/T"): TextStringObject(f"field{k}"),
+            NameObject("/Rect"): ArrayObject(
+                [FloatObject(250), FloatObject(y - 4), FloatObject(500), FloatObject(y + 14)]
+            ),
+            NameObject("/DA"): TextStringObject("/Helv 12 Tf 0 g"),
+            NameObject("/F"): NumberObject(4),  # printed
+            NameObject("/P"): page.indirect_reference,
+        })  # fmt: skip
+        ref = writer._add_object(widget)
+        page.setdefault(NameObject("/Annots"), ArrayObject()).append(ref)
+        refs.append(ref)
+    helvetica = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"),
+        NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+    })  # fmt: skip
+    fonts = DictionaryObject({NameObject("/Helv"): writer._add_object(helvetica)})
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): refs,
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): fonts}),
+        NameObject("/DA"): TextStringObject("/Helv 12 Tf 0 g"),
+    })  # fmt: skip
+    values = {f"field{k}": value for k, (_, value) in enumerate(fields)}
+    writer.update_page_form_field_values(page, values, auto_regenerate=False)
+    buf = io.BytesIO()
+    writer.write(buf)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 def write_docx(path: Path, paragraphs: list[str]) -> Path:
     """A real .docx made with python-docx."""
     import docx

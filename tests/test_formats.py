@@ -21,6 +21,7 @@ from samples import (
     text_image,
     write_docx,
     write_epub,
+    write_form_pdf,
     write_pdf,
     write_pptx,
     write_scanned_pdf,
@@ -270,6 +271,19 @@ def test_prose_in_columns_is_not_a_table(tmp_path, columns):
     paragraphs = [_norm(p) for p in doc.text.split("\n\n")]
     for text in texts:
         assert _norm(text) in paragraphs, text[:60]
+
+
+def test_a_filled_in_pdf_form_reads_with_its_answers(tmp_path):
+    """A form's answers live in its fields, not in the page's text: they are read too."""
+    fields = [
+        ("Name of the insured person:", "Marta Ilves"),
+        ("Date of the accident:", "3 March 2026"),
+    ]
+    doc = _load(write_form_pdf(tmp_path / "claim.pdf", "Claim form for travel insurance", fields))
+    assert isinstance(doc, Document), doc
+    text = _norm(doc.text)
+    for label, value in fields:
+        assert f"{label} {value}" in text
 
 
 def test_raised_marks_are_superscripts_not_digits_of_the_word(tmp_path):

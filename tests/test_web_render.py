@@ -280,3 +280,20 @@ def test_a_sentence_is_found_on_a_pdf_page_whatever_the_extractor_made_of_it():
     assert ranges and ranges[0][0] == start and ranges[-1][1] == len(page) - 1
     assert find_ranges(page, "The warranty lasts three years unless it is voided.") == []
     assert find_ranges(page, "") == [] and find_ranges("", joined) == []
+
+
+def test_a_form_answer_is_found_and_boxed_on_its_rendered_page(tmp_path):
+    """The page viewer reads a PDF as the indexer does: a filled-in form field's answer is on
+    the page, so a sentence quoting it gets its box."""
+    from samples import write_form_pdf
+
+    from qa.web.pdfpage import render_page
+
+    path = write_form_pdf(
+        tmp_path / "claim.pdf", "Claim form", [("Name of the insured person:", "Marta Ilves")]
+    )
+    image = render_page(path.read_bytes(), [1], ["Name of the insured person: Marta Ilves"])
+    assert image is not None and image.page == 1 and image.jpeg[:2] == b"\xff\xd8"
+    # One box on the label, one on the answer typed into the field (250 pt of a 595 pt page).
+    assert sorted(round(x, 1) for x, _, _, _ in image.boxes) == [0.1, 0.4]
+    assert all(0.1 < y < 0.2 and h < 0.05 for _, y, _, h in image.boxes)

@@ -19,8 +19,9 @@ from index.formats.base import MAX_TEXT_CHARS, OCR_EXTRA, LoadError, Parsed, Tex
 
 log = logging.getLogger(__name__)
 
-# PDFium is not thread-safe: one document at a time in a process.
-_PDFIUM = threading.Lock()
+# PDFium is not thread-safe: one document at a time in a process (the web chat's page viewer
+# takes it too).
+PDFIUM_LOCK = threading.Lock()
 GAP = 1.5  # a horizontal gap wider than this many line heights splits a line (a column gutter)
 _HYPHEN_MARKS = {0x02, 0xFFFE}  # PDFium's marks for a hyphen that ends a line
 # PDFium holds a page's parsed content at ~13 bytes per byte of content stream: a 3 MB file
@@ -44,7 +45,7 @@ def read_pdf(data: bytes) -> Parsed:
     import pypdfium2 as pdfium
 
     _check_inflation(data)
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
@@ -94,7 +95,7 @@ def _read(doc) -> Parsed:
     scanned: list[int] = []
     chars = 0
     for n in range(len(doc)):
-        page = doc[n]
+        page = load_page(doc, n)
         try:
             width, height = page.get_size()
             textpage = page.get_textpage()
@@ -123,6 +124,18 @@ def _read(doc) -> Parsed:
     layout.assemble(pages, out)
     title = _meta_title(doc) or layout.first_heading(pages[:1])
     return Parsed(out.text(), title, out.page_starts(), notes=notes)
+
+
+def load_page(doc, n: int):
+    """Page n (0-based) with its filled-in form fields and annotations drawn into its content:
+    a form's answers and a note stuck on the page are not in the text layer otherwise."""
+    import pypdfium2.raw as raw
+
+    page = doc[n]
+    if raw.FPDFPage_Flatten(page.raw, raw.FLAT_NORMALDISPLAY) == raw.FLATTEN_SUCCESS:
+        page.close()  # its handles are stale once flattened
+        page = doc[n]
+    return page
 
 
 def _lines(textpage, count: int) -> list[layout.Line]:
