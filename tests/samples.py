@@ -89,6 +89,31 @@ def write_form_pdf(path: Path, title: str, fields: list[tuple[str, str]]) -> Pat
     return path
 
 
+def write_unmapped_pdf(path: Path, text: str) -> Path:
+    """A PDF that looks right but whose text layer maps to no characters: its embedded font's
+    character map (/ToUnicode) removed, as some old generators leave their fonts."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+    from render_docs import font_path
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", font_path())
+    pdf.add_page()
+    pdf.set_font("DejaVu", size=14)
+    pdf.multi_cell(0, 9, text)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(pdf.output()))))
+    for page in writer.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            if "/ToUnicode" in font:
+                del font[NameObject("/ToUnicode")]
+    buf = io.BytesIO()
+    writer.write(buf)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 def write_docx(path: Path, paragraphs: list[str]) -> Path:
     """A real .docx made with python-docx."""
     import docx

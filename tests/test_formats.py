@@ -25,6 +25,7 @@ from samples import (
     write_pdf,
     write_pptx,
     write_scanned_pdf,
+    write_unmapped_pdf,
     write_xlsx,
     write_zip_bomb_docx,
 )
@@ -471,6 +472,15 @@ def test_ocr_reads_a_picture_and_a_scanned_pdf_with_its_pages(tmp_path):
     assert page_range(scan_.pages, at, at + 5) == (2, 2)
 
 
+def test_a_pdf_whose_text_maps_to_no_characters_is_read_by_ocr(tmp_path):
+    """Fonts embedded without a character map: the page looks right and its text layer is
+    noise ("- - - -" was indexed). Such a page is read by OCR, as a scan is."""
+    text = "The keeper of the Tarvos lighthouse is Marta Ilves. The lamp is lit at dusk."
+    doc = _load(write_unmapped_pdf(tmp_path / "keeper.pdf", text))
+    assert isinstance(doc, Document), doc
+    assert "keeper of the Tarvos lighthouse" in doc.text and "lamp is lit at dusk" in doc.text
+
+
 def test_scanned_typeset_pdf_reads_close_to_the_text(tmp_path):
     text = "Harbour notes\n" + ESPRESSO[0] + " " + ESPRESSO[1]
     (tmp_path / "s.pdf").write_bytes(render_scan(render_pdf(text, seed=3)))
@@ -509,6 +519,7 @@ def test_without_the_ocr_extra_scans_are_skipped_with_a_reason(tmp_path):
     text_image(["Scanned words."]).save(buf, "PNG")
     pdf.image(buf, x=10, y=10, w=180)
     (tmp_path / "mixed.pdf").write_bytes(bytes(pdf.output()))
+    write_unmapped_pdf(tmp_path / "unmapped.pdf", "The lamp is lit at dusk and put out at dawn.")
     out = subprocess.run(
         [sys.executable, "-c", MISSING_OCR, str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
@@ -518,6 +529,7 @@ def test_without_the_ocr_extra_scans_are_skipped_with_a_reason(tmp_path):
     assert "qa-chat[ocr]" in rows["pic.png"][0]
     assert rows["mixed.pdf"][0] == "indexed"
     assert "qa-chat[ocr]" in rows["mixed.pdf"][1] and "(2)" in rows["mixed.pdf"][1]
+    assert "cannot be read" in rows["unmapped.pdf"][0] and "qa-chat[ocr]" in rows["unmapped.pdf"][0]
 
 
 @pytest.mark.parametrize("ext", [".pptx", ".xlsx", ".epub"])

@@ -28,6 +28,9 @@ _HYPHEN_MARKS = {0x02, 0xFFFE}  # PDFium's marks for a hyphen that ends a line
 # whose one stream inflated to 1 GB took 13 GB and 3 minutes. Streams are measured first.
 MAX_STREAM = 16_000_000  # bytes of one stream, raw or inflated (images aside)
 MAX_INFLATED = 400_000_000  # of all streams together (images aside)
+MIN_GARBLED = 20  # characters a page must have before its text layer is judged unreadable
+UNREADABLE = "PDF text cannot be read (its fonts map to no characters)"
+UNREADABLE_PAGES = "pages whose text cannot be read (fonts without a character map)"
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
 # A raised, smaller character (a footnote mark, an exponent) is written as its superscript form:
 # "rebuilt in 1872" with footnote 12 must not read "187212". Ordinals ("21st") stay plain.
@@ -93,6 +96,7 @@ def _check_inflation(data: bytes) -> None:
 def _read(doc) -> Parsed:
     pages: list[layout.Page] = []
     scanned: list[int] = []
+    unreadable: list[int] = []  # a text layer that maps to no characters
     chars = 0
     for n in range(len(doc)):
         page = load_page(doc, n)
@@ -104,22 +108,29 @@ def _read(doc) -> Parsed:
                 chars += count
                 if chars > MAX_TEXT_CHARS:
                     raise LoadError(f"too much text (more than {MAX_TEXT_CHARS:,} characters)")
-                lines = _lines(textpage.raw, count)
+                garbled = _unmapped(textpage.raw, count)
+                lines = [] if garbled else _lines(textpage.raw, count)
             finally:
                 textpage.close()
-            if not lines and _has_image(page):
+            if garbled:
+                unreadable.append(n)
+                lines = _ocr(page, height)
+            elif not lines and _has_image(page):
                 scanned.append(n)
                 lines = _ocr(page, height)
             pages.append(layout.Page(width, height, tuple(lines)))
         finally:
             page.close()
-    notes = ()
-    if scanned and not any(p.lines for p in pages):
-        if not _ocr_available():
-            raise LoadError(f"scanned PDF (no text layer); to read it with OCR: {OCR_EXTRA}")
-    elif scanned and not _ocr_available():
-        listed = ", ".join(str(n + 1) for n in scanned[:20]) + (" ..." if len(scanned) > 20 else "")
-        notes = (f"scanned pages skipped ({listed}); to read them with OCR: {OCR_EXTRA}",)
+    notes: tuple[str, ...] = ()
+    if (scanned or unreadable) and not _ocr_available():
+        if not any(p.lines for p in pages):
+            what = "scanned PDF (no text layer)" if scanned else UNREADABLE
+            raise LoadError(f"{what}; to read it with OCR: {OCR_EXTRA}")
+        for kind, numbers in (("scanned pages", scanned), (UNREADABLE_PAGES, unreadable)):
+            if numbers:
+                listed = ", ".join(str(k + 1) for k in numbers[:20])
+                listed += " ..." if len(numbers) > 20 else ""
+                notes += (f"{kind} skipped ({listed}); to read them with OCR: {OCR_EXTRA}",)
     out = TextBuilder()
     layout.assemble(pages, out)
     title = _meta_title(doc) or layout.first_heading(pages[:1])
@@ -136,6 +147,22 @@ def load_page(doc, n: int):
         page.close()  # its handles are stale once flattened
         page = doc[n]
     return page
+
+
+def _unmapped(textpage, count: int) -> bool:
+    """Is most of the page's text glyph numbers that map to no character? (Fonts embedded
+    without a character map: the page looks right and its text layer reads as noise.)"""
+    import pypdfium2.raw as raw
+
+    visible = unmapped = 0
+    for i in range(count):
+        code = raw.FPDFText_GetUnicode(textpage, i)
+        if code in (0x09, 0x0A, 0x0D, 0x20) or code in _HYPHEN_MARKS:
+            continue
+        visible += 1
+        if code < 0x20 or code == 0xFFFD or 0xE000 <= code <= 0xF8FF:
+            unmapped += 1
+    return visible >= MIN_GARBLED and unmapped > 0.5 * visible
 
 
 def _lines(textpage, count: int) -> list[layout.Line]:
