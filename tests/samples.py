@@ -125,6 +125,66 @@ def write_docx(path: Path, paragraphs: list[str]) -> Path:
     return path
 
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def write_docx_with_notes(
+    path: Path, paragraphs: list[list[str | tuple[str, int]]], notes: dict[str, dict[int, str]]
+) -> Path:
+    """A .docx with footnotes and endnotes as Word writes them: a paragraph is a list of texts
+    and (kind, id) references ("footnote" or "endnote"); ``notes[kind][id]`` is a note's text.
+    python-docx writes the text; the note parts, relationships and references are added."""
+    import docx
+
+    doc = docx.Document()
+    for parts in paragraphs:
+        p = doc.add_paragraph()
+        for part in parts:
+            p.add_run(part if isinstance(part, str) else f"@{part[0]}:{part[1]}@")
+    doc.save(str(path))
+    with zipfile.ZipFile(path) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    body = files["word/document.xml"].decode("utf-8")
+    rels = files["word/_rels/document.xml.rels"].decode("utf-8")
+    types = files["[Content_Types].xml"].decode("utf-8")
+    for kind, texts in notes.items():
+        for nid in texts:
+            body = body.replace(
+                f"<w:r><w:t>@{kind}:{nid}@</w:t></w:r>",
+                f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+                f'<w:{kind}Reference w:id="{nid}"/></w:r>',
+            )
+        items = "".join(
+            f'<w:{kind} w:id="{nid}"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+            f'<w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p>'
+            f"</w:{kind}>"
+            for nid, text in texts.items()
+        )
+        files[f"word/{kind}s.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{kind}s xmlns:w="{_W}">'
+            f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+            f'</w:{kind}><w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+            f"<w:continuationSeparator/></w:r></w:p></w:{kind}>{items}</w:{kind}s>"
+        ).encode()
+        rels = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdQa{kind}" Type="http://schemas.openxmlformats.org/'
+            f'officeDocument/2006/relationships/{kind}s" Target="{kind}s.xml"/></Relationships>',
+        )
+        types = types.replace(
+            "</Types>",
+            f'<Override PartName="/word/{kind}s.xml" ContentType="application/vnd.openxmlformats-'
+            f'officedocument.wordprocessingml.{kind}s+xml"/></Types>',
+        )
+    files["word/document.xml"] = body.encode("utf-8")
+    files["word/_rels/document.xml.rels"] = rels.encode("utf-8")
+    files["[Content_Types].xml"] = types.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
 def write_zip_bomb_docx(path: Path, expanded: int = 300_000_000) -> Path:
     """A .docx whose single member expands to ``expanded`` bytes of zeros."""
     with (

@@ -20,6 +20,7 @@ from conftest import ROOT
 from samples import (
     text_image,
     write_docx,
+    write_docx_with_notes,
     write_epub,
     write_form_pdf,
     write_pdf,
@@ -387,6 +388,37 @@ def test_docx_reads_in_document_order_with_page_breaks(tmp_path):
     at = doc.text.index("Second")
     assert page_range(doc.pages, at, at + 5) == (2, 2)
     assert page_range(doc.pages, 0, 5) == (1, 1)
+
+
+def test_docx_footnotes_and_endnotes_follow_the_text_numbered_as_referred(tmp_path):
+    """A Word document's notes live in their own parts: they are read too, each after the
+    number that marks it in the text (footnotes numbered in the order the text refers to them)."""
+    path = write_docx_with_notes(
+        tmp_path / "harbour.docx",
+        [
+            ["The harbour was rebuilt in 1872", ("footnote", 7), " after the great storm."],
+            [
+                "Its keeper was Marta Ilves",
+                ("footnote", 3),
+                ", who kept the log",
+                ("endnote", 1),
+                ".",
+            ],
+        ],
+        {
+            "footnote": {7: "See the town chronicle, page 12.", 3: "Keeper from 1901 to 1931."},
+            "endnote": {1: "The log is kept in the town archive."},
+        },
+    )
+    doc = _load(path)
+    assert isinstance(doc, Document), doc
+    assert doc.text.split("\n") == [
+        "The harbour was rebuilt in 1872¹ after the great storm.",
+        "Its keeper was Marta Ilves², who kept the log¹.",
+        "¹ See the town chronicle, page 12.",
+        "² Keeper from 1901 to 1931.",
+        "¹ The log is kept in the town archive.",
+    ]
 
 
 def test_pptx_slides_and_notes(tmp_path):

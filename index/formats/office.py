@@ -23,6 +23,7 @@ PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relatio
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 MAX_RATIO = 100  # inflated bytes per byte of the file
 MIN_UNZIPPED = 25_000_000  # small files may always inflate this far
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: encrypted OOXML or a pre-2007 file
 
 
@@ -106,7 +107,8 @@ def read_docx(data: bytes) -> Parsed:
     out = TextBuilder()
     heading = ""
     breaks: dict[str, list[int]] = {"rendered": [], "page": []}
-    for text, style, marks in _docx_paragraphs(zf):
+    notes: dict[tuple[str, str], int] = {}  # (footnote | endnote, id) -> its number
+    for text, style, marks in _docx_paragraphs(zf, "word/document.xml", notes):
         if text:
             out.line(text)
             if not heading and style.lower() in ("title", "heading1"):
@@ -114,6 +116,13 @@ def read_docx(data: bytes) -> Parsed:
         start = out.size - len(text)
         for offset, kind in marks:
             breaks[kind].append(start + offset)
+    # Footnotes and endnotes follow the text, each after its number as the text marks it.
+    for kind in ("footnote", "endnote"):
+        if any(k == kind for k, _ in notes):
+            for text, _, _ in _docx_paragraphs(zf, f"word/{kind}s.xml", notes, kind):
+                number, _, rest = text.partition(" ")  # the mark, then the note's own text
+                if rest.strip():
+                    out.line(f"{number} {rest.lstrip()}")
     # Word records where its last layout broke the pages; without that, the explicit page
     # breaks are all that is known.
     starts = sorted(breaks["rendered"] or breaks["page"])
@@ -124,16 +133,31 @@ def read_docx(data: bytes) -> Parsed:
 _MARK = "\ue000"  # stands for a page break inside a paragraph until the paragraph is complete
 
 
-def _docx_paragraphs(zf: zipfile.ZipFile) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
-    """(text, style, page breaks as (offset, "rendered" | "page")) per paragraph or table row."""
+def _docx_paragraphs(
+    zf: zipfile.ZipFile, part: str, notes: dict[tuple[str, str], int], notes_kind: str = ""
+) -> Iterator[tuple[str, str, list[tuple[int, str]]]]:
+    """(text, style, page breaks as (offset, "rendered" | "page")) per paragraph or table row.
+
+    A footnote or endnote reference is written as its number in superscript ("¹"), numbered
+    in the order the text refers to them (``notes``). Reading ``word/footnotes.xml`` or
+    ``endnotes.xml`` (``notes_kind``), only the notes the text refers to are kept.
+    """
     paragraphs: list[list[str]] = []  # open paragraphs (a text box nests one inside another)
     kinds: list[list[str]] = []  # the kind of each page mark in the open paragraphs
     rows: list[list[str]] = []  # open table rows, innermost last
     cells: list[list[str]] = []  # open cells
     style = ""
     fallback = 0  # inside mc:Fallback, a duplicate of content already read
-    for event, elem in iter_xml(zf, "word/document.xml"):
+    note = ""  # the id of the note being read (reading notes_kind)
+    for event, elem in iter_xml(zf, part):
         tag = elem.tag
+        if notes_kind and tag == f"{W}{notes_kind}":
+            note = elem.get(f"{W}id", "") if event == "start" else ""
+            if event == "end":
+                release(elem)
+            continue
+        if notes_kind and (notes_kind, note) not in notes:
+            continue  # a separator, or a note the text never refers to
         if tag == MC_FALLBACK:
             fallback += 1 if event == "start" else -1
             continue
@@ -165,6 +189,12 @@ def _docx_paragraphs(zf: zipfile.ZipFile) -> Iterator[tuple[str, str, list[tuple
                 paragraphs[-1].append("\n")
         elif tag == f"{W}noBreakHyphen":
             paragraphs[-1].append("-")
+        elif tag in (f"{W}footnoteReference", f"{W}endnoteReference"):
+            key = (tag[len(W) : -len("Reference")], elem.get(f"{W}id", ""))
+            number = notes.setdefault(key, sum(k == key[0] for k, _ in notes) + 1)
+            paragraphs[-1].append(str(number).translate(_SUPERSCRIPT))
+        elif tag in (f"{W}footnoteRef", f"{W}endnoteRef"):
+            paragraphs[-1].append(str(notes[(notes_kind, note)]).translate(_SUPERSCRIPT) + " ")
         elif tag == f"{W}lastRenderedPageBreak":
             paragraphs[-1].append(_MARK)
             kinds[-1].append("rendered")
