@@ -439,6 +439,28 @@ def test_pptx_slides_and_notes(tmp_path):
     assert page_range(doc.pages, at, at + 4) == (2, 2)  # the slide number is the page
 
 
+def test_pptx_table_rows_read_as_lines(tmp_path):
+    """A slide's table reads one line a row, cells in order (each cell was a line of its own,
+    so a price stood lines away from the model it is the price of)."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    slide.shapes.title.text = "Prices"
+    rows = [("Model", "Price"), ("Barista Pro", "499 EUR"), ("Barista Mini", "299 EUR")]
+    table = slide.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            table.cell(r, c).text = text
+    table.cell(2, 0).text_frame.add_paragraph().text = "(the small one)"
+    deck.save(str(tmp_path / "prices.pptx"))
+    doc = _load(tmp_path / "prices.pptx")
+    assert doc.text.split("\n") == [
+        "Prices", "Model | Price", "Barista Pro | 499 EUR", "Barista Mini (the small one) | 299 EUR",
+    ]  # fmt: skip
+
+
 def test_xlsx_rows_read_as_header_value_lines(tmp_path):
     write_xlsx(
         tmp_path / "prices.xlsx",

@@ -1,4 +1,7 @@
-"""PowerPoint (.pptx): each slide's text, then its speaker notes; the slide number is the page."""
+"""PowerPoint (.pptx): each slide's text, then its speaker notes; the slide number is the page.
+
+A table's rows read one line each, cells in order ("Barista Mini | 299 EUR"), as in .docx.
+"""
 
 from __future__ import annotations
 
@@ -60,9 +63,25 @@ def _paragraphs(zf: zipfile.ZipFile, part: str) -> Iterator[tuple[str, bool]]:
         return
     placeholder: list[str | None] = []  # the placeholder type of each open shape
     runs: list[str] = []
+    row: list[str] | None = None  # the cells of an open table row, read as one line
+    cell: list[str] | None = None
     for event, elem in iter_xml(zf, part):
         tag = elem.tag
-        if tag == f"{P}sp" or tag == f"{P}graphicFrame":
+        if tag == f"{A}tr":
+            if event == "start":
+                row = []
+            elif row is not None:
+                if any(row):
+                    yield " | ".join(c for c in row if c), False
+                row = None
+        elif tag == f"{A}tc":
+            if event == "start":
+                cell = []
+            elif cell is not None:
+                if row is not None:
+                    row.append(" ".join(cell))
+                cell = None
+        elif tag == f"{P}sp" or tag == f"{P}graphicFrame":
             if event == "start":
                 placeholder.append(None)
             else:
@@ -79,5 +98,7 @@ def _paragraphs(zf: zipfile.ZipFile, part: str) -> Iterator[tuple[str, bool]]:
             runs = []
             release(elem)  # a text box of a million paragraphs must not pile up in memory
             kind = placeholder[-1] if placeholder else None
-            if text and kind not in _CHROME:
+            if cell is not None:
+                cell.append(text)
+            elif text and kind not in _CHROME:
                 yield text, kind in ("title", "ctrTitle")
