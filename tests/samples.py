@@ -185,6 +185,44 @@ def write_docx_with_notes(
     return path
 
 
+def write_odt(path: Path, title: str, body: str) -> Path:
+    """An OpenDocument text file as LibreOffice lays it out: ``body`` is the XML inside
+    <office:text> (namespaces text:, table:, office:, draw: and dc: are declared)."""
+    ns = {
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+        "dc": "http://purl.org/dc/elements/1.1/",
+        "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0",
+    }
+    declared = " ".join(f'xmlns:{k}="{v}"' for k, v in ns.items())
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {declared} '
+        f'office:version="1.3"><office:body><office:text>{body}</office:text></office:body>'
+        "</office:document-content>"
+    )
+    meta = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {declared} '
+        f'office:version="1.3"><office:meta><dc:title>{title}</dc:title></office:meta>'
+        "</office:document-meta>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path='
+        '"content.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path='
+        '"meta.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        zf.writestr("meta.xml", meta, zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
 def write_zip_bomb_docx(path: Path, expanded: int = 300_000_000) -> Path:
     """A .docx whose single member expands to ``expanded`` bytes of zeros."""
     with (

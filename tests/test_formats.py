@@ -23,6 +23,7 @@ from samples import (
     write_docx_with_notes,
     write_epub,
     write_form_pdf,
+    write_odt,
     write_pdf,
     write_pptx,
     write_scanned_pdf,
@@ -421,6 +422,53 @@ def test_docx_footnotes_and_endnotes_follow_the_text_numbered_as_referred(tmp_pa
     ]
 
 
+def test_odt_reads_like_the_document(tmp_path):
+    """An OpenDocument text: headings, spans and spaces, a list, a table row by row, a footnote
+    after the text, a text box; comments and deleted tracked changes left out; pages."""
+    body = (
+        '<text:tracked-changes><text:changed-region text:id="c1"><text:deletion>'
+        "<text:p>Deleted words.</text:p></text:deletion></text:changed-region></text:tracked-changes>"
+        '<text:h text:outline-level="1"><text:number>1.</text:number>The Tarvos lighthouse</text:h>'
+        "<text:p>The keeper is <text:span>Marta</text:span><text:s/>Ilves<text:note "
+        'text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body>'
+        "<text:p>Keeper since 1901.</text:p></text:note-body></text:note>; the lamp is lit"
+        "<text:tab/>at dusk.<office:annotation><text:p>Check this.</text:p></office:annotation>"
+        "</text:p>"
+        "<text:list><text:list-item><text:p>Oil for the lamp.</text:p></text:list-item>"
+        "<text:list-item><text:p>A new lens.</text:p></text:list-item></text:list>"
+        "<text:p><text:soft-page-break/>Prices of the tours:</text:p>"
+        "<table:table><table:table-row><table:table-cell><text:p>Tour</text:p></table:table-cell>"
+        "<table:table-cell><text:p>Price</text:p></table:table-cell></table:table-row>"
+        "<table:table-row><table:table-cell><text:p>Night tour</text:p></table:table-cell>"
+        "<table:table-cell><text:p>12 EUR</text:p></table:table-cell></table:table-row>"
+        "</table:table>"
+        "<text:p><draw:frame><draw:text-box><text:p>Open in summer.</text:p></draw:text-box>"
+        "</draw:frame>The end.</text:p>"
+    )
+    doc = _load(write_odt(tmp_path / "tarvos.odt", "The Tarvos guide", body))
+    assert isinstance(doc, Document), doc
+    assert doc.title == "The Tarvos guide"
+    assert doc.text.split("\n") == [
+        "1. The Tarvos lighthouse",
+        "The keeper is Marta Ilves¹; the lamp is lit at dusk.",
+        "Oil for the lamp.",
+        "A new lens.",
+        "Prices of the tours:",
+        "Tour | Price",
+        "Night tour | 12 EUR",
+        "Open in summer.",
+        "The end.",
+        "¹ Keeper since 1901.",
+    ]
+    at = doc.text.index("Night tour")
+    assert len(doc.pages) == 2 and page_range(doc.pages, at, at + 5) == (2, 2)
+    # Saved with a password: the parts are encrypted, and the manifest says so.
+    with zipfile.ZipFile(tmp_path / "tarvos.odt", "a") as zf:
+        zf.writestr("META-INF/manifest.xml", "<manifest><encryption-data/></manifest>")
+    got = _load(tmp_path / "tarvos.odt")
+    assert isinstance(got, Skipped) and "encrypted .odt" in got.reason
+
+
 def test_pptx_slides_and_notes(tmp_path):
     write_pptx(
         tmp_path / "deck.pptx",
@@ -586,7 +634,7 @@ def test_without_the_ocr_extra_scans_are_skipped_with_a_reason(tmp_path):
     assert "cannot be read" in rows["unmapped.pdf"][0] and "qa-chat[ocr]" in rows["unmapped.pdf"][0]
 
 
-@pytest.mark.parametrize("ext", [".pptx", ".xlsx", ".epub"])
+@pytest.mark.parametrize("ext", [".pptx", ".xlsx", ".epub", ".odt"])
 def test_broken_office_and_book_files_are_skipped_with_a_reason(tmp_path, ext):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -617,6 +665,8 @@ def _good(ext: str, tmp: Path) -> bytes:
         write_pptx(path, [("T", ["x"], "")])
     elif ext == ".xlsx":
         write_xlsx(path, {"S": [["a"], [1]]})
+    elif ext == ".odt":
+        write_odt(path, "T", "<text:p>x</text:p>")
     else:
         write_epub(path, "T", [("C", "x")])
     return path.read_bytes()

@@ -18,6 +18,7 @@ READERS: dict[str, tuple[str, str]] = {
     ".xhtml": ("html", "read_html"),
     ".pdf": ("pdf", "read_pdf"),
     ".docx": ("office", "read_docx"),
+    ".odt": ("opendoc", "read_odt"),
     ".pptx": ("slides", "read_pptx"),
     ".xlsx": ("sheets", "read_xlsx"),
     ".csv": ("sheets", "read_csv"),
