@@ -469,6 +469,52 @@ def test_odt_reads_like_the_document(tmp_path):
     assert isinstance(got, Skipped) and "encrypted .odt" in got.reason
 
 
+RTF = r"""{\rtf1\ansi\ansicpg1252\cocoartf2709
+\cocoatextscaling0\cocoaplatform0{\fonttbl\f0\fswiss\fcharset0 Helvetica;}
+{\colortbl;\red255\green255\blue255;}
+{\*\expandedcolortbl;;}
+{\info{\title The Tarvos guide}{\author Marta}}
+\paperw11900\paperh16840\margl1440\margr1440\vieww11520\viewh8400\viewkind0
+\pard\tx566\tx1133\pardirnatural\partightenfactor0
+
+\f0\fs24 \cf0 The keeper of the Tarvos lighthouse is Marta Ilves.\
+The caf\'e9 opens at 9 \'96 a ticket is 3 \u8364\'80.\par
+She wrote {\field{\*\fldinst{HYPERLINK "https://example.org"}}{\fldrslt the log}} every
+ night{\super\chftn}{\footnote \pard {\super\chftn} Kept since 1901.}.\par
+{\pict\pngblip 89504e470d0a1a0a0000000d49484452}
+{\header \pard Tarvos guide, page \chpgn\par}
+\trowd\cellx2000\cellx4000 Tour\cell Price\cell\row
+\trowd\cellx2000\cellx4000 Night tour\cell 12 EUR\cell\row
+\page On page two\u8212?the end.\par
+}"""
+
+
+def test_rtf_reads_like_the_document(tmp_path):
+    """TextEdit's and WordPad's format: paragraphs, code-page and Unicode characters, a link's
+    text, a table row by row, a footnote after the text; tables of fonts, colours, pictures
+    and headers left out; the title from the info group; explicit page breaks."""
+    (tmp_path / "tarvos.rtf").write_bytes(RTF.encode("ascii"))
+    doc = _load(tmp_path / "tarvos.rtf")
+    assert isinstance(doc, Document), doc
+    assert doc.title == "The Tarvos guide"
+    assert doc.text.split("\n") == [
+        "The keeper of the Tarvos lighthouse is Marta Ilves.",
+        "The café opens at 9 – a ticket is 3 €.",
+        "She wrote the log every night¹.",
+        "Tour | Price",
+        "Night tour | 12 EUR",
+        "On page two—the end.",
+        "¹ Kept since 1901.",
+    ]
+    at = doc.text.index("On page two")
+    assert page_range(doc.pages, at, at + 5) == (2, 2)
+    (tmp_path / "fake.rtf").write_bytes(b"PK\x03\x04 a zip named .rtf")
+    (tmp_path / "cut.rtf").write_bytes(RTF.encode("ascii")[:700])  # unbalanced braces
+    assert "not an RTF file" in _load(tmp_path / "fake.rtf").reason
+    cut = _load(tmp_path / "cut.rtf")
+    assert isinstance(cut, Document) and cut.text.startswith("The keeper of the Tarvos")
+
+
 def test_pptx_slides_and_notes(tmp_path):
     write_pptx(
         tmp_path / "deck.pptx",

@@ -19,6 +19,7 @@ READERS: dict[str, tuple[str, str]] = {
     ".pdf": ("pdf", "read_pdf"),
     ".docx": ("office", "read_docx"),
     ".odt": ("opendoc", "read_odt"),
+    ".rtf": ("rtf", "read_rtf"),
     ".pptx": ("slides", "read_pptx"),
     ".xlsx": ("sheets", "read_xlsx"),
     ".csv": ("sheets", "read_csv"),
