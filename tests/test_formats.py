@@ -515,6 +515,37 @@ def test_rtf_reads_like_the_document(tmp_path):
     assert isinstance(cut, Document) and cut.text.startswith("The keeper of the Tarvos")
 
 
+def test_eml_reads_headers_then_the_message(tmp_path):
+    """A saved e-mail: who, to whom, when and what about, then the plain-text part (else the
+    HTML part as text); attachments named; the subject is the title."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Ann Berg <ann@example.org>"
+    msg["To"] = "Bob <bob@example.org>"
+    msg["Date"] = "Tue, 03 Mar 2026 09:15:00 +0100"
+    msg["Subject"] = "=?utf-8?q?Caf=C3=A9_contract?="  # encoded as mail programs write it
+    msg.set_content("Hi Bob,\n\nthe café contract ends on 30 June 2026.\n\nAnn\n")
+    msg.add_alternative("<p>Hi Bob,</p><p>the <b>café</b> contract ends soon.</p>", subtype="html")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="lease.pdf")
+    (tmp_path / "contract.eml").write_bytes(bytes(msg))
+    doc = _load(tmp_path / "contract.eml")
+    assert isinstance(doc, Document), doc
+    assert doc.title == "Café contract"
+    assert doc.text == (
+        "From: Ann Berg <ann@example.org>\nTo: Bob <bob@example.org>\n"
+        "Date: Tue, 03 Mar 2026 09:15:00 +0100\nSubject: Café contract\n\n"
+        "Hi Bob,\n\nthe café contract ends on 30 June 2026.\n\nAnn\n\nAttachments: lease.pdf"
+    )
+    html_only = EmailMessage()
+    html_only["Subject"] = "Opening hours"
+    html_only.set_content("<p>We open at <b>9</b>.</p><script>x()</script>", subtype="html")
+    (tmp_path / "hours.eml").write_bytes(bytes(html_only))
+    assert _load(tmp_path / "hours.eml").text == "Subject: Opening hours\n\nWe open at 9."
+    (tmp_path / "notes.eml").write_bytes(b"just some words, no headers at all")
+    assert "not an e-mail" in _load(tmp_path / "notes.eml").reason
+
+
 def test_pptx_slides_and_notes(tmp_path):
     write_pptx(
         tmp_path / "deck.pptx",

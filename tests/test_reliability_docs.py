@@ -44,7 +44,7 @@ FUZZ = dict(
 # Prefixes that get random bytes past the first check of each parser.
 MAGIC = [b"", b"%PDF-1.4\n", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"PK\x03\x04", b"\xef\xbb\xbf",
          b"\xff\xfe", b"\xfe\xff", b"<html><body>", b"<?xml version='1.0'?>", b"# Title\n",
-         b"{\\rtf1\\ansi "]  # fmt: skip
+         b"{\\rtf1\\ansi ", b"From: ann@example.org\nSubject: x\n\n"]  # fmt: skip
 
 
 def check_outcome(result: Document | Skipped, source: str) -> None:

@@ -20,6 +20,7 @@ READERS: dict[str, tuple[str, str]] = {
     ".docx": ("office", "read_docx"),
     ".odt": ("opendoc", "read_odt"),
     ".rtf": ("rtf", "read_rtf"),
+    ".eml": ("mail", "read_eml"),
     ".pptx": ("slides", "read_pptx"),
     ".xlsx": ("sheets", "read_xlsx"),
     ".csv": ("sheets", "read_csv"),
