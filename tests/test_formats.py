@@ -463,8 +463,12 @@ def test_odt_reads_like_the_document(tmp_path):
     at = doc.text.index("Night tour")
     assert len(doc.pages) == 2 and page_range(doc.pages, at, at + 5) == (2, 2)
     # Saved with a password: the parts are encrypted, and the manifest says so.
-    with zipfile.ZipFile(tmp_path / "tarvos.odt", "a") as zf:
-        zf.writestr("META-INF/manifest.xml", "<manifest><encryption-data/></manifest>")
+    with zipfile.ZipFile(tmp_path / "tarvos.odt") as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    parts["META-INF/manifest.xml"] = b"<manifest><encryption-data/></manifest>"
+    with zipfile.ZipFile(tmp_path / "tarvos.odt", "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
     got = _load(tmp_path / "tarvos.odt")
     assert isinstance(got, Skipped) and "encrypted .odt" in got.reason
 
