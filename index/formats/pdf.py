@@ -29,6 +29,7 @@ _HYPHEN_MARKS = {0x02, 0xFFFE}  # PDFium's marks for a hyphen that ends a line
 MAX_STREAM = 16_000_000  # bytes of one stream, raw or inflated (images aside)
 MAX_INFLATED = 400_000_000  # of all streams together (images aside)
 MIN_GARBLED = 20  # characters a page must have before its text layer is judged unreadable
+GARBLED_SAMPLE = 400  # characters of a page looked at to judge it
 UNREADABLE = "PDF text cannot be read (its fonts map to no characters)"
 UNREADABLE_PAGES = "pages whose text cannot be read (fonts without a character map)"
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
@@ -155,7 +156,7 @@ def _unmapped(textpage, count: int) -> bool:
     import pypdfium2.raw as raw
 
     visible = unmapped = 0
-    for i in range(count):
+    for i in range(0, count, max(1, count // GARBLED_SAMPLE)):  # a sample tells a majority
         code = raw.FPDFText_GetUnicode(textpage, i)
         if code in (0x09, 0x0A, 0x0D, 0x20) or code in _HYPHEN_MARKS:
             continue
