@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.formats import READERS, reader
+from index.formats import CONVERT, READERS, reader
 from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, decode_text
 from index.types import Document, Skipped
 
@@ -87,9 +87,9 @@ def scan(
                     skipped.append(Skipped(source, "symbolic link to a folder (not followed)"))
                     continue
                 if path.suffix.lower() not in SUPPORTED:
-                    skipped.append(
-                        Skipped(source, f"unsupported file type '{path.suffix or '(none)'}'")
-                    )
+                    hint = CONVERT.get(path.suffix.lower())
+                    reason = f"unsupported file type '{path.suffix or '(none)'}'"
+                    skipped.append(Skipped(source, f"{reason}: {hint}" if hint else reason))
                     continue
                 if not real.is_file():
                     skipped.append(Skipped(source, "not a regular file"))

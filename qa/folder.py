@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from index.formats import CONVERT
 from index.load import SUPPORTED
 from index.types import DocumentInfo
 from qa.errors import FolderError, NotIndexedError, UploadRejected
@@ -47,8 +48,10 @@ def safe_filename(name: str) -> str:
     ext = f".{ext.lower()}" if dot else ""
     if ext not in SUPPORTED:
         what = f"{ext} files are" if ext else "files without an extension are"
+        hint = f" ({CONVERT[ext]})" if ext in CONVERT else ""
         raise UploadRejected(
-            f"{base or '(a file without a name)'}: {what} not supported. Upload one of: {', '.join(UPLOAD_TYPES)}."
+            f"{base or '(a file without a name)'}: {what} not supported{hint}. "
+            f"Upload one of: {', '.join(UPLOAD_TYPES)}."
         )
     stem = _UNSAFE_NAME.sub("_", stem)
     stem = re.sub(r"\.{2,}", ".", stem).strip(" ._")[:100] or "document"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -58,6 +59,23 @@ def test_safe_filename_keeps_uploads_inside_the_folder(given, stored):
 def test_safe_filename_rejects_unsupported_types_with_the_supported_list(given):
     with pytest.raises(UploadRejected, match=r"not supported\. Upload one of: .*\.pdf"):
         folder.safe_filename(given)
+
+
+@pytest.mark.parametrize(
+    ("given", "advice"),
+    [("Report 2019.doc", "save it as .docx"), ("budget.XLS", "save it as .xlsx or .csv"),
+     ("mail.msg", "save it as .eml or .pdf"), ("talk.key", "export it as .pptx or .pdf")],
+)  # fmt: skip
+def test_a_format_we_do_not_read_says_what_to_save_it_as(tmp_path, given, advice):
+    """An old Word file or an Outlook message is common: the message says how to convert it,
+    on upload and when the folder is indexed."""
+    from index.load import scan
+
+    with pytest.raises(UploadRejected, match=rf"not supported \(.*{re.escape(advice)}\)\. Upload"):
+        folder.safe_filename(given)
+    (tmp_path / given).write_bytes(b"\xd0\xcf\x11\xe0 old binary")
+    _, skipped = scan([tmp_path])
+    assert [s.source for s in skipped] == [given] and advice in skipped[0].reason
 
 
 # --- chat handler ----------------------------------------------------------------------------------

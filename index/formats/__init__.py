@@ -32,6 +32,27 @@ READERS: dict[str, tuple[str, str]] = {
 }
 
 
+# Formats a person has that are not read, and what to save them as instead.
+CONVERT: dict[str, str] = {
+    ".doc": "an old Word file: save it as .docx",
+    ".dot": "an old Word template: save it as .docx",
+    ".xls": "an old Excel file: save it as .xlsx or .csv",
+    ".ppt": "an old PowerPoint file: save it as .pptx",
+    ".odp": "an OpenDocument presentation: save it as .pptx or .pdf",
+    ".ods": "an OpenDocument spreadsheet: save it as .xlsx or .csv",
+    ".pages": "a Pages document: export it as .docx or .pdf",
+    ".numbers": "a Numbers spreadsheet: export it as .xlsx or .csv",
+    ".key": "a Keynote presentation: export it as .pptx or .pdf",
+    ".msg": "an Outlook message: save it as .eml or .pdf",
+    ".mht": "a saved web archive: save the page as .html or .pdf",
+    ".mhtml": "a saved web archive: save the page as .html or .pdf",
+    ".tif": "a picture: save it as .png or .jpg (or a scan as .pdf)",
+    ".tiff": "a picture: save it as .png or .jpg (or a scan as .pdf)",
+    ".heic": "a picture: save it as .jpg",
+    ".webp": "a picture: save it as .png or .jpg",
+}
+
+
 def reader(ext: str) -> Callable[[bytes], Parsed]:
     """The function that reads files with this extension (lower case, with the dot)."""
     module, name = READERS[ext]
