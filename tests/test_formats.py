@@ -655,6 +655,19 @@ def test_ocr_reads_a_picture_and_a_scanned_pdf_with_its_pages(tmp_path):
     assert page_range(scan_.pages, at, at + 5) == (2, 2)
 
 
+def test_a_multi_page_tiff_scan_reads_page_by_page(tmp_path):
+    """Office scanners save a document as one TIFF of several pages: each is read by OCR, and
+    a sentence on the second page is cited as page 2."""
+    first = text_image(["Page one says the harbour opens in May."]).convert("L")
+    second = text_image(["Page two says it shuts in winter."]).convert("L")
+    first.save(tmp_path / "scan.tif", save_all=True, append_images=[second], compression="tiff_lzw")
+    doc = _load(tmp_path / "scan.tif")
+    assert isinstance(doc, Document), doc
+    assert "harbour opens in May" in doc.text and len(doc.pages) == 2
+    at = doc.text.index("shuts in winter")
+    assert page_range(doc.pages, at, at + 5) == (2, 2)
+
+
 def test_a_pdf_whose_text_maps_to_no_characters_is_read_by_ocr(tmp_path):
     """Fonts embedded without a character map: the page looks right and its text layer is
     noise ("- - - -" was indexed). Such a page is read by OCR, as a scan is."""

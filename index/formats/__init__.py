@@ -29,6 +29,8 @@ READERS: dict[str, tuple[str, str]] = {
     ".png": ("ocr", "read_picture"),
     ".jpg": ("ocr", "read_picture"),
     ".jpeg": ("ocr", "read_picture"),
+    ".tif": ("ocr", "read_picture"),
+    ".tiff": ("ocr", "read_picture"),
 }
 
 
@@ -46,8 +48,6 @@ CONVERT: dict[str, str] = {
     ".msg": "an Outlook message: save it as .eml or .pdf",
     ".mht": "a saved web archive: save the page as .html or .pdf",
     ".mhtml": "a saved web archive: save the page as .html or .pdf",
-    ".tif": "a picture: save it as .png or .jpg (or a scan as .pdf)",
-    ".tiff": "a picture: save it as .png or .jpg (or a scan as .pdf)",
     ".heic": "a picture: save it as .jpg",
     ".webp": "a picture: save it as .png or .jpg",
 }

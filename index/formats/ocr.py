@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 DPI = 200  # scans rendered at this resolution: at 150 dpi the model starts to drop word spaces
 MAX_SIDE = 2000  # pixels; RapidOCR shrinks larger images to this anyway
 MAX_PIXELS = 50_000_000  # an image (or a decompression bomb) larger than this is not read
+MAX_FRAMES = 500  # pages of one multi-page TIFF
 MIN_SCORE = 0.5  # recognised lines below this confidence are noise
 # The recogniser drops the spaces between words when a line is less than ~30 pixels high
 # (9 pt type at 200 dpi read "TheeconomyofVictoria..."): such pages are read again, larger.
@@ -89,24 +90,41 @@ def read_rendered(render, scale: float, page_height: float, side: float) -> list
 
 
 def read_picture(data: bytes) -> Parsed:
-    """A .png or .jpg file: its text by OCR, as one page."""
+    """A .png, .jpg or .tif file: its text by OCR; each frame of a multi-page TIFF (as office
+    scanners save a document) is a page."""
     if not available():
         raise LoadError(f"an image needs OCR to be read: {OCR_EXTRA}")
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageSequence, UnidentifiedImageError
 
+    pages = []
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise LoadError(f"image too large ({img.width} x {img.height} pixels)")
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEGs decode at a reduced size directly
-            img = img.convert("RGB")
-            scale = min(1.0, MAX_SIDE / max(img.width, img.height))
-            if scale < 1.0:
-                img = img.resize((round(img.width * scale), round(img.height * scale)))
-            pixels = np.asarray(img)[:, :, ::-1].copy()  # RGB -> BGR, as OpenCV models expect
+            for n, frame in enumerate(ImageSequence.Iterator(img)):
+                if n >= MAX_FRAMES:
+                    raise LoadError(f"too many pages in one image (more than {MAX_FRAMES})")
+                pages.append(_read_frame(frame))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise LoadError(f"corrupt or unsupported image ({str(exc)[:100]})") from exc
+    out = TextBuilder()
+    layout.assemble(pages, out)
+    if not out.size:
+        raise LoadError("no text found in the image")
+    starts = out.page_starts() if len(pages) > 1 else ()
+    return Parsed(out.text(), pages=starts, title_from_text=False)  # a picture names no title
+
+
+def _read_frame(img) -> layout.Page:
+    """One picture (or one frame of a TIFF) read by OCR, as a page of lines."""
+    import numpy as np
+
+    if img.width * img.height > MAX_PIXELS:
+        raise LoadError(f"image too large ({img.width} x {img.height} pixels)")
+    img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEGs decode at a reduced size directly
+    img = img.convert("RGB")
+    scale = min(1.0, MAX_SIDE / max(img.width, img.height))
+    if scale < 1.0:
+        img = img.resize((round(img.width * scale), round(img.height * scale)))
+    pixels = np.asarray(img)[:, :, ::-1].copy()  # RGB -> BGR, as OpenCV models expect
     height, width = pixels.shape[:2]
 
     def render(scale: float):
@@ -118,8 +136,4 @@ def read_picture(data: bytes) -> Parsed:
 
     # In the picture's own pixels: a line of small type is read again from an enlarged copy.
     lines = read_rendered(render, 1.0, float(height), float(max(width, height)))
-    out = TextBuilder()
-    layout.assemble([layout.Page(float(width), float(height), tuple(lines))], out)
-    if not out.size:
-        raise LoadError("no text found in the image")
-    return Parsed(out.text(), title_from_text=False)  # a picture names no title
+    return layout.Page(float(width), float(height), tuple(lines))
