@@ -33,6 +33,25 @@ class Parsed:
     notes: tuple[str, ...] = ()
 
 
+# A footnote's number, a raised mark or an exponent in its superscript form ("1872¹²", "m²").
+SUPERSCRIPT = str.maketrans(
+    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
+)
+
+
+def note_mark(number: int) -> str:
+    """A note's number as it marks the text: superscript digits."""
+    return str(number).translate(SUPERSCRIPT)
+
+
+def printable(text: str) -> str:
+    """Control characters (a NUL in a broken file) as spaces; tabs stay."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in text)
+
+
 class TextBuilder:
     """Collects text line by line under the MAX_TEXT_CHARS budget, recording page starts."""
 

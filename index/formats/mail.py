@@ -12,7 +12,7 @@ import email
 import email.policy
 from email.message import EmailMessage
 
-from index.formats.base import LoadError, Parsed, TextBuilder
+from index.formats.base import LoadError, Parsed, TextBuilder, printable
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -41,7 +41,7 @@ def read_eml(data: bytes) -> Parsed:
 
 def _header(msg: EmailMessage, name: str) -> str:
     try:
-        return " ".join(_printable(str(msg.get(name, ""))).split())
+        return " ".join(printable(str(msg.get(name, ""))).split())
     except Exception:  # a header that does not decode is left out, not the whole e-mail
         return ""
 
@@ -60,12 +60,5 @@ def _body(msg: EmailMessage) -> str:
         from index.formats.html import read_html
 
         return read_html(content.encode("utf-8")).text
-    lines = [_printable(line).rstrip() for line in content.replace("\r\n", "\n").split("\n")]
+    lines = [printable(line).rstrip() for line in content.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()
-
-
-def _printable(text: str) -> str:
-    """Control characters (a NUL in a broken message) as spaces; tabs stay."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in text)

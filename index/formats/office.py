@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, TextBuilder
+from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, TextBuilder, note_mark
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
@@ -23,7 +23,6 @@ PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relatio
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 MAX_RATIO = 100  # inflated bytes per byte of the file
 MIN_UNZIPPED = 25_000_000  # small files may always inflate this far
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: encrypted OOXML or a pre-2007 file
 
 
@@ -78,9 +77,10 @@ def release(elem) -> None:
             del parent[0]
 
 
-def core_title(zf: zipfile.ZipFile) -> str:
-    """The title in docProps/core.xml (File > Properties), if the author set one."""
-    for event, elem in iter_xml(zf, "docProps/core.xml"):
+def core_title(zf: zipfile.ZipFile, part: str = "docProps/core.xml") -> str:
+    """The title in docProps/core.xml (File > Properties; an OpenDocument's is in meta.xml),
+    if the author set one."""
+    for event, elem in iter_xml(zf, part):
         if event == "end" and elem.tag == DC_TITLE:
             return " ".join((elem.text or "").split())[:200]
     return ""
@@ -192,9 +192,9 @@ def _docx_paragraphs(
         elif tag in (f"{W}footnoteReference", f"{W}endnoteReference"):
             key = (tag[len(W) : -len("Reference")], elem.get(f"{W}id", ""))
             number = notes.setdefault(key, sum(k == key[0] for k, _ in notes) + 1)
-            paragraphs[-1].append(str(number).translate(_SUPERSCRIPT))
+            paragraphs[-1].append(note_mark(number))
         elif tag in (f"{W}footnoteRef", f"{W}endnoteRef"):
-            paragraphs[-1].append(str(notes[(notes_kind, note)]).translate(_SUPERSCRIPT) + " ")
+            paragraphs[-1].append(note_mark(notes[(notes_kind, note)]) + " ")
         elif tag == f"{W}lastRenderedPageBreak":
             paragraphs[-1].append(_MARK)
             kinds[-1].append("rendered")

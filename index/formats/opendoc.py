@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import zipfile
 
-from index.formats.base import LoadError, Parsed, TextBuilder
-from index.formats.office import iter_xml, open_zip, release
+from index.formats.base import LoadError, Parsed, TextBuilder, note_mark
+from index.formats.office import core_title, iter_xml, open_zip, release
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
 # Read inside the paragraph that holds them, or not at all: a note's body (it follows the
 # text), a comment, deleted text kept for tracked changes.
@@ -43,7 +41,9 @@ def read_odt(data: bytes) -> Parsed:
             heading = text
     for text in notes:
         out.line(text)
-    return Parsed(out.text(), _meta_title(zf) or heading[:200], out.page_starts() if broke else ())
+    return Parsed(
+        out.text(), core_title(zf, "meta.xml") or heading[:200], out.page_starts() if broke else ()
+    )
 
 
 def _content(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], list[str], bool]:
@@ -107,24 +107,17 @@ def _text(elem, notes: list[str]) -> str:
         elif tag == f"{TEXT}number":  # a numbered heading's or list item's number, as shown
             parts.append(f"{child.text or ''} ")
         elif tag == f"{TEXT}note":
-            number = str(len(notes) + 1)
+            mark = note_mark(len(notes) + 1)
             body = child.find(f"{TEXT}note-body")
             said = [] if body is None else [_text(p, notes) for p in body.iter(*_PARAGRAPHS)]
-            notes.append(" ".join(f"{number.translate(_SUPERSCRIPT)} {' '.join(said)}".split()))
-            parts.append(number.translate(_SUPERSCRIPT))
+            notes.append(" ".join(f"{mark} {' '.join(said)}".split()))
+            parts.append(mark)
         elif tag in _ASIDE or tag.startswith("{urn:oasis:names:tc:opendocument:xmlns:drawing"):
             pass  # a comment; a frame's own paragraphs are read where they end
         else:
             parts.append(_text(child, notes))
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-def _meta_title(zf: zipfile.ZipFile) -> str:
-    for event, elem in iter_xml(zf, "meta.xml"):
-        if event == "end" and elem.tag == DC_TITLE:
-            return " ".join((elem.text or "").split())[:200]
-    return ""
 
 
 def _manifest(zf: zipfile.ZipFile) -> bytes:

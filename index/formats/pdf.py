@@ -15,7 +15,14 @@ import unicodedata
 import zlib
 
 from index.formats import layout
-from index.formats.base import MAX_TEXT_CHARS, OCR_EXTRA, LoadError, Parsed, TextBuilder
+from index.formats.base import (
+    MAX_TEXT_CHARS,
+    OCR_EXTRA,
+    SUPERSCRIPT,
+    LoadError,
+    Parsed,
+    TextBuilder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +40,6 @@ GARBLED_SAMPLE = 400  # characters of a page looked at to judge it
 UNREADABLE = "PDF text cannot be read (its fonts map to no characters)"
 UNREADABLE_PAGES = "pages whose text cannot be read (fonts without a character map)"
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
-# A raised, smaller character (a footnote mark, an exponent) is written as its superscript form:
-# "rebuilt in 1872" with footnote 12 must not read "187212". Ordinals ("21st") stay plain.
-_SUPERSCRIPT = str.maketrans(
-    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
-    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
-)
 _JUNK_TITLE = re.compile(
     r"(^untitled|\.(docx?|pdf|tex|odt|rtf|indd|pptx?|txt)$|^microsoft word)", re.I
 )
@@ -215,7 +216,7 @@ def _lines(textpage, count: int) -> list[layout.Line]:
         if raised:
             ordinal = ch.isalpha() and (run[-1].isdigit() or ordinal)  # 21st, 2nd, 1er
             if not ordinal:
-                ch = ch.translate(_SUPERSCRIPT)
+                ch = ch.translate(SUPERSCRIPT)  # "1872¹²", not "187212"
         else:
             ordinal = False
         if not run:

@@ -14,7 +14,7 @@ import codecs
 import re
 from dataclasses import dataclass, replace
 
-from index.formats.base import LoadError, Parsed, TextBuilder
+from index.formats.base import LoadError, Parsed, TextBuilder, note_mark, printable
 
 _TOKEN = re.compile(
     r"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?"  # a control word, its number, the space it eats
@@ -67,7 +67,6 @@ _SKIP = frozenset(
         "atnid",
     ]
 )
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,7 @@ def read_rtf(data: bytes) -> Parsed:
             s, skip_chars = s[cut:], skip_chars - cut
         if not s or (g.skip and not g.title):
             return
-        if not s.isprintable():  # \'00, \u7: control characters are no text
-            s = "".join(ch if ch.isprintable() else " " for ch in s)
+        s = printable(s)  # \'00, \u7: control characters are no text
         (title if g.title else note if g.footnote else line).append(s)
 
     def end_paragraph() -> None:
@@ -152,10 +150,10 @@ def read_rtf(data: bytes) -> Parsed:
             if word == "title" and starts_group:
                 stack[-1] = replace(stack[-1], title=True)
             elif word == "footnote" and starts_group:
-                notes_so_far = len(notes) + 1
-                line.append(str(notes_so_far).translate(_SUPERSCRIPT))
+                mark = note_mark(len(notes) + 1)
+                line.append(mark)
                 stack[-1] = replace(stack[-1], footnote=True)
-                note.append(f"{str(notes_so_far).translate(_SUPERSCRIPT)} ")
+                note.append(f"{mark} ")
             elif word == "ansicpg" and n:
                 codec = _codec(n, codec)
             elif word == "uc" and n is not None:
