@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def login(settings) -> tuple[str, str] | None:
     """The (user, password) pair of the login, when both are set."""
-    from qa.server import login as server_login
+    from qa.http.server import login as server_login
 
     return server_login(settings)
 
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     from pydantic import ValidationError
 
-    from qa import server
     from qa.errors import QAError
+    from qa.http import server
     from qa.settings import Settings
 
     t0 = time.perf_counter()

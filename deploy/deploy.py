@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deploy.procs import wait_http  # noqa: E402
 from index.offline import quiet  # noqa: E402
-from qa.procs import wait_http  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 

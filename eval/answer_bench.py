@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import sentence_spans
+from qa.answer.markers import strip_markers
 from qa.evaluation.dataset import EvalItem
 from qa.evaluation.metrics import contains_answer, percentile
 from qa.evaluation.scoring import answer_scores
-from qa.markers import strip_markers
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Answer
 
 LEAD_MIN_WORDS = 6  # the baseline's "first sentence" skips a title line

@@ -48,9 +48,9 @@ def main() -> int:
     quiet()
     import openai
 
-    from qa.pipeline import get_engine
-    from qa.procs import free_port, stop_process, wait_http
-    from qa.server import prepare_engine
+    from deploy.procs import free_port, stop_process, wait_http
+    from qa.engine import get_engine
+    from qa.http.server import prepare_engine
     from qa.settings import Settings
 
     store = Path(tempfile.mkdtemp(prefix="api-bench-"))

@@ -92,7 +92,7 @@ def engine_rss(store: Path, collection: str, questions: list[str]) -> dict:
         "import sys, json\n"
         "from pathlib import Path\n"
         "from qa.settings import Settings\n"
-        "from qa.pipeline import Engine\n"
+        "from qa.engine import Engine\n"
         f"e = Engine(Settings(store_dir=Path({str(store)!r}), collection={collection!r}))\n"
         "for q in json.loads(sys.stdin.read()): e.ask(q)\n"
         "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     # It warns once per file that an optional reader package is missing (.txt needs none).
     logging.getLogger("llama_index").setLevel(logging.ERROR)
     from qa.evaluation.protocol import SPLIT_SEED, split_reference
-    from qa.retrieve import Fusion
+    from qa.retrieval.hybrid import Fusion
     from qa.settings import Settings
 
     t_start = time.perf_counter()

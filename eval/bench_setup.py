@@ -63,7 +63,7 @@ def bench_settings(collection: str, docs_dir: Path, work: Path = WORK, **overrid
 def build(collection: str, docs_dir: Path, embedder=None, work: Path = WORK, **overrides):
     """Index a folder into a bench collection (incremental: a no-op once built); its Engine."""
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     settings = bench_settings(collection, docs_dir, work, **overrides)
     report = ingest(settings.ingest_config, embedder=embedder)

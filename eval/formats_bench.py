@@ -90,7 +90,7 @@ def _score(engine, items) -> dict:
 
 def _index(settings, docs: Path, collection: str):
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     s = settings.model_copy(update={"docs_dir": docs, "collection": collection})
     t0 = time.perf_counter()
@@ -195,14 +195,14 @@ def _sentences_regex() -> None:
     import segment_bench
 
     import index.chunk
-    import qa.extract
-    import qa.support
+    import qa.answer.extract
+    import qa.answer.support
 
     def spans(text: str, start: int = 0, end: int | None = None):
         end = len(text) if end is None else end
         return [(start + s, start + e) for s, e in segment_bench.regex_spans(text[start:end])]
 
-    for module in (index.chunk, qa.extract, qa.support):
+    for module in (index.chunk, qa.answer.extract, qa.answer.support):
         module.sentence_spans = spans
 
 

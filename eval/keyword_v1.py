@@ -2,7 +2,7 @@
 and after: a JSON copy of every chunk beside the store, loaded whole, BM25 (bm25s) rebuilt in
 memory from it at every load, rebuilt whole whenever the collection's generation changes.
 
-It answers the same calls as ``index.keyword.KeywordIndex`` does for ``qa.retrieve``.
+It answers the same calls as ``index.keyword.KeywordIndex`` does for ``qa.retrieval.hybrid``.
 """
 
 from __future__ import annotations

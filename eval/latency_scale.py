@@ -19,7 +19,7 @@ from index.keyword import KeywordIndex
 from index.store import open_store
 from index.types import Chunk
 from qa.evaluation.metrics import percentile
-from qa.retrieve import Retriever
+from qa.retrieval.hybrid import Retriever
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ for _var in list(os.environ):
     if _var.startswith("QA_") or _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         os.environ.pop(_var)
 
+from deploy.procs import free_port, stop_process, wait_http  # noqa: E402
 from index.offline import quiet  # noqa: E402
-from qa.procs import free_port, stop_process, wait_http  # noqa: E402
 
 quiet()
 
@@ -87,8 +87,8 @@ def p50(xs):
 def main(argv=None) -> int:
     args = parse_args(argv)
     from index.ingest import ingest
-    from qa.pipeline import Engine
-    from qa.prompting import build_prompt, token_counter
+    from qa.answer.prompting import build_prompt, token_counter
+    from qa.engine import Engine
     from qa.settings import Settings
 
     questions = [

@@ -133,7 +133,7 @@ def probe(args: argparse.Namespace) -> None:
     from index.corpus import Corpus
     from index.embed import make_embedder
     from qa.evaluation.metrics import percentile
-    from qa.retrieve import Retriever
+    from qa.retrieval.hybrid import Retriever
 
     settings = _settings(args.store, Path(args.dir), args.url)
     embedder = make_embedder(settings.embed_config)
@@ -217,7 +217,7 @@ def start_server(folder: Path):
     """A `chroma run` for the server-store rows; returns (process, URL)."""
     import shutil
 
-    from qa.procs import free_port, wait_http
+    from deploy.procs import free_port, wait_http
 
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()

@@ -4,7 +4,7 @@
     python eval/tune.py --cache F    # keep the retrieved passages in F between runs (pickle)
 
 The halves, near-miss corpora and cross-corpus items come from ``qa.evaluation.protocol``; the
-answers from ``qa.extract.answer`` over ``Engine.retriever`` (whatever retrieval is in force, so
+answers from ``qa.answer.extract.answer`` over ``Engine.retriever`` (whatever retrieval is in force, so
 re-run this after retrieval changes). Constants are chosen one group at a time, each on the
 tune halves of SQuAD and HotpotQA together:
 
@@ -43,11 +43,12 @@ for _var in list(os.environ):  # the shipped defaults, offline, no model
 import numpy as np  # noqa: E402
 import retrieval_bench as rb  # noqa: E402
 
-from qa import extract, gate  # noqa: E402
+from qa.answer import extract  # noqa: E402
+from qa.answer import verdict as gate  # noqa: E402
+from qa.answer.focus import FocusWeights  # noqa: E402
+from qa.answer.markers import strip_markers  # noqa: E402
 from qa.evaluation.metrics import contains_answer, token_f1  # noqa: E402
 from qa.evaluation.protocol import cross_corpus, near_miss, split_reference  # noqa: E402
-from qa.focus import FocusWeights  # noqa: E402
-from qa.markers import strip_markers  # noqa: E402
 
 log = logging.getLogger("tune")
 SETS = ("squad", "hotpotqa")
@@ -75,8 +76,8 @@ def build_cases(work: Path, cache: Path | None) -> list[dict]:
         return pickle.loads(cache.read_bytes())
     from index.embed import make_embedder
     from index.ingest import ingest
+    from qa.engine import Engine
     from qa.evaluation.dataset import load_dataset
-    from qa.pipeline import Engine
     from qa.settings import Settings
 
     sets = rb.prepare(ROOT / "eval" / "datasets", ROOT / ".qa_store" / "datasets", list(SETS))

@@ -4,7 +4,7 @@
     python eval/tune_retrieval.py --quick   # SQuAD only
 
 For every question of a set the candidate pool (dense top 100 and BM25 top 100, each scored on
-both sides) is gathered once; ``qa.retrieve.rank`` (the product's own ranking) then orders it
+both sides) is gathered once; ``qa.retrieval.hybrid.rank`` (the product's own ranking) then orders it
 under each combination of constants in GRID. The constants are chosen three ways: on SQuAD's tune
 half, on HotpotQA's tune half, and on both together (the mean of the objective over the two).
 Each choice is then measured on both TEST halves: tuned on SQuAD and measured on HotpotQA-test
@@ -29,7 +29,7 @@ import retrieval_bench as rb  # noqa: E402
 
 from qa.evaluation.dataset import EvalItem  # noqa: E402
 from qa.evaluation.protocol import split_reference  # noqa: E402
-from qa.retrieve import Fusion, Pool, rank  # noqa: E402
+from qa.retrieval.hybrid import Fusion, Pool, rank  # noqa: E402
 
 POOL = 100  # candidates gathered per side, the grid's largest
 # The mean of MRR@10 (how high the first gold passage ranks) and both@10 (every gold paragraph in

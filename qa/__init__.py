@@ -28,7 +28,7 @@ def ask(
     **options,
 ) -> Answer:
     """Answer a question from the indexed documents; options override settings fields."""
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
 
     return get_engine(settings, **options).ask(question, history)
 
@@ -40,7 +40,7 @@ def ask_stream(
     **options,
 ) -> Iterator[str | Answer]:
     """Yield the answer text in pieces, then the final Answer."""
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
 
     return get_engine(settings, **options).ask_stream(question, history)
 
@@ -49,7 +49,7 @@ def retrieve(
     question: str, k: int | None = None, settings: Settings | None = None, **options
 ) -> list[Passage]:
     """The k best passages for a question, ranked."""
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
 
     return get_engine(settings, **options).retrieve(question, k)
 
@@ -62,7 +62,7 @@ def ingest(
 ) -> IngestReport:
     """Index documents (default: the documents folder) into the configured store."""
     from index.ingest import ingest as _ingest
-    from qa.pipeline import reset_engines
+    from qa.engine import reset_engines
     from qa.settings import Settings as _Settings
 
     settings = settings or _Settings(**options)

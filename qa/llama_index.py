@@ -29,9 +29,9 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from index.ingest import ingest as _ingest
 from index.types import Document, IngestReport, Skipped
+from qa.engine import Engine, get_engine, open_corpus
 from qa.errors import LLMError
-from qa.llm import Completion
-from qa.pipeline import Engine, get_engine, open_corpus
+from qa.llm.client import Completion
 from qa.settings import Settings
 from qa.types import Answer, Citation, Message, Passage, Turn
 
@@ -190,7 +190,7 @@ class QAQueryEngine(BaseQueryEngine):
         super().__init__(callback_manager=callback_manager)
 
     def _get_prompt_modules(self) -> dict:
-        return {}  # the prompts are files in prompts/, rendered by qa.prompting
+        return {}  # the prompts are files in prompts/, rendered by qa.answer.prompting
 
     def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         """The project's own Answer for a question (with an optional conversation)."""

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.procs import free_port, stop_process, wait_http
 from index.offline import quiet
-from qa.procs import free_port, stop_process, wait_http
 
 quiet()
 # The suite never talks to a real OpenAI account: tests that need a model start their own server.
@@ -60,7 +60,7 @@ def seed_store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def seed_engine(seed_store):
     """The question-answering engine over the seed index."""
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     return Engine(seed_store)
 

@@ -11,12 +11,12 @@ import pytest
 import reliability
 from conftest import SEEDS
 
+from qa.answer.extract import NOT_SURE, answer_kind
+from qa.answer.focus import FocusWeights, candidates, focus, segments
+from qa.engine import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError
-from qa.extract import NOT_SURE, answer_kind
-from qa.focus import FocusWeights, candidates, focus, segments
-from qa.followup import entities, resolve
-from qa.pipeline import NOT_IN_DOCUMENTS
-from qa.question import MAX_HISTORY_TURNS, clean_history
+from qa.question.clean import MAX_HISTORY_TURNS, clean_history
+from qa.question.followup import entities, resolve
 from qa.types import ANSWERED, REFUSED, UNCERTAIN
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
@@ -96,7 +96,7 @@ def test_seed_unanswerable_questions_are_rarely_answered_with_confidence(seed_en
 
 
 def test_form_words_do_not_count_and_how_often_asks_for_a_number():
-    from qa.asked import NUMBER_WORD, asked_weights, covered
+    from qa.question.asked import NUMBER_WORD, asked_weights, covered
 
     raw = {"often": 3.0, "must": 3.0, "machin": 1.0, "descal": 1.0}
     w = asked_weights(raw, "How often must the machine be descaled?")
@@ -124,7 +124,7 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
     make_settings, tmp_path, embedder, question, words
 ):
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -143,7 +143,7 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
 
 def test_a_contents_entry_is_not_an_answer():
     """A PDF's table of contents ("3 Cleaning the filter … 12") names the topic, not the answer."""
-    from qa.extract import score_sentences
+    from qa.answer.extract import score_sentences
     from qa.types import Passage
 
     contents = "2 Setting up the pump … 4\n\n3 Cleaning the pump filter regularly … 12"

@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import ROOT, SEEDS
 
+from qa.engine import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError, IndexNotFoundError
-from qa.pipeline import NOT_IN_DOCUMENTS
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
 SEED_TEXT = (SEEDS / SEED_FILE).read_text(encoding="utf-8")
@@ -166,7 +166,7 @@ def test_cli_on_missing_index_says_how_to_build(tmp_path):
 
 
 def test_python_api_on_missing_index(make_settings, tmp_path):
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     with pytest.raises(IndexNotFoundError, match="qa ingest"):
         Engine(make_settings(store_dir=tmp_path / "empty"))
@@ -176,7 +176,7 @@ def test_per_call_options_share_one_index(seed_store, monkeypatch):
     """ask(q, top_k=3) then ask(q, top_k=4): two engines, one corpus, one BM25 index built."""
     import qa
     from index import keyword
-    from qa import pipeline
+    from qa import engine as pipeline
 
     pipeline.reset_engines()
     builds = []

@@ -19,9 +19,9 @@ import reliability
 from conftest import ROOT, SEEDS
 
 from index.ingest import ingest
-from qa.cli import build_parser, main
-from qa.pipeline import Engine
-from qa.terminal import clean
+from qa.cli.main import build_parser, main
+from qa.cli.terminal import clean
+from qa.engine import Engine
 
 # Bytes a terminal obeys: C0 controls but tab and newline, DEL, C1 controls (ESC among them).
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -13,7 +13,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from qa.procs import free_port
+from deploy.procs import free_port
 
 
 def _two_free_ports() -> int:

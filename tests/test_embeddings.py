@@ -11,8 +11,8 @@ from conftest import ROOT
 
 from index.embed import LocalE5, length_batches, make_embedder
 from index.ingest import ingest
+from qa.engine import Engine
 from qa.errors import ModelMismatchError
-from qa.pipeline import Engine
 
 DOCS = {
     "policy.txt": "Travel insurance\nIf you fall ill abroad, the policy pays for a doctor and "

@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from qa import feedback as fb
 from qa.errors import FeedbackError, QAError
 from qa.evaluation import feedback as fbe
 from qa.evaluation.dataset import load_dataset
+from qa.library import feedback as fb
 from qa.types import Answer
 from qa.web.conversation import add_turn, new_conversation
 from qa.web.handlers import ChatUI
@@ -135,7 +135,7 @@ def test_qa_eval_feedback_runs_what_users_said_as_an_evaluation(tmp_path, seed_e
     """Thumbs and a correction given in the chat handler, then ``qa eval feedback``, for real."""
     import shutil
 
-    from qa.pipeline import Engine
+    from qa.engine import Engine
     from qa.settings import Settings
 
     store = tmp_path / "store"

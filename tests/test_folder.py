@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from index.types import DocumentInfo
-from qa.cli import main
+from qa.cli.main import main
 from qa.errors import FolderError, NotIndexedError, QAError, UploadRejected
-from qa.folder import Folder, remove_document
+from qa.library.folder import Folder, remove_document
 from tests.conftest import SEEDS
 
 SEED = "000_d383e4b1c99cfec1.txt"

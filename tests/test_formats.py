@@ -70,7 +70,7 @@ def _norm(text: str) -> str:
 def test_espresso_pdf_answers_are_whole_sentences_citing_page_1(make_settings, tmp_path, embedder):
     """The issue's example: two questions, two different whole-sentence answers, page 1."""
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -214,7 +214,7 @@ def test_a_table_reads_row_by_row_and_answers_from_its_row(tmp_path, make_settin
     from fpdf import FPDF
 
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     pdf = FPDF()
     pdf.add_font("DejaVu", "", font_path())
@@ -797,7 +797,7 @@ def test_encrypted_and_corrupt_pdf(tmp_path):
 
 
 def test_every_supported_type_is_accepted_for_upload():
-    from qa.folder import UPLOAD_TYPES
+    from qa.library.folder import UPLOAD_TYPES
 
     for ext in (".pptx", ".xlsx", ".csv", ".epub", ".png", ".jpg", ".jpeg", ".pdf", ".docx"):
         assert ext in UPLOAD_TYPES

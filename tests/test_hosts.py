@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from qa.hosts import HostGuard, allowed_hosts, host_name, is_loopback, origin_host
+from qa.http.hosts import HostGuard, allowed_hosts, host_name, is_loopback, origin_host
 
 
 def test_loopback_and_bound_names_are_allowed_and_foreign_ones_not():

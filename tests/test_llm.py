@@ -23,15 +23,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.ingest import ingest
-from qa import prompts
-from qa.condense import clean_condensed, condense_messages
+from qa.answer.markers import CitationStream, rewrite_markers
+from qa.answer.prompting import build_prompt, format_passages, token_counter
+from qa.answer.support import check
+from qa.engine import Engine
 from qa.errors import ConfigError, LLMAuthError, LLMError, PromptError
-from qa.llm import LLM, make_llm
-from qa.llm_server import model_path
-from qa.markers import CitationStream, rewrite_markers
-from qa.pipeline import Engine
-from qa.prompting import build_prompt, format_passages, token_counter
-from qa.support import check
+from qa.llm import prompts
+from qa.llm.client import LLM, make_llm
+from qa.llm.server import model_path
+from qa.question.condense import clean_condensed, condense_messages
 from qa.types import Answer
 
 MODEL = "smollm2"
@@ -541,7 +541,7 @@ def test_mode_label_names_the_model_the_server_reports(seed_store, llm_server):
 
 def test_mode_label_survives_a_server_that_does_not_say(seed_store):
     """A server that is down: a placeholder label, no hang, asked again later."""
-    from qa.procs import free_port
+    from deploy.procs import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
     llm = LLM(seed_store.model_copy(update={"openai_base_url": url, "llm_timeout": 2.0}))

@@ -24,10 +24,10 @@ import pytest
 import reliability
 from conftest import ROOT
 
-from qa import llm_http
+from qa.engine import Engine
 from qa.errors import LLMError
-from qa.llm import LLM
-from qa.pipeline import Engine
+from qa.llm import http as llm_http
+from qa.llm.client import LLM
 from qa.settings import Settings
 from qa.types import Answer
 

@@ -21,8 +21,8 @@ from test_reliability_crash import check_store, expected_ids, question_for, writ
 from index.ingest import ingest
 from index.load import load, scan
 from index.types import Document
+from qa.engine import Engine
 from qa.errors import BadQuestionError
-from qa.pipeline import Engine
 from qa.settings import Settings
 
 

@@ -29,7 +29,7 @@ from index.keyword import KeywordIndex
 from index.load import load, scan
 from index.store import open_store
 from index.types import Document
-from qa.pipeline import Engine
+from qa.engine import Engine
 
 WORDS = [
     "amber",
@@ -287,7 +287,7 @@ for name in ("upsert", "delete_source", "bump_generation"):
 for name in ("build", "update", "compact"):  # the keyword index's files
     wrap(keyword_files, name)
 atexit.register(lambda: print(f"points={calls[0]}"))
-from qa.cli import main
+from qa.cli.main import main
 sys.exit(main(["ingest"]))
 """
 

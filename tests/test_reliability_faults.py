@@ -30,8 +30,8 @@ from test_reliability_questions import check_answer
 
 from index.ingest import ingest
 from index.offline import quiet
+from qa.engine import Engine
 from qa.errors import LLMAuthError, StoreError
-from qa.pipeline import Engine
 from qa.settings import Settings
 from qa.types import Answer
 

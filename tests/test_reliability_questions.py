@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qa
-from qa import prompts
+from qa.engine import NOT_IN_DOCUMENTS, clean_question
 from qa.errors import BadQuestionError
-from qa.pipeline import NOT_IN_DOCUMENTS, clean_question
+from qa.llm import prompts
 from qa.types import Answer, Passage
 
 FUZZ = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -183,7 +183,8 @@ def _prompt_test(max_examples: int):
         history=st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": QUESTIONS}), max_size=3),
     )  # fmt: skip
     def run(make_settings, embedder, question, texts, history):
-        from qa import condense, prompting
+        from qa.answer import prompting
+        from qa.question import condense
 
         try:
             q = clean_question(question, 4000)
@@ -278,7 +279,7 @@ def _cli_inprocess_test(max_examples: int):
     @settings(max_examples=max_examples, **FUZZ)
     @given(question=QUESTIONS.filter(lambda q: "\x00" not in q), as_json=st.booleans())
     def run(seed_store, capsys, question, as_json):
-        from qa.cli import main
+        from qa.cli.main import main
 
         args = ["ask", "--store", str(seed_store.store_dir)] + (["--json"] if as_json else [])
         try:

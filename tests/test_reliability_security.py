@@ -315,7 +315,7 @@ class _ThreadedModel:
 @pytest.fixture(scope="module")
 def upload_ui(tmp_path_factory):
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
     from qa.settings import Settings
     from qa.web.handlers import ChatUI
 
@@ -350,7 +350,7 @@ def _upload_names_test(max_examples: int):
     @given(parts=st.lists(_NAME_PARTS, min_size=1, max_size=6), ext=_EXTS)
     def run(upload_ui, tmp_path, parts, ext):
         from qa.errors import UploadRejected
-        from qa.folder import safe_filename
+        from qa.library.folder import safe_filename
 
         ui, _ = upload_ui
         name = "".join(parts) + ext

@@ -33,7 +33,7 @@ from test_reliability_faults import ChromaServer
 from index import chroma
 from index.errors import StoreError
 from index.ingest import ingest
-from qa.pipeline import Engine
+from qa.engine import Engine
 from qa.settings import Settings
 
 REBUILD = "qa ingest --rebuild"
@@ -158,7 +158,7 @@ def test_a_truncated_database_is_moved_aside_by_a_rebuild(tmp_path, embedder):
 SERVING = r"""
 import sys
 from qa.errors import QAError
-from qa.pipeline import Engine
+from qa.engine import Engine
 from qa.settings import Settings
 
 engine = Engine(Settings())

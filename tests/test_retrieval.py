@@ -11,8 +11,8 @@ import pytest
 
 from index.keyword import KeywordIndex, coverage, title_key
 from index.store import StoredChunk
-from qa import extract
-from qa.retrieve import FUSIONS, Fusion, fuse_scores, rank
+from qa.answer import extract
+from qa.retrieval.hybrid import FUSIONS, Fusion, fuse_scores, rank
 from qa.types import Passage, Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +152,7 @@ def test_links_only_titles_that_name_one_document():
 
 def test_a_named_document_is_pulled_into_hybrid_results(make_settings, tmp_path, embedder):
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -27,7 +27,7 @@ QUESTIONS = 80
 def squad_slice(tmp_path_factory):
     """An engine over the slice's paragraphs, and the slice's questions."""
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
     from qa.settings import Settings
 
     tmp = tmp_path_factory.mktemp("squad-slice")

@@ -31,7 +31,7 @@ from index.ingest import ingest
 from index.keyword import KeywordIndex
 from index.lock import ChromaLease
 from index.store import open_store
-from qa.pipeline import Engine
+from qa.engine import Engine
 from qa.settings import Settings
 
 LEASE = re.compile(r"lease on '[^']+' (taken|released) at ([0-9.]+) by ([0-9a-f]+)")
@@ -230,7 +230,7 @@ def test_two_replicas_see_each_others_upload_and_removal(tmp_path, chroma_server
     a, b = (_machine(tmp_path, m, chroma_server, collection) for m in ("a", "b"))
     _docs(Path(a.docs_dir), range(12))  # the same starting folder on both (a deployed image)
     shutil.copytree(a.docs_dir, b.docs_dir, dirs_exist_ok=True)
-    from qa.server import prepare_engine  # each replica indexes its folder before it serves
+    from qa.http.server import prepare_engine  # each replica indexes its folder before it serves
 
     ea, eb = prepare_engine(a), prepare_engine(b)
     assert eb.ask(question_for(3)).citations

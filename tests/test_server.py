@@ -161,7 +161,7 @@ def test_bad_requests_get_clear_errors(app, client):
         client.chat.completions.create(
             model="documents", messages=[{"role": "user", "content": too_long}]
         )
-    # The same message as the web chat and qa ask (qa.question.clean_question).
+    # The same message as the web chat and qa ask (qa.question.clean.clean_question).
     assert "the limit is 4,000" in str(err.value) and "QA_MAX_QUESTION_CHARS" in str(err.value)
     with pytest.raises(openai.BadRequestError, match="question is empty"):
         client.chat.completions.create(
@@ -315,7 +315,7 @@ def test_the_served_page_works_under_the_guard(app):
 
 
 def test_login_header_forms():
-    from qa.api import check_login
+    from qa.http.api import check_login
 
     login = ("ann", "s3cret pass")
     assert check_login(None, None) and check_login("Bearer anything", None)

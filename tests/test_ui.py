@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from qa import folder
 from qa.errors import LLMError, QAError, UploadRejected
-from qa.hosts import is_loopback
+from qa.http.hosts import is_loopback
+from qa.library import folder
 from qa.web import page
 from qa.web.handlers import ChatUI
 from tests.conftest import ROOT, SEEDS
@@ -24,7 +24,7 @@ NEW_FACT = "The Zorblat lighthouse on Kelvin Island was painted teal in 1911 by 
 def docs_engine(tmp_path_factory):
     """An engine over a private copy of seeds/, which the upload and removal tests change."""
     from index.ingest import ingest
-    from qa.pipeline import Engine
+    from qa.engine import Engine
     from qa.settings import Settings
 
     base = tmp_path_factory.mktemp("ui")
@@ -182,7 +182,7 @@ def test_a_citation_opens_the_whole_document_at_the_highlighted_sentence(seed_en
 
 
 def test_feedback_is_kept_in_the_store_and_shown(docs_engine):
-    from qa import feedback as fb
+    from qa.library import feedback as fb
 
     ui = ChatUI(docs_engine)
     *_, last = ui.respond("Who did Blinken meet on Saturday?", None)

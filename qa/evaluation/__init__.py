@@ -4,7 +4,7 @@ Layers, each importing only those above it:
 
     metrics      pure metric functions (SQuAD normalisation, EM, F1, hit@k, MRR, percentiles)
     dataset      EvalItem and the JSONL dataset format
-    feedback     the web chat's thumbs and corrections (qa.feedback) as a dataset
+    feedback     the web chat's thumbs and corrections (qa.library.feedback) as a dataset
     converters   SQuAD / HotpotQA to documents + JSONL; the reference sets in eval/datasets/
     records      TypedDicts of results.jsonl and summary.json
     scoring      the one definition of a gold passage; the scores of one answered question

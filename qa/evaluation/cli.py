@@ -136,7 +136,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not items:
         raise QAError(f"no usable question in {dataset}")
     settings = prepare_index(settings, docs, args.collection)
-    from qa.pipeline import get_engine  # loads the embedding model and Chroma
+    from qa.engine import get_engine  # loads the embedding model and Chroma
 
     summary = evaluate(
         get_engine(settings), items, out, dataset=dataset, judge=judge, resume=args.resume

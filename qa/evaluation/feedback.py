@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.evaluation.dataset import EvalItem, load_dataset
-from qa.feedback import FeedbackRecord, feedback_path, read
+from qa.library.feedback import FeedbackRecord, feedback_path, read
 
 KIND = "feedback"
 

@@ -2,7 +2,7 @@
 
 In the spirit of llama-index's CorrectnessEvaluator (a 1-5 score against the reference, passing at
 4) and FaithfulnessEvaluator (YES/NO: do the cited passages support the answer). Plain prompts in
-``prompts/`` through ``qa.llm`` (the openai client), so any OpenAI-compatible server can judge.
+``prompts/`` through ``qa.llm.client`` (the openai client), so any OpenAI-compatible server can judge.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import re
 from qa.errors import ConfigError, LLMError
 from qa.evaluation.dataset import EvalItem
 from qa.evaluation.records import JudgeScores
-from qa.llm import make_llm
-from qa.prompts import render
+from qa.llm.client import make_llm
+from qa.llm.prompts import render
 from qa.settings import Settings
 from qa.types import Answer
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from qa.answer.markers import strip_markers
 from qa.evaluation import metrics
 from qa.evaluation.records import GroupSummary, ResultRecord, RunMeta, Summary, status_of
-from qa.markers import strip_markers
 
 Aggregate = Callable[[Sequence[ResultRecord]], float | None]
 

@@ -28,7 +28,7 @@ from qa.evaluation.scoring import RANK_DEPTH, error_record, result_record
 from qa.settings import Settings
 
 if TYPE_CHECKING:  # the engine loads the embedding model and Chroma: imported by the caller
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Protocol
 
+from qa.answer.markers import strip_markers
 from qa.evaluation import metrics
 from qa.evaluation.dataset import EvalItem
 from qa.evaluation.records import (
@@ -25,7 +26,6 @@ from qa.evaluation.records import (
     ResultRecord,
     Scores,
 )
-from qa.markers import strip_markers
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Answer, Passage
 
 RANK_DEPTH = 10  # retrieval is ranked this deep for hit@k / MRR@10

@@ -1,6 +1,6 @@
 """The web chat: ``render`` (pure HTML), ``handlers`` (ChatUI over the Engine), ``page`` (Gradio).
 
-The page is served by ``qa.server.build_server`` (behind the host guard, beside the API).
+The page is served by ``qa.http.server.build_server`` (behind the host guard, beside the API).
 
 The names below are imported on first use: ``qa.web.render`` stays cheap to import, and Gradio
 is loaded only by what needs it (after ``index.offline.quiet()`` has switched analytics off).

@@ -1,7 +1,7 @@
 """What the web chat does, over one Engine: plain methods, testable without a server.
 
 The page (``qa.web.page``) wires these to its components. A chat is a ``Conversation`` (plain
-JSON the browser keeps); files reach the documents folder only through ``qa.folder``, and the
+JSON the browser keeps); files reach the documents folder only through ``qa.library.folder``, and the
 index through the engine.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from qa import feedback as feedback_log
 from qa.errors import QAError, UploadRejected
-from qa.folder import Folder, remove_document, safe_filename
+from qa.library import feedback as feedback_log
+from qa.library.folder import Folder, remove_document, safe_filename
 from qa.types import Answer
 from qa.web.conversation import (
     Conversation,
@@ -34,7 +34,7 @@ from qa.web.render import render_error, render_pending, render_transcript
 from qa.web.viewer import pdf_pages, render_viewer, render_viewer_message
 
 if TYPE_CHECKING:
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
 log = logging.getLogger(__name__)
 

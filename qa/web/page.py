@@ -24,7 +24,7 @@ from qa.web.panel import render_upload_hint
 from qa.web.render import TITLE, mode_label, render_header, render_transcript
 
 if TYPE_CHECKING:
-    from qa.pipeline import Engine
+    from qa.engine import Engine
 
 # Questions the seed article answers (seeds/): each one is checked by tests/test_ui.py. They are
 # offered on an empty chat when the seed article is indexed.

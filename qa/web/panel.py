@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qa.folder import UPLOAD_TYPES, format_size
+from qa.library.folder import UPLOAD_TYPES, format_size
 from qa.web.markup import esc, esc_line, shorten
 
 SEARCH_FROM = 8  # a search box over the names appears once there are more documents than this

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qa.extract import NOT_SURE
-from qa.markers import MARKER, marker_numbers, strip_markers
+from qa.answer.extract import NOT_SURE
+from qa.answer.markers import MARKER, marker_numbers, strip_markers
 from qa.types import Answer, Citation
 from qa.web.conversation import Conversation, Feedback, answer_from_record
 from qa.web.markup import esc, esc_line, icon, locate, marked, shorten

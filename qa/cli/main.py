@@ -1,5 +1,5 @@
 """The ``qa`` command: ingest, ask, docs, rm, serve, eval, llm-server. Thin: it parses, calls,
-prints (through qa.cli_output, which makes document text safe for a terminal)."""
+prints (through qa.cli.output, which makes document text safe for a terminal)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index.offline import quiet
-from qa.cli_output import format_documents, format_report, format_sources
+from qa.cli.output import format_documents, format_report, format_sources
+from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
-from qa.terminal import ProgressBar, clean, json_text
 
 log = logging.getLogger("qa")
 
@@ -63,7 +63,7 @@ def _question(args: argparse.Namespace) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
     from qa.types import Answer
 
     settings = _settings(args)
@@ -102,8 +102,8 @@ def _mark_phrases(answer, bold: bool) -> str:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from qa.folder import Folder
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
+    from qa.library.folder import Folder
 
     settings = _settings(args)
     docs = get_engine(settings).documents()
@@ -121,8 +121,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from qa.folder import Folder, remove_document
-    from qa.pipeline import get_engine
+    from qa.engine import get_engine
+    from qa.library.folder import Folder, remove_document
 
     settings = _settings(args)
     folder = Folder(Path(settings.docs_dir))
@@ -141,7 +141,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa import server
+    from qa.http import server
 
     settings = _settings(args)
     server.check_exposure(args.host, settings)
@@ -288,8 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_serve)
 
     # Sub-commands that live with their code: qa eval, qa llm-server.
-    from qa import llm_server
     from qa.evaluation import cli as evaluation_cli
+    from qa.llm import server as llm_server
 
     evaluation_cli.register(sub, common)
     llm_server.register(sub, common)

@@ -6,8 +6,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from qa import followup
 from qa.errors import BadQuestionError
+from qa.question import followup
 from qa.types import Turn
 
 MAX_HISTORY_TURNS = 20  # the turns kept (the latest); follow-ups lean on the last few only
@@ -81,7 +81,7 @@ def _turn_problem(turn: object) -> str:
 
 
 def standalone_question(question: str, history: Sequence[Turn] | None) -> str:
-    """Resolve a follow-up against the conversation, without a model (``qa.followup``).
+    """Resolve a follow-up against the conversation, without a model (``qa.question.followup``).
 
     Pronouns take the person or thing the previous question named ("Where is he going next?"
     after "Who is Wang Yi?"); "and what about X?" asks the previous question about X instead.

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
+from qa.answer.markers import strip_markers
 from qa.errors import FeedbackError
-from qa.markers import strip_markers
 
 log = logging.getLogger(__name__)
 

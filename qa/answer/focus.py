@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from index.formats.words import common_rank
 from index.keyword import tokenize
-from qa.followup import entities
+from qa.question.followup import entities
 
 # Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
 MIN_WORDS = 35  # sentences shorter than this are quoted whole

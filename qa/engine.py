@@ -14,13 +14,13 @@ from index.corpus import Corpus
 from index.embed import make_embedder
 from index.ingest import ingest
 from index.types import DocumentInfo, DocumentText, IngestReport
-from qa import extract, gate
-from qa.asked import asked_weights
+from qa.answer import extract, verdict
+from qa.answer.extract import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
-from qa.extract import NOT_IN_DOCUMENTS, NOT_SURE
-from qa.llm import make_llm
-from qa.question import clean_history, clean_question, standalone_question
-from qa.retrieve import Retriever
+from qa.llm.client import make_llm
+from qa.question.asked import asked_weights
+from qa.question.clean import clean_history, clean_question, standalone_question
+from qa.retrieval.hybrid import Retriever
 from qa.settings import Settings
 from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
 
@@ -100,20 +100,20 @@ class Engine:
     def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
         """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
 
-        See ``qa.gate.relevance``; without the question only the cosine is left.
+        See ``qa.answer.verdict.relevance``; without the question only the cosine is left.
         """
         weights = self.question_weights(question) if question is not None else None
-        return gate.relevance(passages, weights)
+        return verdict.relevance(passages, weights)
 
     def question_weights(self, question: str) -> dict[str, float]:
         """The question's words with their IDF here, less those that only shape the question."""
         return asked_weights(self.corpus.weights(question), question)
 
     @property
-    def thresholds(self) -> gate.Thresholds:
+    def thresholds(self) -> verdict.Thresholds:
         """Where this engine's refusals end and its confident answers begin."""
         s = self.settings
-        return gate.Thresholds(s.min_relevance, s.answer_confidence)
+        return verdict.Thresholds(s.min_relevance, s.answer_confidence)
 
     def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
@@ -149,7 +149,8 @@ class Engine:
         self, q: str, history: Sequence[Turn] | None, t0: float
     ) -> Iterator[str | Answer]:
         """The model writes the answer; any model fault falls back to the extractive answer."""
-        from qa import condense, generate
+        from qa.answer import generate
+        from qa.question import condense
 
         timings: dict[str, float] = {}
         fault: LLMError | None = None

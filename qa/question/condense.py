@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa import prompts
-from qa.llm import LLM
-from qa.prompting import neutral
+from qa.answer.prompting import neutral
+from qa.llm import prompts
+from qa.llm.client import LLM
 from qa.settings import Settings
 from qa.types import Message, Turn
 

@@ -1,7 +1,7 @@
 """Extractive answers: the retrieved sentence that best answers the question, focused and quoted.
 
 Every sentence of the retrieved passages is scored against the question; the best one is cut to
-the clause that answers (``qa.focus``), with the answer-bearing phrase marked in
+the clause that answers (``qa.answer.focus``), with the answer-bearing phrase marked in
 ``Citation.phrases``. A second sentence joins only when it adds question words the first lacks.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 
 from index.chunk import sentence_spans
 from index.keyword import tokenize
-from qa.asked import NUMBER, covered
-from qa.focus import FocusWeights, focus
-from qa.followup import dangling
-from qa.gate import Evidence, Thresholds, decide, relevance
+from qa.answer.focus import FocusWeights, focus
+from qa.answer.verdict import Evidence, Thresholds, decide, relevance
+from qa.question.asked import NUMBER, covered
+from qa.question.followup import dangling
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Citation, Passage, Span, Status
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ _CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs
 
 
 def lexical(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's words in the text (``qa.asked.covered``)."""
+    """IDF-weighted share of the question's words in the text (``qa.question.asked.covered``)."""
     return covered(weights, text)
 
 
@@ -263,7 +263,7 @@ def answer(
     focused: bool = True,
 ) -> Draft:
     """The extractive answer: focused and confident, "not sure" with the closest sentences, or
-    a refusal (``qa.gate`` decides which). ``focused=False`` quotes whole sentences."""
+    a refusal (``qa.answer.verdict`` decides which). ``focused=False`` quotes whole sentences."""
     aw = aw or AnswerWeights()
     if dangling(question):  # "he" names no one here: at most the closest passages
         thresholds = replace(thresholds, answer_confidence=float("inf"))

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from index.embed import Embedder
-from qa import prompts
 from qa.errors import ConfigError
+from qa.llm import prompts
 from qa.settings import Settings
 from qa.types import Message, Passage
 

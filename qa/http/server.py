@@ -13,10 +13,10 @@ import sys
 import threading
 
 from index.ingest import Progress
-from qa.api import ChatAPI
+from qa.engine import Engine, get_engine
 from qa.errors import ConfigError, IndexNotFoundError
-from qa.hosts import HostGuard, allowed_hosts, is_loopback
-from qa.pipeline import Engine, get_engine
+from qa.http.api import ChatAPI
+from qa.http.hosts import HostGuard, allowed_hosts, is_loopback
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from index.chroma import connect
+from qa.engine import Engine, get_engine
 from qa.errors import BadQuestionError, IndexNotFoundError, LLMError, QAError
-from qa.pipeline import Engine, get_engine
-from qa.question import clean_history, clean_question
+from qa.question.clean import clean_history, clean_question
 from qa.settings import Settings
 from qa.types import Answer
 

@@ -16,7 +16,7 @@ import numpy as np
 from index.chunk import sentence_spans
 from index.embed import Embedder
 from index.keyword import tokenize, weighted_share
-from qa.markers import MARKER, marker_numbers
+from qa.answer.markers import MARKER, marker_numbers
 from qa.types import AnswerSentence, Citation, Passage, Span
 
 # Support = W_COSINE * best sentence cosine + the rest * IDF-weighted word overlap. Overlap

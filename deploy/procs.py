@@ -1,4 +1,5 @@
-"""Local helper processes (Chroma server, llama.cpp server, app replicas): ports, start, stop."""
+"""Local helper processes (Chroma server, llama.cpp server, app replicas) for deploy/, the tests and
+the benchmarks: free ports, waiting for a server, stopping it. The product itself starts none."""
 
 from __future__ import annotations
 

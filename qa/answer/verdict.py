@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.asked import covered
+from qa.question.asked import covered
 from qa.types import ANSWERED, REFUSED, UNCERTAIN, Passage, Status
 
 RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in relevance

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from index.embed import Embedder
-from qa.llm import LLM
-from qa.markers import CitationStream
-from qa.prompting import build_prompt, token_counter
+from qa.answer.markers import CitationStream
+from qa.answer.prompting import build_prompt, token_counter
+from qa.answer.support import Checked, check
+from qa.llm.client import LLM
 from qa.settings import Settings
-from qa.support import Checked, check
 from qa.types import Passage
 
 

@@ -1,6 +1,6 @@
 """What the ``qa`` command prints: answers with their sources, the document list, ingest reports.
 
-Everything that comes from a document or a file name passes through ``qa.terminal.clean``
+Everything that comes from a document or a file name passes through ``qa.cli.terminal.clean``
 first, so a document cannot move the cursor, rewrite the screen or the clipboard.
 """
 
@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Sequence
 
 from index.types import DocumentInfo, IngestReport
-from qa.terminal import clean
+from qa.cli.terminal import clean
 from qa.types import Answer, Citation
 
 WRAP = 96

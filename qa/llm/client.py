@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from qa import llm_http
 from qa.errors import LLMAuthError, LLMError, MissingExtraError
+from qa.llm import http as llm_http
 from qa.settings import Settings
 from qa.types import Message
 

@@ -33,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class DocumentIndex(Protocol):
-    """What removal needs of the index (``qa.pipeline.Engine`` is one)."""
+    """What removal needs of the index (``qa.engine.Engine`` is one)."""
 
     def documents(self) -> Sequence[DocumentInfo]: ...
 
