@@ -1,4 +1,4 @@
-"""The ``qa`` command: ingest, ask, docs, rm, serve, eval, llm-server. Thin: it parses, calls,
+"""The ``qa`` command: ingest, ask, chat, docs, rm, serve, mcp, eval, llm-server. Thin: it parses, calls,
 prints (through qa.cli.output, which makes document text safe for a terminal)."""
 
 from __future__ import annotations
@@ -287,12 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_serve)
 
-    # Sub-commands that live with their code: qa eval, qa llm-server.
+    # Sub-commands that live with their code: qa eval, qa llm-server, qa mcp.
     from qa.evaluation import cli as evaluation_cli
     from qa.llm import server as llm_server
+    from qa.mcp import cli as mcp_cli
 
     evaluation_cli.register(sub, common)
     llm_server.register(sub, common)
+    mcp_cli.register(sub, common)
     return p
 
 
