@@ -57,6 +57,16 @@ def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engi
     return engine
 
 
+def watch(engine: Engine, settings: Settings):
+    """Keep the index in step with the documents folder while serving (unless QA_WATCH=false);
+    returns the running FolderWatcher, or None."""
+    if not settings.watch:
+        return None
+    from qa.library.watch import FolderWatcher
+
+    return FolderWatcher(engine).start()
+
+
 def warm(engine: Engine) -> None:
     """Load a local embedding model in the background (after the page is built: on two cores
     it would slow the build); a model behind an API has nothing to load and is not called."""

@@ -18,7 +18,6 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from qa.engine import get_engine
     from qa.http.server import prepare_engine
     from qa.mcp.server import run_stdio
-
     from qa.settings import Settings
 
     fields = ("store_dir", "collection", "docs_dir")
