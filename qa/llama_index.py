@@ -120,8 +120,14 @@ class LlamaIndexLLM:
         text = " ".join(str(exc).split())[:200]
         return LLMError(f"{self.where} failed ({type(exc).__name__}: {text}).")
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
-        """Yield the reply in pieces (``max_tokens`` is the LLM's own setting here)."""
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None = None,
+        usage: dict | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply in pieces (``max_tokens`` is the LLM's own setting here; ``usage``
+        is left to the caller's count: llama-index LLMs report no common token figures)."""
         started = False
         try:
             for response in self.llm.stream_chat(self._messages(messages)):
