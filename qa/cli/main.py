@@ -324,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_serve)
 
-    # Sub-commands that live with their code: qa eval, qa llm-server, qa mcp.
+    # Sub-commands that live with their code: qa eval, qa llm-server, qa mcp, qa chat.
+    from qa.cli import chat
     from qa.evaluation import cli as evaluation_cli
     from qa.llm import server as llm_server
     from qa.mcp import cli as mcp_cli
@@ -332,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation_cli.register(sub, common)
     llm_server.register(sub, common)
     mcp_cli.register(sub, common)
+    chat.register(sub, common)
     return p
 
 
