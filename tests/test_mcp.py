@@ -175,3 +175,17 @@ def test_streamable_http_behind_the_login_and_host_guard(served):
     evil = {**accept, **headers, "Host": f"evil.example:{served.port}"}
     rebound = httpx.post(url, json=init, headers=evil, timeout=60)
     assert rebound.status_code == 403 and "QA_ALLOWED_HOSTS" in rebound.text
+
+
+def test_readme_mcp_snippet_runs(docs, tmp_path):
+    import subprocess
+
+    from readme import python_snippet
+
+    with running(tmp_path, ["-m", "qa.cli", "serve", "--docs", str(docs)]) as app:
+        code = python_snippet("Agents (MCP)").replace("http://127.0.0.1:7860", app.url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "'ask'" in done.stdout and "answered" in done.stdout
