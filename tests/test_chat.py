@@ -120,8 +120,7 @@ def test_ctrl_c_stops_a_generated_answer_not_the_chat(env, llm_server):
            "QA_LLM_CONTEXT_TOKENS": "2048"}  # fmt: skip
     term = Terminal([], env)
     try:
-        term.read_until("generated:")
-        term.read_until(PROMPT)
+        term.read_until("/help.\n> ")
         term.type("What did Wang call the US response?\r")
         time.sleep(1.5)  # the model is writing (a few tokens a second here)
         term.type("\x03")

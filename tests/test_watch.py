@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -156,16 +157,20 @@ def test_qa_ingest_watch_from_the_command_line(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip
     lines = []
+    watchdog = threading.Timer(180, proc.kill)  # a missed change fails the test, not the run
+    watchdog.start()
     try:
         for line in proc.stdout:
             lines.append(line)
             if line.startswith("Watching "):
+                time.sleep(1.5)  # the watch is set up just after the line is printed
                 (docs / "ferry.txt").write_text(FERRY, encoding="utf-8")
             if "added ferry.txt" in line:
                 (docs / "ferry.txt").unlink()
             if "removed ferry.txt" in line:
                 break
     finally:
+        watchdog.cancel()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     lines.append(out)
