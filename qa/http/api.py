@@ -96,8 +96,9 @@ def _message_text(content: object, i: int) -> str:
     raise APIError(400, f"messages[{i}].content must be text.")
 
 
-def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool]:
-    """model, question, history and stream from a chat completion request, or an APIError."""
+def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool, bool]:
+    """model, question, history, stream and include_usage from a chat completion request, or an
+    APIError."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -113,6 +114,11 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise APIError(400, "stream must be true or false.")
+    options = data.get("stream_options")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+        raise APIError(400, 'stream_options must be an object such as {"include_usage": true}.')
     if data.get("n", 1) != 1:
         raise APIError(400, "n must be 1: one answer per question.")
     turns = []
@@ -132,7 +138,7 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         history = clean_history(turns[:-1])
     except BadQuestionError as exc:
         raise APIError(400, str(exc)) from None
-    return model, question, history, stream
+    return model, question, history, stream, stream and options.get("include_usage", False)
 
 
 def _error_for(exc: Exception) -> APIError:
@@ -228,13 +234,15 @@ class ChatAPI:
         """POST /v1/chat/completions: answer the last user message from the collection."""
         try:
             self._authorize(request)
-            model, question, history, stream = parse_request(
+            model, question, history, stream, include_usage = parse_request(
                 await self._body(request), self.settings.max_question_chars
             )
             engine = await run_in_threadpool(self._engine, model)
+            asked = [question, *(t["content"] for t in history)]
             if not stream:
                 answer = await run_in_threadpool(engine.ask, question, history)
-                return JSONResponse(_completion(model, answer))
+                usage = await run_in_threadpool(usage_of, answer, engine, asked)
+                return JSONResponse(_completion(model, answer, usage))
             pieces = engine.ask_stream(question, history)
             # The first piece is taken here, so that a question the engine refuses outright
             # gets an HTTP error rather than a stream that breaks off.
@@ -242,7 +250,7 @@ class ChatAPI:
         except Exception as exc:
             return _error_for(exc).response()
         return StreamingResponse(
-            _events(model, first, pieces),
+            _events(model, first, pieces, engine, asked, include_usage),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -257,7 +265,24 @@ def _extra(answer: Answer) -> dict:
     return {k: data[k] for k in _ANSWER_FIELDS}
 
 
-def _completion(model: str, answer: Answer) -> dict:
+def usage_of(answer: Answer, engine: Engine, asked: list[str]) -> dict:
+    """OpenAI's ``usage``: a generated answer's model call as the server counted it (or, when it
+    reported none, its prompt and reply counted with the embedding model's tokenizer); an
+    extractive answer has no model call, so the question and conversation read and the answer
+    written are counted with that tokenizer."""
+    if "prompt_tokens" in answer.usage:
+        prompt, completion = answer.usage["prompt_tokens"], answer.usage["completion_tokens"]
+    else:
+        counts = engine.embedder.count_tokens([*asked, answer.text])
+        prompt, completion = sum(counts[:-1]), counts[-1]
+    return {
+        "prompt_tokens": int(prompt),
+        "completion_tokens": int(completion),
+        "total_tokens": int(prompt) + int(completion),
+    }
+
+
+def _completion(model: str, answer: Answer, usage: dict) -> dict:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -270,18 +295,31 @@ def _completion(model: str, answer: Answer) -> dict:
                 "finish_reason": "stop",
             }
         ],
+        "usage": usage,
         **_extra(answer),
     }
 
 
-def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> Iterator[str]:
-    """Server-sent events of chat completion chunks, the answer's fields on the last one."""
+def _events(
+    model: str,
+    first: str | Answer,
+    pieces: Iterator[str | Answer],
+    engine: Engine,
+    asked: list[str],
+    include_usage: bool = False,
+) -> Iterator[str]:
+    """Server-sent events of chat completion chunks, the answer's fields on the last one; with
+    ``include_usage``, as OpenAI does, ``"usage": null`` on each and a last chunk with none of
+    the choices and the usage."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
     }
+
+    if include_usage:
+        head["usage"] = None
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         body = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -294,6 +332,9 @@ def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> 
             yield chunk({"content": item})
             item = next(pieces)
         yield chunk({}, "stop", **_extra(item))
+        if include_usage:
+            usage = usage_of(item, engine, asked)
+            yield f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n"
     except Exception as exc:  # the stream has begun: the error goes in it, as OpenAI sends it
         err = _error_for(exc)
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': err.kind}})}\n\n"
