@@ -23,11 +23,11 @@ PERSON, GROUP, THING, PLACE, ORG, TIME, NAME = (
 )  # fmt: skip
 
 
-def _words(text: str, sep: str | None = None) -> frozenset[str]:
+def word_set(text: str, sep: str | None = None) -> frozenset[str]:
     return frozenset(w.strip() for w in text.split(sep))
 
 
-_STOP = _words(
+STOP_WORDS = word_set(
     """
     a an the and or but if then so of in on at to for from by with without about into onto
     over under after before during since until between among through across against as than
@@ -39,7 +39,7 @@ _STOP = _words(
     own one ones up down out off again once
     """
 )
-_OPENERS = _STOP | _words(
+_OPENERS = STOP_WORDS | word_set(
     """
     however earlier later meanwhile today yesterday tomorrow although though while despite
     according instead originally currently unlike like because now thus therefore furthermore
@@ -47,13 +47,13 @@ _OPENERS = _STOP | _words(
     following within around near several few culturally yes ok okay please tell name list give
     """
 )
-_TIME = _words(
+_TIME = word_set(
     """
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december
     """
 )  # "May" and "March" as names are rare in questions
-_TIME_PHRASE = re.compile(
+TIME_PHRASE = re.compile(
     r"\b(?:(?:on|in|at|during|since|by|before|after|until|from)\s+)?(?:(?:this|last|next|that)"
     r"\s+(?:week|month|year|weekend|morning|evening|night|spring|summer|autumn|fall|winter)"
     r"|(?:early|late|mid)[- ](?:[A-Z]\w+|\d{4}s?)|today|yesterday|tomorrow|tonight"
@@ -61,7 +61,7 @@ _TIME_PHRASE = re.compile(
     r"|\d{4}s?(?:[–-]\d{2,4})?)\b",
     re.IGNORECASE,
 )
-_TITLES = _words(
+_TITLES = word_set(
     """
     president secretary minister governor queen king prince princess emperor empress sir dame
     lord lady general gen admiral captain capt colonel col lieutenant lt sergeant sgt mayor
@@ -70,23 +70,23 @@ _TITLES = _words(
     sultan shah khan
     """
 )
-_FEMALE = _words(
+_FEMALE = word_set(
     """
     she her hers herself woman women wife mother daughter sister queen princess actress girl
     lady mrs ms miss aunt niece grandmother empress duchess countess dame businesswoman
     spokeswoman chairwoman
     """
 )
-_MALE = _words(
+_MALE = word_set(
     """
     he him his himself man men husband father son brother king prince actor boy lord mr sir
     uncle nephew grandfather emperor duke businessman spokesman chairman
     """
 )
-_ROLES = (
+ROLE_NOUNS = (
     _FEMALE
     | _MALE
-    | _words(
+    | word_set(
         """
     spokesperson official diplomat president secretary minister leader chief general admiral
     captain commander soldier officer explorer author writer novelist poet director producer
@@ -103,7 +103,7 @@ _ROLES = (
     """
     )
 )
-_ORG_HEADS = _words(
+_ORG_HEADS = word_set(
     """
     department ministry office agency council committee commission university college school
     institute academy foundation company corporation corp inc ltd group bank church party
@@ -113,7 +113,7 @@ _ORG_HEADS = _words(
     services nations media studios records entertainment
     """
 )
-_PLACE_HEADS = _words(
+_PLACE_HEADS = word_set(
     """
     river lake sea ocean bay island islands mountain mountains mount hill valley desert city
     county state states province region street avenue road square park bridge airport station
@@ -122,7 +122,7 @@ _PLACE_HEADS = _words(
     yard campus plain plains forest falls
     """
 )
-_PLACES = _words(
+_PLACES = word_set(
     """afghanistan|albania|algeria|andorra|angola|argentina|armenia|australia|austria|azerbaijan|
     bahamas|bahrain|bangladesh|barbados|belarus|belgium|belize|benin|bhutan|bolivia|bosnia|
     botswana|brazil|brunei|bulgaria|burkina faso|burma|burundi|cambodia|cameroon|canada|chad|
@@ -148,15 +148,20 @@ _PLACES = _words(
     jerusalem|cairo|istanbul|ankara|tehran|baghdad|kabul|islamabad|riyadh|dubai|sydney|
     melbourne|toronto|ottawa|mexico city|rio de janeiro|buenos aires|lisbon|athens|warsaw|
     prague|budapest|stockholm|oslo|copenhagen|helsinki|amsterdam|dublin|edinburgh|boston|
-    hollywood""",
+    hollywood|alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|
+    hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|
+    michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|
+    new mexico|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|
+    south carolina|south dakota|tennessee|texas|utah|vermont|virginia|west virginia|wisconsin|
+    wyoming""",
     "|",
 )
-_PLACE_PREPS = _words(
+PLACE_PREPS = word_set(
     """
     in at from near into across alongside outside inside around throughout within via off to
     """
 )  # "to" only after a motion word (_MOTION)
-_MOTION = _words(
+_MOTION = word_set(
     """
     go goes going went gone come came travel travels travelled traveled travelling trip visit
     visits visited move moves moved moving fly flew flown sail sailed return returned
@@ -164,7 +169,7 @@ _MOTION = _words(
     route way
     """
 )
-_SPEECH = _words(
+SPEECH_VERBS = word_set(
     """
     say says said tell tells told call calls called criticize criticized criticise criticised
     confirm confirmed declare declared express expressed warn warned hope hoped want wanted
@@ -175,7 +180,7 @@ _SPEECH = _words(
     discuss discussed
     """
 )
-_IRREGULAR = {
+IRREGULAR_VERBS = {
     "wrote": "write", "written": "write", "sang": "sing", "sung": "sing", "met": "meet",
     "led": "lead", "flew": "fly", "flown": "fly", "built": "build", "found": "find",
     "made": "make", "took": "take", "taken": "take", "gave": "give", "given": "give",
@@ -191,7 +196,7 @@ _IRREGULAR = {
     "stood": "stand", "sat": "sit", "kept": "keep", "meant": "mean", "felt": "feel",
     "died": "die", "married": "marry", "flies": "fly", "was": "be", "were": "be", "is": "be",
 }  # fmt: skip
-_VERBISH = frozenset(_IRREGULAR) | _words(
+VERB_FORMS = frozenset(IRREGULAR_VERBS) | word_set(
     """
     is are was were be been being am do does did has have had will would can could should may
     might must shall tell say see make go get give take find know think come meet bring begin
@@ -202,17 +207,22 @@ _VERBISH = frozenset(_IRREGULAR) | _words(
     express warn deny accuse stress reiterate emphasize insist announce admit
     """
 )
-_ATTRIBUTES = _words(
+ATTRIBUTE_NOUNS = word_set(
     """
     name capacity population size area length height width depth age cost price value capital
     title meaning purpose role rank number amount date year type kind part budget weight speed
     distance
     """
 )
-_DEMONYM = re.compile(r"(?:ish|ch|ese|ans|ians)$")
+_DEMONYMS = word_set(
+    "german roman tibetan afghan thai dutch french greek swiss czech iraqi israeli pakistani "
+    "saudi welsh irish scottish british english spanish polish turkish finnish swedish"
+)
+_DEMONYM = re.compile(r"(?:ish|ch|ese|ans|ians)$")  # "the British", "the Mongolians"
+_ADJECTIVE = re.compile(r"(?:ian|ese|ish|ean|can)$")  # "Italian", "Korean", "American"
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w’'.-]*\w)?")
 _POSSESSIVE = re.compile(r"(?:[’']s|s[’'])$")
-_ABBREV = _words(
+_ABBREV = word_set(
     """
     st dr mr mrs ms jr sr mt ft gen col lt sgt rev prof capt sen rep
     """
@@ -232,19 +242,21 @@ class Mention:
     gender: str | None = None  # "f", "m"
     possessive: bool = False
     is_name: bool = False
-    role: str = "other"  # "subject", "object", "answer", "other"
-    score: float = 0.0
+    role: str = "other"  # "subject", "object", "title" (no one's name), "owned" ("its X")
 
     @cached_property
     def key(self) -> str:
         return norm(self.text)
 
 
+@lru_cache(maxsize=4096)
 def norm(text: str) -> str:
     """A mention's words, lower-case, without accents, "the" and possessive endings (to compare:
     "Temüjin" and "Temujin" are one name)."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("’", "'").lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"'s\b|s'(?=\s|$)", "", text)
     return " ".join(w for w in re.findall(r"[\w.-]+", text) if w not in ("the", "a", "an"))
 
@@ -253,7 +265,7 @@ def norm(text: str) -> str:
 def stem(word: str) -> str:
     """A crude stem, enough to match "wrote" with "written" and "visited" with "visit"."""
     w = word.lower().replace("’", "'")
-    w = _IRREGULAR.get(w, w)
+    w = IRREGULAR_VERBS.get(w, w)
     if len(w) > 4 and w.endswith("e"):
         w = w[:-1]  # "accuse" like "accused"
     for suffix in ("ings", "ing", "ied", "ies", "ed", "es", "s"):
@@ -273,7 +285,9 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=512)
 def content_stems(text: str) -> frozenset[str]:
     """The stems of a text's content words (for aligning a question with its answer)."""
-    return frozenset(stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 1)
+    return frozenset(
+        stem(w) for w in _WORD.findall(text) if w.lower() not in STOP_WORDS and len(w) > 1
+    )
 
 
 def is_plural(word: str) -> bool:
@@ -284,7 +298,7 @@ def is_plural(word: str) -> bool:
         len(w) > 3
         and w.endswith("s")
         and not w.endswith(("ss", "us", "is", "ics", "ous", "news", "series", "species"))
-        and w not in _STOP
+        and w not in STOP_WORDS
     )
 
 
@@ -330,18 +344,22 @@ def _names(text: str) -> tuple[Mention, ...]:
             flush()
         if run and _POSSESSIVE.search(run[-1].group(0)):
             flush()
-        start = not run and _sentence_start(text, m.start())
-        capital = _capital(w) and not (w.isupper() is False and lower in _STOP)
+        capital = _capital(w) and (w.isupper() or lower not in STOP_WORDS)
         if w.isupper() and len(w) > 1:
             capital = lower not in ("i",)
-        if lower in _TIME:
+        if capital and (lower in _TIME or lower in _PRONOUN_WORDS):
             capital = False
-        if capital and start and (lower in _OPENERS or (lower.endswith("ly") and len(w) > 4)):
-            capital = False
-        if capital and lower in ("he", "she", "it", "they", "his", "her", "its", "their", "i"):
-            capital = False
+        if (
+            capital
+            and (lower in _OPENERS or (lower.endswith("ly") and len(w) > 4))
+            and not run
+            and _sentence_start(text, m.start())
+        ):
+            capital = False  # "However, ...", "Earlier, Wang ..."
         if capital or (run and lower in _CONNECT and gap == " "):
             run.append(m)
+        elif run and gap == " " and lower == "on" and len(run) > 1 and _title_on(toks, k):
+            run.append(m)  # "Seven Brief Lessons on Physics"
         elif run and gap == " " and _org_link(run, lower, toks, k):
             run.append(m)  # "Carnegie Foundation for the Advancement of Teaching"
         elif run and w.isdigit() and len(w) <= 3 and gap == " ":
@@ -353,6 +371,18 @@ def _names(text: str) -> tuple[Mention, ...]:
 
 
 _LINKS = _CONNECT | {"for", "on", "the"}
+_PRONOUN_WORDS = frozenset({"he", "she", "it", "they", "his", "her", "its", "their", "i"})
+_IN_CITY_STATE = re.compile(r"\b(?:in|at|from|near)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*,\s*$")
+_ORG_PLURAL = re.compile(r"(?:ies|ures|ions)$")
+_WHO_OR_BORN = re.compile(r"\s*(?:,\s*who\b|\((?:born|[^)]*\d{4}))")
+_THEN_PLACE = re.compile(r"\s*,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s*(?:[,.;)]|$)")
+_APPOSITIVE = re.compile(r"\s*,\s*(?:the|a|an)\s+([^,;.()]*)")
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+def _title_on(toks: list[re.Match], k: int) -> bool:
+    nxt = toks[k + 1].group(0) if k + 1 < len(toks) else ""
+    return _capital(nxt) and nxt.lower() not in _TIME and nxt.lower() not in _PLACES
 
 
 def _org_link(run: list[re.Match], lower: str, toks: list[re.Match], k: int) -> bool:
@@ -392,11 +422,7 @@ def _typed(text: str, run: list[re.Match]) -> list[Mention]:
         words = words[:-1]
     rest = run[title_end:] if 0 < title_end < len(run) else []
     last = rest[-1].group(0).lower() if rest else ""
-    if (
-        rest
-        and not re.search(r"(?:ies|ures|ions|ings)$", last)
-        and last not in _ORG_HEADS | _PLACE_HEADS
-    ):
+    if rest and not _ORG_PLURAL.search(last) and last not in _ORG_HEADS | _PLACE_HEADS:
         head = _make(text, run[:title_end], PERSON, False)
         person = _make(text, rest, PERSON, possessive)
         head.role = "title"
@@ -435,38 +461,48 @@ def _name_kind(text: str, m: Mention, words: list[str]) -> str:
     after = [w.lower() for w in _WORD.findall(after_text)][:2]
     if key in _PLACES or key.replace(".", "") in _PLACES:
         return PLACE
+    if _IN_CITY_STATE.search(text[max(0, m.start - 60) : m.start]):
+        return PLACE  # "in Ontario, California"
     if lower[0] in _TITLES or (len(lower) > 1 and lower[-2] in _TITLES):
         return PERSON  # "Governor of Victoria", "Queen of Australia"
     if lower[-1] in _ORG_HEADS or lower[0] in _ORG_HEADS:
         return ORG
-    if len(words) > 1 and re.search(r"(?:ies|ures|ions|ings)$", lower[-1]):
+    if len(words) > 1 and _ORG_PLURAL.search(lower[-1]):
         return ORG  # "Kaiser Ventures", "Steel Industries", "United Nations"
     if lower[-1] in _PLACE_HEADS or lower[0] in ("st", "mount", "lake", "fort", "port", "cape"):
         return PLACE
     if words[0].isupper() and len(words[0]) > 1 and not words[0].endswith("."):
         return ORG  # an acronym: CNN, CGTN, NASA, "UEFA Euro"
-    if before and before[-1] in ("the",) and not (after and after[0] in _ROLES):
+    if before and before[-1] in ("the",) and not (after and after[0] in ROLE_NOUNS):
         if len(words) == 1 and _DEMONYM.search(words[0]) and not (after and after[0][:1].isupper()):
             return GROUP  # "the British", "the Chinese"
         return GROUP if is_plural(lower[-1]) else THING
-    if before and before[-1] in _ROLES and before[-1] not in ("team", "group", "member"):
+    if before and before[-1] in ROLE_NOUNS and before[-1] not in ("team", "group", "member"):
         return PERSON  # "spokesman Ned Price", "his future wife Börte"
-    if re.match(r"\s*(?:,\s*who\b|\((?:born|[^)]*\d{4}))", after_text):
+    if _WHO_OR_BORN.match(after_text):
         return PERSON
-    if after and after[0] in _SPEECH:
+    if after and after[0] in SPEECH_VERBS:
         return PERSON
-    if before and before[-1] in _PLACE_PREPS and (before[-1] != "to" or set(before) & _MOTION):
+    if before and before[-1] in PLACE_PREPS and (before[-1] != "to" or set(before) & _MOTION):
         return PLACE
-    if re.match(r"\s*,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s*(?:[,.;)]|$)", after_text) and (
-        before and before[-1] in _PLACE_PREPS
-    ):
+    if _THEN_PLACE.match(after_text) and (before and before[-1] in PLACE_PREPS):
         return PLACE
-    appositive = re.match(r"\s*,\s*(?:the|a|an)\s+([^,;.()]*)", after_text)
-    if appositive and set(re.findall(r"[a-z]+", appositive.group(1))[:5]) & _ROLES:
+    appositive = _APPOSITIVE.match(after_text)
+    if appositive and set(_LOWER_WORD.findall(appositive.group(1))[:5]) & ROLE_NOUNS:
         return PERSON  # "Deke Slayton, the grounded Mercury astronaut"
-    if len(words) == 1 and re.search(r"(?:an|ian|ese|ish|ic)$", lower[0]) and after:
-        if after[0] not in _SPEECH and after[0].isalpha() and after[0] not in _STOP:
-            return "adjective"  # "American actress", "Chinese officials"
+    if len(words) > 1:
+        return NAME
+    if (_ADJECTIVE.search(lower[0]) or lower[0] in _DEMONYMS) and (
+        not before or before[-1] != "the"
+    ):
+        return "adjective"  # "(Italian: ...)", "the Italian physicist"
+    if (
+        re.search(r"(?:an|ic)$", lower[0])
+        and after
+        and after[0].isalpha()
+        and (after[0] not in SPEECH_VERBS and after[0] not in STOP_WORDS)
+    ):
+        return "adjective"  # "Chinese officials", "Olympic games"
     return NAME
 
 
@@ -486,9 +522,10 @@ def _gender(text: str, m: Mention) -> str | None:
 
 
 _NP = re.compile(
-    r"(?<![\w’'])(?P<det>the|a|an|this|these|those|some|many|several|most|both|all|its|their)\s+(?=(?P<body>[\w’'-]+(?:\s+[\w’'-]+){0,8}))",
+    r"(?<![\w’'])(?P<det>the|a|an|this|these|those|some|many|several|most|both|all|its|their)"
+    r"\s+(?=(?P<body>[\w’'-]+(?:\s+[\w’'-]+){0,8}))",
     re.IGNORECASE,
-)
+)  # a determiner and the words after it (looked ahead: noun phrases may start inside others)
 
 
 def noun_phrases(text: str) -> list[Mention]:
@@ -512,15 +549,14 @@ def _noun_phrases(text: str) -> tuple[Mention, ...]:
         det = det.lower()
         if re.match(r"other hand|same time|meantime|long run|end of the day", body, re.IGNORECASE):
             continue
-        text_ = (
-            f"{'the' if det in ('the', 'this', 'these', 'those', 'its', 'their') else det} {body}"
-        )
-        kind = PERSON if head in _ROLES or head.rstrip("s") in _ROLES else THING
+        definite = det in ("the", "a", "an", "this", "these", "those", "its", "their")
+        text_ = f"{'the' if definite else det} {body}"  # taken up again: "the invitation"
+        kind = PERSON if head in ROLE_NOUNS or head.rstrip("s") in ROLE_NOUNS else THING
         plural = is_plural(head)
         if plural and kind == PERSON:
             kind = GROUP
         elif plural:
-            kind = GROUP if head.rstrip("s") in _ROLES or head in _ROLES else THING
+            kind = GROUP if head.rstrip("s") in ROLE_NOUNS or head in ROLE_NOUNS else THING
         g = "f" if head in _FEMALE else "m" if head in _MALE else None
         role = "owned" if det in ("its", "their") else "other"  # "its balloon": owned by another
         out.append(
@@ -530,15 +566,15 @@ def _noun_phrases(text: str) -> tuple[Mention, ...]:
         r"(?<![\w’'])(?P<mod>(?:[A-Z][\w.]*\s+)+)(?P<head>[a-z][\w-]*)\b", text
     ):  # "US officials", "British troops"
         head = m.group("head")
-        if is_plural(head) and (head.rstrip("s") in _ROLES or head in _ROLES):
+        if is_plural(head) and (head.rstrip("s") in ROLE_NOUNS or head in ROLE_NOUNS):
             mod = m.group("mod").split()
             if mod[0].lower() in _OPENERS and len(mod) == 1:
                 continue
             out.append(Mention(m.group(0), m.start(), m.end(), GROUP, plural=True))
     for m in re.finditer(r"\b(?:by|of|the)\s+(?P<head>[a-z][\w-]*s)\b", text):
         head = m.group("head")
-        if head not in _STOP and (
-            head.rstrip("s") in _ROLES or head in _ROLES
+        if head not in STOP_WORDS and (
+            head.rstrip("s") in ROLE_NOUNS or head in ROLE_NOUNS
         ):  # "by miners", "of the miners"
             out.append(Mention(head, m.start("head"), m.end("head"), GROUP, plural=True))
     return tuple(out)
@@ -547,7 +583,7 @@ def _noun_phrases(text: str) -> tuple[Mention, ...]:
 def _np_body(body: str) -> str:
     words = body.split()
     kept: list[str] = []
-    if len(words) > 1 and words[0].lower().endswith("ed") and words[1].lower() in _STOP:
+    if len(words) > 1 and words[0].lower().endswith("ed") and words[1].lower() in STOP_WORDS:
         return ""  # "This triggered one of ...": a verb, not a noun
     for i, w in enumerate(words):
         lower = w.lower().replace("’", "'")
@@ -563,14 +599,14 @@ def _np_body(body: str) -> str:
                 if r[-1:] in ",.;:?!":
                     break
             after_names = rest[len(names_)] if len(rest) > len(names_) else ""
-            if names_ and after_names[:1].islower() and after_names.lower() not in _STOP:
+            if names_ and after_names[:1].islower() and after_names.lower() not in STOP_WORDS:
                 break  # "the location of the World Heavyweight Title fight": not "of" a name
             if names_:  # "the members of WINNER"
                 kept.append(
                     "of " + ("the " if words[i + 1].lower() == "the" else "") + " ".join(names_)
                 )
                 break
-        if (lower in _STOP and not w.isupper()) or lower in _VERBISH or lower in _TIME:
+        if (lower in STOP_WORDS and not w.isupper()) or lower in VERB_FORMS or lower in _TIME:
             break
         if i and lower.endswith("ed") and not _capital(w):
             break  # "the balloon shot down": a verb after the noun
@@ -585,7 +621,7 @@ def _np_body(body: str) -> str:
 
 
 def times(text: str) -> list[Mention]:
-    return [Mention(m.group(0), m.start(), m.end(), TIME) for m in _TIME_PHRASE.finditer(text)]
+    return [Mention(m.group(0), m.start(), m.end(), TIME) for m in TIME_PHRASE.finditer(text)]
 
 
 def mentions(text: str, people: set[str] | None = None) -> list[Mention]:
@@ -663,3 +699,9 @@ def pronoun_gender(text: str, m: Mention, others: list[Mention]) -> str | None:
     if re.search(r"\b(?:he|him|his|himself)\b", span, re.IGNORECASE):
         return "m"
     return None
+
+
+def clear_caches() -> None:
+    """Forget the texts read so far (to time reading them afresh)."""
+    for cached in (_names, _noun_phrases, content_stems, stem, norm):
+        cached.cache_clear()
