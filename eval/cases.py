@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPTH = 10  # passages kept per case: the reranker's candidates (the answer reads top_k of them)
 CROSS_PER_PAIR = 100  # questions of a domain asked of each other corpus (a fixed sample)
 CROSS_SEED = "qa-chat cross-corpus sample 2026-12-04"
+# The settings the retrieved passages depend on (the cache is rebuilt when one changes).
+RETRIEVAL_FIELDS = {"embeddings", "chunk_tokens", "chunk_overlap_tokens", "candidates",
+                    "retrieval", "fusion", "dense_weight", "link_weight"}  # fmt: skip
 
 
 @dataclass
@@ -85,7 +88,7 @@ def build_cases(
     from qa.settings import Settings
 
     base = Settings(embeddings=embeddings)
-    key = _key(domains, base.model_dump_json(exclude={"docs_dir", "store_dir", "collection"}))
+    key = _key(domains, base.model_dump_json(include=RETRIEVAL_FIELDS))
     if cache and cache.is_file():
         stored = pickle.loads(cache.read_bytes())
         if stored.get("key") == key:

@@ -16,7 +16,7 @@ from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
 from qa.answer.verdict import Thresholds
-from qa.evaluation.metrics import contains_answer, token_f1
+from qa.evaluation.metrics import holds_answer, token_f1
 
 TOP_K = 5  # passages the answer step reads (QA_TOP_K)
 ALWAYS = Thresholds(float("-inf"), float("-inf"))  # the answer as it would be given confidently
@@ -34,7 +34,7 @@ def extractive_judge(reader: bool = False) -> Callable[[Case], Judged] | None:
         draft = extract.answer(q, list(passages), weights, ALWAYS, 2) if passages else None
         text = strip_markers(draft.text) if draft else ""
         answers = case.item.answers
-        right = bool(answers) and contains_answer(text, answers)
+        right = bool(answers) and bool(holds_answer(text, answers))
         phrases = [p.text for c in (draft.citations if draft else ()) for p in c.phrases]
         f1 = token_f1(" ".join(phrases), answers) if answers and phrases else 0.0
         return Judged(case, np.array(ev.features()), right, right, f1)
