@@ -146,7 +146,7 @@ def candidates() -> dict[str, Callable[[str], Spans]]:
 
 
 def _current() -> Callable[[str], Spans]:
-    from index.chunk import sentence_spans
+    from index.text import sentence_spans
 
     return sentence_spans
 
