@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from index.text.controls import CONTROLS, control_chars, printable
 from index.text.dates import MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
-from index.text.numbers import CARDINAL_WORDS, CARDINALS, MAGNITUDE_WORDS, MAGNITUDES
+from index.text.numbers import CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
 from index.text.shares import found_weight, weighted_share
@@ -27,10 +27,8 @@ from index.text.tokens import STOPWORDS, tokenize, words
 
 __all__ = [
     "CARDINALS",
-    "CARDINAL_WORDS",
     "CONTROLS",
     "MAGNITUDES",
-    "MAGNITUDE_WORDS",
     "MONTHS",
     "MONTH_NAMES",
     "STOPWORDS",
