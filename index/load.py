@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.config import MAX_FILE_BYTES
 from index.formats import CONVERT, READERS, reader
 from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, decode_text
 from index.types import Document, Skipped
@@ -56,7 +57,7 @@ def _read_capped(path: Path, max_bytes: int) -> bytes:
 
 
 def scan(
-    roots: Iterable[Path], max_bytes: int = 50_000_000
+    roots: Iterable[Path], max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[list[FileEntry], list[Skipped]]:
     """Walk the folders (or single files) and hash every supported file, skipping the rest."""
     entries: list[FileEntry] = []
@@ -128,7 +129,7 @@ def _walk(root: Path) -> Iterable[Path]:
         yield from (Path(dirpath) / d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
 
 
-def load(entry: FileEntry, max_bytes: int = 50_000_000) -> Document | Skipped:
+def load(entry: FileEntry, max_bytes: int = MAX_FILE_BYTES) -> Document | Skipped:
     """Read one file into a Document, or say why it cannot be indexed.
 
     The document's hash is of the bytes read here, not of those seen by ``scan``: a file

@@ -97,13 +97,12 @@ class Engine:
         if len(self.corpus) == 0:
             raise IndexNotFoundError(self.corpus.where)
 
-    def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
+    def relevance(self, passages: Sequence[Passage], question: str) -> float:
         """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
 
-        See ``qa.answer.verdict.relevance``; without the question only the cosine is left.
+        See ``qa.answer.verdict.relevance``.
         """
-        weights = self.question_weights(question) if question is not None else None
-        return verdict.relevance(passages, weights)
+        return verdict.relevance(passages, self.question_weights(question))
 
     def question_weights(self, question: str) -> dict[str, float]:
         """The question's words with their IDF here, less those that only shape the question."""

@@ -55,15 +55,7 @@ _TITLE_KEYS = ("title", "document_title")  # else the first line, as for files
 
 def passage_node(passage: Passage, n: int | None = None) -> NodeWithScore:
     """A passage as a llama-index node with its score; ``n`` is the citation number, if cited."""
-    metadata = {
-        "source": passage.source,
-        "title": passage.title,
-        "page": passage.page,
-        "page_end": passage.page_end,
-        "start": passage.start,
-        "end": passage.end,
-        "rank": passage.rank,
-    }
+    metadata = {**passage.where(), "rank": passage.rank}
     if n is not None:
         metadata["n"] = n
     node = TextNode(
@@ -163,16 +155,12 @@ class LlamaIndexLLM:
 
 
 def citation_dict(c: Citation) -> dict:
-    """A citation as plain data: number, source, title, pages, exact span, text, score."""
+    """A citation as plain data: number, where (``Passage.where``), the pages in words, text,
+    score (unrounded) and its sentences as (start, end) offsets."""
     return {
         "n": c.n,
-        "source": c.source,
-        "title": c.title,
-        "page": c.page,
-        "page_end": c.page_end,
+        **c.passage.where(),
         "pages": c.pages,
-        "start": c.start,
-        "end": c.end,
         "text": c.text,
         "score": c.score,
         "sentences": [(s.start, s.end) for s in c.sentences],

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.config import ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+from index.config import MAX_FILE_BYTES, ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
 
 
 class Settings(BaseSettings):
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         40, ge=0, le=128, description="Overlap between neighbouring chunks, whole sentences."
     )
     max_file_bytes: int = Field(
-        50_000_000, description="Files larger than this are skipped with a reason."
+        MAX_FILE_BYTES, description="Files larger than this are skipped with a reason."
     )
 
     # Embeddings

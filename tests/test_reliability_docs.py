@@ -27,10 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import write_docx, write_pdf, write_zip_bomb_docx
 
-from index.chunk import CHARS_PER_TOKEN, chunk_document, sentence_spans
+from index.chunk import CHARS_PER_TOKEN, chunk_document
 from index.ingest import ingest
 from index.load import SUPPORTED, load, scan
 from index.store import open_store
+from index.text import sentence_spans
 from index.types import Document, Skipped
 
 EXTENSIONS = sorted(SUPPORTED)

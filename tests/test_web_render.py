@@ -216,7 +216,7 @@ def test_a_conversation_survives_the_round_trip_through_json():
     back, dropped = conversation.parse_conversation(conversation.to_json(conv))
     assert dropped == 0 and back["id"] == conv["id"] and back["title"] == "Where will Wang go?"
     assert back["turns"][0]["feedback"] == {"rating": "up"}
-    again = conversation.answer_from_record(back["turns"][0]["answer"])
+    again = Answer.from_dict(back["turns"][0]["answer"])
     assert again.text == "Russia [1]" and again.citations[0].phrases[0].text == "Russia"
     assert render.render_transcript(back) == render.render_transcript(conv)
     assert conversation.history(back) == [

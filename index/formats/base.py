@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# No document yields more text than the largest file accepted holds bytes: a 50 MB file of
-# text, or a small file that expands (a spreadsheet's repeated headers, a flate-compressed
-# PDF) is skipped past this instead of filling memory.
-MAX_TEXT_CHARS = 50_000_000
+from index.config import MAX_FILE_BYTES
+
+# No document yields more text than the largest file accepted (by default) holds bytes: a 50 MB
+# file of text, or a small file that expands (a spreadsheet's repeated headers, a
+# flate-compressed PDF) is skipped past this instead of filling memory.
+MAX_TEXT_CHARS = MAX_FILE_BYTES
 # An archive-based file (.docx .pptx .xlsx .epub) that expands beyond this is a zip bomb.
 MAX_UNZIPPED = 200_000_000
 OCR_EXTRA = "pip install 'qa-chat[ocr]'"
@@ -43,13 +45,6 @@ SUPERSCRIPT = str.maketrans(
 def note_mark(number: int) -> str:
     """A note's number as it marks the text: superscript digits."""
     return str(number).translate(SUPERSCRIPT)
-
-
-def printable(text: str) -> str:
-    """Control characters (a NUL in a broken file) as spaces; tabs stay."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in text)
 
 
 class TextBuilder:

@@ -12,7 +12,8 @@ import email
 import email.policy
 from email.message import EmailMessage
 
-from index.formats.base import LoadError, Parsed, TextBuilder, printable
+from index.formats.base import LoadError, Parsed, TextBuilder
+from index.text.controls import printable
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 

@@ -14,7 +14,8 @@ import codecs
 import re
 from dataclasses import dataclass, replace
 
-from index.formats.base import LoadError, Parsed, TextBuilder, note_mark, printable
+from index.formats.base import LoadError, Parsed, TextBuilder, note_mark
+from index.text.controls import printable
 
 _TOKEN = re.compile(
     r"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?"  # a control word, its number, the space it eats

@@ -6,14 +6,20 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.offline import quiet
 from qa.cli.output import format_documents, format_report, format_sources, format_sync
 from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from index.ingest import Progress
+    from qa.engine import Engine
 
 log = logging.getLogger("qa")
 
@@ -169,31 +175,70 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    page: bool,
+    announce: Callable[[Engine | None, str], None],
+    on_watch: Callable[[], None],
+    ingest: bool = True,
+    progress: Progress | None = None,
+) -> None:
+    """The one serve sequence, of ``qa serve`` and ``python app.py``.
+
+    Refuse to listen beyond this machine without a login; take the port before any work (a taken
+    one fails at once); bring the index in step with the folder (``ingest``; a ``progress`` with
+    ``close`` is closed after it); build the server (the chat page too with ``page``);
+    ``announce(engine, base URL)``; watch the folder (unless QA_WATCH=false; then
+    ``on_watch()``) and load the embedder in the background; serve until interrupted. A QAError
+    says what went wrong.
+    """
     from qa.http import server
 
-    settings = _settings(args)
-    server.check_exposure(args.host, settings)
+    server.check_exposure(host, settings)
     try:
-        sock = server.bind(args.host, args.port)
+        sock = server.bind(host, port)
     except OSError as exc:
-        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
-    bar = ProgressBar("Indexing")
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc}") from exc
     try:
-        engine = server.prepare_engine(settings, progress=bar) if not args.no_ingest else None
+        engine = server.prepare_engine(settings, progress=progress) if ingest else None
     finally:
-        bar.close()
-    app = server.build_server(settings, engine, host=args.host, port=args.port, page=args.page)
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    base = f"http://{shown}:{args.port}"
-    what = f"chat on {base}/ and API" if args.page else "API"
-    login = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if server.login(settings) else ""
-    print(f"Serving the {what} on {base}/v1{login}; model {settings.collection!r}", flush=True)
+        if close := getattr(progress, "close", None):
+            close()
+    app = server.build_server(settings, engine, host=host, port=port, page=page)
+    announce(engine, f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
     if engine is not None:
         if server.watch(engine, settings):
-            print(f"Watching {clean(str(settings.docs_dir))} for changes (QA_WATCH=false: off)")
+            on_watch()
         server.warm(engine)
     server.serve(app, sock)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.http.server import login
+
+    settings = _settings(args)
+
+    def announce(engine: Engine | None, base: str) -> None:
+        what = f"chat on {base}/ and API" if args.page else "API"
+        key = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if login(settings) else ""
+        print(f"Serving the {what} on {base}/v1{key}; model {settings.collection!r}", flush=True)
+
+    def on_watch() -> None:
+        print(f"Watching {clean(str(settings.docs_dir))} for changes (QA_WATCH=false: off)")
+
+    serve(
+        settings,
+        args.host,
+        args.port,
+        page=args.page,
+        announce=announce,
+        on_watch=on_watch,
+        ingest=not args.no_ingest,
+        progress=ProgressBar("Indexing"),
+    )
     return EXIT_OK
 
 

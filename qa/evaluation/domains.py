@@ -55,7 +55,7 @@ def locate(text: str, answer: str, hint: int = -1) -> tuple[int, int] | None:
 
 def evidence_sentences(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """The verbatim sentences that overlap the answer spans (a line break ends a sentence)."""
-    from index.chunk import sentence_spans  # sentencex: loaded only when a set is converted
+    from index.text import sentence_spans  # sentencex: loaded only when a set is converted
 
     out: list[str] = []
     for start, end in spans:

@@ -53,17 +53,7 @@ def _failed(exc: QAError) -> ToolError:
 
 def passage_dict(p: Passage, rank: int) -> dict[str, Any]:
     """A ranked passage: where it is (source, title, page, the exact span) and its text."""
-    return {
-        "rank": rank,
-        "source": p.source,
-        "title": p.title,
-        "page": p.page,
-        "page_end": p.page_end,
-        "start": p.start,
-        "end": p.end,
-        "score": round(p.score, 4),
-        "text": p.text,
-    }
+    return {"rank": rank, **p.where(), "score": round(p.score, 4), "text": p.text}
 
 
 def search(engine: Engine, query: str, k: int = 5) -> dict[str, Any]:

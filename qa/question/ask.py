@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.chunk import sentence_spans
+from index.text import sentence_spans
 
 _OPENS_A_QUESTION = re.compile(
     r"^\s*(who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|could|"

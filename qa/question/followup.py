@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.text import MONTH_NAMES, WEEKDAY_NAMES
 from qa.question.antecedents import (
     ANY_PRONOUN,
     EXISTENTIAL,
@@ -55,12 +56,8 @@ _QUESTION_TEXT = (
     "would should has have had and but so also then or in on at of for to the a an"
 )
 _QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
-_CALENDAR_TEXT = (
-    "i he she it we you they his her its our their this that these those there here "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december"
-)
-_NOT_NAMES = frozenset(_CALENDAR_TEXT.split())
+_PRONOUN_TEXT = "i he she it we you they his her its our their this that these those there here"
+_NOT_NAMES = frozenset(_PRONOUN_TEXT.split()) | {w.lower() for w in (*WEEKDAY_NAMES, *MONTH_NAMES)}
 _CONNECT = frozenset({"of", "de", "von", "van", "der", "the", "and"})
 _WORD = re.compile(r"[^\W\d_][\w’'.-]*[\w]|[^\W\d_]")
 _PERSON = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)

@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from index.text import MONTH_NAMES, WEEKDAY_NAMES
+
 PERSON, GROUP, THING, PLACE, ORG, TIME, NAME = (
     "person", "group", "thing", "place", "org", "time", "name",
 )  # fmt: skip
@@ -47,12 +49,8 @@ _OPENERS = STOP_WORDS | word_set(
     following within around near several few culturally yes ok okay please tell name list give
     """
 )
-_TIME = word_set(
-    """
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december
-    """
-)  # "May" and "March" as names are rare in questions
+# "May" and "March" as names are rare in questions.
+_TIME = frozenset(w.lower() for w in (*WEEKDAY_NAMES, *MONTH_NAMES))
 TIME_PHRASE = re.compile(
     r"\b(?:(?:on|in|at|during|since|by|before|after|until|from)\s+)?(?:(?:this|last|next|that)"
     r"\s+(?:week|month|year|weekend|morning|evening|night|spring|summer|autumn|fall|winter)"

@@ -21,7 +21,6 @@ from qa.web.conversation import (
     Conversation,
     Feedback,
     add_turn,
-    answer_from_record,
     history,
     new_conversation,
     parse_conversation,
@@ -153,7 +152,7 @@ class ChatUI:
         if not isinstance(turn, int) or not 0 <= turn < len(turns):
             return render_viewer_message("That answer is no longer in this chat.", _stamp())
         try:
-            answer = answer_from_record(turns[turn]["answer"])
+            answer = Answer.from_dict(turns[turn]["answer"])
         except (KeyError, TypeError, ValueError):
             return render_viewer_message("That answer could not be read back.", _stamp())
         cite = next((c for c in answer.citations if c.n == n), None)
