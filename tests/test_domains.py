@@ -14,11 +14,11 @@ import pytest
 from conftest import DATASETS
 
 from qa.cli import main
-from qa.evaluation.converters import REFERENCE_SETS, convert_reference
 from qa.evaluation.dataset import load_dataset
 from qa.evaluation.domains import DOMAIN_SETS, contract_name, locate, render_tatqa
 from qa.evaluation.metrics import contains_text
 from qa.evaluation.protocol import GROUP_BY_CATEGORY, NEAR_MISS, near_miss, split_reference
+from qa.evaluation.references import REFERENCE_SETS, convert_reference
 
 NAMES = [s.name for s in DOMAIN_SETS]
 MB = 1 << 20

@@ -17,10 +17,11 @@ from qa.cli.main import main
 from qa.engine import NOT_IN_DOCUMENTS as REFUSAL
 from qa.evaluation import metrics, registry
 from qa.evaluation.compare import compare
-from qa.evaluation.converters import REFERENCE_SETS, convert_hotpotqa, convert_squad
+from qa.evaluation.converters import convert_hotpotqa, convert_squad
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.judge import parse_score, parse_verdict
 from qa.evaluation.records import outcome, read_results
+from qa.evaluation.references import REFERENCE_SETS
 from qa.evaluation.registry import Metric, summarize
 from qa.evaluation.report import format_table, write_report
 from qa.evaluation.runner import collection_for

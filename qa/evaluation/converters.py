@@ -134,27 +134,3 @@ class ReferenceSet:
     def source(self, datasets_dir: Path = DATASETS_DIR) -> Path:
         """The original file in ``datasets_dir`` (default: the copy vendored in eval/datasets)."""
         return Path(datasets_dir) / self.relpath
-
-
-REFERENCE_SETS: dict[str, ReferenceSet] = {
-    s.name: s
-    for s in (
-        ReferenceSet("squad", "squad-expmrc/expmrc-squad-dev.json", convert_squad),
-        ReferenceSet("hotpotqa", "hotpotqa-dev500/dev_subsampled.jsonl", convert_hotpotqa),
-    )
-}
-
-
-# The sets from other kinds of documents (papers, contracts, service pages, annual reports) are
-# converted in qa/evaluation/domains.py, which builds on the helpers above and adds its sets to
-# REFERENCE_SETS when imported: imported here, after them, whichever module is imported first.
-from qa.evaluation import domains  # noqa: E402, F401
-
-
-def convert_reference(name: str, out: Path, src: Path | None = None) -> Converted:
-    """Convert a reference set (its vendored copy unless ``src`` is given) into ``out``."""
-    ref = REFERENCE_SETS[name]
-    src = Path(src) if src is not None else ref.source()
-    if not src.exists():
-        raise QAError(f"{src} does not exist; pass the original {name} file with --source PATH")
-    return ref.convert(src, Path(out))

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.evaluation.converters import (
-    REFERENCE_SETS,
     Converted,
     ReferenceSet,
     _slug,
@@ -322,11 +321,10 @@ def convert_tatqa(src: Path, out: Path) -> Converted:
     return _answered(docs, rows, out)
 
 
-# The sets and their vendored files in eval/datasets/, added to converters.REFERENCE_SETS.
+# The sets and their vendored files in eval/datasets/ (registered in qa.evaluation.references).
 DOMAIN_SETS = (
     ReferenceSet("covidqa", "covidqa/covid-qa-cc-by-subset.json", convert_covidqa),
     ReferenceSet("cuad", "cuad/cuad-subset.json", convert_cuad),
     ReferenceSet("doc2dial", "doc2dial/doc2dial-rc-subset.json", convert_doc2dial),
     ReferenceSet("tatqa", "tatqa/tatqa_dataset_dev.json", convert_tatqa),
 )
-REFERENCE_SETS.update((s.name, s) for s in DOMAIN_SETS)

@@ -79,7 +79,7 @@ def split(items: Sequence[EvalItem], by_category: bool) -> dict[Half, list[EvalI
 
 
 def split_reference(name: str, items: Sequence[EvalItem]) -> dict[Half, list[EvalItem]]:
-    """The halves of a bundled reference set (a name in converters.REFERENCE_SETS)."""
+    """The halves of a bundled reference set (a name in references.REFERENCE_SETS)."""
     return split(items, GROUP_BY_CATEGORY[name])
 
 
