@@ -9,7 +9,7 @@ import pytest
 
 from index.types import DocumentInfo
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
-from qa.web import conversation, panel, render
+from qa.web import conversation, panel, render, viewer
 from qa.web.markup import esc, marked
 
 
@@ -240,6 +240,37 @@ def test_damaged_chats_from_the_browser_lose_only_what_is_damaged():
     for junk in ("", "null", "[1, 2]", "{", '{"id": "../../x"}', json.dumps({"id": "a" * 80})):
         fresh, _ = conversation.parse_conversation(junk)
         assert fresh["turns"] == [] and len(fresh["id"]) == 16
+
+
+def test_values_a_chat_brings_back_are_bounded():
+    """Issue 27, case 1: every number and list of a chat kept in the browser is untrusted."""
+    good = conversation.add_turn(conversation.new_conversation(), "q1", _focused())
+    cite = json.loads(conversation.to_json(good))["turns"][0]["answer"]["citations"][0]
+    forged = [
+        {**cite, "page": 1, "page_end": 20_000_000},
+        {**cite, "page": 4, "page_end": 2},
+        {**cite, "page": None, "page_end": 3},
+        {**cite, "start": 10**12, "end": 10**12 + 1},
+        {**cite, "start": 9, "end": 3},
+        {**cite, "n": 10**9},
+        {**cite, "score": "0.5"},
+        {**cite, "score": float("inf")},
+        {**cite, "phrases": [{"start": 0, "end": 1, "text": "x"}] * 21},
+    ]
+    data = json.loads(conversation.to_json(good))
+    for c in forged:
+        data["turns"].append({"question": "q", "answer": {"answer": "x", "citations": [c]}})
+    data["turns"].append({"question": "q", "answer": {"answer": "x", "unsupported": ["s"] * 101}})
+    conv, dropped = conversation.parse_conversation(json.dumps(data))
+    assert len(conv["turns"]) == 1 and dropped == len(forged) + 1
+    huge = " " * (conversation.MAX_CHAT_CHARS + 1)
+    assert conversation.parse_conversation(huge)[0]["turns"] == []
+    deep = '{"id": "abc", "turns": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert conversation.parse_conversation(deep)[0]["turns"] == []
+    # The viewer looks on the document's own pages, a few at most, whatever the citation says.
+    c = conversation.answer_from_record({"answer": "x", "citations": [{**cite, "page": 2, "page_end": 900_000}]}).citations[0]  # fmt: skip
+    assert viewer.pdf_pages(c, page_count=5) == [2, 3, 4, 5]
+    assert viewer.pdf_pages(c) == list(range(2, 2 + viewer.PAGES_SEARCHED))
 
 
 # --- the documents panel ------------------------------------------------------------------------------

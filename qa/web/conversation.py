@@ -14,12 +14,20 @@ import time
 import uuid
 from typing import Any, TypedDict
 
+from index.formats.base import MAX_TEXT_CHARS
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
 
+# Everything below bounds what a chat sent back by the browser may hold: it is untrusted (a
+# forged page_end of 20,000,000 once made the viewer build a 20-million-page list).
+MAX_CHAT_CHARS = 20_000_000  # a kept chat's JSON; localStorage holds ~5 MB in all
 MAX_TURNS = 200  # turns of one chat that are restored (the newest)
 MAX_TEXT = 50_000  # characters of any one stored text
 MAX_CITATIONS = 50
 MAX_SPANS = 20
+MAX_SENTENCES = 100  # sentences of one answer flagged as unsupported
+MAX_OFFSET = MAX_TEXT_CHARS  # no document holds more characters than this
+MAX_PAGE = 1_000_000  # pages of any document
+MAX_N = 1_000  # a citation's number
 TITLE_CHARS = 80
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RATINGS = ("up", "down")
@@ -106,14 +114,22 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return value
 
 
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("not a non-negative integer")
+def _int(value: Any, limit: int = MAX_OFFSET) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise ValueError(f"not an integer from 0 to {limit:,}")
     return value
 
 
 def _page(value: Any) -> int | None:
-    return None if value is None else _int(value)
+    return None if value is None else _int(value, MAX_PAGE)
+
+
+def _score(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1e6 < value < 1e6:
+        raise ValueError("a score is a finite number")
+    return float(value)
 
 
 def _spans(value: Any) -> tuple[Span, ...]:
@@ -130,20 +146,25 @@ def _spans(value: Any) -> tuple[Span, ...]:
 
 def _citation(c: Any) -> Citation:
     start, end, text = _int(c["start"]), _int(c["end"]), _text(c["text"])
+    page, page_end = _page(c.get("page")), _page(c.get("page_end"))
+    if end < start:
+        raise ValueError("a passage ends before it starts")
+    if page_end is not None and (page is None or page_end < page):
+        raise ValueError("a passage's last page is before its first")
     passage = Passage(
         id=f"{c['source']}:{start}",
         source=_text(c["source"], 1000),
         start=start,
         end=end,
         text=text,
-        score=float(c.get("score") or 0.0),
+        score=_score(c.get("score")),
         rank=0,
         title=_text(c.get("title") or "", 1000),
-        page=_page(c.get("page")),
-        page_end=_page(c.get("page_end")),
+        page=page,
+        page_end=page_end,
     )
     return Citation(
-        n=_int(c["n"]),
+        n=_int(c["n"], MAX_N),
         passage=passage,
         sentences=_spans(c.get("sentences", [])),
         phrases=_spans(c.get("phrases", [])),
@@ -159,8 +180,8 @@ def answer_from_record(record: Any) -> Answer:
     if not isinstance(cites, list) or len(cites) > MAX_CITATIONS:
         raise ValueError("citations must be a short list")
     unsupported = record.get("unsupported") or []
-    if not isinstance(unsupported, list):
-        raise ValueError("unsupported must be a list")
+    if not isinstance(unsupported, list) or len(unsupported) > MAX_SENTENCES:
+        raise ValueError("unsupported must be a short list")
     latency = record.get("latency_ms") or 0.0
     if not isinstance(latency, int | float):
         raise ValueError("latency_ms must be a number")
@@ -193,9 +214,11 @@ def parse_conversation(raw: Any) -> tuple[Conversation, int]:
 
     Anything that is not a chat at all gives a new, empty one.
     """
+    if isinstance(raw, str | bytes) and len(raw) > MAX_CHAT_CHARS:
+        return new_conversation(), 0  # no chat this page made; parsing it would cost ~10x
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else raw
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or not _ID.match(str(data.get("id", ""))):
         return new_conversation(), 0

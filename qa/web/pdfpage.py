@@ -14,12 +14,14 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 log = logging.getLogger(__name__)
 
 TARGET_WIDTH_PX = 900  # about twice the viewer's width: sharp on high-density screens
 MAX_PIXELS = 4_000_000  # a poster-sized page is rendered smaller, never huge
 MIN_MATCH = 0.6  # share of a sentence's letters that must be found for a fuzzy match
+MAX_PAGES = 10  # pages looked on for a sentence, at most (the viewer asks for one or two)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _render_first(data, pages, sentences, passage, width_px) -> PageImage | None
         return None
     try:
         count = len(pdf)
-        wanted = [p for p in dict.fromkeys(pages) if 1 <= p <= count]
+        wanted = [p for p in dict.fromkeys(islice(pages, MAX_PAGES)) if 1 <= p <= count]
         if not wanted:
             return None
         for number in wanted:
