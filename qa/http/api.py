@@ -15,10 +15,12 @@ import binascii
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterator
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +35,9 @@ from qa.types import Answer
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2_000_000  # a question and its conversation; anything bigger is refused
+MAX_JSON_DEPTH = 32  # a chat request nests 5 deep (body, messages, message, content, part)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 OWNER = "qa-chat"
 _ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported")
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored
@@ -96,11 +101,27 @@ def _message_text(content: object, i: int) -> str:
     raise APIError(400, f"messages[{i}].content must be text.")
 
 
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests its arrays and objects more than ``limit`` deep (strings
+    skipped). Checked before parsing: Python's parser recurses once per level."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return bool(depth.size) and int(depth.max()) > limit
+
+
 def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool]:
     """model, question, history and stream from a chat completion request, or an APIError."""
+    if too_deep(body):
+        raise APIError(
+            400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels; a chat request "
+            "needs 5."
+        )  # fmt: skip
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise APIError(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise APIError(400, "The request body must be a JSON object with model and messages.")
