@@ -55,3 +55,4 @@ class IngestConfig:
     embed: EmbedConfig = EmbedConfig()
     chunk: ChunkConfig = ChunkConfig()
     max_file_bytes: int = 50_000_000
+    ocr_pages: int = 100  # pages one file may have read by OCR (scans, TIFF frames)

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         50_000_000, description="Files larger than this are skipped with a reason."
     )
+    ocr_max_pages: int = Field(
+        100,
+        ge=0,
+        description="Most pages of one file read by OCR (a scanned PDF's, a TIFF's frames; about "
+        "2 s each), counted before any is read: a file with more is skipped (a PDF keeps its "
+        "text pages and notes the rest).",
+    )
 
     # Embeddings
     embeddings: Literal["minilm", "e5", "local", "openai"] | None = Field(
@@ -261,4 +268,5 @@ class Settings(BaseSettings):
             embed=self.embed_config,
             chunk=ChunkConfig(self.chunk_tokens, self.chunk_overlap_tokens),
             max_file_bytes=self.max_file_bytes,
+            ocr_pages=self.ocr_max_pages,
         )
