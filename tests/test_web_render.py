@@ -328,3 +328,29 @@ def test_a_form_answer_is_found_and_boxed_on_its_rendered_page(tmp_path):
     # One box on the label, one on the answer typed into the field (250 pt of a 595 pt page).
     assert sorted(round(x, 1) for x, _, _, _ in image.boxes) == [0.1, 0.4]
     assert all(0.1 < y < 0.2 and h < 0.05 for _, y, _, h in image.boxes)
+
+
+def test_a_highlight_under_a_pixel_is_still_drawn():
+    """Issue 27, "also seen": 10 pt type on a 14,400 pt page is 0.6 px high at the rendered
+    size; its box was rounded to whole pixels, came out 0 px and the sentence "could not be
+    located". Boxes are measured in page units and drawn at least a few pixels large."""
+    from fpdf import FPDF
+
+    from qa.web.pdfpage import MIN_BOX_PX, render_page
+
+    pdf = FPDF(unit="pt", format=(14400, 14400))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.set_xy(7000, 7000)
+    pdf.cell(text="The tiny print says the vault opens at noon.")
+    image = render_page(bytes(pdf.output()), [1], ["The tiny print says the vault opens at noon."])
+    assert image is not None and image.boxes, "no box for the sentence"
+    for x, y, w, h in image.boxes:
+        assert 0.48 < x < 0.5 and 0.48 < y < 0.5, (x, y)
+        assert w * image.width >= MIN_BOX_PX - 0.01 and h * image.height >= MIN_BOX_PX - 0.01
+    cite = Citation(1, Passage("big.pdf:0", "big.pdf", 0, 44, "The tiny print says the vault opens at noon.", 0.9, 1, page=1))  # fmt: skip
+    from qa.web.viewer import render_viewer
+
+    html = render_viewer(cite, None, image)
+    assert "could not be located" not in html and "qa-pdf-hl" in html
+    assert "width:0.00%" not in html and "height:0.00%" not in html
