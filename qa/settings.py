@@ -188,6 +188,14 @@ class Settings(BaseSettings):
         le=2,
         description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
     )
+    llm_concurrency: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description="Most questions the HTTP API has the model answering at once; one more that "
+        "needs the model gets 503 with Retry-After (slow model calls never take the threads "
+        "the page, GET /v1/models and answers without the model need).",
+    )
     llm_condense: bool = Field(
         True,
         description="Let the model rewrite follow-up questions (else the extractive rule is used).",

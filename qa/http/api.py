@@ -6,6 +6,12 @@ the answer text with ``[n]`` markers; extra fields carry what an OpenAI reply ha
 ``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice`` and ``unsupported``.
 Streaming sends them with the last chunk. Questions go through the same checks, limits and
 messages as the web chat; errors come back in OpenAI's shape, ``{"error": {"message": ...}}``.
+
+Model calls are tied to their client (``qa.llm.http.Tether``): when it hangs up, streaming or
+not, the connection to the model server is shut at once. At most ``QA_LLM_CONCURRENCY``
+clients have the model working for them at once; with every slot taken a question that needs
+the model gets 503 with Retry-After, so slow model calls never hold the threads that
+``GET /v1/models``, the page and answers without the model run on.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import anyio
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -28,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from index.chroma import connect
 from qa.engine import Engine, get_engine
 from qa.errors import BadQuestionError, IndexNotFoundError, LLMError, QAError
+from qa.llm import http as llm_http
 from qa.question.clean import clean_history, clean_question
 from qa.settings import Settings
 from qa.types import Answer
@@ -41,21 +49,31 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 OWNER = "qa-chat"
 _ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported")
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored
+RETRY_AFTER_S = 5  # what a client is told to wait when every model slot is taken
 
 
 class APIError(Exception):
     """A request the API answers with an error: HTTP status, OpenAI error type and message."""
 
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", **extra):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        headers: dict[str, str] | None = None,
+        **extra,
+    ):
         super().__init__(message)
         self.status, self.kind, self.extra = status, kind, extra
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers["WWW-Authenticate"] = 'Basic realm="qa-chat"'
 
     def response(self) -> JSONResponse:
         """The error as OpenAI's JSON shape."""
         body = {"error": {"message": str(self), "type": self.kind, "param": None, "code": None}}
         body["error"].update(self.extra)
-        headers = {"WWW-Authenticate": 'Basic realm="qa-chat"'} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
 
 def check_login(header: str | None, login: tuple[str, str] | None) -> bool:
@@ -159,6 +177,17 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
 def _error_for(exc: Exception) -> APIError:
     if isinstance(exc, APIError):
         return exc
+    if isinstance(exc, llm_http.ModelBusy):
+        return APIError(
+            503,
+            f"The model is busy: it is already answering {exc.size} questions for this server "
+            f"(QA_LLM_CONCURRENCY). Try again in {RETRY_AFTER_S} seconds.",
+            "api_error",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            code="model_busy",
+        )
+    if isinstance(exc, llm_http.Cancelled):  # nobody is there to read it (nginx's 499)
+        return APIError(499, "The client closed the request.", "api_error")
     if isinstance(exc, BadQuestionError):
         return APIError(400, str(exc))
     if isinstance(exc, IndexNotFoundError):
@@ -177,6 +206,7 @@ class ChatAPI:
     def __init__(self, settings: Settings, login: tuple[str, str] | None = None):
         self.settings = settings
         self.login = login
+        self.pool = llm_http.ModelPool(settings.llm_concurrency)
 
     def router(self) -> APIRouter:
         """The routes, to include in a FastAPI app."""
@@ -247,6 +277,8 @@ class ChatAPI:
 
     async def chat(self, request: Request) -> Response:
         """POST /v1/chat/completions: answer the last user message from the collection."""
+        tether = llm_http.Tether(self.pool)
+        streaming = False
         try:
             self._authorize(request)
             model, question, history, stream = parse_request(
@@ -254,19 +286,88 @@ class ChatAPI:
             )
             engine = await run_in_threadpool(self._engine, model)
             if not stream:
-                answer = await run_in_threadpool(engine.ask, question, history)
+                answer = await _tied(request, tether, engine.ask, question, history)
                 return JSONResponse(_completion(model, answer))
             pieces = engine.ask_stream(question, history)
             # The first piece is taken here, so that a question the engine refuses outright
-            # gets an HTTP error rather than a stream that breaks off.
-            first = await run_in_threadpool(next, pieces)
+            # (or finds the model busy for) gets an HTTP error, not a stream that breaks off.
+            first = await _tied(request, tether, next, pieces)
+            streaming = True
+            return _TiedEvents(_events(model, first, pieces), pieces, tether)
         except Exception as exc:
             return _error_for(exc).response()
-        return StreamingResponse(
-            _events(model, first, pieces),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        finally:
+            if not streaming:
+                tether.close()
+
+
+async def _until_gone(
+    receive, tether: llm_http.Tether, scope: anyio.CancelScope | None = None
+) -> None:
+    """Wait for the client to hang up, then cut its model calls (and stop ``scope``)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    tether.cut()
+    if scope is not None:
+        scope.cancel()
+
+
+async def _tied(request: Request, tether: llm_http.Tether, fn, *args):
+    """``fn(*args)`` on a worker thread, its model calls tied to this client."""
+
+    def call():
+        with llm_http.tied(tether):
+            return fn(*args)
+
+    outcome: list = []
+    async with anyio.create_task_group() as watching:  # raised in here, it would be a group
+        watching.start_soon(_until_gone, request.receive, tether)
+        try:
+            outcome.append(await run_in_threadpool(call))
+        except Exception as exc:
+            outcome.append(exc)
+        watching.cancel_scope.cancel()
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
+
+
+class _TiedEvents(StreamingResponse):
+    """Server-sent events from the answer's iterator, tied to the client: when it hangs up,
+    the model connection behind the answer is shut at once, then the answer is closed."""
+
+    def __init__(self, events: Iterator[str], pieces: Iterator, tether: llm_http.Tether):
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(events, media_type="text/event-stream", headers=headers)
+        self._events, self._pieces, self._tether = events, pieces, tether
+
+    def _step(self) -> str | None:
+        with llm_http.tied(self._tether):
+            return next(self._events, None)
+
+    async def _send_all(self, send) -> None:
+        start = {"type": "http.response.start", "status": self.status_code}
+        try:
+            await send({**start, "headers": self.raw_headers})
+            while (event := await run_in_threadpool(self._step)) is not None:
+                body = event.encode("utf-8")
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # a send after the client went (ASGI 2.4 servers raise): it hung up
+            self._tether.cut()
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            async with anyio.create_task_group() as streaming:
+                streaming.start_soon(_until_gone, receive, self._tether, streaming.cancel_scope)
+                await self._send_all(send)
+                streaming.cancel_scope.cancel()
+        finally:
+            self._tether.close()
+            for gen in (self._events, self._pieces):  # neither runs now: every step returned
+                close = getattr(gen, "close", None)
+                if close is not None:
+                    close()
 
 
 def _model(name: str) -> dict:
@@ -315,6 +416,8 @@ def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> 
             yield chunk({"content": item})
             item = next(pieces)
         yield chunk({}, "stop", **_extra(item))
+    except llm_http.Cancelled:
+        return  # the client has gone: nothing more to send
     except Exception as exc:  # the stream has begun: the error goes in it, as OpenAI sends it
         err = _error_for(exc)
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': err.kind}})}\n\n"
