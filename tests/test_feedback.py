@@ -8,6 +8,7 @@ import sys
 import threading
 
 import pytest
+import reliability
 
 from qa.errors import FeedbackError, QAError
 from qa.evaluation import feedback as fbe
@@ -206,6 +207,7 @@ def test_malformed_records_are_skipped_and_counted(tmp_path):
     out, n, skipped = fbe.convert_feedback(path, tmp_path / "out" / "questions.jsonl")
     assert n == 2 and skipped == {"malformed records": len(bad) + 2}
     assert [i.answers for i in load_dataset(out)[0]] == [("Wang Yi",), ("Russia",)]
+    reliability.case("issue 27.6: malformed feedback records skipped, counted", True, len(bad) + 2)
 
 
 def test_a_feedback_record_keeps_a_bounded_amount(tmp_path):
@@ -230,3 +232,4 @@ def test_a_feedback_record_keeps_a_bounded_amount(tmp_path):
     rec = fb.read(path)[0][0]
     assert rec["question"].startswith("word word") and len(rec["citations"]) <= fb.MAX_CITED
     assert fbe.item_from_feedback(rec) is not None  # what is kept still makes a question
+    reliability.case("issue 27.7: feedback record of a forged chat bounded", True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import reliability
+
 from qa.http.hosts import HostGuard, allowed_hosts, host_name, is_loopback, origin_host
 
 
@@ -69,6 +71,7 @@ def test_only_the_apps_own_origins_pass():
     assert guard.allows("chat.example.org", "https://chat.example.org:8443")
     assert not guard.allows("chat.example.org", "https://evil.example")
     assert HostGuard(None, {"*"}).allows("evil.example", "null")
+    reliability.case("issue 27.9: Origin null or another local port", True, 7)
 
 
 def test_a_refused_preflight_grants_nothing():

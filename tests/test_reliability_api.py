@@ -161,7 +161,7 @@ def test_a_client_that_hangs_up_shuts_the_model_connection_at_once(served):
     for what, seconds in (("streaming", streamed), ("waiting", waiting)):
         reliability.add("faults_injected", 1, "API client hung up on a model call")
         held = seconds is not False and seconds < 5
-        reliability.add("cases_held" if held else "cases_failed", 1, "model call shut when its client left")  # fmt: skip
+        reliability.case("issue 27.3: model call shut when its API client left", held)
         assert held, f"{what}: the model connection was still open 10 s after the client left"
     assert "Traceback" not in served.log.read_text()
 
@@ -206,7 +206,7 @@ def test_slow_model_calls_never_starve_the_server(served):
                      + ", ".join(f"{k} {v[0]:.2f} s" for k, v in timings.items()))  # fmt: skip
     for name, (seconds, r) in timings.items():
         held = seconds < 5 and r.status_code == 200
-        reliability.add("cases_held" if held else "cases_failed", 1, "served while the model pool is full")  # fmt: skip
+        reliability.case("issue 27.4: served while slow model calls fill the pool", held)
         assert held, (name, f"{seconds:.1f} s", r.status_code, r.text[:200])
     assert timings["an answer without the model"][1].json()["status"] == "refused"
     assert len(statuses) == CLIENTS and len(busy) == CLIENTS - POOL, sorted(s[0] for s in statuses)  # fmt: skip

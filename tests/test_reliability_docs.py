@@ -563,3 +563,4 @@ def test_odd_markup_is_read_or_skipped_in_whole_words(tmp_path):
     assert "]>" not in got["book.epub"].text and "The lock opens at dawn." in got["book.epub"].text
     assert "over 50 megapixels" in got["huge.png"].reason  # as the README says
     assert "900 megapixels" in got["huge.png"].reason
+    reliability.case("issue 27: odd markup read, or skipped in whole words", True, len(got))

@@ -6,6 +6,7 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+import reliability
 
 from index.types import DocumentInfo
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -271,6 +272,7 @@ def test_values_a_chat_brings_back_are_bounded():
     c = conversation.answer_from_record({"answer": "x", "citations": [{**cite, "page": 2, "page_end": 900_000}]}).citations[0]  # fmt: skip
     assert viewer.pdf_pages(c, page_count=5) == [2, 3, 4, 5]
     assert viewer.pdf_pages(c) == list(range(2, 2 + viewer.PAGES_SEARCHED))
+    reliability.case("issue 27.1: forged values in a kept chat dropped", True, len(forged) + 3)
 
 
 # --- the documents panel ------------------------------------------------------------------------------
@@ -354,3 +356,4 @@ def test_a_highlight_under_a_pixel_is_still_drawn():
     html = render_viewer(cite, None, image)
     assert "could not be located" not in html and "qa-pdf-hl" in html
     assert "width:0.00%" not in html and "height:0.00%" not in html
+    reliability.case("issue 27: a highlight under a pixel is drawn", True)
