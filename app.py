@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     log.info("page built in %.1f s", time.perf_counter() - t0)
     print(f"Answer mode: {mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Chat on http://{shown}:{args.port}/ ; API on http://{shown}:{args.port}/v1", flush=True)
+    base = f"http://{shown}:{args.port}"
+    print(f"Chat on {base}/ ; API on {base}/v1 ; MCP on {base}/mcp", flush=True)
+    if server.watch(engine, settings):
+        print(f"Watching {settings.docs_dir} for changes (QA_WATCH=false turns it off)", flush=True)
     server.warm(engine)
     server.serve(app, sock)
     return 0

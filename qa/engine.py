@@ -174,7 +174,7 @@ class Engine:
         passages = self.retriever.search(standalone, vector=vector)
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
-        answer, shown = None, False
+        answer, shown, usage = None, False, {}
         # Only clear misses are refused before the model: a borderline question goes to it with
         # its passages (the prompt lets it say that they do not answer).
         relevant = bool(passages) and (
@@ -184,10 +184,11 @@ class Engine:
             try:
                 for item in generate.generate_stream(
                     self.llm, standalone, passages, self.embedder,
-                    self.corpus.weights, self.settings, deadline,
+                    self.corpus.weights, self.settings, deadline, usage,
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, q, standalone, passages)
+                        answer = replace(answer, usage=dict(usage))
                     else:
                         if not shown:
                             timings["first_token_ms"] = (time.perf_counter() - t0) * 1000

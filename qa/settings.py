@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "replica can show it (PDF pages).",
     )
 
+    watch: bool = Field(
+        True,
+        description="While the web chat (python app.py) or qa serve runs, keep the index in step "
+        "with the documents folder: new and edited files indexed, deleted ones removed.",
+    )
+
     # Chunking
     chunk_tokens: int = Field(
         200,

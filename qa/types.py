@@ -131,6 +131,9 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     notice: str = ""  # e.g. "the model server is down; this is the extractive answer"
     timings: dict[str, float] = field(default_factory=dict)
+    # A generated answer's tokens: prompt_tokens, completion_tokens, counted_by ("model": the
+    # server's own figures; "tokenizer": counted here). Empty for an extractive answer.
+    usage: dict[str, int | str] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:

@@ -1,4 +1,4 @@
-"""The ``qa`` command: ingest, ask, docs, rm, serve, eval, llm-server. Thin: it parses, calls,
+"""The ``qa`` command: ingest, ask, chat, docs, rm, serve, mcp, eval, llm-server. Thin: it parses, calls,
 prints (through qa.cli.output, which makes document text safe for a terminal)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index.offline import quiet
-from qa.cli.output import format_documents, format_report, format_sources
+from qa.cli.output import format_documents, format_report, format_sources, format_sync
 from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
@@ -40,6 +40,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import ingest
 
     settings = _settings(args)
+    if args.watch:
+        settings = _watched(args, settings)
+        args.paths = None  # the documents folder, mirrored
     bar = ProgressBar("Indexing")
     try:
         report = ingest(
@@ -48,6 +51,32 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(format_report(report))
+    return _watch(settings) if args.watch else EXIT_OK
+
+
+def _watched(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings of qa ingest --watch [FOLDER]: that one folder is the documents folder."""
+    if not args.paths:
+        return settings
+    if len(args.paths) > 1 or not args.paths[0].is_dir():
+        raise BadQuestionError(
+            "qa ingest --watch watches one folder: qa ingest --watch ~/notes (or QA_DOCS_DIR)."
+        )
+    return Settings(**{**settings.model_dump(), "docs_dir": args.paths[0]})
+
+
+def _watch(settings: Settings) -> int:
+    from qa.engine import get_engine
+    from qa.library.watch import FolderWatcher
+
+    watcher = FolderWatcher(
+        get_engine(settings), on_sync=lambda s: print(format_sync(s), flush=True)
+    )
+    print(f"Watching {clean(str(settings.docs_dir))} for changes; Ctrl-C stops.", flush=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        print("Stopped watching; the index is in step with the folder as of the last change.")
     return EXIT_OK
 
 
@@ -161,6 +190,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     login = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if server.login(settings) else ""
     print(f"Serving the {what} on {base}/v1{login}; model {settings.collection!r}", flush=True)
     if engine is not None:
+        if server.watch(engine, settings):
+            print(f"Watching {clean(str(settings.docs_dir))} for changes (QA_WATCH=false: off)")
         server.warm(engine)
     server.serve(app, sock)
     return EXIT_OK
@@ -202,10 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
             "qa ingest                        # seeds/, or QA_DOCS_DIR",
             "qa ingest ~/notes docs/manual.pdf",
             "qa ingest --rebuild              # drop the collection and index afresh",
+            "qa ingest --watch ~/notes        # and keep it in step until Ctrl-C",
         ),
     )
     sp.add_argument("paths", nargs="*", type=Path, help="files or folders (default: QA_DOCS_DIR)")
     sp.add_argument("--rebuild", action="store_true", help="drop the collection and index afresh")
+    sp.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep watching the folder: index new and edited files, remove deleted ones",
+    )
     common(sp)
     sp.set_defaults(func=cmd_ingest)
 
@@ -287,12 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_serve)
 
-    # Sub-commands that live with their code: qa eval, qa llm-server.
+    # Sub-commands that live with their code: qa eval, qa llm-server, qa mcp, qa chat.
+    from qa.cli import chat
     from qa.evaluation import cli as evaluation_cli
     from qa.llm import server as llm_server
+    from qa.mcp import cli as mcp_cli
 
     evaluation_cli.register(sub, common)
     llm_server.register(sub, common)
+    mcp_cli.register(sub, common)
+    chat.register(sub, common)
     return p
 
 

@@ -1,5 +1,8 @@
 """Public QA sets (SQuAD JSON, HotpotQA JSONL) as documents + evaluation JSONL, and the bundled ones.
 
+The sets from documents other than Wikipedia (COVID-QA, CUAD, doc2dial, TAT-QA) have their
+converters in ``qa.evaluation.domains`` and are registered in REFERENCE_SETS below.
+
 Each paragraph becomes one document (its title as the first line); each question becomes one
 line of the evaluation format: ``question``, ``answers``, ``evidence``, ``sources``, ``id``,
 ``category``. The reference sets ship with the project in ``eval/datasets/`` (see its README for
@@ -140,6 +143,12 @@ REFERENCE_SETS: dict[str, ReferenceSet] = {
         ReferenceSet("hotpotqa", "hotpotqa-dev500/dev_subsampled.jsonl", convert_hotpotqa),
     )
 }
+
+
+# The sets from other kinds of documents (papers, contracts, service pages, annual reports) are
+# converted in qa/evaluation/domains.py, which builds on the helpers above and adds its sets to
+# REFERENCE_SETS when imported: imported here, after them, whichever module is imported first.
+from qa.evaluation import domains  # noqa: E402, F401
 
 
 def convert_reference(name: str, out: Path, src: Path | None = None) -> Converted:

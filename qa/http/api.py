@@ -26,15 +26,15 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import anyio
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from index.chroma import connect
 from qa.engine import Engine, get_engine
 from qa.errors import BadQuestionError, IndexNotFoundError, LLMError, QAError
+from qa.http.tied import TiedEvents, tied_call
 from qa.llm import http as llm_http
 from qa.question.clean import clean_history, clean_question
 from qa.settings import Settings
@@ -130,8 +130,9 @@ def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return bool(depth.size) and int(depth.max()) > limit
 
 
-def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool]:
-    """model, question, history and stream from a chat completion request, or an APIError."""
+def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool, bool]:
+    """model, question, history, stream and include_usage from a chat completion request, or an
+    APIError."""
     if too_deep(body):
         raise APIError(
             400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels; a chat request "
@@ -152,6 +153,11 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise APIError(400, "stream must be true or false.")
+    options = data.get("stream_options")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+        raise APIError(400, 'stream_options must be an object such as {"include_usage": true}.')
     if data.get("n", 1) != 1:
         raise APIError(400, "n must be 1: one answer per question.")
     turns = []
@@ -171,7 +177,7 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         history = clean_history(turns[:-1])
     except BadQuestionError as exc:
         raise APIError(400, str(exc)) from None
-    return model, question, history, stream
+    return model, question, history, stream, stream and options.get("include_usage", False)
 
 
 def _error_for(exc: Exception) -> APIError:
@@ -281,93 +287,27 @@ class ChatAPI:
         streaming = False
         try:
             self._authorize(request)
-            model, question, history, stream = parse_request(
+            model, question, history, stream, include_usage = parse_request(
                 await self._body(request), self.settings.max_question_chars
             )
             engine = await run_in_threadpool(self._engine, model)
+            asked = [question, *(t["content"] for t in history)]
             if not stream:
-                answer = await _tied(request, tether, engine.ask, question, history)
-                return JSONResponse(_completion(model, answer))
+                answer = await tied_call(request, tether, engine.ask, question, history)
+                usage = await run_in_threadpool(usage_of, answer, engine, asked)
+                return JSONResponse(_completion(model, answer, usage))
             pieces = engine.ask_stream(question, history)
             # The first piece is taken here, so that a question the engine refuses outright
             # (or finds the model busy for) gets an HTTP error, not a stream that breaks off.
-            first = await _tied(request, tether, next, pieces)
+            first = await tied_call(request, tether, next, pieces)
             streaming = True
-            return _TiedEvents(_events(model, first, pieces), pieces, tether)
+            events = _events(model, first, pieces, engine, asked, include_usage)
+            return TiedEvents(events, pieces, tether)
         except Exception as exc:
             return _error_for(exc).response()
         finally:
             if not streaming:
                 tether.close()
-
-
-async def _until_gone(
-    receive, tether: llm_http.Tether, scope: anyio.CancelScope | None = None
-) -> None:
-    """Wait for the client to hang up, then cut its model calls (and stop ``scope``)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    tether.cut()
-    if scope is not None:
-        scope.cancel()
-
-
-async def _tied(request: Request, tether: llm_http.Tether, fn, *args):
-    """``fn(*args)`` on a worker thread, its model calls tied to this client."""
-
-    def call():
-        with llm_http.tied(tether):
-            return fn(*args)
-
-    outcome: list = []
-    async with anyio.create_task_group() as watching:  # raised in here, it would be a group
-        watching.start_soon(_until_gone, request.receive, tether)
-        try:
-            outcome.append(await run_in_threadpool(call))
-        except Exception as exc:
-            outcome.append(exc)
-        watching.cancel_scope.cancel()
-    if isinstance(outcome[0], Exception):
-        raise outcome[0]
-    return outcome[0]
-
-
-class _TiedEvents(StreamingResponse):
-    """Server-sent events from the answer's iterator, tied to the client: when it hangs up,
-    the model connection behind the answer is shut at once, then the answer is closed."""
-
-    def __init__(self, events: Iterator[str], pieces: Iterator, tether: llm_http.Tether):
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        super().__init__(events, media_type="text/event-stream", headers=headers)
-        self._events, self._pieces, self._tether = events, pieces, tether
-
-    def _step(self) -> str | None:
-        with llm_http.tied(self._tether):
-            return next(self._events, None)
-
-    async def _send_all(self, send) -> None:
-        start = {"type": "http.response.start", "status": self.status_code}
-        try:
-            await send({**start, "headers": self.raw_headers})
-            while (event := await run_in_threadpool(self._step)) is not None:
-                body = event.encode("utf-8")
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:  # a send after the client went (ASGI 2.4 servers raise): it hung up
-            self._tether.cut()
-
-    async def __call__(self, scope, receive, send) -> None:
-        try:
-            async with anyio.create_task_group() as streaming:
-                streaming.start_soon(_until_gone, receive, self._tether, streaming.cancel_scope)
-                await self._send_all(send)
-                streaming.cancel_scope.cancel()
-        finally:
-            self._tether.close()
-            for gen in (self._events, self._pieces):  # neither runs now: every step returned
-                close = getattr(gen, "close", None)
-                if close is not None:
-                    close()
 
 
 def _model(name: str) -> dict:
@@ -379,7 +319,24 @@ def _extra(answer: Answer) -> dict:
     return {k: data[k] for k in _ANSWER_FIELDS}
 
 
-def _completion(model: str, answer: Answer) -> dict:
+def usage_of(answer: Answer, engine: Engine, asked: list[str]) -> dict:
+    """OpenAI's ``usage``: a generated answer's model call as the server counted it (or, when it
+    reported none, its prompt and reply counted with the embedding model's tokenizer); an
+    extractive answer has no model call, so the question and conversation read and the answer
+    written are counted with that tokenizer."""
+    if "prompt_tokens" in answer.usage:
+        prompt, completion = answer.usage["prompt_tokens"], answer.usage["completion_tokens"]
+    else:
+        counts = engine.embedder.count_tokens([*asked, answer.text])
+        prompt, completion = sum(counts[:-1]), counts[-1]
+    return {
+        "prompt_tokens": int(prompt),
+        "completion_tokens": int(completion),
+        "total_tokens": int(prompt) + int(completion),
+    }
+
+
+def _completion(model: str, answer: Answer, usage: dict) -> dict:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -392,18 +349,31 @@ def _completion(model: str, answer: Answer) -> dict:
                 "finish_reason": "stop",
             }
         ],
+        "usage": usage,
         **_extra(answer),
     }
 
 
-def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> Iterator[str]:
-    """Server-sent events of chat completion chunks, the answer's fields on the last one."""
+def _events(
+    model: str,
+    first: str | Answer,
+    pieces: Iterator[str | Answer],
+    engine: Engine,
+    asked: list[str],
+    include_usage: bool = False,
+) -> Iterator[str]:
+    """Server-sent events of chat completion chunks, the answer's fields on the last one; with
+    ``include_usage``, as OpenAI does, ``"usage": null`` on each and a last chunk with none of
+    the choices and the usage."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
     }
+
+    if include_usage:
+        head["usage"] = None
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         body = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -416,6 +386,9 @@ def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> 
             yield chunk({"content": item})
             item = next(pieces)
         yield chunk({}, "stop", **_extra(item))
+        if include_usage:
+            usage = usage_of(item, engine, asked)
+            yield f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n"
     except llm_http.Cancelled:
         return  # the client has gone: nothing more to send
     except Exception as exc:  # the stream has begun: the error goes in it, as OpenAI sends it
