@@ -59,3 +59,4 @@ class IngestConfig:
     embed: EmbedConfig = EmbedConfig()
     chunk: ChunkConfig = ChunkConfig()
     max_file_bytes: int = MAX_FILE_BYTES
+    ocr_pages: int = 100  # pages one file may have read by OCR (scans, TIFF frames)

@@ -107,9 +107,10 @@ def ingest(
             # the saved keyword index a generation behind, so the next open catches up.
             store.bump_generation(touched, phase="begin")
         originals = Originals(store) if shared and config.store.keep_originals else None
+        read = partial(load, max_bytes=config.max_file_bytes, ocr_pages=config.ocr_pages)
         embedded, more_skipped = _embed_files(
             store, embedder, config.chunk, todo, progress, stored=set(states), notes=notes,
-            load_one=partial(load, max_bytes=config.max_file_bytes) if documents is None else _as_given,
+            load_one=read if documents is None else _as_given,
             originals=originals,
         )  # fmt: skip
         skipped += more_skipped

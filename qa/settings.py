@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         MAX_FILE_BYTES, description="Files larger than this are skipped with a reason."
     )
+    ocr_max_pages: int = Field(
+        100,
+        ge=0,
+        description="Most pages of one file read by OCR (a scanned PDF's, a TIFF's frames; about "
+        "2 s each), counted before any is read: a file with more is skipped (a PDF keeps its "
+        "text pages and notes the rest).",
+    )
 
     # Embeddings
     embeddings: Literal["minilm", "e5", "local", "openai"] | None = Field(
@@ -187,6 +194,14 @@ class Settings(BaseSettings):
         le=2,
         description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
     )
+    llm_concurrency: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description="Most questions the HTTP API has the model answering at once; one more that "
+        "needs the model gets 503 with Retry-After (slow model calls never take the threads "
+        "the page, GET /v1/models and answers without the model need).",
+    )
     llm_condense: bool = Field(
         True,
         description="Let the model rewrite follow-up questions (else the extractive rule is used).",
@@ -267,4 +282,5 @@ class Settings(BaseSettings):
             embed=self.embed_config,
             chunk=ChunkConfig(self.chunk_tokens, self.chunk_overlap_tokens),
             max_file_bytes=self.max_file_bytes,
+            ocr_pages=self.ocr_max_pages,
         )

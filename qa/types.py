@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
+from index.formats.base import MAX_TEXT_CHARS
+
 Role = Literal["user", "assistant"]
 Status = Literal["answered", "uncertain", "refused"]
 ANSWERED: Status = "answered"
@@ -18,10 +20,16 @@ UNCERTAIN: Status = "uncertain"  # "not sure": the closest passages, said to be 
 REFUSED: Status = "refused"  # "the documents don't say"
 STATUSES = (ANSWERED, UNCERTAIN, REFUSED)
 
-# What Answer.from_dict accepts of a record that comes back (from a browser, a file).
+# What Answer.from_dict accepts of a record that comes back (from a browser, a file): every
+# value is untrusted (a forged page_end of 20,000,000 once made the viewer build a 20-million-
+# page list), so each is bounded here.
 MAX_TEXT = 50_000  # characters of any one text
 MAX_CITATIONS = 50
 MAX_SPANS = 20
+MAX_SENTENCES = 100  # sentences of one answer flagged as unsupported
+MAX_OFFSET = MAX_TEXT_CHARS  # no document holds more characters than this
+MAX_PAGE = 1_000_000  # pages of any document
+MAX_N = 1_000  # a citation's number
 
 
 class Turn(TypedDict):
@@ -144,20 +152,25 @@ class Citation:
     def from_dict(cls, c: Any) -> Citation:
         """The citation a ``to_dict()`` record describes; ValueError (or KeyError/TypeError)."""
         start, end, text = _int(c["start"]), _int(c["end"]), checked_text(c["text"])
+        page, page_end = _page(c.get("page")), _page(c.get("page_end"))
+        if end < start:
+            raise ValueError("a passage ends before it starts")
+        if page_end is not None and (page is None or page_end < page):
+            raise ValueError("a passage's last page is before its first")
         passage = Passage(
             id=f"{c['source']}:{start}",
             source=checked_text(c["source"], 1000),
             start=start,
             end=end,
             text=text,
-            score=float(c.get("score") or 0.0),
+            score=_score(c.get("score")),
             rank=0,
             title=checked_text(c.get("title") or "", 1000),
-            page=_page(c.get("page")),
-            page_end=_page(c.get("page_end")),
+            page=page,
+            page_end=page_end,
         )
         return cls(
-            n=_int(c["n"]),
+            n=_int(c["n"], MAX_N),
             passage=passage,
             sentences=_spans(c.get("sentences", [])),
             phrases=_spans(c.get("phrases", [])),
@@ -245,8 +258,8 @@ class Answer:
         if not isinstance(cites, list) or len(cites) > MAX_CITATIONS:
             raise ValueError("citations must be a short list")
         unsupported = record.get("unsupported") or []
-        if not isinstance(unsupported, list):
-            raise ValueError("unsupported must be a list")
+        if not isinstance(unsupported, list) or len(unsupported) > MAX_SENTENCES:
+            raise ValueError("unsupported must be a short list")
         latency = record.get("latency_ms") or 0.0
         if not isinstance(latency, int | float):
             raise ValueError("latency_ms must be a number")
@@ -270,14 +283,22 @@ def checked_text(value: Any, limit: int = MAX_TEXT) -> str:
     return value
 
 
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("not a non-negative integer")
+def _int(value: Any, limit: int = MAX_OFFSET) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise ValueError(f"not an integer from 0 to {limit:,}")
     return value
 
 
 def _page(value: Any) -> int | None:
-    return None if value is None else _int(value)
+    return None if value is None else _int(value, MAX_PAGE)
+
+
+def _score(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1e6 < value < 1e6:
+        raise ValueError("a score is a finite number")
+    return float(value)
 
 
 def _spans(value: Any) -> tuple[Span, ...]:

@@ -101,7 +101,7 @@ def build_server(
         if engine is None:
             engine = get_engine(settings)
         _mount_page(app, engine, settings, host, port, auth)
-    return HostGuard(app, allowed_hosts(host, settings.extra_hosts))
+    return HostGuard(app, allowed_hosts(host, settings.extra_hosts), settings.extra_hosts)
 
 
 def _mount_page(app, engine: Engine, settings: Settings, host: str, port: int, auth) -> None:

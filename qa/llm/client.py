@@ -97,6 +97,7 @@ class LLM:
                 with llm_http.limits(self._limits(time.monotonic() + wait)):
                     ids = [m.id for m in self.client.models.list(timeout=wait).data]
             except Exception as exc:
+                _raise_if_stopped(exc)
                 # The chat request that follows reports the fault (down, key rejected) itself.
                 log.info("the model server at %s did not say its model: %s", self.where, exc)
                 return
@@ -162,6 +163,7 @@ class LLM:
                     getattr(usage, "completion_tokens", None),
                 )
             except Exception as exc:
+                _raise_if_stopped(exc)
                 err = self._classify(exc)
                 self._retry_or_raise(err, exc, attempt, deadline)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -206,6 +208,7 @@ class LLM:
                     )
                 return
             except Exception as exc:
+                _raise_if_stopped(exc)
                 err = self._classify(exc)
                 if started:
                     raise LLMError(f"{err} (the answer broke off while streaming)") from exc
@@ -288,6 +291,14 @@ class LLM:
             f"The model server at {self.where} sent a reply that is not a chat completion "
             f"({type(exc).__name__}: {_short(str(exc))})."
         )
+
+
+def _raise_if_stopped(exc: BaseException) -> None:
+    """Stopped on purpose, not failed: the client hung up (Cancelled) or every model slot is
+    taken (ModelBusy). Raised as such, never retried, never an extractive fallback."""
+    stop = _cause(exc, (llm_http.Cancelled, llm_http.ModelBusy))
+    if stop is not None:
+        raise stop from None
 
 
 def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:

@@ -16,6 +16,9 @@ from typing import Any, TypedDict
 
 from qa.types import MAX_TEXT, Answer, checked_text
 
+# Everything below bounds what a chat sent back by the browser may hold: it is untrusted (a
+# forged page_end of 20,000,000 once made the viewer build a 20-million-page list).
+MAX_CHAT_CHARS = 20_000_000  # a kept chat's JSON; localStorage holds ~5 MB in all
 MAX_TURNS = 200  # turns of one chat that are restored (the newest)
 TITLE_CHARS = 80
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -113,9 +116,11 @@ def parse_conversation(raw: Any) -> tuple[Conversation, int]:
 
     Anything that is not a chat at all gives a new, empty one.
     """
+    if isinstance(raw, str | bytes) and len(raw) > MAX_CHAT_CHARS:
+        return new_conversation(), 0  # no chat this page made; parsing it would cost ~10x
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else raw
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or not _ID.match(str(data.get("id", ""))):
         return new_conversation(), 0

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[..., Any]
 ACTIONS = ("unindex", "delete", "index")
+MAX_SOURCE_CHARS = 4096  # a document's name, as the page sends it back
 
 
 class Step(NamedTuple):
@@ -168,7 +169,7 @@ class ChatUI:
             if data_bytes:
                 sentences = [s.text for s in cite.sentences] or [cite.text[:400]]
                 try:
-                    pages = pdf_pages(cite) or [1]
+                    pages = pdf_pages(cite, len(doc.pages) if doc else None) or [1]
                     image = render_page(data_bytes, pages, sentences, cite.text)
                 except Exception:  # the text view still shows the passage
                     log.exception("rendering a page of %s failed", cite.source)
@@ -254,7 +255,11 @@ class ChatUI:
     ) -> tuple[str, str]:
         """A confirmed action of the documents panel: (status, documents panel)."""
         action, source = data.get("action"), data.get("source")
-        if action not in ACTIONS or not isinstance(source, str) or not source:
+        if (
+            action not in ACTIONS
+            or not isinstance(source, str)
+            or not 0 < len(source) <= MAX_SOURCE_CHARS
+        ):
             return render_status([("error", "Choose a document and an action.")]), self.documents()
         if action == "index":
             report, error = self._ingest(progress)
