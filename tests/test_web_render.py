@@ -269,7 +269,7 @@ def test_values_a_chat_brings_back_are_bounded():
     deep = '{"id": "abc", "turns": ' + "[" * 100_000 + "]" * 100_000 + "}"
     assert conversation.parse_conversation(deep)[0]["turns"] == []
     # The viewer looks on the document's own pages, a few at most, whatever the citation says.
-    c = conversation.answer_from_record({"answer": "x", "citations": [{**cite, "page": 2, "page_end": 900_000}]}).citations[0]  # fmt: skip
+    c = Answer.from_dict({"answer": "x", "citations": [{**cite, "page": 2, "page_end": 900_000}]}).citations[0]  # fmt: skip
     assert viewer.pdf_pages(c, page_count=5) == [2, 3, 4, 5]
     assert viewer.pdf_pages(c) == list(range(2, 2 + viewer.PAGES_SEARCHED))
     reliability.case("issue 27.1: forged values in a kept chat dropped", True, len(forged) + 3)
