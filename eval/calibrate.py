@@ -136,15 +136,21 @@ def fit_decision(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndar
 
 
 def _confident_threshold(answerable, nearmiss, rw, rb, mask) -> float:
-    """The smallest threshold meeting the near-miss cap on each domain and the precision floor."""
-    probs = {d: (predict(_xs(a) * mask, rw, rb), np.array([j.right for j in a]))
-             for d, a in answerable.items() if a}  # fmt: skip
-    near = {d: predict(_xs(n) * mask, rw, rb) for d, n in nearmiss.items() if n}
+    """The smallest threshold meeting the near-miss cap on each domain and the precision floor.
+
+    Precision is pooled over the fitting domains, each domain's answerable questions weighing
+    the same in all: a domain whose answers are seldom right (long contract clauses) answers
+    little with confidence, one whose answers mostly are answers much.
+    """
+    probs = [(predict(_xs(a) * mask, rw, rb), np.array([j.right for j in a]))
+             for a in answerable.values() if a]  # fmt: skip
+    near = [predict(_xs(n) * mask, rw, rb) for n in nearmiss.values() if n]
     for t in np.linspace(0.05, 0.99, 95):
-        if any(float(np.mean(p >= t)) > CONFIDENT_AT_MOST for p in near.values()):
+        if any(float(np.mean(p >= t)) > CONFIDENT_AT_MOST for p in near):
             continue
-        right = [float(np.mean(r[p >= t])) if np.any(p >= t) else 1.0 for p, r in probs.values()]
-        if float(np.mean(right)) >= RIGHT_AT_LEAST:
+        conf = sum(float(np.mean(p >= t)) for p, _ in probs)
+        right = sum(float(np.mean((p >= t) & r)) for p, r in probs)
+        if conf > 0 and right / conf >= RIGHT_AT_LEAST:
             return float(round(t, 2))
     return 0.99
 
@@ -230,11 +236,13 @@ def run(cases: list[Case], judge: Judge, domains: Sequence[str], mask: np.ndarra
 
 
 def main(argv: list[str] | None = None) -> int:
-    from judge import extractive_judge  # the product's answer, case by case
+    from judge import extractive_judge, readers_from  # the product's answer, case by case
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--embeddings", default="minilm")
     p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--readers", type=Path, help="folder of leave-one-domain-out reader models "
+                   "(without-<domain>/, all/): calibrates the decision with the reader too")
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
@@ -250,10 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     results, entries = {}, {}
     for reader in (False, True):
         key = f"{args.embeddings}+reader" if reader else args.embeddings
-        judge = extractive_judge(reader=reader)
-        if judge is None:
-            log.info("no reader model: %s skipped", key)
+        if reader and not args.readers:
+            log.info("no --readers: %s not calibrated", key)
             continue
+        judge = extractive_judge(readers_from(args.readers, domains) if reader else None)
         mask = np.ones(len(FEATURES))
         if not reader:
             mask[FEATURES.index("reader")] = mask[FEATURES.index("margin")] = 0.0

@@ -1,12 +1,19 @@
 """A case as the product's extractive answer sees it: evidence features and whether it is right.
 
-Runs the product's own code (``qa.answer``) over a case's retrieved passages, so calibrating
-and tuning measure what ``ask`` does.
+Runs the product's own steps (``Engine.find`` and ``Engine.answer``: the reader's reranking,
+``qa.answer.extract.draft``, ``qa.answer.evidence.weigh``) over a case's retrieved passages, so
+calibrating and tuning measure what ``ask`` does.
+
+With the reader, each case is read by a model that never trained on its domain
+(``readers[domain]``: the leave-one-domain-out model trained without it; the seed questions,
+never trained on, by the shipped model): the calibration then sees readings as good as they
+will be on documents the model has not met, not better.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 from calibrate import Judged
@@ -15,28 +22,58 @@ from cases import Case
 from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
-from qa.answer.verdict import Thresholds
+from qa.answer.reader import Reader
+from qa.answer.rerank import Found
+from qa.answer.rerank import read as rerank
 from qa.evaluation.metrics import holds_answer, token_f1
+from qa.question.ask import split
 
 TOP_K = 5  # passages the answer step reads (QA_TOP_K)
-ALWAYS = Thresholds(float("-inf"), float("-inf"))  # the answer as it would be given confidently
+SENTENCES = 2  # QA_ANSWER_SENTENCES
 
 
-def extractive_judge(reader: bool = False) -> Callable[[Case], Judged] | None:
-    """The judge of the product's extractive answer (None when the reader is asked and absent)."""
-    if reader:
-        return None  # the reader joins once it ships in qa/answer
+def readers_from(folder: Path, domains: list[str]) -> dict[str, Reader]:
+    """The leave-one-domain-out readers of ``folder`` (``without-<domain>/``) and the shipped
+    one (``all/``, for questions of no training domain)."""
+    out = {d: Reader(folder / f"without-{d}") for d in domains if (folder / f"without-{d}").is_dir()}
+    if (folder / "all").is_dir():
+        out["*"] = Reader(folder / "all")
+    return out
+
+
+def found_for(case: Case, reader: Reader | None) -> Found:
+    """What ``Engine.find`` gives for the case's passages."""
+    if reader is None:
+        return Found(tuple(case.passages[:TOP_K]), None, case.weights)
+    parts = split(case.item.question)
+    question = f"{parts.ask} {parts.context}".strip()
+    return rerank(reader, question, case.passages, case.weights).top(TOP_K)
+
+
+def judged(case: Case, found: Found) -> Judged:
+    """The features, rightness and phrase F1 of the answer ``Engine.answer`` would give."""
+    ask = split(case.item.question).ask
+    passages, weights = list(found.passages), found.weights or {}
+    draft = extract.draft(ask, passages, weights, SENTENCES, span=found.span)
+    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin)
+    text = strip_markers(draft.text)
+    answers = case.item.answers
+    right = bool(answers) and bool(holds_answer(text, answers))
+    phrases = [p.text for c in draft.citations for p in c.phrases]
+    f1 = token_f1(" ".join(phrases), answers) if answers and phrases else 0.0
+    case.extra["draft"] = draft
+    return Judged(case, np.array(ev.features()), right, right, f1)
+
+
+def extractive_judge(readers: Mapping[str, Reader] | None = None) -> Callable[[Case], Judged]:
+    """The judge of the product's extractive answer, with or without the reader."""
 
     def judge(case: Case) -> Judged:
-        q, passages, weights = case.item.question, case.passages[:TOP_K], case.weights
-        scored = extract.score_sentences(q, passages, weights) if passages else []
-        ev = weigh(passages, weights, scored[0].lexical if scored else 0.0)
-        draft = extract.answer(q, list(passages), weights, ALWAYS, 2) if passages else None
-        text = strip_markers(draft.text) if draft else ""
-        answers = case.item.answers
-        right = bool(answers) and bool(holds_answer(text, answers))
-        phrases = [p.text for c in (draft.citations if draft else ()) for p in c.phrases]
-        f1 = token_f1(" ".join(phrases), answers) if answers and phrases else 0.0
-        return Judged(case, np.array(ev.features()), right, right, f1)
+        reader = None
+        if readers is not None:
+            reader = readers.get(case.domain) or readers.get("*")
+            if reader is None:
+                raise KeyError(f"no reader for domain {case.domain!r}")
+        return judged(case, found_for(case, reader))
 
     return judge

@@ -1,4 +1,10 @@
-"""The question-answering pipeline: check the question, retrieve, answer, cite."""
+"""The engine behind ask(), the CLI, the web chat, the API and evaluation.
+
+A question's walk, top-down (``Engine.ask_stream``): the question stage reads it
+(``qa.question.read``), retrieval finds passages and the reader reads them (``find``), the
+decision weighs the evidence and the answer is quoted (``answer``) — or, with a model configured,
+the model writes it (``_ask_generated``) unless the decision refused.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,23 @@ from pathlib import Path
 from index.corpus import Corpus
 from index.embed import make_embedder
 from index.ingest import ingest
+from index.text import ENGLISH
 from index.types import DocumentInfo, DocumentText, IngestReport
 from qa.answer import extract, verdict
-from qa.answer.extract import NOT_IN_DOCUMENTS, NOT_SURE
+from qa.answer.calibration import Calibration, calibration
+from qa.answer.evidence import weigh
+from qa.answer.reader import Reader
+from qa.answer.reader import load as load_reader
+from qa.answer.rerank import Found
+from qa.answer.rerank import read as rerank
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm.client import make_llm
+from qa.outcomes import MODEL, NOT_IN_DOCUMENTS, NOT_SURE
+from qa.question.ask import split
 from qa.question.asked import asked_weights
-from qa.question.clean import clean_history, clean_question, standalone_question
+from qa.question.clean import clean_question
+from qa.question.read import Asked
+from qa.question.read import read as read_question
 from qa.retrieval.hybrid import Retriever
 from qa.settings import Settings
 from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
@@ -97,22 +113,37 @@ class Engine:
         if len(self.corpus) == 0:
             raise IndexNotFoundError(self.corpus.where)
 
-    def relevance(self, passages: Sequence[Passage], question: str) -> float:
-        """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
-
-        See ``qa.answer.verdict.relevance``.
-        """
-        return verdict.relevance(passages, self.question_weights(question))
-
     def question_weights(self, question: str) -> dict[str, float]:
         """The question's words with their IDF here, less those that only shape the question."""
         return asked_weights(self.corpus.weights(question), question)
 
     @property
-    def thresholds(self) -> verdict.Thresholds:
-        """Where this engine's refusals end and its confident answers begin."""
+    def reader(self) -> Reader | None:
+        """The reader model, when the settings ask for it and it ships (loaded on first use)."""
+        return load_reader(self.settings.reader_threads) if self.settings.reader else None
+
+    def calibration(self, asked: Asked) -> Calibration:
+        """The decision's calibration for this embedding model, reader and question language."""
+        cal = calibration(self.embedder_kind, self.reader is not None and self._reads_english(asked))
         s = self.settings
-        return verdict.Thresholds(s.min_relevance, s.answer_confidence)
+        if s.min_relevance is not None or s.answer_confidence is not None:
+            cal = replace(
+                cal,
+                refuse_below=cal.refuse_below if s.min_relevance is None else s.min_relevance,
+                confident_at=cal.confident_at
+                if s.answer_confidence is None
+                else s.answer_confidence,
+            )
+        return cal
+
+    @property
+    def embedder_kind(self) -> str:
+        """"minilm", "e5" or "openai": which calibration the embedding model has."""
+        backend = self.settings.embed_config.backend
+        return "minilm" if backend == "local" else backend
+
+    def _reads_english(self, asked: Asked) -> bool:
+        return asked.language == ENGLISH
 
     def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         """Answer a question from the documents, with citations, or refuse."""
@@ -122,75 +153,103 @@ class Engine:
     def ask_stream(
         self, question: str, history: Sequence[Turn] | None = None
     ) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text, then the final Answer."""
-        t0 = time.perf_counter()
-        q = clean_question(question, self.settings.max_question_chars)
-        history = clean_history(history)
+        """Yield pieces of the answer text, then the final Answer.
+
+        question -> retrieve (and read) -> decide -> answer, each stage one call.
+        """
+        clock = Clock()
+        asked = read_question(question, history, self.settings.max_question_chars)
         self._require_index()
         if self.llm is not None:
-            yield from self._ask_generated(q, history, t0)
+            yield from self._ask_generated(asked, clock)
             return
-        standalone = standalone_question(q, history)
-        vector = self.corpus.embed_query(standalone)
-        passages = self.retriever.search(standalone, vector=vector)
-        t1 = time.perf_counter()
-        answer = self._extractive(q, standalone, vector, passages, _follows_an_answer(q, history))
-        t2 = time.perf_counter()
-        timings = {
-            "retrieve_ms": (t1 - t0) * 1000,
-            "answer_ms": (t2 - t1) * 1000,
-            "total_ms": (t2 - t0) * 1000,
-        }
-        yield answer.text
-        yield replace(answer, timings=timings)
+        found = self.find(asked)
+        clock.mark("retrieve_ms")
+        answer = self.answer(asked, found)
+        clock.mark("answer_ms")
+        yield answer.reply
+        yield replace(answer, timings=clock.timings())
 
-    def _ask_generated(
-        self, q: str, history: Sequence[Turn] | None, t0: float
-    ) -> Iterator[str | Answer]:
-        """The model writes the answer; any model fault falls back to the extractive answer."""
+    def find(self, asked: Asked) -> Found:
+        """The passages for a question, best first: fused retrieval, then the reader's order."""
+        weights = self.question_weights(asked.ask)
+        reader = self.reader if self._reads_english(asked) else None
+        k = max(self.settings.top_k, self.settings.reader_candidates if reader else 0)
+        passages = self.retriever.search(asked.standalone, k)
+        if reader is None:
+            return Found(tuple(passages[: self.settings.top_k]), None, weights)
+        question = f"{asked.ask} {asked.context}".strip()  # the ask first: it survives a cut
+        return rerank(reader, question, passages, weights).top(self.settings.top_k)
+
+    def answer(self, asked: Asked, found: Found) -> Answer:
+        """The extractive answer: the evidence weighed, the outcome decided, the answer quoted."""
+        weights = found.weights or {}
+        passages = list(found.passages)
+        draft = extract.draft(
+            asked.ask, passages, weights, self.settings.answer_sentences, span=found.span
+        )
+        evidence = (
+            weigh(passages, weights, draft.sentence, found.relevance, found.margin)
+            if passages
+            else None
+        )
+        reads = verdict.reads(asked.language, self.embedder_kind == "e5")
+        v = verdict.decide(evidence, self.calibration(asked), asked, reads)
+        refused = v.status == REFUSED
+        return Answer(
+            question=asked.question,
+            text="" if refused else draft.text,
+            citations=() if refused else draft.citations,
+            status=v.status,
+            reason=v.reason,
+            retrieved=found.passages,
+            standalone_question=asked.standalone,
+        )
+
+    def _ask_generated(self, asked: Asked, clock: Clock) -> Iterator[str | Answer]:
+        """The model writes the answer; any model fault falls back to the extractive answer.
+
+        Only clear misses are refused before the model (the extractive decision's refusals); a
+        borderline question goes to it with its passages (the prompt lets it say that they do
+        not answer).
+        """
         from qa.answer import generate
         from qa.question import condense
 
-        timings: dict[str, float] = {}
         fault: LLMError | None = None
         # One deadline for the model calls of this answer, from the first request on (None: the
         # answer's request starts it): a stuck or trickling server holds it no longer than that.
         deadline = None
-        standalone = standalone_question(q, history)
-        if self.settings.llm_condense and any(t.get("role") == "user" for t in history or ()):
-            tc = time.perf_counter()
+        if self.settings.llm_condense and any(t.get("role") == "user" for t in asked.history):
             deadline = _call_deadline(self.llm)
             try:
-                standalone = (
-                    condense.condense(self.llm, q, history, self.settings, deadline) or standalone
+                rewritten = condense.condense(
+                    self.llm, asked.question, asked.history, self.settings, deadline
                 )
+                if rewritten:
+                    asked = replace(asked, standalone=rewritten, ask=split(rewritten).ask)
             except LLMAuthError:
                 raise
             except LLMError as exc:
                 fault = exc
-            timings["condense_ms"] = (time.perf_counter() - tc) * 1000
-        vector = self.corpus.embed_query(standalone)
-        passages = self.retriever.search(standalone, vector=vector)
-        t1 = time.perf_counter()
-        timings["retrieve_ms"] = (t1 - t0) * 1000
+            clock.mark("condense_ms")
+        found = self.find(asked)
+        clock.mark("retrieve_ms")
+        fallback = self.answer(asked, found)
         answer, shown, usage = None, False, {}
-        # Only clear misses are refused before the model: a borderline question goes to it with
-        # its passages (the prompt lets it say that they do not answer).
-        relevant = bool(passages) and (
-            self.relevance(passages, standalone) >= self.settings.min_relevance
-        )
-        if fault is None and relevant:
+        passages = list(found.passages)
+        if fault is None and fallback.status != REFUSED:
             try:
                 for item in generate.generate_stream(
-                    self.llm, standalone, passages, self.embedder,
+                    self.llm, asked.standalone, passages, self.embedder,
                     self.corpus.weights, self.settings, deadline, usage,
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
-                        answer = self._generated_answer(item, q, standalone, passages)
+                        answer = self._generated_answer(item, asked, passages)
                         answer = replace(answer, usage=dict(usage))
                     else:
                         if not shown:
-                            timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
+                            clock.mark("first_token_ms", since_start=True)
                         shown = True
                         yield item
             except LLMAuthError:
@@ -198,68 +257,56 @@ class Engine:
             except LLMError as exc:
                 fault, answer = exc, None
         if answer is None:  # refused before asking the model, or the model failed
-            answer = self._extractive(q, standalone, vector, passages)
+            answer = fallback
             if fault is not None:
                 log.info("model failed, extractive fallback: %s", fault)
                 notice = f"{fault} This is the extractive answer instead."
                 answer = replace(answer, mode="extractive-fallback", notice=notice)
-            yield ("\n\n" if shown else "") + answer.text
-        t2 = time.perf_counter()
-        timings.update(answer_ms=(t2 - t1) * 1000, total_ms=(t2 - t0) * 1000)
-        yield replace(answer, timings=timings)
+            yield ("\n\n" if shown else "") + answer.reply
+        clock.mark("answer_ms")
+        yield replace(answer, timings=clock.timings())
 
-    def _generated_answer(self, checked, q: str, standalone: str, passages) -> Answer:
+    def _generated_answer(self, checked, asked: Asked, passages) -> Answer:
         notice = ""
         if not checked.citations and not checked.refused:
             notice = "The model cited no passage for this answer; check it against the documents."
         elif any(not s.supported for s in checked.sentences):
             notice = "Some sentences are not supported by the passages they cite (marked)."
         return Answer(
-            question=q,
+            question=asked.question,
             text=checked.text,
             citations=checked.citations,
             status=REFUSED if checked.refused else ANSWERED,
+            reason=MODEL,
             retrieved=tuple(passages),
             mode=self.mode,
-            standalone_question=standalone,
+            standalone_question=asked.standalone,
             sentences=checked.sentences,
             notice=notice,
         )
 
-    def _extractive(self, question, standalone, vector, passages, follow_up=False) -> Answer:
-        weights = self.question_weights(standalone)
-        thresholds = self.thresholds
-        if follow_up:  # the conversation is on a topic the documents cover: never refused outright
-            thresholds = replace(thresholds, min_relevance=float("-inf"))
-        draft = extract.answer(
-            standalone, list(passages), weights, thresholds, self.settings.answer_sentences
-        )
-        return Answer(
-            question=question,
-            text=draft.text,
-            citations=draft.citations,
-            status=draft.status,
-            retrieved=tuple(passages),
-            standalone_question=standalone,
-        )
+
+class Clock:
+    """The timings of one answer: each stage's milliseconds and the total."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, name: str, since_start: bool = False) -> None:
+        now = time.perf_counter()
+        self.marks[name] = ((now - self.start) if since_start else (now - self.last)) * 1000
+        if not since_start:
+            self.last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self.marks, "total_ms": (time.perf_counter() - self.start) * 1000}
 
 
 def _call_deadline(llm) -> float | None:
     """When the model calls of one answer must be done (None: a model without deadlines)."""
     start = getattr(llm, "call_deadline", None)
     return start() if callable(start) else None
-
-
-def _follows_an_answer(question: str, history: Sequence[Turn]) -> bool:
-    """Whether the question leans on the conversation and the last reply answered something.
-
-    Such a follow-up ("where is he going next?") asks about what the documents were just found to
-    cover, so at worst it is "not sure", with the closest passages.
-    """
-    if standalone_question(question, history) == question:
-        return False
-    replies = [t["content"] for t in history if t.get("role") == "assistant"]
-    return bool(replies) and not replies[-1].startswith(NOT_IN_DOCUMENTS)
 
 
 _CORPORA: OrderedDict[tuple, Corpus] = OrderedDict()

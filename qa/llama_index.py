@@ -255,7 +255,7 @@ def _fill(nodes: list[NodeWithScore], metadata: dict, answer: Answer) -> None:
 def to_response(answer: Answer) -> Response:
     """An Answer as a llama-index Response (cited passages as source nodes)."""
     return Response(
-        response=answer.text,
+        response=answer.reply,
         source_nodes=[passage_node(c.passage, c.n) for c in answer.citations],
         metadata={
             "status": answer.status,

@@ -122,17 +122,35 @@ class Settings(BaseSettings):
         le=1.0,
         description="Boost for a document whose title a top passage names (one hop; 0 turns it off).",
     )
-    min_relevance: float = Field(
-        0.41,
-        description="Refuse when no passage's relevance (mean of cosine and share of the "
-        "question's words) reaches this; in generated mode the model is not asked then. "
-        "Tuned by eval/tune.py.",
+    min_relevance: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Refuse when the calibrated probability that the documents are about the "
+        "question is below this (default: the calibration's, qa/answer/calibration.json, fitted "
+        "by eval/calibrate.py per embedding model); in generated mode the model is not asked then.",
     )
-    answer_confidence: float = Field(
-        0.58,
-        description="Answer with confidence at or above this (relevance mixed with the best "
-        "sentence's share of the question's words); between min_relevance and this the answer is "
-        "'not sure' and offers the closest passages. Tuned by eval/tune.py.",
+    answer_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Answer with confidence when the calibrated probability that the extractive "
+        "answer is right reaches this (default: the calibration's); below it the best guess is "
+        "given as 'not sure'.",
+    )
+    reader: bool = Field(
+        True,
+        description="Use the reader model trained here (qa/answer/models/reader): it reranks the "
+        "passages, finds the answer phrase and informs the decision. Off: word-overlap heuristics.",
+    )
+    reader_threads: int = Field(
+        2, ge=1, le=64, description="CPU threads of the reader model (onnxruntime)."
+    )
+    reader_candidates: int = Field(
+        10,
+        ge=1,
+        le=20,
+        description="Passages the reader reads (the best fused ones); the answer step gets top_k.",
     )
 
     # Answers

@@ -9,16 +9,17 @@ part all of them share.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from index.formats.base import MAX_TEXT_CHARS
+from qa.outcomes import ANSWERED, REFUSED, STATUSES, UNCERTAIN, Status, reply
+
+__all__ = [  # the outcomes are defined in qa.outcomes; importable from here as the records' words
+    "ANSWERED", "REFUSED", "STATUSES", "UNCERTAIN", "Answer", "AnswerSentence", "Citation",
+    "Message", "Passage", "Span", "Status", "Turn",
+]  # fmt: skip
 
 Role = Literal["user", "assistant"]
-Status = Literal["answered", "uncertain", "refused"]
-ANSWERED: Status = "answered"
-UNCERTAIN: Status = "uncertain"  # "not sure": the closest passages, said to be such
-REFUSED: Status = "refused"  # "the documents don't say"
-STATUSES = (ANSWERED, UNCERTAIN, REFUSED)
 
 # What Answer.from_dict accepts of a record that comes back (from a browser, a file): every
 # value is untrusted (a forged page_end of 20,000,000 once made the viewer build a 20-million-
@@ -33,10 +34,15 @@ MAX_N = 1_000  # a citation's number
 
 
 class Turn(TypedDict):
-    """One turn of a conversation, as ``ask(history=...)`` takes it."""
+    """One turn of a conversation, as ``ask(history=...)`` takes it.
+
+    An assistant turn may carry the ``status`` its answer had: a follow-up to a refused question
+    is judged as such without reading the reply's words.
+    """
 
     role: Role
     content: str
+    status: NotRequired[Status]
 
 
 class Message(TypedDict):
@@ -191,14 +197,17 @@ class AnswerSentence:
 class Answer:
     """An answer with its citations, the ranked retrieval behind it, and timings.
 
-    ``status``: "answered"; "uncertain" (the text presents the closest passages, not an answer);
-    or "refused" (the documents do not answer the question).
+    ``status``: "answered"; "uncertain" ("not sure": ``text`` is the best guess, said to be one);
+    or "refused" (the documents do not answer the question). ``reason`` says why
+    (``qa.outcomes``). ``text`` is what the documents say, without the outcome's words;
+    ``reply`` is both together, as a terminal or an API client shows it.
     """
 
     question: str
     text: str
     citations: tuple[Citation, ...] = ()
     status: Status = ANSWERED
+    reason: str = ""
     retrieved: tuple[Passage, ...] = ()
     mode: str = "extractive"
     standalone_question: str = ""
@@ -220,6 +229,11 @@ class Answer:
         return self.status == UNCERTAIN
 
     @property
+    def reply(self) -> str:
+        """The answer as one text: the outcome's words with the answer or guess (qa.outcomes)."""
+        return reply(self.status, self.reason, self.text, self.mode.startswith("generated"))
+
+    @property
     def latency_ms(self) -> float:
         """Time from question to answer in milliseconds."""
         return self.timings.get("total_ms", 0.0)
@@ -233,8 +247,10 @@ class Answer:
         """The JSON shape used by ``qa ask --json``, evaluation results and the API."""
         return {
             "question": self.question,
-            "answer": self.text,
+            "answer": self.reply,
+            "text": self.text,
             "status": self.status,
+            "reason": self.reason,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [p.to_dict() for p in self.retrieved],
@@ -265,9 +281,11 @@ class Answer:
             raise ValueError("latency_ms must be a number")
         return cls(
             question=checked_text(record.get("question") or ""),
-            text=checked_text(record.get("answer") or ""),
+            # "text" since the outcome's words were kept apart; older records hold only "answer"
+            text=checked_text(record.get("text", record.get("answer")) or ""),
             citations=tuple(Citation.from_dict(c) for c in cites),
             status=status,
+            reason=checked_text(record.get("reason") or "", 100),
             mode=checked_text(record.get("mode") or "extractive", 200),
             standalone_question=checked_text(record.get("standalone_question") or ""),
             sentences=tuple(AnswerSentence(checked_text(s), supported=False) for s in unsupported),

@@ -11,6 +11,8 @@ vocabulary file when first asked):
 - ``shares``: the IDF-weighted share of a question's words that a text holds (``weighted_share``).
 - ``ranks``: how common an English word is (``common_rank``), and the known words.
 - ``controls``: the one set of control characters (``control_chars``), and ``printable``.
+- ``languages``: which language a question is plainly written in (``detect``), by script and
+  function words, and the languages' names.
 
 ``qa`` imports these names from ``index.text``; modules of ``index`` from the submodule.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from index.text.controls import CONTROLS, control_chars, printable
 from index.text.dates import MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
+from index.text.languages import ENGLISH, detect, language_name
 from index.text.numbers import CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
@@ -28,6 +31,7 @@ from index.text.tokens import STOPWORDS, tokenize, words
 __all__ = [
     "CARDINALS",
     "CONTROLS",
+    "ENGLISH",
     "MAGNITUDES",
     "MONTHS",
     "MONTH_NAMES",
@@ -36,8 +40,10 @@ __all__ = [
     "WEEKDAY_NAMES",
     "common_rank",
     "control_chars",
+    "detect",
     "found_weight",
     "known_words",
+    "language_name",
     "printable",
     "sentence_spans",
     "tokenize",

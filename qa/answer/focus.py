@@ -122,10 +122,18 @@ def focus(
     weights: dict[str, float],
     kind: str | None,
     fw: FocusWeights | None = None,
+    phrase: tuple[int, int] | None = None,
 ) -> Focus:
-    """The clause of ``sentence`` that answers ``question``, and the phrase in it."""
+    """The clause of ``sentence`` that answers ``question``, and the phrase in it.
+
+    ``phrase``: the answer phrase already found (the reader's span, offsets in the sentence):
+    the clause is the one holding it, and it is the phrase marked.
+    """
     fw = fw or FocusWeights()
-    cands = candidates(kind, sentence, question) if kind in PHRASE_KINDS else []
+    if phrase is not None:
+        cands = [phrase]
+    else:
+        cands = candidates(kind, sentence, question) if kind in PHRASE_KINDS else []
     segs = segments(sentence)
     if len(sentence.split()) < fw.min_words or len(segs) < 2:
         s, e = 0, len(sentence)
@@ -144,6 +152,8 @@ def focus(
             lo -= 1  # "who reiterated ..." needs the one it tells about: "Blinken, who ..."
         s, e = segs[lo][0], segs[hi][1]
     inside = [c for c in cands if s <= c[0] and c[1] <= e]
+    if phrase is not None:
+        return Focus(min(s, phrase[0]), max(e, phrase[1]), (phrase,))
     return Focus(s, e, _nearest(inside, _words_at(sentence[s:e], question), s))
 
 

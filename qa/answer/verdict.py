@@ -1,70 +1,86 @@
-"""Whether the documents answer a question: answered, not sure (the closest passages), or refused.
+"""Answered, not sure, or refused: the one decision, made from the evidence and the question.
 
-Two signals, both on a 0-1 scale that does not depend on the corpus's size:
+``decide`` is the only place an outcome is chosen (extractive and generated answers alike):
 
-- **relevance**: the best passage's mean of its cosine similarity to the question and the
-  IDF-weighted share of the question's words it holds. Below ``min_relevance`` nothing on the
-  topic was found: a refusal, and in generated mode the model is not asked.
-- **confidence**: relevance mixed with the share of the question's words that the best answer
-  sentence holds. At or above ``answer_confidence`` the answer is given as one; between the two
-  thresholds the closest passages are offered as such ("not sure").
+- **refused** only on a clear miss: the calibrated topic model (``qa.answer.calibration``) says
+  the documents are not about the question at all. A passage that matches the question in
+  meaning keeps the topic probability up, so it is never answered with "the documents do not
+  answer this". A follow-up to an answered question is never refused outright (the conversation
+  is on a topic the documents cover): at worst "not sure". A question in another language, read
+  by an English-only embedding model, is refused as such (the surfaces name the setting that
+  reads it), not as "not in the documents";
+- **answered** when the calibrated probability that the extractive answer is right reaches
+  ``confident_at`` (set where confident answers are right at least 80% of the time, on domains
+  the calibration was fitted on);
+- **uncertain** ("not sure") otherwise: the best answer is still given first, said to be a guess;
+  also when the question says "he" and names no one it could mean.
 
-Both thresholds and the mix are tuned by eval/tune.py on the TUNE halves: the first refuses as few
-answerable questions as possible while refusing questions asked of another corpus, the second
-keeps near-miss questions (their answer removed, their topic kept) from confident answers.
+The outcome travels as data (``Verdict`` -> ``Answer.status`` and ``Answer.reason``); each
+surface phrases it (``qa.outcomes.reply`` for text, the web chat its own way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.question.asked import covered
-from qa.types import ANSWERED, REFUSED, UNCERTAIN, Passage, Status
-
-RELEVANCE_DENSE_WEIGHT = 0.5  # cosine vs word coverage in relevance
-W_SENTENCE = 0.25  # share of the best sentence's word coverage in confidence (tuned)
+from index.text import ENGLISH
+from qa.answer.calibration import Calibration
+from qa.answer.evidence import Evidence
+from qa.outcomes import (
+    ANSWERED,
+    CONFIDENT,
+    DANGLING,
+    FOLLOW_UP,
+    LANGUAGE,
+    NO_PASSAGES,
+    NOT_CONFIDENT,
+    OFF_TOPIC,
+    REFUSED,
+    UNCERTAIN,
+    Status,
+)
+from qa.question.read import Asked
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """How well the retrieved passages and the best sentence match the question."""
+class Verdict:
+    """The outcome and why, with the two calibrated probabilities behind it."""
 
-    relevance: float
-    sentence: float  # IDF-weighted share of the question's words in the best answer sentence
-
-    def confidence(self, w_sentence: float = W_SENTENCE) -> float:
-        """Relevance mixed with the best sentence's coverage of the question."""
-        return (1 - w_sentence) * self.relevance + w_sentence * self.sentence
+    status: Status
+    reason: str
+    topic: float = 0.0  # probability that the documents are about the question
+    right: float = 0.0  # probability that the extractive answer is right
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Where a refusal ends and a confident answer begins."""
+def decide(
+    evidence: Evidence | None,
+    calibration: Calibration,
+    asked: Asked,
+    reads_language: bool = True,
+) -> Verdict:
+    """The outcome for a question with this evidence (None: nothing was retrieved).
 
-    min_relevance: float
-    answer_confidence: float
-    w_sentence: float = W_SENTENCE
-
-
-def relevance(passages: Sequence[Passage], weights: dict[str, float]) -> float:
-    """How well the best passage matches the question, 0-1.
-
-    Per passage, the mean of its cosine similarity to the question and the IDF-weighted share of
-    the question's words it contains.
+    ``reads_language``: whether the embedding model reads the question's language (False for a
+    non-English question under an English-only model).
     """
-    best = 0.0
-    for p in passages:
-        cover = covered(weights, p.text)
-        cosine = p.dense if p.dense is not None else cover
-        best = max(best, RELEVANCE_DENSE_WEIGHT * cosine + (1 - RELEVANCE_DENSE_WEIGHT) * cover)
-    return best
+    language = f"{LANGUAGE}:{asked.language}"
+    if evidence is None:
+        return Verdict(REFUSED, language if not reads_language else NO_PASSAGES)
+    topic = calibration.topic_probability(evidence)
+    right = calibration.right_probability(evidence)
+    if topic < calibration.refuse_below:
+        if asked.follows_answer:
+            return Verdict(UNCERTAIN, FOLLOW_UP, topic, right)
+        return Verdict(REFUSED, OFF_TOPIC if reads_language else language, topic, right)
+    if not reads_language:
+        return Verdict(UNCERTAIN, language, topic, right)
+    if asked.dangling:
+        return Verdict(UNCERTAIN, DANGLING, topic, right)
+    if right >= calibration.confident_at:
+        return Verdict(ANSWERED, CONFIDENT, topic, right)
+    return Verdict(UNCERTAIN, NOT_CONFIDENT, topic, right)
 
 
-def decide(evidence: Evidence, t: Thresholds) -> Status:
-    """answered, uncertain or refused."""
-    if evidence.relevance < t.min_relevance:
-        return REFUSED
-    if evidence.confidence(t.w_sentence) >= t.answer_confidence:
-        return ANSWERED
-    return UNCERTAIN
+def reads(language: str, multilingual: bool) -> bool:
+    """Whether an embedding model reads a question in ``language``."""
+    return multilingual or language == ENGLISH

@@ -100,7 +100,7 @@ class Chat:
         self.last = answer
         self.history += [
             {"role": "user", "content": question},
-            {"role": "assistant", "content": answer.text},
+            {"role": "assistant", "content": answer.reply, "status": answer.status},
         ]
         self.history = self.history[-MAX_TURNS:]
 

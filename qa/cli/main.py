@@ -128,7 +128,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _mark_phrases(answer, bold: bool) -> str:
     """The answer text, cleaned for the terminal, its answer-bearing phrases in bold on a tty."""
-    text = clean(answer.text)
+    text = clean(answer.reply)
     if not bold:
         return text
     for phrase in {clean(p.text) for c in answer.citations for p in c.phrases}:

@@ -183,8 +183,9 @@ def result_record(
     ]
     return {
         **_item_fields(item),
-        "answer": answer.text,
+        "answer": answer.reply,
         "status": answer.status,
+        "reason": answer.reason,
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,

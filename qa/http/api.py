@@ -327,7 +327,7 @@ def usage_of(answer: Answer, engine: Engine, asked: list[str]) -> dict:
     if "prompt_tokens" in answer.usage:
         prompt, completion = answer.usage["prompt_tokens"], answer.usage["completion_tokens"]
     else:
-        counts = engine.embedder.count_tokens([*asked, answer.text])
+        counts = engine.embedder.count_tokens([*asked, answer.reply])
         prompt, completion = sum(counts[:-1]), counts[-1]
     return {
         "prompt_tokens": int(prompt),
@@ -345,7 +345,7 @@ def _completion(model: str, answer: Answer, usage: dict) -> dict:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.text},
+                "message": {"role": "assistant", "content": answer.reply},
                 "finish_reason": "stop",
             }
         ],

@@ -1,7 +1,8 @@
 """The question stage: what was asked, cleaned and made to stand alone.
 
+read.py        the stage in one call: an Asked record (standalone, ask, context, language)
+
 clean.py       a question and a history cleaned and checked (malformed ones: one clear line)
-language.py    the language a question is written in, when it is plainly not English
 ask.py         the sentence of a question that asks, apart from the context before it
 followup.py    follow-ups resolved without a model: pronouns, "and what about X?"
 antecedents.py what "he", "she", "it", "they" and "there" stand for, from one earlier exchange

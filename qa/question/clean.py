@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from index.text import control_chars
 from qa.errors import BadQuestionError
 from qa.question import followup
-from qa.types import Turn
+from qa.types import STATUSES, Turn
 
 MAX_HISTORY_TURNS = 20  # the turns kept (the latest); follow-ups lean on the last few only
 MAX_TURN_CHARS = 4000  # each turn's text is cut to this (an answer quoted back can be long)
@@ -61,7 +61,10 @@ def clean_history(history: object) -> list[Turn]:
         if turn["role"] in _OTHER_ROLES or turn["content"] is None:
             continue  # e.g. a system prompt passed along with the chat: not a turn to resolve
         text = re.sub(r"\s+", " ", _CONTROL.sub(" ", turn["content"][: MAX_TURN_CHARS * 2]))
-        turns.append({"role": turn["role"], "content": text.strip()[:MAX_TURN_CHARS]})
+        cleaned: Turn = {"role": turn["role"], "content": text.strip()[:MAX_TURN_CHARS]}
+        if turn["role"] == "assistant" and turn.get("status") in STATUSES:
+            cleaned["status"] = turn["status"]
+        turns.append(cleaned)
     return turns
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.text import ENGLISH, detect
 from qa.question.ask import split
 from qa.question.clean import clean_history, clean_question
 from qa.question.followup import dangling, resolve
-from qa.question.language import ENGLISH, detect
 from qa.types import REFUSED, Turn
 
 

@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Any, TypedDict
 
-from qa.types import MAX_TEXT, Answer, checked_text
+from qa.types import MAX_TEXT, STATUSES, Answer, checked_text
 
 # Everything below bounds what a chat sent back by the browser may hold: it is untrusted (a
 # forged page_end of 20,000,000 once made the viewer build a 20-million-page list).
@@ -88,7 +88,10 @@ def history(conv: Conversation) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for t in conv["turns"]:
         out.append({"role": "user", "content": t["question"]})
-        out.append({"role": "assistant", "content": t["answer"].get("answer", "")})
+        reply = {"role": "assistant", "content": t["answer"].get("answer", "")}
+        if t["answer"].get("status") in STATUSES:
+            reply["status"] = t["answer"]["status"]
+        out.append(reply)
     return out
 
 

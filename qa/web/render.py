@@ -8,11 +8,10 @@ source viewer (``data-turn``/``data-n`` name the citation; the page's script ask
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qa.answer.extract import NOT_SURE
 from qa.answer.markers import MARKER, marker_numbers, strip_markers
+from qa.outcomes import NOT_IN_DOCUMENTS, language_of, other_language
 from qa.types import Answer, Citation
 from qa.web.conversation import Conversation, Feedback
 from qa.web.markup import esc, esc_line, icon, locate, marked, shorten
@@ -170,17 +169,19 @@ def _meta(answer: Answer) -> str:
 def render_answer(answer: Answer, turn: int = 0, feedback: Feedback | None = None) -> str:
     """A finished answer: the answer first, then its evidence, feedback and how it was made."""
     parts = [f'<div class="qa-answer qa-{answer.status}">']
-    if answer.uncertain:  # the verdict below says "not sure": the text need not say it again
-        answer = replace(answer, text=answer.text.removeprefix(NOT_SURE).lstrip())
+    language = language_of(answer.reason)
     if answer.refused:
+        words = other_language(language) if language else answer.text or NOT_IN_DOCUMENTS
         parts.append(
-            '<div class="qa-verdict"><strong>Not in the documents.</strong> '
-            f"{esc(answer.text or 'The documents do not answer this question.')}</div>"
+            f'<div class="qa-verdict"><strong>Not in the documents.</strong> {esc(words)}</div>'
+            if not language
+            else f'<div class="qa-verdict"><strong>Another language.</strong> {esc(words)}</div>'
         )
-    elif answer.uncertain:
+    elif answer.uncertain and not answer.mode.startswith("generated"):
+        note = f" {other_language(language)}" if language else ""
         parts.append(
-            '<div class="qa-verdict"><strong>Not sure.</strong> The documents do not answer this '
-            "clearly; these are the closest passages.</div>"
+            '<div class="qa-verdict"><strong>Not sure.</strong> This is the closest answer in '
+            f"the documents; check it against the passages below.{esc(note)}</div>"
         )
         parts.append(f'<div class="qa-lead">{_lead(answer, turn)}</div>')
     else:

@@ -100,6 +100,6 @@ def detect(text: str) -> str:
     return lang if n >= MIN_WORDS and n > english else ENGLISH
 
 
-def name(code: str) -> str:
+def language_name(code: str) -> str:
     """The language's name in English ("Spanish"), or its code when unknown."""
     return NAMES.get(code, code)
