@@ -11,9 +11,10 @@ import pytest
 import reliability
 from conftest import SEEDS
 
-from qa.answer.extract import NOT_SURE, answer_kind
+from qa.answer.extract import answer_kind
+from qa.outcomes import NOT_SURE
 from qa.answer.focus import FocusWeights, candidates, focus, segments
-from qa.engine import NOT_IN_DOCUMENTS
+from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError
 from qa.question.clean import MAX_HISTORY_TURNS, clean_history
 from qa.question.followup import entities, resolve

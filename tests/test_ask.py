@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT, SEEDS
 
-from qa.engine import NOT_IN_DOCUMENTS
+from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError, IndexNotFoundError
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))

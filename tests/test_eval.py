@@ -14,7 +14,7 @@ from conftest import DATASETS, ROOT, SEEDS, stop_process
 
 from qa.answer.markers import strip_markers
 from qa.cli.main import main
-from qa.engine import NOT_IN_DOCUMENTS as REFUSAL
+from qa.outcomes import NOT_IN_DOCUMENTS as REFUSAL
 from qa.evaluation import metrics, registry
 from qa.evaluation.compare import compare
 from qa.evaluation.converters import convert_hotpotqa, convert_squad

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qa
-from qa.engine import NOT_IN_DOCUMENTS, clean_question
+from qa.engine import clean_question
+from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError
 from qa.llm import prompts
 from qa.types import Answer, Passage

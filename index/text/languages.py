@@ -36,7 +36,7 @@ _FUNCTION_TEXT = {
     "es": "el la los las del con por para qué quién quien cuál cuándo cuándo dónde donde cómo "
     "es son fue fueron está están se su sus una uno unos unas pero muy también según sobre "
     "hay ha han lo le les al y",
-    "fr": "le la les des du une un est sont qui que quoi quel quelle quels quelles où quand "
+    "fr": "le la les des du une un est sont qui que quoi quel quelle quels quelles où quand à cet "
     "comment pourquoi avec pour dans sur par au aux ce cette ces son sa ses et été était "
     "selon il elle ils elles ne pas",
     "de": "der das den dem des ein eine einen einem einer ist sind war waren wer wen wem wessen "
@@ -93,6 +93,7 @@ def detect(text: str) -> str:
                 return "ja" if lang == "zh" and "ja" in scripts else lang
     words = [w.lower() for w in _WORD.findall(text)]
     counts = {lang: sum(w in fw for w in words) for lang, fw in FUNCTION_WORDS.items()}
+    counts["es"] += 2 * ("¿" in text or "¡" in text)  # only Spanish opens a question so
     english = counts.pop(ENGLISH)
     if not counts:
         return ENGLISH

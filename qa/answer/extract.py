@@ -38,6 +38,7 @@ _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _TIME = re.compile(rf"\b({MONTHS}|{WEEKDAYS}|century|decade|\d{{1,2}}(st|nd|rd|th))\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 _CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs' contents read
+_QUESTION = re.compile(r"\?[\s\"'”’)]*$")  # a sentence that asks
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,10 @@ def score_sentences(
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
         if len(span.text.split()) < SHORT_WORDS:
             score -= aw.short
-        if _CONTENTS_ENTRY.search(span.text):
-            score -= 1.0  # it points to the answer, it never is one: below every real sentence
+        if _CONTENTS_ENTRY.search(span.text) or _QUESTION.search(span.text):
+            # A contents entry points to the answer and a question (an FAQ's heading) asks it;
+            # neither ever is one: below every real sentence.
+            score -= 1.0
         scored.append(ScoredSentence(p, span, score, lex))
     scored.sort(key=lambda s: -s.score)
     return scored

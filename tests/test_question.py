@@ -1,0 +1,97 @@
+"""The question stage: the ask apart from its preamble, the language, follow-ups and their status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from index.text import detect
+from qa.errors import BadQuestionError
+from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE, reply
+from qa.question.ask import split
+from qa.question.read import read
+
+
+@pytest.mark.parametrize(
+    ("text", "ask", "context"),
+    [
+        ("Who did Blinken meet?", "Who did Blinken meet?", ""),
+        (
+            "The CDC has issued a warning about a drug used on farm animals. "
+            "What is ivermectin's intended use?",
+            "What is ivermectin's intended use?",
+            "The CDC has issued a warning about a drug used on farm animals.",
+        ),
+        (  # what follows the question sentence is context too
+            "In a speech on Tuesday, the minister spoke at length. Which country did she name? "
+            "Answer in one word.",
+            "Which country did she name?",
+            "In a speech on Tuesday, the minister spoke at length. Answer in one word.",
+        ),
+        ("Blinken met Wang in Munich. Name the conference.", "Name the conference.",
+         "Blinken met Wang in Munich."),  # fmt: skip
+        # two statements and no question: all of it is the ask
+        ("Tell me about the balloon. It was shot down.",
+         "Tell me about the balloon. It was shot down.", ""),  # fmt: skip
+    ],
+)
+def test_the_ask_is_the_question_sentence(text, ask, context):
+    parts = split(text)
+    assert (parts.ask, parts.context) == (ask, context)
+
+
+def test_languages_are_told_apart_from_english():
+    rows = [json.loads(line) for line in (ROOT / "eval" / "multilingual_qa.jsonl").open()]
+    assert len(rows) >= 30
+    assert [detect(r["question"]) for r in rows] == [r["category"] for r in rows]
+    english = [json.loads(line)["question"] for line in (ROOT / "eval" / "seeds_qa.jsonl").open()]
+    english += ["Did the Tour de France pass through Paris?", "Who wrote La vie en rose?",
+                "Where is El Paso?", "Who is Juan de la Cruz?"]  # fmt: skip
+    assert [q for q in english if detect(q) != "en"] == []
+    assert detect("Кто встретился с Блинкеном?") == "ru"
+    assert detect("ブリンケンは誰と会いましたか") == "ja"
+
+
+def test_a_follow_up_to_a_refused_question_is_known_by_its_status_not_its_words():
+    history = [
+        {"role": "user", "content": "Who is Wang Yi?"},
+        {"role": "assistant", "content": "Wang Yi is China's top diplomat [1]", "status": "answered"},
+    ]
+    asked = read("Where is he going next?", history, 4000)
+    assert asked.standalone != asked.question and asked.follows_answer
+    refused = [history[0], {**history[1], "status": "refused"}]
+    assert not read("Where is he going next?", refused, 4000).follows_answer
+    # A reply without a status (as an OpenAI client sends the conversation back) counts as one.
+    plain = [history[0], {"role": "assistant", "content": NOT_IN_DOCUMENTS}]
+    assert read("Where is he going next?", plain, 4000).follows_answer
+    # A status that is not one is dropped with the rest of the turn's checks, not trusted.
+    odd = [history[0], {**history[1], "status": "maybe"}]
+    assert "status" not in read("Where is he going next?", odd, 4000).history[1]
+
+
+def test_a_dangling_pronoun_and_a_language_are_noted():
+    asked = read("What did he say about the balloon?", None, 4000)
+    assert asked.dangling and asked.language == "en"
+    assert read("¿Qué dijo Blinken sobre el globo?", None, 4000).language == "es"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", None, 12, "x" * 5000])
+def test_bad_questions_get_one_clear_line(bad):
+    with pytest.raises(BadQuestionError) as e:
+        read(bad, None, 4000)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 200
+
+
+def test_the_outcome_is_phrased_at_the_surface_once():
+    assert reply("answered", "confident", "Ned Price said so [1]") == "Ned Price said so [1]"
+    assert reply("uncertain", "not-confident", "Maybe X [1]") == f"{NOT_SURE} Maybe X [1]"
+    assert reply("refused", "off-topic", "") == NOT_IN_DOCUMENTS
+    language = reply("refused", "language:es", "")
+    assert "Spanish" in language and "QA_EMBEDDINGS=e5" in language
+    assert NOT_IN_DOCUMENTS not in language
+    # a model's own words stand as written, refusal or not
+    assert reply("refused", "model", "The passages do not say.", generated=True) == (
+        "The passages do not say."
+    )
