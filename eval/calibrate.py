@@ -218,7 +218,9 @@ def table(res: dict) -> str:
                  a.get("shown contains"), a.get("phrase F1"), n.get("answered"), n.get("refused"),
                  c.get("refused"), r.get("topic AUC (answerable vs cross)"),
                  r.get("right AUC (answerable vs near-miss)")]  # fmt: skip
-        lines.append(f"| {d} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |")
+        lines.append(
+            f"| {d} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -241,8 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--embeddings", default="minilm")
     p.add_argument("--domains", default=",".join(DOMAINS))
-    p.add_argument("--readers", type=Path, help="folder of leave-one-domain-out reader models "
-                   "(without-<domain>/, all/): calibrates the decision with the reader too")
+    p.add_argument(
+        "--readers",
+        type=Path,
+        help="folder of leave-one-domain-out reader models "
+        "(without-<domain>/, all/): calibrates the decision with the reader too",
+    )
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
@@ -267,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             mask[FEATURES.index("reader")] = mask[FEATURES.index("margin")] = 0.0
         res = run(cases, judge, domains, mask)
         results[key] = res
-        entries[key] = res["final"].to_json() | {"notes": {"lodo": res["lodo"], "seeds": res["seeds"]}}
+        entries[key] = res["final"].to_json() | {
+            "notes": {"lodo": res["lodo"], "seeds": res["seeds"]}
+        }
         print(f"\n## {key}: each domain left out\n\n{table(res['lodo'])}\n")
         print(f"seeds (final fit): {json.dumps(res['seeds'], indent=1)}")
     if not args.no_write and entries:

@@ -105,7 +105,10 @@ def build_cases(
     engines = {}
     for name, folder in corpora.items():
         settings = Settings(
-            store_dir=work, collection=f"{name}-{embeddings}", docs_dir=folder, embeddings=embeddings
+            store_dir=work,
+            collection=f"{name}-{embeddings}",
+            docs_dir=folder,
+            embeddings=embeddings,
         )
         report = ingest(settings.ingest_config, embedder=embedder)
         log.info("index %s: %s", name, report.summary())

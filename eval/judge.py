@@ -35,7 +35,9 @@ SENTENCES = 2  # QA_ANSWER_SENTENCES
 def readers_from(folder: Path, domains: list[str]) -> dict[str, Reader]:
     """The leave-one-domain-out readers of ``folder`` (``without-<domain>/``) and the shipped
     one (``all/``, for questions of no training domain)."""
-    out = {d: Reader(folder / f"without-{d}") for d in domains if (folder / f"without-{d}").is_dir()}
+    out = {
+        d: Reader(folder / f"without-{d}") for d in domains if (folder / f"without-{d}").is_dir()
+    }
     if (folder / "all").is_dir():
         out["*"] = Reader(folder / "all")
     return out

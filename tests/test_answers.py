@@ -12,10 +12,9 @@ import reliability
 from conftest import SEEDS
 
 from qa.answer.extract import answer_kind
-from qa.outcomes import NOT_SURE
 from qa.answer.focus import FocusWeights, candidates, focus, segments
-from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError
+from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.question.clean import MAX_HISTORY_TURNS, clean_history
 from qa.question.followup import entities, resolve
 from qa.types import ANSWERED, REFUSED, UNCERTAIN

@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import ROOT, SEEDS
 
-from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError, IndexNotFoundError
+from qa.outcomes import NOT_IN_DOCUMENTS
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
 SEED_TEXT = (SEEDS / SEED_FILE).read_text(encoding="utf-8")

@@ -14,7 +14,6 @@ from conftest import DATASETS, ROOT, SEEDS, stop_process
 
 from qa.answer.markers import strip_markers
 from qa.cli.main import main
-from qa.outcomes import NOT_IN_DOCUMENTS as REFUSAL
 from qa.evaluation import metrics, registry
 from qa.evaluation.compare import compare
 from qa.evaluation.converters import convert_hotpotqa, convert_squad
@@ -26,6 +25,7 @@ from qa.evaluation.registry import Metric, summarize
 from qa.evaluation.report import format_table, write_report
 from qa.evaluation.runner import collection_for
 from qa.evaluation.scoring import result_record, score
+from qa.outcomes import NOT_IN_DOCUMENTS as REFUSAL
 from qa.types import Answer, Citation, Passage
 
 SEED = "000_d383e4b1c99cfec1.txt"

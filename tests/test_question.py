@@ -30,11 +30,17 @@ from qa.question.read import read
             "Which country did she name?",
             "In a speech on Tuesday, the minister spoke at length. Answer in one word.",
         ),
-        ("Blinken met Wang in Munich. Name the conference.", "Name the conference.",
-         "Blinken met Wang in Munich."),  # fmt: skip
+        (
+            "Blinken met Wang in Munich. Name the conference.",
+            "Name the conference.",
+            "Blinken met Wang in Munich.",
+        ),
         # two statements and no question: all of it is the ask
-        ("Tell me about the balloon. It was shot down.",
-         "Tell me about the balloon. It was shot down.", ""),  # fmt: skip
+        (
+            "Tell me about the balloon. It was shot down.",
+            "Tell me about the balloon. It was shot down.",
+            "",
+        ),
     ],
 )
 def test_the_ask_is_the_question_sentence(text, ask, context):
@@ -57,7 +63,11 @@ def test_languages_are_told_apart_from_english():
 def test_a_follow_up_to_a_refused_question_is_known_by_its_status_not_its_words():
     history = [
         {"role": "user", "content": "Who is Wang Yi?"},
-        {"role": "assistant", "content": "Wang Yi is China's top diplomat [1]", "status": "answered"},
+        {
+            "role": "assistant",
+            "content": "Wang Yi is China's top diplomat [1]",
+            "status": "answered",
+        },
     ]
     asked = read("Where is he going next?", history, 4000)
     assert asked.standalone != asked.question and asked.follows_answer

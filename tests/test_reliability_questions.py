@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 import qa
 from qa.engine import clean_question
-from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.errors import BadQuestionError
 from qa.llm import prompts
+from qa.outcomes import NOT_IN_DOCUMENTS
 from qa.types import Answer, Passage
 
 FUZZ = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
