@@ -16,13 +16,15 @@ from index.ingest import ingest
 from index.types import DocumentInfo, DocumentText, IngestReport
 from qa.answer import extract, verdict
 from qa.answer.extract import NOT_IN_DOCUMENTS, NOT_SURE
+from qa.answer.pages import pin_pages
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm.client import make_llm
 from qa.question.asked import asked_weights
 from qa.question.clean import clean_history, clean_question, standalone_question
 from qa.retrieval.hybrid import Retriever
+from qa.retrieval.sources import chosen_sources
 from qa.settings import Settings
-from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
+from qa.types import ANSWERED, REFUSED, Answer, Passage, Stage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +87,16 @@ class Engine:
         self.corpus.remove(source)
 
     def retrieve(
-        self, question: str, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        mode: str | None = None,
+        sources: Sequence[str] | None = None,
     ) -> list[Passage]:
-        """The ranked passages for a question."""
+        """The ranked passages for a question (of the named documents only, if given)."""
         q = clean_question(question, self.settings.max_question_chars)
         self._require_index()
-        return self.retriever.search(q, k, mode)
+        return self.retriever.search(q, k, mode, sources=chosen_sources(sources, self.corpus))
 
     def _require_index(self) -> None:
         self.corpus.refresh()
@@ -115,25 +121,44 @@ class Engine:
         s = self.settings
         return verdict.Thresholds(s.min_relevance, s.answer_confidence)
 
-    def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
-        """Answer a question from the documents, with citations, or refuse."""
-        *_, answer = self.ask_stream(question, history)
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer a question from the documents (or the named ones), with citations, or refuse."""
+        *_, answer = self.ask_stream(question, history, sources)
         return answer
 
     def ask_stream(
-        self, question: str, history: Sequence[Turn] | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Yield pieces of the answer text, then the final Answer."""
+        return (x for x in self.events(question, history, sources) if not isinstance(x, Stage))
+
+    def events(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Iterator[Stage | str | Answer]:
+        """``ask_stream`` with the stages between: searching, then (a model) reading."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.max_question_chars)
         history = clean_history(history)
         self._require_index()
+        chosen = chosen_sources(sources, self.corpus)
+        yield Stage("searching")
         if self.llm is not None:
-            yield from self._ask_generated(q, history, t0)
+            yield from self._ask_generated(q, history, t0, chosen)
             return
         standalone = standalone_question(q, history)
         vector = self.corpus.embed_query(standalone)
-        passages = self.retriever.search(standalone, vector=vector)
+        passages = self.retriever.search(standalone, vector=vector, sources=chosen)
         t1 = time.perf_counter()
         answer = self._extractive(q, standalone, vector, passages, _follows_an_answer(q, history))
         t2 = time.perf_counter()
@@ -143,11 +168,11 @@ class Engine:
             "total_ms": (t2 - t0) * 1000,
         }
         yield answer.text
-        yield replace(answer, timings=timings)
+        yield replace(answer, timings=timings, citations=pin_pages(answer.citations, self.original))
 
     def _ask_generated(
-        self, q: str, history: Sequence[Turn] | None, t0: float
-    ) -> Iterator[str | Answer]:
+        self, q: str, history: Sequence[Turn] | None, t0: float, sources=None
+    ) -> Iterator[Stage | str | Answer]:
         """The model writes the answer; any model fault falls back to the extractive answer."""
         from qa.answer import generate
         from qa.question import condense
@@ -171,7 +196,7 @@ class Engine:
                 fault = exc
             timings["condense_ms"] = (time.perf_counter() - tc) * 1000
         vector = self.corpus.embed_query(standalone)
-        passages = self.retriever.search(standalone, vector=vector)
+        passages = self.retriever.search(standalone, vector=vector, sources=sources)
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
         answer, shown = None, False
@@ -188,6 +213,8 @@ class Engine:
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, q, standalone, passages)
+                    elif isinstance(item, Stage):
+                        yield item
                     else:
                         if not shown:
                             timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
@@ -203,17 +230,15 @@ class Engine:
                 log.info("model failed, extractive fallback: %s", fault)
                 notice = f"{fault} This is the extractive answer instead."
                 answer = replace(answer, mode="extractive-fallback", notice=notice)
+            else:  # refused before the model: in generated mode, by the model's engine
+                answer = replace(answer, mode=self.mode)
             yield ("\n\n" if shown else "") + answer.text
         t2 = time.perf_counter()
         timings.update(answer_ms=(t2 - t1) * 1000, total_ms=(t2 - t0) * 1000)
-        yield replace(answer, timings=timings)
+        yield replace(answer, timings=timings, citations=pin_pages(answer.citations, self.original))
 
     def _generated_answer(self, checked, q: str, standalone: str, passages) -> Answer:
-        notice = ""
-        if not checked.citations and not checked.refused:
-            notice = "The model cited no passage for this answer; check it against the documents."
-        elif any(not s.supported for s in checked.sentences):
-            notice = "Some sentences are not supported by the passages they cite (marked)."
+        # What is unsupported or added is data (Answer.sentences): the surfaces say it, once.
         return Answer(
             question=q,
             text=checked.text,
@@ -223,7 +248,7 @@ class Engine:
             mode=self.mode,
             standalone_question=standalone,
             sentences=checked.sentences,
-            notice=notice,
+            read=checked.read,
         )
 
     def _extractive(self, question, standalone, vector, passages, follow_up=False) -> Answer:

@@ -10,6 +10,8 @@ Status = Literal["answered", "uncertain", "refused"]
 ANSWERED: Status = "answered"
 UNCERTAIN: Status = "uncertain"  # "not sure": the closest passages, said to be such
 REFUSED: Status = "refused"  # "the documents don't say"
+# Formats whose "pages" are called something else: a .pptx page is a slide.
+PAGE_WORDS = {".pptx": ("slide", "slides")}
 
 
 class Turn(TypedDict):
@@ -102,6 +104,20 @@ class Citation:
             return ""
         return f"{p}–{q}" if q is not None and q != p else str(p)
 
+    @property
+    def place(self) -> str:
+        """Where in the document, in words: "page 4", "pages 4–5", "slide 2", or ""."""
+        return place_words(self.source, self.pages)
+
+
+def place_words(source: str, pages: str) -> str:
+    """A page (range) named as the format calls it: "page 4", "pages 4–5", "slide 2"."""
+    if not pages:
+        return ""
+    suffix = source[source.rfind(".") :].lower() if "." in source else ""
+    one, many = PAGE_WORDS.get(suffix, ("page", "pages"))
+    return f"{many if '–' in pages else one} {pages}"
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -111,6 +127,19 @@ class AnswerSentence:
     citations: tuple[int, ...] = ()
     supported: bool = True
     support: float = 1.0
+    # The numbers among ``citations`` that the support check gave the sentence: the model cited
+    # nothing there, or passages that do not support it.
+    added: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """How far an answer has come, for a status line: "searching", then "reading" (the model
+    reads ``passages`` passages), then the text streams."""
+
+    kind: Literal["searching", "reading"]
+    passages: int = 0
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,9 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     notice: str = ""  # e.g. "the model server is down; this is the extractive answer"
     timings: dict[str, float] = field(default_factory=dict)
+    # What the model was given (generated mode): each passage, numbered as in its prompt, with
+    # the sentences of it that the prompt held. Empty when no model was asked.
+    read: tuple[Citation, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -152,6 +184,11 @@ class Answer:
         """Answer sentences that the cited passages do not support."""
         return tuple(s for s in self.sentences if not s.supported)
 
+    @property
+    def added(self) -> tuple[int, ...]:
+        """Citation numbers the support check added to the model's answer."""
+        return tuple(dict.fromkeys(n for s in self.sentences for n in s.added))
+
     def to_dict(self) -> dict:
         """The JSON shape used by ``qa ask --json``, evaluation results and the API."""
         return {
@@ -159,22 +196,7 @@ class Answer:
             "answer": self.text,
             "status": self.status,
             "refused": self.refused,
-            "citations": [
-                {
-                    "n": c.n,
-                    "source": c.source,
-                    "title": c.title,
-                    "page": c.page,
-                    "page_end": c.page_end,
-                    "start": c.start,
-                    "end": c.end,
-                    "text": c.text,
-                    "score": round(c.score, 6),
-                    "sentences": [asdict(s) for s in c.sentences],
-                    "phrases": [asdict(s) for s in c.phrases],
-                }
-                for c in self.citations
-            ],
+            "citations": [_citation_dict(c) for c in self.citations],
             "retrieved": [
                 {
                     "source": p.source,
@@ -192,6 +214,24 @@ class Answer:
             "latency_ms": round(self.latency_ms, 2),
             "standalone_question": self.standalone_question or self.question,
             "unsupported": [s.text for s in self.unsupported],
+            "sentences": [asdict(s) for s in self.sentences],
+            "read": [_citation_dict(c) for c in self.read],
             "notice": self.notice,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
+
+
+def _citation_dict(c: Citation) -> dict:
+    return {
+        "n": c.n,
+        "source": c.source,
+        "title": c.title,
+        "page": c.page,
+        "page_end": c.page_end,
+        "start": c.start,
+        "end": c.end,
+        "text": c.text,
+        "score": round(c.score, 6),
+        "sentences": [asdict(s) for s in c.sentences],
+        "phrases": [asdict(s) for s in c.phrases],
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -50,6 +51,13 @@ def _focused() -> Answer:
         phrases=(Span(start + r, start + r + 6, "Russia"),),
     )
     return Answer(question="Where will Wang go?", text="Russia [1]", citations=(cit,))
+
+
+def _shown(html: str) -> str:
+    """The answer's HTML without what is not shown as it stands: the [n] previews (hidden until
+    a [n] is hovered) and the text the Copy button puts on the clipboard."""
+    html = re.sub(r'<div class="qa-tips".*?</div></div>(?=<div class="qa-foot">)', "", html)
+    return re.sub(r' data-copy="[^"]*"', "", html)
 
 
 # --- escaping: text from documents is data, whatever it holds ------------------------------------
@@ -149,7 +157,7 @@ def test_an_answer_that_is_its_own_quote_is_not_quoted_twice():
     text = "Wang met Blinken in Munich."
     cit = Citation(n=1, passage=_passage(text), sentences=(Span(0, len(text), text),))
     html = render.render_answer(Answer(question="q", text=f"{text} [1]", citations=(cit,)))
-    assert "<blockquote>" not in html and ">Sources<" in html and html.count(text) == 1
+    assert "<blockquote>" not in html and ">Sources<" in html and _shown(html).count(text) == 1
 
 
 def test_uncertain_answers_are_the_closest_passages_and_look_different():
@@ -204,7 +212,30 @@ def test_mode_label_names_what_answers():
     assert render.mode_label("extractive") == "Extractive"
     assert render.mode_label("extractive-fallback") == "Extractive"
     assert render.mode_words("extractive-fallback").startswith("Extractive")
-    assert "Generated · x" in render.render_header("Generated · x")
+    header = render.render_header("generated:x")
+    assert "Generated · x" in header and "x, a language model, writes" in header
+    assert "Answers come only from your documents" not in header  # a model may invent
+    assert "quotes the sentences" in render.render_header("extractive")
+
+
+def test_every_answer_says_what_made_it():
+    """Issue 25: a refusal before the model in generated mode must not read "Extractive"."""
+    p = _passage("Wang met Blinken.")
+    read = (Citation(1, p, ()),)
+    written = Answer(
+        question="q", text="Wang met Blinken. [1]", mode="generated:smollm2", read=read
+    )
+    before = Answer(question="q", text="No.", status="refused", mode="generated:smollm2")
+    failed = Answer(
+        question="q", text="x", mode="extractive-fallback", notice="The server is down."
+    )
+    said = [
+        render.render_answer(a).split('class="qa-meta">', 1)[1] for a in (written, before, failed)
+    ]
+    assert said[0].startswith("Written by smollm2")
+    assert said[1].startswith("Refused before asking smollm2") and "Extractive" not in said[1]
+    assert said[2].startswith("Extractive (the model failed)")
+    assert render.render_answer(Answer(question="q", text="x")).count("Extractive") == 1
 
 
 # --- conversations kept in the browser ------------------------------------------------------------

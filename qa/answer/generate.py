@@ -1,16 +1,18 @@
-"""Generated answers: fit the passages into the prompt, stream the reply, check every citation."""
+"""Generated answers: give the model the evidence, stream the reply, check every citation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from index.embed import Embedder
+from qa.answer.extract import score_sentences
 from qa.answer.markers import CitationStream
 from qa.answer.prompting import build_prompt, token_counter
 from qa.answer.support import Checked, check
 from qa.llm.client import LLM
 from qa.settings import Settings
-from qa.types import Passage
+from qa.types import Passage, Stage
 
 
 def generate_stream(
@@ -21,12 +23,18 @@ def generate_stream(
     weigh: Callable[[str], dict[str, float]],
     settings: Settings,
     deadline: float | None = None,
-) -> Iterator[str | Checked]:
-    """Yield the checked answer text in pieces as the model writes it, then the Checked answer.
+) -> Iterator[Stage | str | Checked]:
+    """Yield ``Stage("reading")``, the checked answer text in pieces as the model writes it,
+    then the Checked answer.
 
-    ``deadline``: the ``time.monotonic()`` by which the model must be done (``LLM.stream``).
+    The model reads the sentences of the passages that best answer the question, with their
+    neighbours (``qa.answer.prompting``); the support check then weighs each sentence of the
+    reply against the whole passages. ``deadline``: the ``time.monotonic()`` by which the model
+    must be done (``LLM.stream``).
     """
-    prompt = build_prompt(question, passages, token_counter(embedder), settings)
+    best = [(s.passage, s.span) for s in score_sentences(question, list(passages), weigh(question))]
+    prompt = build_prompt(question, passages, token_counter(embedder), settings, best)
+    yield Stage("reading", len(prompt.passages), llm.model)
     rewriter = CitationStream(len(prompt.passages))
     bound = {"deadline": deadline} if deadline is not None else {}  # other models: no deadline
     for piece in llm.stream(prompt.messages, **bound):
@@ -36,6 +44,7 @@ def generate_stream(
     tail = rewriter.finish()
     if tail:
         yield tail
-    yield check(
+    checked = check(
         rewriter.text, rewriter.order, prompt.passages, embedder, weigh, settings.support_threshold
     )
+    yield replace(checked, read=prompt.read)

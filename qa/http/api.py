@@ -3,8 +3,11 @@
 The model name selects the collection (``GET /v1/models`` lists them). The reply's message is
 the answer text with ``[n]`` markers; extra fields carry what an OpenAI reply has no place for:
 ``citations`` (n, source, title, page, page_end, start, end, text, score, sentences, phrases),
-``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice`` and ``unsupported``.
-Streaming sends them with the last chunk. Questions go through the same checks, limits and
+``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice``, ``unsupported``,
+``sentences`` (each with the citations the checker ``added``) and ``read`` (what the model was
+given). Streaming sends them with the last chunk, and there ``answer``: the final text, which
+holds the checker's citations the streamed text could not. A request may name ``sources``: the
+documents to ask (by default all). Questions go through the same checks, limits and
 messages as the web chat; errors come back in OpenAI's shape, ``{"error": {"message": ...}}``.
 """
 
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2_000_000  # a question and its conversation; anything bigger is refused
 OWNER = "qa-chat"
-_ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported")
+_ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported", "sentences", "read")
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored
 
 
@@ -96,8 +99,11 @@ def _message_text(content: object, i: int) -> str:
     raise APIError(400, f"messages[{i}].content must be text.")
 
 
-def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool]:
-    """model, question, history and stream from a chat completion request, or an APIError."""
+def parse_request(
+    body: bytes, max_question_chars: int
+) -> tuple[str, str, list, bool, list[str] | None]:
+    """model, question, history, stream and sources from a chat completion request, or an
+    APIError."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -115,6 +121,11 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         raise APIError(400, "stream must be true or false.")
     if data.get("n", 1) != 1:
         raise APIError(400, "n must be 1: one answer per question.")
+    sources = data.get("sources")
+    if sources is not None and not (
+        isinstance(sources, list) and all(isinstance(s, str) for s in sources)
+    ):
+        raise APIError(400, "sources must be a list of document names, as `qa docs` lists them.")
     turns = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict):
@@ -132,7 +143,7 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         history = clean_history(turns[:-1])
     except BadQuestionError as exc:
         raise APIError(400, str(exc)) from None
-    return model, question, history, stream
+    return model, question, history, stream, sources
 
 
 def _error_for(exc: Exception) -> APIError:
@@ -228,14 +239,14 @@ class ChatAPI:
         """POST /v1/chat/completions: answer the last user message from the collection."""
         try:
             self._authorize(request)
-            model, question, history, stream = parse_request(
+            model, question, history, stream, sources = parse_request(
                 await self._body(request), self.settings.max_question_chars
             )
             engine = await run_in_threadpool(self._engine, model)
             if not stream:
-                answer = await run_in_threadpool(engine.ask, question, history)
+                answer = await run_in_threadpool(engine.ask, question, history, sources)
                 return JSONResponse(_completion(model, answer))
-            pieces = engine.ask_stream(question, history)
+            pieces = engine.ask_stream(question, history, sources)
             # The first piece is taken here, so that a question the engine refuses outright
             # gets an HTTP error rather than a stream that breaks off.
             first = await run_in_threadpool(next, pieces)
@@ -293,7 +304,7 @@ def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> 
         while not isinstance(item, Answer):
             yield chunk({"content": item})
             item = next(pieces)
-        yield chunk({}, "stop", **_extra(item))
+        yield chunk({}, "stop", **_extra(item), answer=item.text)
     except Exception as exc:  # the stream has begun: the error goes in it, as OpenAI sends it
         err = _error_for(exc)
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': err.kind}})}\n\n"

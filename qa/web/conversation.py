@@ -19,6 +19,7 @@ from qa.types import Answer, AnswerSentence, Citation, Passage, Span
 MAX_TURNS = 200  # turns of one chat that are restored (the newest)
 MAX_TEXT = 50_000  # characters of any one stored text
 MAX_CITATIONS = 50
+MAX_SENTENCES = 200  # checked sentences of one generated answer
 MAX_SPANS = 20
 TITLE_CHARS = 80
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -74,6 +75,11 @@ def add_turn(conv: Conversation, question: str, answer: Answer) -> Conversation:
     """A new conversation with one more turn (titled by its first question)."""
     turn: Turn = {"question": question, "answer": answer_record(answer), "time": time.time()}
     return {**conv, "title": conv["title"] or title_for(question), "turns": [*conv["turns"], turn]}
+
+
+def without_last(conv: Conversation) -> Conversation:
+    """A new conversation without its last turn (to ask it again, or edit it)."""
+    return {**conv, "turns": list(conv["turns"][:-1])}
 
 
 def with_feedback(conv: Conversation, index: int, feedback: Feedback) -> Conversation:
@@ -161,6 +167,9 @@ def answer_from_record(record: Any) -> Answer:
     unsupported = record.get("unsupported") or []
     if not isinstance(unsupported, list):
         raise ValueError("unsupported must be a list")
+    read = record.get("read") or []
+    if not isinstance(read, list) or len(read) > MAX_CITATIONS:
+        raise ValueError("read must be a short list")
     latency = record.get("latency_ms") or 0.0
     if not isinstance(latency, int | float):
         raise ValueError("latency_ms must be a number")
@@ -171,10 +180,33 @@ def answer_from_record(record: Any) -> Answer:
         status=status,
         mode=_text(record.get("mode") or "extractive", 200),
         standalone_question=_text(record.get("standalone_question") or ""),
-        sentences=tuple(AnswerSentence(_text(s), supported=False) for s in unsupported),
+        sentences=_sentences(record.get("sentences"), unsupported),
         notice=_text(record.get("notice") or ""),
         timings={"total_ms": float(latency)},
+        read=tuple(_citation(c) for c in read),
     )
+
+
+def _numbers(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_CITATIONS:
+        raise ValueError("citation numbers must be a short list")
+    return tuple(_int(n) for n in value)
+
+
+def _sentences(value: Any, unsupported: list) -> tuple[AnswerSentence, ...]:
+    """The answer's checked sentences (older records: only the unsupported ones' texts)."""
+    if value is None:
+        return tuple(AnswerSentence(_text(s), supported=False) for s in unsupported)
+    if not isinstance(value, list) or len(value) > MAX_SENTENCES:
+        raise ValueError("sentences must be a short list")
+    out = []
+    for s in value:
+        support = s.get("support", 1.0)
+        if not isinstance(s.get("supported"), bool) or not isinstance(support, int | float):
+            raise ValueError("a sentence's support must be a flag and a number")
+        cites, added = _numbers(s.get("citations", [])), _numbers(s.get("added", []))
+        out.append(AnswerSentence(_text(s["text"]), cites, s["supported"], float(support), added))
+    return tuple(out)
 
 
 def _feedback(value: Any) -> Feedback:
