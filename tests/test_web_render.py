@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -328,3 +329,109 @@ def test_a_form_answer_is_found_and_boxed_on_its_rendered_page(tmp_path):
     # One box on the label, one on the answer typed into the field (250 pt of a 595 pt page).
     assert sorted(round(x, 1) for x, _, _, _ in image.boxes) == [0.1, 0.4]
     assert all(0.1 < y < 0.2 and h < 0.05 for _, y, _, h in image.boxes)
+
+
+# --- issue 25: generated answers shown as they were made -----------------------------------------
+
+
+def _generated() -> Answer:
+    """A generated answer: one sentence the checker cited, one nothing supports, two read."""
+    text = "Wang met Blinken in Munich. Blinken likes tea."
+    p = _passage(text, start=10, title="Talks", page=2)
+    other = Passage(id="q", source="b.txt", start=0, end=5, text="Other", score=0.5, rank=1)
+    s1 = Span(10, 37, "Wang met Blinken in Munich.")
+    read = (Citation(1, p, (s1,)), Citation(2, other, ()))
+    return Answer(
+        question="Who met?",
+        text="Wang met Blinken in Munich [1]. The moon is cheese.",
+        citations=(Citation(1, p, (s1,)),),
+        mode="generated:smollm2",
+        sentences=(
+            AnswerSentence("Wang met Blinken in Munich [1].", (1,), True, 0.9, added=(1,)),
+            AnswerSentence("The moon is cheese.", (), False, 0.1),
+        ),
+        notice="",
+        read=read,
+    )
+
+
+def test_the_checkers_citations_are_marked_and_there_is_one_notice():
+    html = render.render_answer(_generated(), turn=2)
+    links = [a for t, a in _Tags(html).tags if t == "a" and a.get("data-n")]
+    added = [a for a in links if "qa-added" in a["class"]]
+    assert len(added) == 1 and "added by the checker" in added[0]["aria-label"]
+    assert html.count('class="qa-notice"') == 1 and "qa-warn" not in html
+    notice = html.split('class="qa-notice" role="note">', 1)[1].split("</div>", 1)[0]
+    assert "1 sentence of this answer is not supported" in notice
+    assert "Citation [1] (dotted) was added by the checker" in notice
+    assert "The moon is cheese." in html.split('class="qa-unsupported"', 1)[1].split("</span>")[0]
+    failed = replace(_generated(), notice="The model server is down.")
+    assert render.render_answer(failed).count('class="qa-notice"') == 1
+
+
+def test_the_passages_the_model_read_are_one_click_away():
+    html = render.render_answer(_generated(), turn=2)
+    read = html.split('<details class="qa-read">', 1)[1].split("</details>", 1)[0]
+    assert "Sources read (2 passages the model was given)" in read
+    opens = [a for t, a in _Tags(read).tags if t == "a"]
+    assert [(a["data-turn"], a["data-read"]) for a in opens] == [("2", "1"), ("2", "2")]
+    assert "Wang met Blinken in Munich." in read and "page 2" in read
+    # The record the browser keeps brings all of it back.
+    conv = conversation.add_turn(conversation.new_conversation(), "Who met?", _generated())
+    back, dropped = conversation.parse_conversation(conversation.to_json(conv))
+    again = conversation.answer_from_record(back["turns"][0]["answer"])
+    assert dropped == 0 and len(again.read) == 2
+    for got, was in zip(again.read, _generated().read, strict=True):
+        assert (got.n, got.source, got.start, got.sentences) == (
+            was.n,
+            was.source,
+            was.start,
+            was.sentences,
+        )
+    assert again.sentences == _generated().sentences
+    assert render.render_transcript(back) == render.render_transcript(conv)
+
+
+def test_previews_copy_and_the_last_answers_actions():
+    a = _focused()
+    html = render.render_answer(a, turn=0, last=True)
+    tips = html.split('<div class="qa-tips" data-turn="0" hidden>', 1)[1]
+    assert 'data-tip="1"' in tips and '<mark class="qa-phrase">Russia</mark>' in tips
+    copy = next(x for t, x in _Tags(html).tags if "qa-copy" in x.get("class", ""))["data-copy"]
+    assert copy == "Russia [1]\n\n[1] Balloon talks, page 4 (doc.txt)"
+    assert "\n" not in html  # the line breaks travel as character references
+    assert "qa-again" in html and "qa-edit" in html
+    assert "qa-again" not in render.render_answer(a, turn=0, last=False)
+
+
+def test_slides_are_named_as_slides():
+    p = _passage("Budget: 40,000 euros.", source="plan.pptx", page=2, page_end=2)
+    assert Citation(1, p).place == "slide 2"
+    assert Citation(1, replace(p, page_end=3)).place == "slides 2–3"
+    assert Citation(1, replace(p, source="a.pdf")).place == "page 2"
+    assert Citation(1, _passage("x")).place == ""
+
+
+def test_the_documents_panel_sorts_naturally_and_offers_a_box_to_ask_each():
+    rows = panel.merge_rows(
+        [DocumentInfo(f"d{i}.txt", f"News digest {i}", 1, None, "indexed") for i in (10, 2, 1, 11)],
+        ["zeta.txt"],
+    )
+    assert [r.title for r in rows[:4]] == [f"News digest {i}" for i in (1, 2, 10, 11)]
+    html = panel.render_documents(rows, stamp="1.5")
+    boxes = [a for t, a in _Tags(html).tags if t == "input" and a.get("type") == "checkbox"]
+    assert len(boxes) == 4 and all("checked" in b for b in boxes)  # not the file not indexed
+    labels = [a["for"] for t, a in _Tags(html).tags if t == "label"]
+    assert labels == [b["id"] for b in boxes]
+    assert 'data-at="1.5"' in html and "Questions go to all 4 documents." in html
+
+
+def test_the_start_screen_lists_documents_with_questions():
+    from qa.web.start import StartDoc
+
+    docs = [StartDoc("a.pdf", "Annual <report>", 12, ("What did <b>X</b> say?",), "It began.")]
+    docs += [StartDoc(f"n{i}.txt") for i in range(8)]
+    html = render.render_transcript(conversation.new_conversation(), (), docs)
+    assert "Annual &lt;report&gt;" in html and "12 pages" in html and "It began." in html
+    assert ">What did &lt;b&gt;X&lt;/b&gt; say?</button>" in html
+    assert html.count('class="qa-start-doc"') == 6 and "3 more in the documents panel" in html

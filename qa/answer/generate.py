@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from index.embed import Embedder
 from qa.answer.extract import score_sentences
 from qa.answer.markers import CitationStream
-from qa.answer.prompting import build_prompt, token_counter
+from qa.answer.prompting import build_prompt, example_messages, token_counter
 from qa.answer.support import Checked, check
+from qa.llm import prompts
 from qa.llm.client import LLM
 from qa.settings import Settings
 from qa.types import Passage, Stage
+
+log = logging.getLogger(__name__)
 
 
 def generate_stream(
@@ -48,3 +53,19 @@ def generate_stream(
         rewriter.text, rewriter.order, prompt.passages, embedder, weigh, settings.support_threshold
     )
     yield replace(checked, read=prompt.read)
+
+
+def warm_up(llm: LLM, settings: Settings) -> None:
+    """Have a model server on this machine evaluate the prompt's fixed start now (instructions
+    and demonstrations: its prompt cache keeps them), so the first question is as quick as the
+    next ones. A remote model is never called for this."""
+    host = urlsplit(settings.openai_base_url or "").hostname or ""
+    if host not in ("localhost", "127.0.0.1", "::1"):
+        return
+    system = prompts.load("answer_system", settings.prompts_dir).strip()
+    messages = [{"role": "system", "content": system}, *example_messages(settings)]
+    messages.append({"role": "user", "content": "Question: ?"})
+    try:
+        llm.complete(messages, max_tokens=1)
+    except Exception as exc:  # the first question will tell the user, if the fault lasts
+        log.info("warming up the model server failed: %s", exc)

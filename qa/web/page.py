@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from qa.answer import generate
 from qa.errors import QAError
 from qa.web.chrome import TITLE, render_header
 from qa.web.conversation import Conversation, to_json
@@ -123,6 +125,10 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
     """The web chat over an engine, with its queue set up; launch it with ``serve``."""
     ui = ChatUI(engine, max_upload_bytes, _examples(engine), EXAMPLES_SOURCE)
     ui.refresh_start()  # questions to try, found in the background
+    if engine.llm is not None:  # a local model reads the prompt's fixed start before any question
+        threading.Thread(
+            target=generate.warm_up, args=(engine.llm, engine.settings), daemon=True
+        ).start()
     scope = storage_scope(engine)
     blank = {"id": "blank", "title": "", "created": 0.0, "turns": []}
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:

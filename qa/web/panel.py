@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa.library.folder import UPLOAD_TYPES, format_size
+from qa.types import place_words
 from qa.web.markup import esc, esc_line, shorten
 
 SEARCH_FROM = 8  # a search box over the names appears once there are more documents than this
@@ -59,7 +60,7 @@ def _row(d: DocRow, i: int) -> str:
     meta = []
     file = f'<span class="qa-docfile" title="{name}">{name}</span>' if shown != d.source else ""
     if d.pages:
-        meta.append(_plural(d.pages, "page"))
+        meta.append(_plural(d.pages, place_words(d.source, "1").split()[0]))  # page, or slide
     if d.status != NOT_INDEXED:
         meta.append(_plural(d.chunks, "chunk"))
     status = esc_line(d.status)
@@ -139,10 +140,10 @@ def render_documents(rows: Sequence[DocRow], stamp: str = "") -> str:
     total = f"{_plural(len(indexed), 'document')} indexed · {_plural(chunks, 'chunk')}"
     if len(indexed) < len(rows):
         total += f" · {len(rows) - len(indexed):,} not indexed"
+    to = "the one document" if len(indexed) == 1 else f"all {len(indexed):,} documents"
     ask = (
         '<div class="qa-docs-ask"><span class="qa-ask-count" aria-live="polite">Questions go '
-        f'to all {len(indexed):,} documents.</span><button type="button" class="qa-ask-all" '
-        "hidden>Ask all</button></div>"
+        f'to {to}.</span><button type="button" class="qa-ask-all" hidden>Ask all</button></div>'
         if indexed
         else ""
     )

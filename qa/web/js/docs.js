@@ -26,9 +26,9 @@ function showScope() {
   const all = asked === boxes.length;
   const count = element.querySelector(".qa-ask-count");
   if (count) {
-    count.textContent = all
-      ? `Questions go to all ${boxes.length} documents.`
-      : `Questions go to ${asked} of ${boxes.length} documents.`;
+    count.textContent = boxes.length === 1 && all ? "Questions go to the one document."
+      : all ? `Questions go to all ${boxes.length} documents.`
+        : `Questions go to ${asked} of ${boxes.length} documents.`;
   }
   const every = element.querySelector(".qa-ask-all");
   if (every) every.hidden = all;
