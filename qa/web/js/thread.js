@@ -2,6 +2,7 @@
 // it cites), feedback is sent, answers are copied, asked again or edited, examples are asked;
 // a new answer is scrolled to its top (the answer leads, its evidence follows).
 const thread = () => element.closest("#qa-chat") || element.parentElement;
+const questionBox = () => document.querySelector("#qa-question textarea");
 let count = -1;
 
 function scrollToLast() {
@@ -169,11 +170,11 @@ watch("value", () => {
   const now = root ? Number(root.dataset.turns) : 0;
   if (now !== count) requestAnimationFrame(scrollToLast);
   count = now;
-  if (window.qaFocusAnswer) { // a chat was opened: its newest answer (or the start) takes the focus
+  if (window.qaFocusAnswer) { // a chat was opened: its newest answer (a new one: the box) takes the focus
     window.qaFocusAnswer = false;
     requestAnimationFrame(() => {
       const answers = element.querySelectorAll(".qa-answer");
-      const target = answers[answers.length - 1] || element.querySelector(".qa-welcome h2");
+      const target = answers[answers.length - 1] || questionBox();
       if (target) {
         if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
         target.focus({ preventScroll: true });
@@ -189,7 +190,6 @@ if (window.matchMedia("(min-width: 768px)").matches) {
 
 // The question is taken from the box at the moment Enter is pressed (or Ask clicked), so text
 // typed right after it is never sent in its place, nor wiped (see page.py, TAKE_JS).
-const questionBox = () => document.querySelector("#qa-question textarea");
 document.addEventListener("keydown", (e) => {
   // An Enter on the box just emptied (a double Enter) keeps the question noted by the first.
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target === questionBox()
