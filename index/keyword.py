@@ -112,16 +112,43 @@ class KeywordIndex:
     def _idf(self, df: int) -> float:
         return float(bm25.idf(df, self.n_live)) if df > 0 else self.unseen_idf
 
-    def scores(self, query: str) -> bm25.QueryScores | None:
+    def scores(self, query: str, sources: Iterable[str] | None = None) -> bm25.QueryScores | None:
         """BM25 of the query at every position (``scores[position]``, computed on demand), or
-        None if no word of it is indexed."""
+        None if no word of it is indexed. With ``sources`` only their chunks score (the rest 0);
+        IDF stays that of the whole index, so a score means the same with or without."""
         toks = tokenize(query)
         known = {t: v for t, v in self._terms(toks).items() if v[1] > 0}
         toks = [t for t in toks if t in known]
         if not toks:
             return None
         idf = [np.float32(bm25.idf(known[t][1], self.n_live)) for t in toks]
-        return bm25.QueryScores(self.segments, [known[t][0] for t in toks], idf, self._norm)
+        norm = self._norm if sources is None else self._only(sources)
+        return bm25.QueryScores(self.segments, [known[t][0] for t in toks], idf, norm)
+
+    def _only(self, sources: Iterable[str]) -> np.ndarray:
+        """The length norms with every position outside ``sources`` made unscorable."""
+        norm = np.full_like(self._norm, np.inf)
+        names = sorted(set(sources))
+        for i in range(0, len(names), 500):
+            part = names[i : i + 500]
+            rows = self._db().execute(
+                f"SELECT pos FROM chunks WHERE source IN ({','.join('?' * len(part))})", part
+            )
+            pos = np.fromiter((r[0] for r in rows), dtype=np.int64)
+            pos = pos[pos < self.n_pos]
+            norm[pos] = self._norm[pos]
+        return norm
+
+    def known_sources(self, sources: Iterable[str]) -> set[str]:
+        """Which of these sources the index holds."""
+        names = sorted(set(sources))
+        found: set[str] = set()
+        for i in range(0, len(names), 500):
+            part = names[i : i + 500]
+            found.update(r[0] for r in self._db().execute(
+                f"SELECT source FROM sources WHERE source IN ({','.join('?' * len(part))})", part
+            ))  # fmt: skip
+        return found
 
     def top(self, scores: bm25.QueryScores | np.ndarray | None, k: int) -> list[StoredChunk]:
         """The k best-scoring chunks with a positive score, best first (ties: in document order)."""
@@ -148,9 +175,9 @@ class KeywordIndex:
         order = sorted(rows, key=lambda p: (-score[p], *_order(rows[p])))[:k]
         return [replace(rows[p], score=score[p]) for p in order]
 
-    def search(self, query: str, k: int) -> list[StoredChunk]:
+    def search(self, query: str, k: int, sources: Iterable[str] | None = None) -> list[StoredChunk]:
         """The k best chunks for the query's words, best first (score = BM25)."""
-        return self.top(self.scores(query), k)
+        return self.top(self.scores(query, sources), k)
 
     def _rows(self, positions: Sequence[int]) -> dict[int, StoredChunk]:
         out: dict[int, StoredChunk] = {}

@@ -335,18 +335,16 @@ class Store:
         got = self.call(lambda: self._col.get(ids=list(ids), include=["metadatas", "documents"]))
         return {c.id: c for c in _chunks(got)}
 
-    def query(self, vector: np.ndarray, k: int) -> list[StoredChunk]:
-        """The k nearest chunks by cosine similarity, best first."""
+    def query(self, vector: np.ndarray, k: int, sources: Iterable[str] | None = None):
+        """The k nearest chunks (of ``sources`` only, if given) by cosine, best first."""
         # No count first (a scan of the records at a million chunks): Chroma returns fewer
         # than k when it has fewer, and none only when it is empty, or its index is damaged.
-        res = self.call(
-            lambda: self._col.query(
-                query_embeddings=[vector.tolist()],
-                n_results=k,
-                include=["metadatas", "documents", "distances"],
-            )
-        )
-        if not res["ids"][0] and (n := self.count()):
+        where = None if sources is None else {"source": {"$in": sorted(sources)}}
+        res = self.call(lambda: self._col.query(
+            query_embeddings=[vector.tolist()], n_results=k, where=where,
+            include=["metadatas", "documents", "distances"],
+        ))  # fmt: skip
+        if not res["ids"][0] and where is None and (n := self.count()):
             raise health.damaged(
                 self.where,
                 f"collection '{self.config.collection}' holds {n:,} chunks but its vector "

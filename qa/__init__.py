@@ -25,33 +25,42 @@ def ask(
     question: str,
     history: Sequence[Turn] | None = None,
     settings: Settings | None = None,
+    sources: Sequence[str] | None = None,
     **options,
 ) -> Answer:
-    """Answer a question from the indexed documents; options override settings fields."""
+    """Answer a question from the indexed documents; options override settings fields.
+
+    ``sources``: ask only these documents (their names as ``qa docs`` lists them).
+    """
     from qa.engine import get_engine
 
-    return get_engine(settings, **options).ask(question, history)
+    return get_engine(settings, **options).ask(question, history, sources)
 
 
 def ask_stream(
     question: str,
     history: Sequence[Turn] | None = None,
     settings: Settings | None = None,
+    sources: Sequence[str] | None = None,
     **options,
 ) -> Iterator[str | Answer]:
     """Yield the answer text in pieces, then the final Answer."""
     from qa.engine import get_engine
 
-    return get_engine(settings, **options).ask_stream(question, history)
+    return get_engine(settings, **options).ask_stream(question, history, sources)
 
 
 def retrieve(
-    question: str, k: int | None = None, settings: Settings | None = None, **options
+    question: str,
+    k: int | None = None,
+    settings: Settings | None = None,
+    sources: Sequence[str] | None = None,
+    **options,
 ) -> list[Passage]:
-    """The k best passages for a question, ranked."""
+    """The k best passages for a question, ranked (of ``sources`` only, if given)."""
     from qa.engine import get_engine
 
-    return get_engine(settings, **options).retrieve(question, k)
+    return get_engine(settings, **options).retrieve(question, k, sources=sources)
 
 
 def ingest(

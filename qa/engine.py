@@ -24,6 +24,7 @@ from index.types import DocumentInfo, DocumentText, IngestReport
 from qa.answer import extract, verdict
 from qa.answer.calibration import Calibration, calibration
 from qa.answer.evidence import weigh
+from qa.answer.pages import pin_pages
 from qa.answer.reader import Reader
 from qa.answer.reader import load as load_reader
 from qa.answer.rerank import Found
@@ -37,8 +38,9 @@ from qa.question.clean import clean_question
 from qa.question.read import Asked
 from qa.question.read import read as read_question
 from qa.retrieval.hybrid import Retriever
+from qa.retrieval.sources import chosen_sources
 from qa.settings import Settings
-from qa.types import ANSWERED, REFUSED, Answer, Passage, Turn
+from qa.types import ANSWERED, REFUSED, Answer, Passage, Stage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +103,16 @@ class Engine:
         self.corpus.remove(source)
 
     def retrieve(
-        self, question: str, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        mode: str | None = None,
+        sources: Sequence[str] | None = None,
     ) -> list[Passage]:
-        """The ranked passages for a question."""
+        """The ranked passages for a question (of the named documents only, if given)."""
         q = clean_question(question, self.settings.max_question_chars)
         self._require_index()
-        return self.retriever.search(q, k, mode)
+        return self.retriever.search(q, k, mode, sources=chosen_sources(sources, self.corpus))
 
     def _require_index(self) -> None:
         self.corpus.refresh()
@@ -145,37 +151,62 @@ class Engine:
     def _reads_english(self, asked: Asked) -> bool:
         return asked.language == ENGLISH
 
-    def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
-        """Answer a question from the documents, with citations, or refuse."""
-        *_, answer = self.ask_stream(question, history)
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer a question from the documents (or the named ones), with citations, or refuse."""
+        *_, answer = self.ask_stream(question, history, sources)
         return answer
 
     def ask_stream(
-        self, question: str, history: Sequence[Turn] | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield pieces of the answer text, then the final Answer.
+        """Yield pieces of the answer text, then the final Answer."""
+        return (x for x in self.events(question, history, sources) if not isinstance(x, Stage))
+
+    def events(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Iterator[Stage | str | Answer]:
+        """``ask_stream`` with the stages between: searching, then (a model) reading.
 
         question -> retrieve (and read) -> decide -> answer, each stage one call.
         """
         clock = Clock()
         asked = read_question(question, history, self.settings.max_question_chars)
         self._require_index()
+        chosen = chosen_sources(sources, self.corpus)
+        yield Stage("searching")
         if self.llm is not None:
-            yield from self._ask_generated(asked, clock)
+            yield from self._ask_generated(asked, clock, chosen)
             return
-        found = self.find(asked)
+        found = self.find(asked, chosen)
         clock.mark("retrieve_ms")
         answer = self.answer(asked, found)
         clock.mark("answer_ms")
         yield answer.reply
-        yield replace(answer, timings=clock.timings())
+        yield self._finished(answer, clock)
 
-    def find(self, asked: Asked) -> Found:
+    def _finished(self, answer: Answer, clock: Clock) -> Answer:
+        """The answer with its timings, and its citations' pages pinned to their sentences."""
+        return replace(
+            answer, timings=clock.timings(), citations=pin_pages(answer.citations, self.original)
+        )
+
+    def find(self, asked: Asked, sources: Sequence[str] | None = None) -> Found:
         """The passages for a question, best first: fused retrieval, then the reader's order."""
         weights = self.question_weights(asked.ask)
         reader = self.reader if self._reads_english(asked) else None
         k = max(self.settings.top_k, self.settings.reader_candidates if reader else 0)
-        passages = self.retriever.search(asked.standalone, k)
+        passages = self.retriever.search(asked.standalone, k, sources=sources)
         if reader is None:
             return Found(tuple(passages[: self.settings.top_k]), None, weights)
         question = f"{asked.ask} {asked.context}".strip()  # the ask first: it survives a cut
@@ -206,7 +237,9 @@ class Engine:
             standalone_question=asked.standalone,
         )
 
-    def _ask_generated(self, asked: Asked, clock: Clock) -> Iterator[str | Answer]:
+    def _ask_generated(
+        self, asked: Asked, clock: Clock, sources: Sequence[str] | None = None
+    ) -> Iterator[Stage | str | Answer]:
         """The model writes the answer; any model fault falls back to the extractive answer.
 
         Only clear misses are refused before the model (the extractive decision's refusals); a
@@ -233,7 +266,7 @@ class Engine:
             except LLMError as exc:
                 fault = exc
             clock.mark("condense_ms")
-        found = self.find(asked)
+        found = self.find(asked, sources)
         clock.mark("retrieve_ms")
         fallback = self.answer(asked, found)
         answer, shown, usage = None, False, {}
@@ -247,6 +280,8 @@ class Engine:
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, asked, passages)
                         answer = replace(answer, usage=dict(usage))
+                    elif isinstance(item, Stage):
+                        yield item
                     else:
                         if not shown:
                             clock.mark("first_token_ms", since_start=True)
@@ -262,16 +297,14 @@ class Engine:
                 log.info("model failed, extractive fallback: %s", fault)
                 notice = f"{fault} This is the extractive answer instead."
                 answer = replace(answer, mode="extractive-fallback", notice=notice)
+            else:  # refused before the model: in generated mode, by the model's engine
+                answer = replace(answer, mode=self.mode)
             yield ("\n\n" if shown else "") + answer.reply
         clock.mark("answer_ms")
-        yield replace(answer, timings=clock.timings())
+        yield self._finished(answer, clock)
 
     def _generated_answer(self, checked, asked: Asked, passages) -> Answer:
-        notice = ""
-        if not checked.citations and not checked.refused:
-            notice = "The model cited no passage for this answer; check it against the documents."
-        elif any(not s.supported for s in checked.sentences):
-            notice = "Some sentences are not supported by the passages they cite (marked)."
+        # What is unsupported or added is data (Answer.sentences): the surfaces say it, once.
         return Answer(
             question=asked.question,
             text=checked.text,
@@ -282,7 +315,7 @@ class Engine:
             mode=self.mode,
             standalone_question=asked.standalone,
             sentences=checked.sentences,
-            notice=notice,
+            read=checked.read,
         )
 
 

@@ -210,7 +210,13 @@ class Settings(BaseSettings):
         2,
         ge=0,
         le=2,
-        description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
+        description="Fixed demonstration turns showing the [n] citation format (small models need them).",
+    )
+    llm_evidence_tokens: int = Field(
+        160,
+        ge=0,
+        description="Most tokens of passage text the model reads: the sentences that best answer "
+        "the question and their neighbours (fewer: a sooner first word). 0: whole passages.",
     )
     llm_concurrency: int = Field(
         8,

@@ -16,7 +16,7 @@ from qa.outcomes import ANSWERED, REFUSED, STATUSES, UNCERTAIN, Status, reply
 
 __all__ = [  # the outcomes are defined in qa.outcomes; importable from here as the records' words
     "ANSWERED", "REFUSED", "STATUSES", "UNCERTAIN", "Answer", "AnswerSentence", "Citation",
-    "Message", "Passage", "Span", "Status", "Turn",
+    "Message", "Passage", "Span", "Stage", "Status", "Turn",
 ]  # fmt: skip
 
 Role = Literal["user", "assistant"]
@@ -27,10 +27,12 @@ Role = Literal["user", "assistant"]
 MAX_TEXT = 50_000  # characters of any one text
 MAX_CITATIONS = 50
 MAX_SPANS = 20
-MAX_SENTENCES = 100  # sentences of one answer flagged as unsupported
+MAX_SENTENCES = 200  # checked sentences of one answer
 MAX_OFFSET = MAX_TEXT_CHARS  # no document holds more characters than this
 MAX_PAGE = 1_000_000  # pages of any document
 MAX_N = 1_000  # a citation's number
+# Formats whose "pages" are called something else: a .pptx page is a slide.
+PAGE_WORDS = {".pptx": ("slide", "slides")}
 
 
 class Turn(TypedDict):
@@ -143,6 +145,11 @@ class Citation:
             return ""
         return f"{p}–{q}" if q is not None and q != p else str(p)
 
+    @property
+    def place(self) -> str:
+        """Where in the document, in words: "page 4", "pages 4–5", "slide 2", or ""."""
+        return place_words(self.source, self.pages)
+
     def to_dict(self) -> dict[str, Any]:
         """A citation as ``Answer.to_dict()`` lists it."""
         return {
@@ -183,6 +190,15 @@ class Citation:
         )
 
 
+def place_words(source: str, pages: str) -> str:
+    """A page (range) named as the format calls it: "page 4", "pages 4–5", "slide 2"."""
+    if not pages:
+        return ""
+    suffix = source[source.rfind(".") :].lower() if "." in source else ""
+    one, many = PAGE_WORDS.get(suffix, ("page", "pages"))
+    return f"{many if '–' in pages else one} {pages}"
+
+
 @dataclass(frozen=True)
 class AnswerSentence:
     """One sentence of the answer, the citations it carries and whether the passages support it."""
@@ -191,6 +207,19 @@ class AnswerSentence:
     citations: tuple[int, ...] = ()
     supported: bool = True
     support: float = 1.0
+    # The numbers among ``citations`` that the support check gave the sentence: the model cited
+    # nothing there, or passages that do not support it.
+    added: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """How far an answer has come, for a status line: "searching", then "reading" (the model
+    reads ``passages`` passages), then the text streams."""
+
+    kind: Literal["searching", "reading"]
+    passages: int = 0
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,6 +246,9 @@ class Answer:
     # A generated answer's tokens: prompt_tokens, completion_tokens, counted_by ("model": the
     # server's own figures; "tokenizer": counted here). Empty for an extractive answer.
     usage: dict[str, int | str] = field(default_factory=dict)
+    # What the model was given (generated mode): each passage, numbered as in its prompt, with
+    # the sentences of it that the prompt held. Empty when no model was asked.
+    read: tuple[Citation, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -243,6 +275,11 @@ class Answer:
         """Answer sentences that the cited passages do not support."""
         return tuple(s for s in self.sentences if not s.supported)
 
+    @property
+    def added(self) -> tuple[int, ...]:
+        """Citation numbers the support check added to the model's answer."""
+        return tuple(dict.fromkeys(n for s in self.sentences for n in s.added))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``qa ask --json``, evaluation results and the API."""
         return {
@@ -258,6 +295,8 @@ class Answer:
             "latency_ms": round(self.latency_ms, 2),
             "standalone_question": self.standalone_question or self.question,
             "unsupported": [s.text for s in self.unsupported],
+            "sentences": [asdict(s) for s in self.sentences],
+            "read": [c.to_dict() for c in self.read],
             "notice": self.notice,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
@@ -266,7 +305,7 @@ class Answer:
     def from_dict(cls, record: Any) -> Answer:
         """The Answer a ``to_dict()`` record describes, checked; ValueError (or KeyError/TypeError)
         if damaged. What the page shows comes back: not the retrieval list, not the timings
-        but the total, unsupported sentences as texts only."""
+        but the total."""
         status = record.get("status") or (REFUSED if record.get("refused") else ANSWERED)
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
@@ -276,6 +315,9 @@ class Answer:
         unsupported = record.get("unsupported") or []
         if not isinstance(unsupported, list) or len(unsupported) > MAX_SENTENCES:
             raise ValueError("unsupported must be a short list")
+        read = record.get("read") or []
+        if not isinstance(read, list) or len(read) > MAX_CITATIONS:
+            raise ValueError("read must be a short list")
         latency = record.get("latency_ms") or 0.0
         if not isinstance(latency, int | float):
             raise ValueError("latency_ms must be a number")
@@ -288,9 +330,10 @@ class Answer:
             reason=checked_text(record.get("reason") or "", 100),
             mode=checked_text(record.get("mode") or "extractive", 200),
             standalone_question=checked_text(record.get("standalone_question") or ""),
-            sentences=tuple(AnswerSentence(checked_text(s), supported=False) for s in unsupported),
+            sentences=_sentences(record.get("sentences"), unsupported),
             notice=checked_text(record.get("notice") or ""),
             timings={"total_ms": float(latency)},
+            read=tuple(Citation.from_dict(c) for c in read),
         )
 
 
@@ -329,3 +372,29 @@ def _spans(value: Any) -> tuple[Span, ...]:
             raise ValueError("a span ends before it starts")
         spans.append(Span(start, end, text))
     return tuple(spans)
+
+
+def _numbers(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_CITATIONS:
+        raise ValueError("citation numbers must be a short list")
+    return tuple(_int(n, MAX_N) for n in value)
+
+
+def _sentences(value: Any, unsupported: list) -> tuple[AnswerSentence, ...]:
+    """The answer's checked sentences (older records: only the unsupported ones' texts)."""
+    if value is None:
+        return tuple(AnswerSentence(checked_text(s), supported=False) for s in unsupported)
+    if not isinstance(value, list) or len(value) > MAX_SENTENCES:
+        raise ValueError("sentences must be a short list")
+    out = []
+    for s in value:
+        support = s.get("support", 1.0)
+        if not isinstance(s.get("supported"), bool) or isinstance(support, bool) or not (
+            isinstance(support, int | float) and -1e6 < support < 1e6
+        ):
+            raise ValueError("a sentence's support must be a flag and a finite number")
+        cites, added = _numbers(s.get("citations", [])), _numbers(s.get("added", []))
+        out.append(
+            AnswerSentence(checked_text(s["text"]), cites, s["supported"], float(support), added)
+        )
+    return tuple(out)

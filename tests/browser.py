@@ -150,8 +150,12 @@ def shot(pg, folder: Path, name: str) -> Path:
     return path
 
 
-def axe_violations(pg, impacts=("serious", "critical")) -> list[dict]:
-    """axe-core's violations of the given impacts on the page as it is now (WCAG 2.x A/AA)."""
+IMPACTS = ("minor", "moderate", "serious", "critical")  # every level (issue 25)
+
+
+def axe_violations(pg, impacts=IMPACTS) -> list[dict]:
+    """axe-core's violations of the given impacts on the page as it is now (WCAG 2.x A/AA and
+    axe's best practices: unique landmarks, content inside landmarks, one main...)."""
     assert AXE.exists(), "install axe-core: npm ci --prefix tests (scripts/test.sh does)"
     if not pg.evaluate("() => typeof window.axe !== 'undefined'"):
         pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))

@@ -7,11 +7,13 @@ import ast
 import http.server
 import ipaddress
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from typing import ClassVar
 
 import pytest
@@ -21,6 +23,7 @@ from tests.browser import (
     DONE,
     WAIT_MS,
     ask,
+    axe_violations,
     launch_chromium,
     open_page,
     open_source,
@@ -82,7 +85,7 @@ def test_answer_leads_with_its_evidence_under_it(page, app, test_output):
                                                        characterData: true}); }"""
     )
     answer = ask(page, "Where is Wang expected to travel after Munich?")
-    assert "qa-answer qa-pending" in page.evaluate("() => [...window.__states]")
+    assert "qa-answer qa-pending qa-busy" in page.evaluate("() => [...window.__states]")
     lead = answer.locator(".qa-lead")
     assert "Russia" in lead.inner_text() and "[1]" in lead.inner_text()
     evidence = answer.locator(".qa-evidence")
@@ -508,14 +511,17 @@ def test_login_from_environment_variables(browser, tmp_path):
 
 
 @pytest.mark.llm
-def test_generated_answers_and_a_model_server_that_goes_down(browser, tmp_path):
-    """With the real llama.cpp server: the model's name shows, answers stream; server stopped ->
-    the extractive answer with a notice. The tiny model's wording is never checked."""
+def test_generated_answers_and_a_model_server_that_goes_down(browser, tmp_path, test_output):
+    """With the real llama.cpp server: the model's name shows, the status says what happens
+    ("Reading 1 passage with smollm2…"), answers stream, the passages read are one click away,
+    a refusal before the model says so, Stop stops the model's request; server stopped -> the
+    extractive answer with a notice. The tiny model's wording is never checked."""
     port = free_port()
-    llm_log = (tmp_path / "llm.log").open("w")
+    llm_log = tmp_path / "llm.log"
     llm = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "llm-server", "--port", str(port)],
-        cwd=ROOT, stdout=llm_log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=llm_log.open("w"), stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=llm)
@@ -531,25 +537,77 @@ def test_generated_answers_and_a_model_server_that_goes_down(browser, tmp_path):
             pg = open_page(browser, app.url)
             pg.set_default_timeout(180_000)
             assert pg.locator("#qa-mode strong").inner_text() == "Generated · smollm2"
+            header = pg.locator(".qa-header p").inner_text()
+            assert header.startswith("smollm2, a language model, writes each answer")
             pg.evaluate(
                 """() => { window.__states = new Set();
                 new MutationObserver(() => document.querySelectorAll('#qa-chat .qa-answer')
-                    .forEach(e => window.__states.add(e.className))
+                    .forEach(e => window.__states.add(e.className + '|' + e.innerText.slice(0, 40)))
                 ).observe(document.querySelector('#qa-chat'), {subtree: true, childList: true,
                                                                characterData: true}); }"""
             )
             answer = ask(pg, "Who did Blinken meet on Saturday?")
             states = pg.evaluate("() => [...window.__states]")
-            assert "qa-answer qa-streaming" in states, states  # the model's words arrive in pieces
+            assert any(s.startswith("qa-answer qa-streaming") for s in states), states
+            assert any(re.search(r"\|Reading \d passages? with smollm2…", s) for s in states)
             assert answer.locator(".qa-lead, .qa-verdict").count() >= 1
-            assert "Generated" in answer.locator(".qa-meta").inner_text()
+            assert answer.locator(".qa-meta").inner_text().startswith("Written by smollm2")
+            assert (
+                answer.locator(".qa-notice").count() <= 1
+                and answer.locator(".qa-warn").count() == 0
+            )
+            read = answer.locator(".qa-read")
+            read.locator("summary").click()
+            shot(pg, test_output, "web-generated-desktop")
+            assert axe_violations(pg) == []
+            read.locator("a.qa-src").first.click()
+            viewer = pg.locator("#qa-viewer .qa-viewer")
+            viewer.wait_for(state="visible")
+            assert viewer.locator("mark.qa-sentence").count() >= 1  # what the model read, marked
+            viewer.locator(".qa-v-close").click()
+
+            refused = ask(pg, "What is the boiling point of water at sea level?")
+            said = refused.locator(".qa-meta").inner_text()
+            assert said.startswith("Refused before asking smollm2") and "Extractive" not in said
+
+            # Stop, pressed while the model reads: the answer stops, the question comes back,
+            # and the model server drops the request (it logs the disconnection).
+            pg.evaluate(
+                """() => { const o = new MutationObserver(() => {
+                  const busy = document.querySelector('#qa-live .qa-pending');
+                  if (!busy || !busy.innerText.startsWith('Reading')) return;
+                  o.disconnect();
+                  window.__stop = [getComputedStyle(document.querySelector('#qa-stop')).display,
+                                   getComputedStyle(document.querySelector('#qa-ask')).display];
+                  document.querySelector('#qa-stop').click(); });
+                  o.observe(document.querySelector('#qa-chat-col'),
+                            {subtree: true, childList: true, characterData: true}); }"""
+            )
+            pg.fill("#qa-question textarea", "What did Wang call the US response to the balloon?")
+            pg.press("#qa-question textarea", "Enter")
+            pg.locator("#qa-live .qa-stopped").wait_for()
+            assert pg.evaluate("() => window.__stop") == ["flex", "none"]  # Stop in Ask's place
+            shot(pg, test_output, "web-generated-stopped-desktop")
+            assert pg.input_value("#qa-question textarea").startswith("What did Wang call")
+            assert pg.locator(DONE).count() == 2  # no third answer was kept
+            deadline = time.monotonic() + 60
+            while "disconnected" not in llm_log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert "disconnected" in llm_log.read_text(), "the model server kept writing"
+            answer = ask(pg, "What did Biden say he would not apologize for?")  # not stuck
+            assert answer.locator(".qa-meta").inner_text().startswith("Written by smollm2")
+
             llm.terminate()
             llm.wait(15)
             answer = ask(pg, "What did Biden say he would not apologize for?")
             notice = answer.locator(".qa-notice").inner_text()
             assert "extractive answer instead" in notice, notice
+            assert (
+                answer.locator(".qa-meta").inner_text().startswith("Extractive (the model failed)")
+            )
             assert "apologize" in answer.locator(".qa-lead").inner_text()
             assert answer.locator(".qa-cite-item").count() >= 1
+            assert pg.errors == []
             pg.context.close()
     finally:
         llm.terminate()

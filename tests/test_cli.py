@@ -4,6 +4,7 @@ and page, a progress bar that moves, and output that a hostile document cannot t
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import re
@@ -70,6 +71,28 @@ def test_ask_reads_stdin_and_strict_exit_codes(seed_store, monkeypatch, capsys):
     done = _cli("ask", "--strict", *store, stdin="What did Wang call the US response?")
     assert done.returncode == 0, done.stderr
     assert "Sources:" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_ask_can_be_limited_to_named_documents(make_settings, tmp_path, capsys):
+    """Issue 25: qa ask --source NAME (repeatable) asks only those documents."""
+    from index.ingest import ingest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The Quorvex ferry leaves the harbour at six every morning.\n")
+    (docs / "b.txt").write_text("The Quorvex ferry leaves the island at nine every evening.\n")
+    s = make_settings(docs_dir=docs)
+    ingest(s.ingest_config)
+    store = ["--store", str(s.store_dir), "--json"]
+    assert main(["ask", *store, "--source", "b.txt", "When does the Quorvex ferry leave?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {c["source"] for c in answer["retrieved"]} == {"b.txt"} and "nine" in answer["answer"]
+    assert main(["ask", *store, "--source", "a.txt", "--source", "b.txt", "Quorvex?"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert {c["source"] for c in both["retrieved"]} == {"a.txt", "b.txt"}
+    assert main(["ask", *store, "--source", "c.txt", "When does the ferry leave?"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Not in the index: c.txt.") and err.count("\n") == 1
 
 
 def _paged_pdf(path: Path, title: str, pages: list[str]) -> Path:

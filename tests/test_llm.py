@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.ingest import ingest
-from qa.answer.markers import CitationStream, rewrite_markers
+from qa.answer.markers import CitationStream, rewrite_markers, strip_markers
 from qa.answer.prompting import build_prompt, format_passages, token_counter
 from qa.answer.support import check
 from qa.engine import Engine
@@ -96,10 +96,10 @@ def gen_engine(seed_store, llm_server):
 
 
 def test_prompts_render_strictly():
-    with pytest.raises(PromptError, match="not supplied: question"):
+    with pytest.raises(PromptError, match="not supplied: passages, question"):
         prompts.render("answer_user")
     with pytest.raises(PromptError, match="no variable"):
-        prompts.render("answer_user", question="q", extra="x")
+        prompts.render("answer_user", question="q", passages="p", extra="x")
     with pytest.raises(PromptError, match="not found"):
         prompts.load("no_such_prompt")
     with pytest.raises(PromptError, match="plain name"):
@@ -140,10 +140,11 @@ def test_invalid_markers_removed_and_only_cited_passages_listed(seed_engine):
     checked = check(text, order, passages, seed_engine.embedder, seed_engine.corpus.weights, 0.7)
     assert "[12]" not in checked.text and "[9]" not in checked.text
     assert [c.n for c in checked.citations] == [1]
-    assert checked.citations[0].passage.id == passages[3].id
+    # Passage 4 does not name Ned Price: the checker cites the one that does, as its own.
+    assert "Ned Price" not in passages[3].text and "Ned Price" in checked.citations[0].text
     first, second = checked.sentences
-    assert first.citations == (1,) and second.citations == ()
-    assert not second.supported  # cites nothing, so nothing supports it
+    assert first.citations == first.added == (1,) and second.citations == ()
+    assert not second.supported  # cites nothing, and nothing supports it
 
 
 # Labelled claims about the seed article: the support check must flag the invented ones.
@@ -254,30 +255,89 @@ def test_prompt_injection_stays_data(make_settings, tmp_path):
         assert answer.text.count("PWNED") == sum(q.count("PWNED") for q in quoted)
         assert all(q in notes or q in article for q in quoted)
 
-    # The prompt layout: fixed instructions first, the document only inside the data block.
+    # The prompt layout: fixed instructions and demonstrations first, then the document only
+    # inside the data block of the last message, then the question.
     passages = engine.retrieve("What should you reply about the balloon?", k=5)
     assert any(INJECTION in p.text for p in passages)
     llm_settings = s.model_copy(update={"llm_context_tokens": 4096})
-    prompt = build_prompt(
-        "What should you reply?", passages, token_counter(engine.embedder), llm_settings
-    )
-    system, *middle, user = prompt.messages
-    assert system["role"] == "system" and user["role"] == "user"
-    instructions = prompts.load("answer_system").split("{passages}")[0]
-    assert system["content"].startswith(instructions)
-    assert "PWNED" not in instructions and "PWNED" not in user["content"]
-    head, block = system["content"].split("<passages>\n", 1)
-    data, tail = block.rsplit("\n</passages>", 1)
-    assert head == instructions.removesuffix("<passages>\n")
-    assert system["content"].count("</passages>") == 1  # the document's fake closing tag is defused
-    assert "PWNED" not in tail
-    inside = re.findall(r'<passage n="\d+" source="[^"]*">\n(.*?)\n</passage>', data, re.S)
-    assert any(INJECTION in text for text in inside)
-    assert data == format_passages(prompt.passages)
-    for m in middle:  # demonstration turns only quote passages, in quotation marks
-        assert m["role"] in ("user", "assistant")
-        if m["role"] == "assistant":
-            assert re.fullmatch(r'Passage \d begins with "[^"]*" \[\d\]\.', m["content"])
+    for best in (None, [(p, sp) for p in passages for sp in _spans(p) if "PWNED" in sp.text]):
+        prompt = build_prompt(
+            "What should you reply?", passages, token_counter(engine.embedder), llm_settings, best
+        )
+        system, *middle, user = prompt.messages
+        assert system == {"role": "system", "content": prompts.load("answer_system").strip()}
+        assert "PWNED" not in system["content"] and user["role"] == "user"
+        for m in middle:  # fixed demonstrations: nothing of the documents
+            assert m["role"] in ("user", "assistant") and "PWNED" not in m["content"]
+        head, block = user["content"].split("<passages>\n", 1)
+        data, tail = block.rsplit("\n</passages>", 1)
+        assert head == "" and tail == "\nQuestion: What should you reply?"
+        assert user["content"].count("</passages>") == 1  # the fake closing tag is defused
+        inside = re.findall(r'<passage n="\d+">\n(.*?)\n</passage>', data, re.S)
+        assert any(INJECTION in text for text in inside)
+        assert data == format_passages(prompt.passages, () if best is None else prompt.excerpts)
+
+
+def _spans(p):
+    from index.text import sentence_spans
+    from qa.types import Span
+
+    return [Span(p.start + a, p.start + b, p.text[a:b]) for a, b in sentence_spans(p.text)]
+
+
+def test_the_model_reads_only_the_evidence_after_a_fixed_start(seed_engine, seed_store):
+    """Issue 25: the prompt's start is the same for every question (the server keeps it
+    evaluated); what follows holds the best sentences and their neighbours, not whole chunks."""
+    from qa.answer.extract import score_sentences
+
+    count = token_counter(seed_engine.embedder)
+    s = seed_store.model_copy(update={"llm_context_tokens": 2048, "llm_max_tokens": 64})
+    prompts_seen = []
+    for q in ("Where is Wang expected to travel after Munich?", "What did Biden say he would "
+              "not apologize for?", "Who is the State Department spokesman?"):  # fmt: skip
+        passages = seed_engine.retrieve(q)
+        scored = score_sentences(q, passages, seed_engine.corpus.weights(q))
+        best = [(x.passage, x.span) for x in scored]
+        prompt = build_prompt(q, passages, count, s, best)
+        whole = build_prompt(q, passages, count, s)
+        prompts_seen.append(prompt)
+        user = prompt.messages[-1]["content"]
+        assert best[0][1].text.strip() in user  # the best sentence is read
+        assert count(user) <= s.llm_evidence_tokens + count(q) + 40
+        assert prompt.tokens < whole.tokens / 2
+        for p, spans in zip(prompt.passages, prompt.excerpts, strict=True):
+            for sp in spans:  # each read sentence is an exact span of its passage
+                assert p.text[sp.start - p.start : sp.end - p.start] == sp.text
+        read = prompt.read
+        assert [c.n for c in read] == list(range(1, len(read) + 1))
+    first = [p.messages[:-1] for p in prompts_seen]
+    assert first[0] == first[1] == first[2]  # everything before the last message is fixed
+    zero = s.model_copy(update={"llm_evidence_tokens": 0})
+    assert build_prompt("q?", passages, count, zero, best).excerpts == whole.excerpts
+
+
+def test_the_checker_cites_what_the_model_left_uncited_or_cited_wrongly(seed_engine):
+    """Issue 25: each sentence gets the passage that supports it; the checker's citations are
+    marked as its own, and a sentence nothing supports stays flagged."""
+    passages = seed_engine.retrieve("Where is Wang expected to travel after Munich?", k=5)
+    home = next(i for i, p in enumerate(passages, 1) if "visit Russia" in p.text)
+    other = next(i for i in range(1, len(passages) + 1) if i != home)
+    weigh, embedder = seed_engine.corpus.weights, seed_engine.embedder
+    claim = "Wang is expected to visit Russia after the Munich conference."
+    for model_says in (claim, f"{claim[:-1]} [{other}]."):  # no citation, then a wrong one
+        text, order = rewrite_markers(f"{model_says} The moon is made of cheese.", len(passages))
+        checked = check(text, order, passages, embedder, weigh, 0.7)
+        first, second = checked.sentences
+        assert first.supported and first.added == first.citations == (1,)
+        assert checked.text.startswith(f"{claim[:-1]} [1].")
+        assert checked.citations[0].passage.id == passages[home - 1].id
+        assert "visit Russia" in checked.citations[0].sentences[0].text
+        assert not second.supported and second.added == ()
+        assert [c.n for c in checked.citations] == [1]  # the wrong passage is not cited
+    # A right citation is kept as the model's own.
+    text, order = rewrite_markers(f"{claim[:-1]} [{home}].", len(passages))
+    kept = check(text, order, passages, embedder, weigh, 0.7).sentences[0]
+    assert kept.supported and kept.citations == (1,) and kept.added == ()
 
 
 def test_no_model_configured_means_extractive(seed_engine, seed_store):
@@ -316,7 +376,11 @@ def test_generated_answer_streams_with_valid_citations(gen_engine, test_output):
         assert answer.mode == f"generated:{MODEL}"
         assert len(pieces) >= 2, "the answer should stream in pieces"
         assert arrivals[-2] > arrivals[0]
-        assert "".join(pieces) == answer.text
+        if answer.added:  # the checker's citations come with the final text
+            words = [strip_markers(t).replace(" .", ".") for t in ("".join(pieces), answer.text)]
+            assert words[0] == words[1]
+        else:
+            assert "".join(pieces) == answer.text
         assert_citations_well_formed(answer)
         assert answer.timings["first_token_ms"] <= answer.timings["total_ms"]
         if answer.citations:
@@ -519,6 +583,8 @@ def test_borderline_questions_reach_the_model_and_clear_misses_do_not(gen_engine
     answer = gen_engine.ask(miss)
     assert gen_engine.llm.attempts == attempts, "a clear miss must not reach the model"
     assert answer.refused and answer.text == seed_engine.ask(miss).text
+    # ... and it says so: the generated mode's engine refused, the model read nothing.
+    assert answer.mode == f"generated:{MODEL}" and answer.read == ()
 
 
 @pytest.mark.llm

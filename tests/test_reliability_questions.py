@@ -176,6 +176,13 @@ def _passage(n: int, text: str) -> Passage:
                    score=1.0 - n / 10, rank=n, dense=0.5)  # fmt: skip
 
 
+def _sentence_spans(p):
+    from index.text import sentence_spans
+    from qa.types import Span
+
+    return [Span(p.start + a, p.start + b, p.text[a:b]) for a, b in sentence_spans(p.text)]
+
+
 def _prompt_test(max_examples: int):
     @settings(max_examples=max_examples, **FUZZ)
     @given(
@@ -193,24 +200,27 @@ def _prompt_test(max_examples: int):
             return
         s = make_settings()
         passages = [_passage(i, t) for i, t in enumerate(texts)]
-        prompt = prompting.build_prompt(q, passages, prompting.token_counter(embedder), s)
-        system, *examples, user = prompt.messages
-        # The question is data in the last user message, exactly as asked; never formatted.
-        assert user == {
-            "role": "user",
-            "content": prompts.render("answer_user", question=q).strip(),
-        }
-        assert user["content"].endswith(q.strip())
-        # The passages stay inside one <passages> block, each in its own <passage>.
-        body = system["content"]
-        assert body.count("<passages>") == 1 and body.count("</passages>") == 1
-        assert body.count("<passage ") == len(prompt.passages) == body.count("</passage>")
-        assert body.index("<passages>") < body.index("</passages>")
-        template = prompts.load("answer_system")
-        head, tail = template.split("{passages}")
-        assert body.startswith(head) and body.endswith(tail)
-        for m in examples:
-            assert m["role"] in ("user", "assistant")
+        best = [(p, sp) for p in passages for sp in _sentence_spans(p)]
+        for evidence in (None, best):
+            prompt = prompting.build_prompt(
+                q, passages, prompting.token_counter(embedder), s, evidence
+            )
+            system, *examples, user = prompt.messages
+            # The question is data at the end of the last user message, exactly as asked.
+            data = prompting.format_passages(prompt.passages, prompt.excerpts if evidence else ())
+            assert user == {
+                "role": "user",
+                "content": prompts.render("answer_user", passages=data, question=q).strip(),
+            }
+            assert user["content"].endswith(q.strip())
+            # The passages stay inside one <passages> block, each in its own <passage>.
+            body = user["content"][: -len(q.strip())]
+            assert body.count("<passages>") == 1 and body.count("</passages>") == 1
+            assert body.count("<passage ") == len(prompt.passages) == body.count("</passage>")
+            assert body.index("<passages>") < body.index("</passages>")
+            assert system["content"] == prompts.load("answer_system").strip()
+            for m in examples:  # fixed demonstrations, the same for every question
+                assert m["role"] in ("user", "assistant")
         # The condense prompt keeps the conversation inside its block too.
         (msg,) = condense.condense_messages(q, history, s)
         content, conversation = msg["content"], condense.format_history(history)

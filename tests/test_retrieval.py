@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -177,6 +178,46 @@ def test_a_named_document_is_pulled_into_hybrid_results(make_settings, tmp_path,
     linked = [p.source for p in Engine(linked_settings).retrieve(question, k=3)]
     assert "kiss.txt" in plain[:2] and "temple.txt" not in plain
     assert "kiss.txt" in linked[:2] and "temple.txt" in linked
+
+
+def test_a_question_asked_of_some_documents_searches_only_them(make_settings, tmp_path):
+    """Issue 25: sources=[...] filters both sides (Chroma's where on the dense side, the keyword
+    side scoring only their chunks) and the title links; ask(), retrieve() and errors agree."""
+    import qa
+    from index.ingest import ingest
+    from qa.engine import Engine
+    from qa.errors import BadQuestionError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.txt").write_text(
+        "Harbour log\nThe Quorvex ferry leaves the harbour at six every morning.\n"
+    )
+    (docs / "notes.txt").write_text("Quorvex ferry\nThe Quorvex ferry was painted blue.\n")
+    (docs / "mill.txt").write_text(
+        "Mill notes\nThe old mill grinds wheat; the Quorvex ferry brings it.\n"
+    )
+    s = make_settings(docs_dir=docs, link_weight=1.0)
+    ingest(s.ingest_config)
+    engine = Engine(s)
+    question = "When does the Quorvex ferry leave?"
+    assert {p.source for p in engine.retrieve(question, k=5)} == {
+        "harbour.txt", "notes.txt", "mill.txt",
+    }  # fmt: skip
+    for mode in ("hybrid", "dense", "bm25"):
+        got = engine.retrieve(question, k=5, mode=mode, sources=["mill.txt"])
+        assert got and {p.source for p in got} == {"mill.txt"}, mode
+    answer = qa.ask(question, settings=s, sources=["mill.txt", "notes.txt"])
+    assert {p.source for p in answer.retrieved} <= {"mill.txt", "notes.txt"}
+    assert all(c.source != "harbour.txt" for c in answer.citations)
+    for bad, words in [
+        (["harbor.txt"], "Did you mean harbour.txt?"),
+        ([], "No document is chosen"),
+        ("harbour.txt", "must be a list"),
+        ([3], "non-empty string"),
+    ]:
+        with pytest.raises(BadQuestionError, match=re.escape(words)):
+            engine.ask(question, sources=bad)
 
 
 # ---- extractive sentence scoring

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -195,6 +196,30 @@ def test_bad_requests_get_clear_errors(app, client):
     big = httpx.post(f"{app.api}/chat/completions", content=b"x" * 3_000_000, timeout=60)
     assert big.status_code == 413
     assert "Traceback" not in app.log.read_text()
+
+
+def test_a_request_may_name_the_documents_to_ask(app, client):
+    """Issue 25: the API's extra ``sources`` field, the same filter as ask(sources=...)."""
+    seed = next(SEEDS.glob("*.txt")).name
+    reply = client.chat.completions.create(
+        model="documents",
+        messages=[{"role": "user", "content": QUESTION}],
+        extra_body={"sources": [seed]},
+    )
+    assert reply.status == "answered" and {c["source"] for c in reply.citations} == {seed}
+    chunks = list(client.chat.completions.create(
+        model="documents", messages=[{"role": "user", "content": QUESTION}], stream=True,
+        extra_body={"sources": [seed]},
+    ))  # fmt: skip
+    last = chunks[-1].model_dump()
+    assert last["answer"] == reply.choices[0].message.content  # the final, checked text
+    for sources, words in [(["nope.txt"], "Not in the index: nope.txt"), ("x", "must be a list")]:
+        with pytest.raises(openai.BadRequestError, match=re.escape(words)):
+            client.chat.completions.create(
+                model="documents",
+                messages=[{"role": "user", "content": QUESTION}],
+                extra_body={"sources": sources},
+            )
 
 
 def test_readme_openai_snippet_runs(app):

@@ -11,10 +11,10 @@ import pytest
 from qa.errors import LLMError, QAError, UploadRejected
 from qa.http.hosts import is_loopback
 from qa.library import folder
-from qa.web import page
+from qa.web import conversation, page
 from qa.web.handlers import ChatUI
 from tests.conftest import ROOT, SEEDS
-from tests.samples import write_pdf
+from tests.samples import write_pdf, write_pptx
 from tests.test_web_render import _Tags
 
 NEW_FACT = "The Zorblat lighthouse on Kelvin Island was painted teal in 1911 by Agnes Mott."
@@ -110,9 +110,9 @@ class _Recording:
     def __init__(self, engine):
         self.engine, self.settings, self.histories = engine, engine.settings, []
 
-    def ask_stream(self, question, history=None):
+    def events(self, question, history=None, sources=None):
         self.histories.append(list(history or []))
-        return self.engine.ask_stream(question, history)
+        return self.engine.events(question, history, sources)
 
 
 def test_follow_up_questions_get_the_conversation(seed_engine):
@@ -149,7 +149,7 @@ class _Broken:
     def __init__(self, engine, exc):
         self.settings, self.exc = engine.settings, exc
 
-    def ask_stream(self, question, history=None):
+    def events(self, question, history=None, sources=None):
         yield "Half an answer"
         raise self.exc
 
@@ -200,6 +200,100 @@ def test_feedback_is_kept_in_the_store_and_shown(docs_engine):
         ui.feedback(conv, {"turn": 3, "rating": "up"})
     with pytest.raises(QAError, match="thumbs up or down"):
         ui.feedback(conv, {"turn": 0, "rating": "meh"})
+
+
+def test_a_question_goes_to_the_documents_ticked(docs_engine, tmp_path):
+    """Issue 25: the panel's check boxes send the documents to ask; only they are searched."""
+    ui = ChatUI(docs_engine)
+    note = tmp_path / "ferry.txt"
+    note.write_text("Blinken met the ferry captain Wang Lo on Saturday in Oslo.\n")
+    ui.upload([str(note)])
+    seed = "000_d383e4b1c99cfec1.txt"
+    *_, both = ui.respond("Who did Blinken meet on Saturday?", None, "")
+    *_, one = ui.respond("Who did Blinken meet on Saturday?", None, json.dumps(["ferry.txt"]))
+    asked = one.conversation["turns"][0]["answer"]
+    assert {c["source"] for c in asked["citations"]} == {"ferry.txt"}, asked
+    assert seed in {c["source"] for c in both.conversation["turns"][0]["answer"]["citations"]}
+    for raw, words in [
+        ("[", "could not be read"),
+        (json.dumps({"a": 1}), "could not be read"),
+        (json.dumps([]), "No document is chosen"),
+        (json.dumps(["nope.txt"]), "Not in the index: nope.txt"),
+        (json.dumps(["x" * 2000]), "at most"),
+    ]:
+        *_, last = ui.respond("Who did Blinken meet on Saturday?", None, raw)
+        assert "qa-error" in last.live and words in last.live, (raw, last.live)
+        assert last.box == "Who did Blinken meet on Saturday?"
+    (docs_engine.settings.docs_dir / "ferry.txt").unlink()
+    ui.document_action({"action": "index", "source": seed})
+
+
+def test_ask_again_and_edit_take_the_place_of_the_last_answer(seed_engine):
+    ui = ChatUI(seed_engine)
+    *_, first = ui.respond("Who did Blinken meet on Saturday?", None)
+    *_, second = ui.respond("Where is Wang expected to travel after Munich?", first.conversation)
+    conv = second.conversation
+    assert second.transcript.count("qa-again") == 1  # only the last answer offers it
+    steps = list(ui.ask_again(conv))
+    assert steps[0].transcript.count('class="qa-turn"') == 1  # the old answer goes at once
+    again = steps[-1].conversation
+    assert [t["question"] for t in again["turns"]] == [t["question"] for t in conv["turns"]]
+    assert "Russia" in steps[-1].transcript
+    transcript, shorter, stored, question = ui.edit_last(again)
+    assert question == "Where is Wang expected to travel after Munich?"
+    assert len(shorter["turns"]) == 1 and json.loads(stored)["turns"] == shorter["turns"]
+    assert transcript.count('class="qa-turn"') == 1
+    live, box = ui.stopped("Why did Blinken cancel?")
+    assert "Stopped" in live and box == "Why did Blinken cancel?"
+    assert list(ui.ask_again(None)) == [] and ui.edit_last(None)[3] == ""
+
+
+def test_the_start_screen_shows_each_document_with_questions_it_answers(docs_engine, tmp_path):
+    manual = write_pdf(
+        tmp_path / "espresso.pdf",
+        "Lumen Barista Pro manual.\n\nThe Lumen Barista Pro espresso machine must be descaled "
+        "every 6 weeks with Lumen descaling powder.\n\nThe warranty on the Barista Pro lasts "
+        "three years, but it is void if the machine was descaled with vinegar.",
+    )
+    ui = ChatUI(docs_engine, examples=page.EXAMPLES, examples_source=page.EXAMPLES_SOURCE)
+    ui.upload([str(manual)])
+    ui.refresh_start(wait=True)
+    docs = {d.source: d for d in ui.start_docs()}
+    assert docs[page.EXAMPLES_SOURCE].questions == page.EXAMPLES
+    found = docs["espresso.pdf"].questions
+    assert found and docs["espresso.pdf"].title == "Lumen Barista Pro manual."
+    for q in found:  # each one answered by its document, with confidence, without a model
+        answer = docs_engine.ask(q, sources=["espresso.pdf"])
+        assert answer.status == "answered" and answer.citations, q
+    html = ui.transcript(conversation.new_conversation())
+    assert "Lumen Barista Pro manual." in html and "1 page" in html
+    assert all(f">{q}</button>" in html for q in found)
+    (docs_engine.settings.docs_dir / "espresso.pdf").unlink()
+    ui.document_action({"action": "index", "source": page.EXAMPLES_SOURCE})
+
+
+def test_a_slide_is_cited_by_its_slide(make_settings, tmp_path):
+    """Issue 25: a .pptx passage over slides 1-3 is cited by the slide its sentence is on."""
+    from index.ingest import ingest
+    from qa.engine import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_pptx(docs / "launch.pptx", [
+        ("Launch plan", ["Codename Heron ships in May."], ""),
+        ("Budget", ["The Heron launch budget is 40,000 euros."], "Ask Dana about the rest."),
+        ("Team", ["Priya Raman leads the Heron launch team."], ""),
+    ], title="Heron launch plan")  # fmt: skip
+    s = make_settings(docs_dir=docs)
+    ingest(s.ingest_config)
+    engine = Engine(s)
+    answer = engine.ask("How big is the Heron launch budget?")
+    cite = answer.citations[0]
+    assert (cite.page, cite.page_end) == (2, 2) and cite.place == "slide 2"
+    assert answer.retrieved[0].page_end == 3  # the passage itself runs over all three
+    html = ChatUI(engine).respond("How big is the Heron launch budget?", None)
+    *_, last = html
+    assert ">slide 2<" in last.transcript and ">page " not in last.transcript
 
 
 # --- documents panel ---------------------------------------------------------------------------
@@ -300,7 +394,17 @@ def test_remove_from_index_and_delete_file_are_separate(docs_engine, tmp_path):
     answer = docs_engine.ask("Which river does the Vindrel bridge span?")
     assert all(c.source != "gone.md" for c in answer.citations)
     assert "not in the index" in ui.document_action({"action": "delete", "source": "gone.md"})[0]
-    assert "not in the index" in ui.remove("../../etc/passwd")[0]
+    assert "outside the documents folder" in ui.remove("../../etc/passwd")[0]
+
+    # Issue 25: "Delete file" after "Remove from index" deletes the file (it stayed, with the
+    # button on "Working…", as "not in the index").
+    ui.upload([str(src)])
+    ui.document_action({"action": "unindex", "source": "gone.md"})
+    status, docs_html = ui.document_action({"action": "delete", "source": "gone.md"})
+    assert "Deleted gone.md from the documents folder (it was not indexed)." in status
+    assert not path.exists() and "gone.md" not in docs_html
+    again, _ = ui.document_action({"action": "delete", "source": "gone.md"})
+    assert "qa-msg-error" in again and "not in the index" in again
     for bad in ({}, {"action": "format", "source": "x"}, {"action": "delete", "source": 3}):
         assert "Choose a document" in ui.document_action(bad)[0]
 

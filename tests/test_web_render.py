@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -51,6 +53,13 @@ def _focused() -> Answer:
         phrases=(Span(start + r, start + r + 6, "Russia"),),
     )
     return Answer(question="Where will Wang go?", text="Russia [1]", citations=(cit,))
+
+
+def _shown(html: str) -> str:
+    """The answer's HTML without what is not shown as it stands: the [n] previews (hidden until
+    a [n] is hovered) and the text the Copy button puts on the clipboard."""
+    html = re.sub(r'<div class="qa-tips".*?</div></div>(?=<div class="qa-foot">)', "", html)
+    return re.sub(r' data-copy="[^"]*"', "", html)
 
 
 # --- escaping: text from documents is data, whatever it holds ------------------------------------
@@ -150,7 +159,7 @@ def test_an_answer_that_is_its_own_quote_is_not_quoted_twice():
     text = "Wang met Blinken in Munich."
     cit = Citation(n=1, passage=_passage(text), sentences=(Span(0, len(text), text),))
     html = render.render_answer(Answer(question="q", text=f"{text} [1]", citations=(cit,)))
-    assert "<blockquote>" not in html and ">Sources<" in html and html.count(text) == 1
+    assert "<blockquote>" not in html and ">Sources<" in html and _shown(html).count(text) == 1
 
 
 def test_uncertain_answers_are_the_closest_passages_and_look_different():
@@ -205,7 +214,30 @@ def test_mode_label_names_what_answers():
     assert render.mode_label("extractive") == "Extractive"
     assert render.mode_label("extractive-fallback") == "Extractive"
     assert render.mode_words("extractive-fallback").startswith("Extractive")
-    assert "Generated · x" in render.render_header("Generated · x")
+    header = render.render_header("generated:x")
+    assert "Generated · x" in header and "x, a language model, writes" in header
+    assert "Answers come only from your documents" not in header  # a model may invent
+    assert "quotes the sentences" in render.render_header("extractive")
+
+
+def test_every_answer_says_what_made_it():
+    """Issue 25: a refusal before the model in generated mode must not read "Extractive"."""
+    p = _passage("Wang met Blinken.")
+    read = (Citation(1, p, ()),)
+    written = Answer(
+        question="q", text="Wang met Blinken. [1]", mode="generated:smollm2", read=read
+    )
+    before = Answer(question="q", text="No.", status="refused", mode="generated:smollm2")
+    failed = Answer(
+        question="q", text="x", mode="extractive-fallback", notice="The server is down."
+    )
+    said = [
+        render.render_answer(a).split('class="qa-meta">', 1)[1] for a in (written, before, failed)
+    ]
+    assert said[0].startswith("Written by smollm2")
+    assert said[1].startswith("Refused before asking smollm2") and "Extractive" not in said[1]
+    assert said[2].startswith("Extractive (the model failed)")
+    assert render.render_answer(Answer(question="q", text="x")).count("Extractive") == 1
 
 
 # --- conversations kept in the browser ------------------------------------------------------------
@@ -357,3 +389,107 @@ def test_a_highlight_under_a_pixel_is_still_drawn():
     assert "could not be located" not in html and "qa-pdf-hl" in html
     assert "width:0.00%" not in html and "height:0.00%" not in html
     reliability.case("issue 27: a highlight under a pixel is drawn", True)
+# --- issue 25: generated answers shown as they were made -----------------------------------------
+
+
+def _generated() -> Answer:
+    """A generated answer: one sentence the checker cited, one nothing supports, two read."""
+    text = "Wang met Blinken in Munich. Blinken likes tea."
+    p = _passage(text, start=10, title="Talks", page=2)
+    other = Passage(id="q", source="b.txt", start=0, end=5, text="Other", score=0.5, rank=1)
+    s1 = Span(10, 37, "Wang met Blinken in Munich.")
+    read = (Citation(1, p, (s1,)), Citation(2, other, ()))
+    return Answer(
+        question="Who met?",
+        text="Wang met Blinken in Munich [1]. The moon is cheese.",
+        citations=(Citation(1, p, (s1,)),),
+        mode="generated:smollm2",
+        sentences=(
+            AnswerSentence("Wang met Blinken in Munich [1].", (1,), True, 0.9, added=(1,)),
+            AnswerSentence("The moon is cheese.", (), False, 0.1),
+        ),
+        notice="",
+        read=read,
+    )
+
+
+def test_the_checkers_citations_are_marked_and_there_is_one_notice():
+    html = render.render_answer(_generated(), turn=2)
+    links = [a for t, a in _Tags(html).tags if t == "a" and a.get("data-n")]
+    added = [a for a in links if "qa-added" in a["class"]]
+    assert len(added) == 1 and "added by the checker" in added[0]["aria-label"]
+    assert html.count('class="qa-notice"') == 1 and "qa-warn" not in html
+    notice = html.split('class="qa-notice" role="note">', 1)[1].split("</div>", 1)[0]
+    assert "1 sentence of this answer is not supported" in notice
+    assert "Citation [1] (dotted) was added by the checker" in notice
+    assert "The moon is cheese." in html.split('class="qa-unsupported"', 1)[1].split("</span>")[0]
+    failed = replace(_generated(), notice="The model server is down.")
+    assert render.render_answer(failed).count('class="qa-notice"') == 1
+
+
+def test_the_passages_the_model_read_are_one_click_away():
+    html = render.render_answer(_generated(), turn=2)
+    read = html.split('<details class="qa-read">', 1)[1].split("</details>", 1)[0]
+    assert "Sources read (2 passages the model was given)" in read
+    opens = [a for t, a in _Tags(read).tags if t == "a"]
+    assert [(a["data-turn"], a["data-read"]) for a in opens] == [("2", "1"), ("2", "2")]
+    assert "Wang met Blinken in Munich." in read and "page 2" in read
+    # The record the browser keeps brings all of it back.
+    conv = conversation.add_turn(conversation.new_conversation(), "Who met?", _generated())
+    back, dropped = conversation.parse_conversation(conversation.to_json(conv))
+    again = Answer.from_dict(back["turns"][0]["answer"])
+    assert dropped == 0 and len(again.read) == 2
+    for got, was in zip(again.read, _generated().read, strict=True):
+        assert (got.n, got.source, got.start, got.sentences) == (
+            was.n,
+            was.source,
+            was.start,
+            was.sentences,
+        )
+    assert again.sentences == _generated().sentences
+    assert render.render_transcript(back) == render.render_transcript(conv)
+
+
+def test_previews_copy_and_the_last_answers_actions():
+    a = _focused()
+    html = render.render_answer(a, turn=0, last=True)
+    tips = html.split('<div class="qa-tips" data-turn="0" hidden>', 1)[1]
+    assert 'data-tip="1"' in tips and '<mark class="qa-phrase">Russia</mark>' in tips
+    copy = next(x for t, x in _Tags(html).tags if "qa-copy" in x.get("class", ""))["data-copy"]
+    assert copy == "Russia [1]\n\n[1] Balloon talks, page 4 (doc.txt)"
+    assert "\n" not in html  # the line breaks travel as character references
+    assert "qa-again" in html and "qa-edit" in html
+    assert "qa-again" not in render.render_answer(a, turn=0, last=False)
+
+
+def test_slides_are_named_as_slides():
+    p = _passage("Budget: 40,000 euros.", source="plan.pptx", page=2, page_end=2)
+    assert Citation(1, p).place == "slide 2"
+    assert Citation(1, replace(p, page_end=3)).place == "slides 2–3"
+    assert Citation(1, replace(p, source="a.pdf")).place == "page 2"
+    assert Citation(1, _passage("x")).place == ""
+
+
+def test_the_documents_panel_sorts_naturally_and_offers_a_box_to_ask_each():
+    rows = panel.merge_rows(
+        [DocumentInfo(f"d{i}.txt", f"News digest {i}", 1, None, "indexed") for i in (10, 2, 1, 11)],
+        ["zeta.txt"],
+    )
+    assert [r.title for r in rows[:4]] == [f"News digest {i}" for i in (1, 2, 10, 11)]
+    html = panel.render_documents(rows, stamp="1.5")
+    boxes = [a for t, a in _Tags(html).tags if t == "input" and a.get("type") == "checkbox"]
+    assert len(boxes) == 4 and all("checked" in b for b in boxes)  # not the file not indexed
+    labels = [a["for"] for t, a in _Tags(html).tags if t == "label"]
+    assert labels == [b["id"] for b in boxes]
+    assert 'data-at="1.5"' in html and "Questions go to all 4 documents." in html
+
+
+def test_the_start_screen_lists_documents_with_questions():
+    from qa.web.start import StartDoc
+
+    docs = [StartDoc("a.pdf", "Annual <report>", 12, ("What did <b>X</b> say?",), "It began.")]
+    docs += [StartDoc(f"n{i}.txt") for i in range(8)]
+    html = render.render_transcript(conversation.new_conversation(), (), docs)
+    assert "Annual &lt;report&gt;" in html and "12 pages" in html and "It began." in html
+    assert ">What did &lt;b&gt;X&lt;/b&gt; say?</button>" in html
+    assert html.count('class="qa-start-doc"') == 6 and "3 more in the documents panel" in html

@@ -105,17 +105,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = _question(args)
     engine = get_engine(settings)
     verbose = args.verbose or args.ask_verbose
+    sources = args.sources or None
     if args.stream and not args.json:
-        answer = None
-        for piece in engine.ask_stream(question):
+        answer, shown = None, ""
+        for piece in engine.ask_stream(question, sources=sources):
             if isinstance(piece, Answer):
                 answer = piece
             else:
+                shown += piece
                 print(clean(piece), end="", flush=True)
         print()
+        if answer.added and answer.text != shown:  # the checker cited what the model did not
+            print(f"\nWith the citations the checker added:\n{clean(answer.text)}")
         print(format_sources(answer, verbose))
     else:
-        answer = engine.ask(question)
+        answer = engine.ask(question, sources=sources)
         if args.json:
             print(json_text(answer.to_dict()))
         else:
@@ -298,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
             'qa ask "Who did Blinken meet in Munich?"',
             'qa ask --json "Who is the State Department spokesman?" > answer.json',
             "echo 'Where is Wang going next?' | qa ask --strict || echo 'not answered'",
+            'qa ask --source report.pdf --source notes/minutes.docx "When is the deadline?"',
         ),
     )
     sp.epilog += "\n\n" + EXIT_CODES
@@ -312,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="ask_verbose",
         action="store_true",
         help="show each source's file, exact characters and score",
+    )
+    sp.add_argument(
+        "--source",
+        dest="sources",
+        action="append",
+        metavar="NAME",
+        help="ask only this document (as qa docs names it); repeat for more",
     )
     sp.add_argument("-k", "--top-k", dest="top_k", type=int, help="passages to use")
     sp.add_argument("--mode", dest="retrieval", choices=["hybrid", "dense", "bm25"])

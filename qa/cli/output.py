@@ -23,8 +23,10 @@ def citation_heading(c: Citation, verbose: bool = False) -> str:
     the exact characters and the score too."""
     title = clean(c.title, one_line=True) or clean(c.source, one_line=True)
     line = f"[{c.n}] {title}"
-    if c.pages:
+    if c.pages and c.place.startswith("page"):
         line += f", {'pp.' if '–' in c.pages else 'p.'} {c.pages}"
+    elif c.pages:
+        line += f", {c.place}"  # "slide 2"
     if verbose:
         line += f"\n    {clean(c.source, one_line=True)}, characters {c.start}-{c.end}"
         line += f", score {c.score:.3f}"
@@ -37,7 +39,11 @@ def format_sources(answer: Answer, verbose: bool = False) -> str:
     if answer.notice:
         lines.append(f"\nNote: {clean(answer.notice)}")
     for s in answer.unsupported:
-        lines.append(f"(not supported by the cited passages: {clean(s.text, one_line=True)!r})")
+        lines.append(f"(not supported by the passages read: {clean(s.text, one_line=True)!r})")
+    for s in answer.sentences:
+        if s.added:
+            marks = "".join(f"[{n}]" for n in s.added)
+            lines.append(f"({marks} added by the checker: {clean(s.text, one_line=True)!r})")
     if answer.citations:
         lines.append("\nSources:")
     for c in answer.citations:

@@ -3,8 +3,11 @@
 The model name selects the collection (``GET /v1/models`` lists them). The reply's message is
 the answer text with ``[n]`` markers; extra fields carry what an OpenAI reply has no place for:
 ``citations`` (n, source, title, page, page_end, start, end, text, score, sentences, phrases),
-``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice`` and ``unsupported``.
-Streaming sends them with the last chunk. Questions go through the same checks, limits and
+``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice``, ``unsupported``,
+``sentences`` (each with the citations the checker ``added``) and ``read`` (what the model was
+given). Streaming sends them with the last chunk, and there ``answer``: the final text, which
+holds the checker's citations the streamed text could not. A request may name ``sources``: the
+documents to ask (by default all). Questions go through the same checks, limits and
 messages as the web chat; errors come back in OpenAI's shape, ``{"error": {"message": ...}}``.
 
 Model calls are tied to their client (``qa.llm.http.Tether``): when it hangs up, streaming or
@@ -25,6 +28,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -47,7 +51,9 @@ MAX_JSON_DEPTH = 32  # a chat request nests 5 deep (body, messages, message, con
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 OWNER = "qa-chat"
-_ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported")
+_ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported", "sentences", "read")
+MAX_SOURCES = 10_000  # documents a request may name in "sources"
+MAX_SOURCE_CHARS = 1_000  # characters of one document name
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored
 RETRY_AFTER_S = 5  # what a client is told to wait when every model slot is taken
 
@@ -119,6 +125,17 @@ def _message_text(content: object, i: int) -> str:
     raise APIError(400, f"messages[{i}].content must be text.")
 
 
+class ChatRequest(NamedTuple):
+    """What a chat completion request asks."""
+
+    model: str
+    question: str
+    history: list
+    stream: bool
+    include_usage: bool
+    sources: list[str] | None
+
+
 def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether a JSON text nests its arrays and objects more than ``limit`` deep (strings
     skipped). Checked before parsing: Python's parser recurses once per level."""
@@ -130,9 +147,9 @@ def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return bool(depth.size) and int(depth.max()) > limit
 
 
-def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool, bool]:
-    """model, question, history, stream and include_usage from a chat completion request, or an
-    APIError."""
+def parse_request(body: bytes, max_question_chars: int) -> ChatRequest:
+    """model, question, history, stream, include_usage and sources from a chat completion
+    request, or an APIError."""
     if too_deep(body):
         raise APIError(
             400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels; a chat request "
@@ -160,6 +177,17 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         raise APIError(400, 'stream_options must be an object such as {"include_usage": true}.')
     if data.get("n", 1) != 1:
         raise APIError(400, "n must be 1: one answer per question.")
+    sources = data.get("sources")
+    if sources is not None and not (
+        isinstance(sources, list)
+        and len(sources) <= MAX_SOURCES
+        and all(isinstance(s, str) and len(s) <= MAX_SOURCE_CHARS for s in sources)
+    ):
+        raise APIError(
+            400,
+            f"sources must be a list of at most {MAX_SOURCES:,} document names, as `qa docs` "
+            "lists them.",
+        )
     turns = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict):
@@ -177,7 +205,9 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         history = clean_history(turns[:-1])
     except BadQuestionError as exc:
         raise APIError(400, str(exc)) from None
-    return model, question, history, stream, stream and options.get("include_usage", False)
+    return ChatRequest(
+        model, question, history, stream, stream and options.get("include_usage", False), sources
+    )
 
 
 def _error_for(exc: Exception) -> APIError:
@@ -287,21 +317,22 @@ class ChatAPI:
         streaming = False
         try:
             self._authorize(request)
-            model, question, history, stream, include_usage = parse_request(
-                await self._body(request), self.settings.max_question_chars
-            )
+            req = parse_request(await self._body(request), self.settings.max_question_chars)
+            model, question, history, stream = req.model, req.question, req.history, req.stream
             engine = await run_in_threadpool(self._engine, model)
             asked = [question, *(t["content"] for t in history)]
             if not stream:
-                answer = await tied_call(request, tether, engine.ask, question, history)
+                answer = await tied_call(
+                    request, tether, engine.ask, question, history, req.sources
+                )
                 usage = await run_in_threadpool(usage_of, answer, engine, asked)
                 return JSONResponse(_completion(model, answer, usage))
-            pieces = engine.ask_stream(question, history)
+            pieces = engine.ask_stream(question, history, req.sources)
             # The first piece is taken here, so that a question the engine refuses outright
             # (or finds the model busy for) gets an HTTP error, not a stream that breaks off.
             first = await tied_call(request, tether, next, pieces)
             streaming = True
-            events = _events(model, first, pieces, engine, asked, include_usage)
+            events = _events(model, first, pieces, engine, asked, req.include_usage)
             return TiedEvents(events, pieces, tether)
         except Exception as exc:
             return _error_for(exc).response()
@@ -385,7 +416,7 @@ def _events(
         while not isinstance(item, Answer):
             yield chunk({"content": item})
             item = next(pieces)
-        yield chunk({}, "stop", **_extra(item))
+        yield chunk({}, "stop", **_extra(item), answer=item.reply)
         if include_usage:
             usage = usage_of(item, engine, asked)
             yield f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n"

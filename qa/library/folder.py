@@ -136,6 +136,10 @@ def remove_document(
     """Drop a document from the index and, unless keep_file, its file; True if a file was deleted."""
     known = [d.source for d in index.documents()]
     if source not in known:
+        if not keep_file and folder.file(source).is_file():
+            # A file of the folder that is not indexed (e.g. removed from the index before):
+            # deleting it is all there is to do.
+            return _delete(folder, source, "it was not indexed")
         close = difflib.get_close_matches(source, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else "."
         raise NotIndexedError(f"{source} is not in the index (already removed?){hint}")
@@ -144,11 +148,15 @@ def remove_document(
         folder.file(source)  # the same check either way: a source never names a path outside
     else:
         # The file goes first: if it cannot be deleted the document stays indexed, as it was.
-        try:
-            deleted = folder.delete(source)
-        except OSError as exc:
-            raise FolderError(
-                f"{source} could not be deleted ({exc.strerror or exc}); it is still indexed."
-            ) from exc
+        deleted = _delete(folder, source, "it is still indexed")
     index.remove_document(source)
     return deleted
+
+
+def _delete(folder: Folder, source: str, state: str) -> bool:
+    try:
+        return folder.delete(source)
+    except OSError as exc:
+        raise FolderError(
+            f"{source} could not be deleted ({exc.strerror or exc}); {state}."
+        ) from exc

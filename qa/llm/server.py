@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 MODEL_ALIAS = "smollm2"
 DEFAULT_PORT = 8080
+PROMPT_CACHE_BYTES = 256 << 20
 
 
 def model_path() -> Path:
@@ -92,6 +93,10 @@ def build_app(
                 n_threads_batch=threads,
                 logits_all=False,
                 verbose=False,
+                # Evaluated prompts are kept (256 MB), so the fixed start of the answer prompt
+                # stays evaluated even after another prompt (a follow-up's rewrite) came between.
+                cache=True,
+                cache_size=PROMPT_CACHE_BYTES,
             )
         ],
     )

@@ -55,6 +55,7 @@ class Pool:
     keyword_ids: list[str]  # best first, positive BM25 only
     chunks: dict[str, StoredChunk] = field(default_factory=dict)
     cos: dict[str, float] = field(default_factory=dict)
+    sources: frozenset[str] | None = None  # the documents asked of (None: all)
     _links: dict[str, list[StoredChunk]] = field(default_factory=dict)
     _trust: float | None = None
 
@@ -68,8 +69,9 @@ class Pool:
         """The first chunks of other documents whose title this candidate's text names."""
         if cid not in self._links:
             c = self.chunks[cid]
+            linked = [self.keyword.chunks[p] for p in self.keyword.linked(c.text, c.source)]
             self._links[cid] = [
-                self.keyword.chunks[p] for p in self.keyword.linked(c.text, c.source)
+                t for t in linked if self.sources is None or t.source in self.sources
             ]
         return self._links[cid]
 
@@ -95,21 +97,23 @@ class Retriever:
         k: int | None = None,
         mode: str | None = None,
         vector: np.ndarray | None = None,
+        sources: frozenset[str] | None = None,
     ) -> list[Passage]:
-        """The k best passages for the question, best first."""
+        """The k best passages for the question, best first; of ``sources`` only, if given
+        (the dense side filtered by Chroma, the keyword side scoring only their chunks)."""
         s = self.settings
         k = k or s.top_k
         mode = mode or s.retrieval
         keyword = self.corpus.keyword  # one consistent snapshot, even if a refresh swaps it
         if mode == "bm25":
-            hits = keyword.search(question, k)
+            hits = keyword.search(question, k, sources)
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
         vector = self.corpus.embed_query(question) if vector is None else vector
         if mode == "dense":
-            dense = self.corpus.store.query(vector, k)
+            dense = self.corpus.store.query(vector, k, sources)
             return [_passage(c, i, c.score, dense=c.score) for i, c in enumerate(dense)]
         fusion = Fusion.of(s)
-        pool = self.pool(question, vector, max(fusion.candidates, k), keyword)
+        pool = self.pool(question, vector, max(fusion.candidates, k), keyword, sources)
         return rank(pool, fusion, k)
 
     def pool(
@@ -118,15 +122,17 @@ class Retriever:
         vector: np.ndarray,
         n: int,
         keyword: KeywordIndex | None = None,
+        sources: frozenset[str] | None = None,
     ) -> Pool:
         """The dense top n and the BM25 top n, each scored on both sides."""
         keyword = keyword or self.corpus.keyword
-        dense = self.corpus.store.query(vector, n)
-        bm25 = keyword.scores(question)
+        dense = self.corpus.store.query(vector, n, sources)
+        bm25 = keyword.scores(question, sources)
         top = keyword.top(bm25, n)
         pool = Pool(
-            question, vector, keyword, self.corpus, bm25, [c.id for c in dense], [c.id for c in top]
-        )
+            question, vector, keyword, self.corpus, bm25, [c.id for c in dense],
+            [c.id for c in top], sources=sources,
+        )  # fmt: skip
         pool.chunks.update({c.id: c for c in top})
         pool.chunks.update({c.id: c for c in dense})
         pool.cos.update({c.id: c.score for c in dense})

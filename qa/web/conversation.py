@@ -76,6 +76,11 @@ def add_turn(conv: Conversation, question: str, answer: Answer) -> Conversation:
     return {**conv, "title": conv["title"] or title_for(question), "turns": [*conv["turns"], turn]}
 
 
+def without_last(conv: Conversation) -> Conversation:
+    """A new conversation without its last turn (to ask it again, or edit it)."""
+    return {**conv, "turns": list(conv["turns"][:-1])}
+
+
 def with_feedback(conv: Conversation, index: int, feedback: Feedback) -> Conversation:
     """A new conversation whose turn ``index`` carries the feedback."""
     turns = list(conv["turns"])

@@ -7,7 +7,9 @@ index through the engine.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from qa.errors import QAError, UploadRejected
 from qa.library import feedback as feedback_log
 from qa.library.folder import Folder, remove_document, safe_filename
-from qa.types import Answer
+from qa.types import Answer, Stage
 from qa.web.conversation import (
     Conversation,
     Feedback,
@@ -26,10 +28,13 @@ from qa.web.conversation import (
     parse_conversation,
     to_json,
     with_feedback,
+    without_last,
 )
 from qa.web.panel import merge_rows, render_documents, render_status
 from qa.web.pdfpage import render_page
-from qa.web.render import render_error, render_pending, render_transcript
+from qa.web.render import render_error, render_pending, render_stopped, render_transcript
+from qa.web.start import SHOWN, StartDoc
+from qa.web.suggest import opening, suggest
 from qa.web.viewer import pdf_pages, render_viewer, render_viewer_message
 
 if TYPE_CHECKING:
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[..., Any]
 ACTIONS = ("unindex", "delete", "index")
 MAX_SOURCE_CHARS = 4096  # a document's name, as the page sends it back
+MAX_SOURCES_JSON = 1_000_000  # characters of the documents chosen, as the browser sends them
 
 
 class Step(NamedTuple):
@@ -59,19 +65,102 @@ def _stamp() -> str:
     return f"{time.time():.3f}"
 
 
+def parse_sources(raw: Any) -> list[str] | None:
+    """The documents the page asks of: None for all, else their names (checked by the engine).
+
+    The page sends a JSON list, or "" for all; anything else is one clear error.
+    """
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, list):  # from an event of the page's own script
+        return raw
+    try:
+        if not isinstance(raw, str) or len(raw) > MAX_SOURCES_JSON:
+            raise ValueError
+        names = json.loads(raw)
+        if not isinstance(names, list):
+            raise ValueError
+    except ValueError:
+        raise QAError(
+            "The documents chosen to ask could not be read; reload the page and choose again."
+        ) from None
+    return names
+
+
 class ChatUI:
     """The page's behaviour over one Engine: chat, sources, feedback, the documents panel."""
 
     def __init__(
-        self, engine: Engine, max_upload_bytes: int | None = None, examples: Sequence[str] = ()
-    ):
+        self, engine: Engine, max_upload_bytes: int | None = None, examples: Sequence[str] = (),
+        examples_source: str = "",
+    ):  # fmt: skip
         self.engine = engine
         self.settings = engine.settings
         self.docs_dir = Path(self.settings.docs_dir)
         self.max_upload_bytes = max_upload_bytes or self.settings.max_file_bytes
         self.folder = Folder(self.docs_dir, self.max_upload_bytes)
         self.examples = tuple(examples)
+        self.examples_source = examples_source  # the document the examples are about
         self.feedback_file = feedback_log.feedback_path(self.settings.store_dir)
+        self._start: tuple[StartDoc, ...] = ()
+        self._questions: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {}
+        self._start_lock = threading.Lock()
+
+    # The start screen ---------------------------------------------------------------------------
+
+    def start_docs(self) -> tuple[StartDoc, ...]:
+        """The documents for the start screen, with the questions found for them so far."""
+        return self._start
+
+    def refresh_start(self, wait: bool = False) -> None:
+        """Find questions to try for the documents (in the background unless ``wait``)."""
+        if wait:
+            self._find_questions()
+        else:
+            threading.Thread(target=self._find_questions, daemon=True, name="qa-start").start()
+
+    def _find_questions(self) -> None:
+        with self._start_lock:
+            try:
+                docs = merge_rows(self.engine.documents(), [])
+            except QAError:
+                return
+            shown = []
+            ask = None
+            for d in docs:
+                key = (d.source, d.chunks)
+                if key not in self._questions and len(shown) < SHOWN:
+                    ask = ask or self._extractive_ask()
+                    self._questions[key] = self._suggest(d.source, d.title, ask)
+                questions, opening = self._questions.get(key, ((), ""))
+                shown.append(StartDoc(d.source, d.title, d.pages, questions, opening))
+                self._start = tuple(shown)  # each document's questions appear as they are found
+
+    def _extractive_ask(self) -> Callable[[str, list[str]], Answer]:
+        from qa.engine import Engine
+
+        if self.engine.llm is None:
+            return lambda q, sources: self.engine.ask(q, sources=sources)
+        plain = Engine(self.settings, self.engine.corpus, llm=None)
+        plain.llm = None  # questions to try are found without a model
+        return lambda q, sources: plain.ask(q, sources=sources)
+
+    def _suggest(self, source: str, title: str, ask) -> tuple[tuple[str, ...], str]:
+        """Questions to try in a document (the examples, for theirs) and how it begins."""
+        try:
+            doc = self.engine.document(source)
+            if doc is None:
+                return (), ""
+            if source == self.examples_source and self.examples:
+                return self.examples, opening(doc.text, title)
+            return suggest(doc.text, source, ask), opening(doc.text, title)
+        except Exception:  # the start screen shows the document without questions
+            log.exception("finding questions to try in %s failed", source)
+            return (), ""
+
+    def transcript(self, conv: Conversation) -> str:
+        """A chat as the page shows it (an empty one: the start screen)."""
+        return render_transcript(conv, self.examples, self._start)
 
     # Chat ------------------------------------------------------------------------------------
 
@@ -80,10 +169,15 @@ class ChatUI:
         conv, dropped = parse_conversation(raw) if raw else (new_conversation(), 0)
         if dropped:
             log.info("restored chat %s without %d damaged turn(s)", conv["id"], dropped)
-        return render_transcript(conv, self.examples), conv, ""
+        return self.transcript(conv), conv, ""
 
-    def respond(self, question: Any, conv: Conversation | None) -> Iterator[Step]:
-        """Answer a question in a chat, streaming; the last step has the turn added."""
+    def respond(
+        self, question: Any, conv: Conversation | None, sources: Any = None
+    ) -> Iterator[Step]:
+        """Answer a question in a chat, streaming; the last step has the turn added.
+
+        ``sources``: the documents to ask, as the page sends them (JSON list; "" for all).
+        """
         conv = conv or new_conversation()
         question = question if isinstance(question, str) else ""
         if not question.strip():
@@ -91,9 +185,13 @@ class ChatUI:
         yield Step(render_pending(question), conv, None, None)
         text, answer = "", None
         try:
-            for piece in self.engine.ask_stream(question, history(conv)):
+            chosen = parse_sources(sources)
+            for piece in self.engine.events(question, history(conv), chosen):
                 if isinstance(piece, Answer):
                     answer = piece
+                elif isinstance(piece, Stage):
+                    if not text and piece.kind == "reading":
+                        yield Step(render_pending(question, "", piece), conv, None, None)
                 elif isinstance(piece, str) and piece:
                     text += piece
                     yield Step(render_pending(question, text), conv, None, None)
@@ -112,7 +210,32 @@ class ChatUI:
             yield Step(render_error(question, message), conv, None, question)
             return
         conv = add_turn(conv, question, answer)
-        yield Step("", conv, render_transcript(conv, self.examples), None)
+        yield Step("", conv, self.transcript(conv), None)
+
+    def ask_again(self, conv: Conversation | None, sources: Any = None) -> Iterator[Step]:
+        """Answer the last question of a chat afresh, in place of its answer."""
+        conv = conv or new_conversation()
+        if not conv["turns"]:
+            return
+        question = conv["turns"][-1]["question"]
+        shorter = without_last(conv)
+        for i, step in enumerate(self.respond(question, shorter, sources)):
+            yield step._replace(transcript=self.transcript(shorter)) if i == 0 else step
+
+    def edit_last(self, conv: Conversation | None) -> tuple[str, Conversation, str, str]:
+        """Take the last question back into the box to edit: (transcript, chat, its JSON, the
+        question). Its answer goes; the edited question is asked as the new last turn."""
+        conv = conv or new_conversation()
+        if not conv["turns"]:
+            return self.transcript(conv), conv, to_json(conv), ""
+        question = conv["turns"][-1]["question"]
+        shorter = without_last(conv)
+        return self.transcript(shorter), shorter, to_json(shorter), question
+
+    def stopped(self, question: Any) -> tuple[str, str]:
+        """After Stop: the live area says so and the question goes back to the box."""
+        question = question if isinstance(question, str) else ""
+        return render_stopped(question), question
 
     def feedback(
         self, conv: Conversation | None, data: Mapping[str, Any]
@@ -144,21 +267,24 @@ class ChatUI:
         )
         feedback_log.append(self.feedback_file, record)
         conv = with_feedback(conv, turn, said)
-        return render_transcript(conv, self.examples), conv, to_json(conv)
+        return self.transcript(conv), conv, to_json(conv)
 
     def open_source(self, conv: Conversation | None, data: Mapping[str, Any]) -> str:
         """The source viewer for citation ``n`` of turn ``turn`` of the chat."""
         turns = (conv or new_conversation())["turns"]
-        turn, n = data.get("turn"), data.get("n")
+        turn, n, read = data.get("turn"), data.get("n"), data.get("read")
         if not isinstance(turn, int) or not 0 <= turn < len(turns):
             return render_viewer_message("That answer is no longer in this chat.", _stamp())
         try:
             answer = Answer.from_dict(turns[turn]["answer"])
         except (KeyError, TypeError, ValueError):
             return render_viewer_message("That answer could not be read back.", _stamp())
-        cite = next((c for c in answer.citations if c.n == n), None)
+        if read is not None:  # a passage the model was given ("Sources read")
+            cite = next((c for c in answer.read if c.n == read), None)
+        else:
+            cite = next((c for c in answer.citations if c.n == n), None)
         if cite is None:
-            return render_viewer_message(f"The answer has no source [{n}].", _stamp())
+            return render_viewer_message("The answer has no such source.", _stamp())
         try:
             doc = self.engine.document(cite.source)
         except QAError as exc:
@@ -187,7 +313,7 @@ class ChatUI:
             files = self.folder.files()
         except OSError:
             files = []
-        return render_documents(merge_rows(indexed, files))
+        return render_documents(merge_rows(indexed, files), stamp=_stamp())
 
     def upload(
         self,
@@ -213,6 +339,7 @@ class ChatUI:
             lines.append(("error", "Choose a file to upload first."))
         if saved:
             lines += self._index(saved, progress)
+            self.refresh_start()
         return render_status(lines), self.documents(), None
 
     def _index(self, saved: dict[str, bool], progress: ProgressFn) -> list[tuple[str, str]]:
@@ -278,14 +405,19 @@ class ChatUI:
         if not source:
             return render_status([("error", "Choose a document to remove.")]), self.documents()
         try:
+            indexed = any(d.source == source for d in self.engine.documents())
             deleted = remove_document(self.engine, self.folder, source, keep_file=keep_file)
         except QAError as exc:
             return render_status([("error", str(exc))]), self.documents()
         if keep_file:
             message = f"Removed {source} from the index; the file is still in the documents folder."
+        elif deleted:
+            message = (
+                f"Deleted {source} and removed it from the index."
+                if indexed
+                else f"Deleted {source} from the documents folder (it was not indexed)."
+            )
         else:
-            gone = "Deleted" if deleted else "The file was already gone; removed"
-            message = f"{gone} {source} and removed it from the index."
-            if not deleted:
-                message = f"{gone} {source} from the index."
+            message = f"The file was already gone; removed {source} from the index."
+        self.refresh_start()
         return render_status([("ok", message)]), self.documents()

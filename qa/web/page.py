@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from qa.answer import generate
 from qa.errors import QAError
+from qa.web.chrome import TITLE, render_header
 from qa.web.conversation import Conversation, to_json
 from qa.web.handlers import ChatUI, Step
 from qa.web.panel import render_upload_hint
-from qa.web.render import TITLE, mode_label, render_header, render_transcript
 
 if TYPE_CHECKING:
     from qa.engine import Engine
@@ -41,19 +43,34 @@ FOOTER_LINKS: list[str] = []  # no footer: Gradio's settings panel is for develo
 SYSTEM_FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "DejaVu Sans",
                 "sans-serif"]  # fmt: skip
 # Before a question is sent: take it as typed when Enter was pressed, empty the box if it still
-# holds it (text typed since then stays).
-TAKE_JS = """(q, c) => {
+# holds it (text typed since then stays); the documents ticked go with it ("" for all).
+TAKE_JS = """(q, c, s) => {
   const t = document.querySelector('#qa-question textarea');
   const typed = typeof window.qaTyped === 'string' ? window.qaTyped : q;
   window.qaTyped = undefined;
   if (t && t.value === typed) { t.value = ''; t.dispatchEvent(new Event('input', {bubbles: true})); }
-  return [typed, c];
+  const chosen = window.qaSources ? window.qaSources() : null;
+  return [typed, c, chosen === null ? '' : JSON.stringify(chosen)];
 }"""
+# Stop: the question of the answer being written goes with it (back into the box after).
+STOP_JS = """(q) => {
+  const b = document.querySelector('#qa-live .qa-bubble');
+  return [b ? b.innerText : ''];
+}"""
+# The Escape key stops an answer being written (when no source viewer is open to close).
+ESCAPE_STOPS = """document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || document.querySelector('#qa-main.qa-source-open')) return;
+  if (document.querySelector('#qa-live .qa-busy')) document.querySelector('#qa-stop')?.click();
+});"""
 # After an answer: keep the chat in the browser; a question that failed goes back into the box,
 # unless something new was typed there meanwhile.
-AFTER_JS = """S.save(c);
+AFTER_JS = """let kept = null;
+try { kept = JSON.parse(c || 'null'); } catch (e) { kept = null; }
+if (kept && Array.isArray(kept.turns) && !kept.turns.length) { if (S.load(kept.id)) S.remove(kept.id); }
+else S.save(c);
 const t = document.querySelector('#qa-question textarea');
-if (r && t && !t.value) { t.value = r; t.dispatchEvent(new Event('input', {bubbles: true})); }"""
+if (r && t && !t.value) { t.value = r; t.dispatchEvent(new Event('input', {bubbles: true})); }
+if (r && t && window.qaFocusBox) { window.qaFocusBox = false; t.focus(); }"""
 MONO_FONTS = ["SFMono-Regular", "Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 
 
@@ -85,6 +102,12 @@ def _examples(engine: Engine) -> tuple[str, ...]:
     return EXAMPLES if EXAMPLES_SOURCE in sources else ()
 
 
+SCOPE_LINE = (
+    '<p class="qa-scope" hidden><span class="qa-scope-text"></span> <button type="button" '
+    'class="qa-btn qa-scope-all">Ask all documents</button></p>'
+)
+
+
 def _step(step: Step) -> tuple:
     """A Step as the page's outputs: live, conversation, transcript, retry, stored chat."""
     skip = gr.skip()
@@ -100,7 +123,12 @@ def _step(step: Step) -> tuple:
 
 def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Blocks:
     """The web chat over an engine, with its queue set up; launch it with ``serve``."""
-    ui = ChatUI(engine, max_upload_bytes, _examples(engine))
+    ui = ChatUI(engine, max_upload_bytes, _examples(engine), EXAMPLES_SOURCE)
+    ui.refresh_start()  # questions to try, found in the background
+    if engine.llm is not None:  # a local model reads the prompt's fixed start before any question
+        threading.Thread(
+            target=generate.warm_up, args=(engine.llm, engine.settings), daemon=True
+        ).start()
     scope = storage_scope(engine)
     blank = {"id": "blank", "title": "", "created": 0.0, "turns": []}
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
@@ -108,7 +136,9 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         chat_in = gr.Textbox(visible=False)  # the chat read from the browser on load
         chat_out = gr.Textbox(visible=False)  # the chat for the browser to keep
         retry = gr.Textbox(visible=False)  # a question that failed, back to an empty box
-        gr.HTML(render_header(mode_label(engine.mode)), elem_id="qa-header-box", js_on_load=None)
+        chosen = gr.Textbox(visible=False)  # the documents ticked to ask (JSON; "" for all)
+        stop_q = gr.Textbox(visible=False)  # the question whose answer Stop stopped
+        gr.HTML(render_header(engine.mode), elem_id="qa-header-box", js_on_load=ESCAPE_STOPS)
         with gr.Row(elem_id="qa-main", equal_height=False):
             with gr.Column(scale=0, min_width=220, elem_id="qa-chats-col"):
                 chats = gr.HTML(
@@ -120,11 +150,12 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
             with gr.Column(scale=5, min_width=360, elem_id="qa-chat-col"):
                 with gr.Column(elem_id="qa-chat"):
                     transcript = gr.HTML(
-                        render_transcript(blank, ui.examples),
+                        ui.transcript(blank),
                         elem_id="qa-transcript",
                         js_on_load=_script("thread.js"),
                     )
                     live = gr.HTML("", elem_id="qa-live", js_on_load=_script("live.js"))
+                gr.HTML(SCOPE_LINE, elem_id="qa-scope", js_on_load=None)
                 with gr.Row(elem_id="qa-composer", equal_height=True):
                     box = gr.Textbox(
                         elem_id="qa-question",
@@ -138,11 +169,12 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
                     ask = gr.Button(
                         "Ask", variant="primary", scale=1, min_width=72, elem_id="qa-ask"
                     )
+                    stop = gr.Button("Stop", scale=1, min_width=72, elem_id="qa-stop")
             with gr.Column(scale=3, min_width=320, elem_id="qa-side"):
                 viewer = gr.HTML("", elem_id="qa-viewer", js_on_load=_script("viewer.js"))
                 with gr.Column(elem_id="qa-docs-panel"):
                     gr.HTML('<h2 class="qa-side-title">Documents</h2>', js_on_load=None)
-                    docs = gr.HTML(elem_id="qa-docs", js_on_load=_script("docs.js"))
+                    docs = gr.HTML(elem_id="qa-docs", js_on_load=_script("docs.js"), scope=scope)
                     status = gr.HTML(elem_id="qa-doc-status", js_on_load=None)
                     upload = gr.File(
                         label="Add documents",
@@ -155,16 +187,23 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         save = dict(fn=None, inputs=chat_out, js=_store_js(scope, "S.save(c);", "c"))
         after = dict(fn=None, inputs=[chat_out, retry], js=_store_js(scope, AFTER_JS, "c, r"))
 
-        def respond(question: str, chat: Conversation | None) -> Iterator[tuple]:
+        def steps(answering: Iterator[Step]) -> Iterator[tuple]:
             answered = False
-            for step in ui.respond(question, chat):
+            for step in answering:
                 answered = True
                 yield _step(step)
             if not answered:  # an empty box: nothing changes (an empty generator clears all)
                 yield (gr.skip(),) * 5
 
+        def respond(question: str, chat: Conversation | None, sources: str) -> Iterator[tuple]:
+            yield from steps(ui.respond(question, chat, sources))
+
         def ask_example(chat: Conversation | None, evt: gr.EventData) -> Iterator[tuple]:
-            yield from respond(str(evt._data.get("question", "")), chat)
+            data = evt._data
+            yield from steps(ui.respond(str(data.get("question", "")), chat, data.get("sources")))
+
+        def ask_again(chat: Conversation | None, evt: gr.EventData) -> Iterator[tuple]:
+            yield from steps(ui.ask_again(chat, evt._data.get("sources")))
 
         chat_io: dict[str, Any] = dict(
             outputs=[live, conv, transcript, retry, chat_out],
@@ -176,13 +215,30 @@ def build_app(engine: Engine, *, max_upload_bytes: int | None = None) -> gr.Bloc
         # The question leaves as it was when Enter was pressed (thread.js notes it); the box is
         # emptied only if it still holds that question, and Enter does nothing while an answer
         # is on its way ("once"): a quick second Enter, or typing on, never loses a question.
-        gr.on(
-            [box.submit, ask.click], respond, inputs=[box, conv], js=TAKE_JS, trigger_mode="once",
-            **chat_io,
+        asking = gr.on(
+            [box.submit, ask.click], respond, inputs=[box, conv, chosen], js=TAKE_JS,
+            trigger_mode="once", **chat_io,
+        )  # fmt: skip
+        asking.then(**after)
+        example = transcript.qa_example(ask_example, inputs=conv, trigger_mode="once", **chat_io)
+        example.then(**after)
+        again = transcript.qa_again(ask_again, inputs=conv, trigger_mode="once", **chat_io)
+        again.then(**after)
+        # Stop closes the answer's stream (and with it the model's request, which the model
+        # server then stops): the live line says so, the question goes back into the box.
+        stop.click(
+            ui.stopped, inputs=stop_q, outputs=[live, retry], js=STOP_JS,
+            cancels=[asking, example, again], queue=False, show_progress="hidden",
+            api_visibility="private",
         ).then(**after)  # fmt: skip
-        transcript.qa_example(ask_example, inputs=conv, trigger_mode="once", **chat_io).then(
-            **after
-        )
+
+        def edit(chat: Conversation | None) -> tuple:
+            return ui.edit_last(chat)
+
+        transcript.qa_edit(
+            edit, inputs=conv, outputs=[transcript, conv, chat_out, retry], queue=False,
+            show_progress="hidden", api_visibility="private",
+        ).then(**after)  # fmt: skip
 
         def feedback(chat: Conversation | None, evt: gr.EventData) -> tuple:
             try:

@@ -7,10 +7,12 @@ what will happen; the page's script shows the confirmation and sends the confirm
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa.library.folder import UPLOAD_TYPES, format_size
+from qa.types import place_words
 from qa.web.markup import esc, esc_line, shorten
 
 SEARCH_FROM = 8  # a search box over the names appears once there are more documents than this
@@ -47,13 +49,18 @@ def _confirm(action: str, source: str, text: str, yes: str) -> str:
     )
 
 
-def _row(d: DocRow) -> str:
+def natural_key(text: str) -> tuple:
+    """Sorts "News digest 2" before "News digest 10" (numbers by value, letters by case-folded)."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text.casefold()))
+
+
+def _row(d: DocRow, i: int) -> str:
     name = esc_line(d.source)
     shown = d.title if d.title and d.title != d.source else d.source
     meta = []
     file = f'<span class="qa-docfile" title="{name}">{name}</span>' if shown != d.source else ""
     if d.pages:
-        meta.append(_plural(d.pages, "page"))
+        meta.append(_plural(d.pages, place_words(d.source, "1").split()[0]))  # page, or slide
     if d.status != NOT_INDEXED:
         meta.append(_plural(d.chunks, "chunk"))
     status = esc_line(d.status)
@@ -88,23 +95,38 @@ def _row(d: DocRow) -> str:
         "Delete file",
     )
     search = esc_line(f"{d.title} {d.source}".casefold())
+    info = (
+        f'<span class="qa-doctitle" title="{esc_line(shown)}">{esc_line(shorten(shown, 120))}'
+        f'</span><span class="qa-docmeta">{file}<span>{" · ".join(meta)}</span></span>'
+    )
+    if d.status == NOT_INDEXED:  # nothing to ask of it
+        head = f'<div class="qa-docinfo">{info}</div>'
+    else:
+        head = (
+            f'<div class="qa-docinfo qa-askable"><input type="checkbox" class="qa-ask-doc" '
+            f'id="qa-ask-{i}" data-source="{_attr_json(d.source)}" checked>'
+            f'<label for="qa-ask-{i}"><span class="qa-sr">Ask </span>{info}</label></div>'
+        )
     return (
-        f'<li class="qa-docrow" data-search="{search}">'
-        f'<div class="qa-docinfo"><span class="qa-doctitle" title="{esc_line(shown)}">'
-        f"{esc_line(shorten(shown, 120))}</span>"
-        f'<span class="qa-docmeta">{file}<span>{" · ".join(meta)}</span></span></div>'
+        f'<li class="qa-docrow" data-search="{search}">{head}'
         f'<div class="qa-docactions">{first}<button type="button" class="qa-doc-act qa-danger" '
         f'data-action="delete" aria-label="Delete file: {name}" aria-expanded="false">'
         f"Delete file</button></div>{confirm_first}{delete}</li>"
     )
 
 
-def render_documents(rows: Sequence[DocRow]) -> str:
-    """The panel's list: a search box once there are many, a row per document, the totals."""
+def render_documents(rows: Sequence[DocRow], stamp: str = "") -> str:
+    """The panel's list: a search box once there are many, which documents questions go to,
+    a row per document (a check box to ask it or not), the totals.
+
+    ``stamp`` makes each rendering a new value, so the page redraws it even when nothing changed
+    (and a button left on "Working…" comes back).
+    """
+    at = esc_line(stamp)
     if not rows:
         return (
-            '<div class="qa-docs"><p class="qa-docs-empty">No documents yet. Add one below: it '
-            "is indexed at once.</p></div>"
+            f'<div class="qa-docs" data-at="{at}"><p class="qa-docs-empty">No documents yet. Add '
+            "one below: it is indexed at once.</p></div>"
         )
     search = ""
     if len(rows) > SEARCH_FROM:
@@ -118,9 +140,20 @@ def render_documents(rows: Sequence[DocRow]) -> str:
     total = f"{_plural(len(indexed), 'document')} indexed · {_plural(chunks, 'chunk')}"
     if len(indexed) < len(rows):
         total += f" · {len(rows) - len(indexed):,} not indexed"
+    to = "the one document" if len(indexed) == 1 else f"all {len(indexed):,} documents"
+    ask = (
+        '<div class="qa-docs-ask"><span class="qa-ask-count" aria-live="polite">Questions go '
+        f'to {to}.</span><button type="button" class="qa-ask-all" hidden>Ask all</button></div>'
+        if indexed
+        else ""
+    )
+    items = "".join(_row(r, i) for i, r in enumerate(rows))
     return (
-        f'<div class="qa-docs" data-count="{len(rows)}">{search}'
-        f'<ul class="qa-doclist" aria-label="Documents">{"".join(_row(r) for r in rows)}</ul>'
+        f'<div class="qa-docs" data-count="{len(rows)}" data-at="{at}">{search}{ask}'
+        '<p class="qa-sr" id="qa-docs-keys">Arrow keys move through the list; space ticks or '
+        "unticks a document to ask it.</p>"
+        '<ul class="qa-doclist" aria-label="Documents" aria-describedby="qa-docs-keys">'
+        f"{items}</ul>"
         '<p class="qa-docs-none" hidden>No document matches.</p>'
         f'<p class="qa-docs-total">{total}</p></div>'
     )
@@ -131,7 +164,7 @@ def merge_rows(indexed: Iterable, folder_files: Iterable[str]) -> list[DocRow]:
     rows = [DocRow(d.source, d.title, d.chunks, d.pages, d.status) for d in indexed]
     known = {r.source for r in rows}
     rows += [DocRow(f) for f in folder_files if f not in known]
-    return sorted(rows, key=lambda r: ((r.title or r.source).casefold(), r.source))
+    return sorted(rows, key=lambda r: (natural_key(r.title or r.source), natural_key(r.source)))
 
 
 def render_status(lines: Sequence[tuple[str, str]]) -> str:

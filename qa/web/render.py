@@ -1,26 +1,31 @@
-"""Pure rendering of the chat: answers first with their evidence, turns, the header.
+"""Pure rendering of the chat: answers first with their evidence, then the turns of a chat.
 
 Every string from a document, a question or a model goes through ``markup.esc``: escaped, one
 line, no control characters (see ``qa.web.markup``). ``[n]`` markers become links that open the
-source viewer (``data-turn``/``data-n`` name the citation; the page's script asks the server).
+source viewer (``data-turn``/``data-n`` name the citation; the page's script asks the server);
+hovering or focusing one shows the sentence it cites (its text is in the turn, hidden).
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from qa.answer.markers import MARKER, marker_numbers, strip_markers
 from qa.outcomes import NOT_IN_DOCUMENTS, language_of, other_language
-from qa.types import Answer, Citation
+from qa.types import Answer, AnswerSentence, Citation, Stage
+from qa.web.chrome import mode_label, mode_words, render_header, stage_words
 from qa.web.conversation import Conversation, Feedback
-from qa.web.markup import esc, esc_line, icon, locate, marked, shorten
+from qa.web.markup import clean, esc, esc_line, icon, locate, marked, shorten
+from qa.web.start import StartDoc, render_start
 
-if TYPE_CHECKING:
-    pass
+__all__ = [
+    "mode_label", "mode_words", "render_answer", "render_error", "render_header",
+    "render_pending", "render_stopped", "render_transcript", "source_name",
+]  # fmt: skip
 
-TITLE = "Document Q&A"
 QUOTE_CHARS = 600  # a supporting sentence longer than this is shown cut, whole in the viewer
+TIP_CHARS = 320  # a [n]'s preview of the sentence it cites
 
 
 def source_name(c: Citation) -> str:
@@ -28,21 +33,25 @@ def source_name(c: Citation) -> str:
     return c.title if c.title and c.title != c.source else c.source
 
 
-def _ref_label(c: Citation) -> str:
-    page = f", page {c.pages}" if c.pages else ""
-    return f"Source {c.n}: {shorten(source_name(c), 120)}{page}"
+def _ref_label(c: Citation, added: bool = False) -> str:
+    place = f", {c.place}" if c.place else ""
+    by = " (added by the checker)" if added else ""
+    return f"Source {c.n}{by}: {shorten(source_name(c), 120)}{place}"
 
 
-def ref_link(turn: int, c: Citation | None, n: int) -> str:
+def ref_link(turn: int, c: Citation | None, n: int, added: bool = False) -> str:
     """The ``[n]`` link that opens citation n of a turn in the source viewer."""
-    label = _ref_label(c) if c else f"Source {n}"
+    label = _ref_label(c, added) if c else f"Source {n}"
+    cls = "qa-ref qa-added" if added else "qa-ref"
     return (
-        f'<a class="qa-ref" href="#qa-viewer" data-turn="{turn}" data-n="{n}" '
-        f'aria-label="{esc_line(label)}" title="{esc_line(label)}">[{n}]</a>'
+        f'<a class="{cls}" href="#qa-viewer" data-turn="{turn}" data-n="{n}" '
+        f'aria-label="{esc_line(label)}">[{n}]</a>'
     )
 
 
-def _with_links(text: str, turn: int | None, cites: dict[int, Citation]) -> str:
+def _with_links(
+    text: str, turn: int | None, cites: dict[int, Citation], added: Sequence[int] = ()
+) -> str:
     """Escaped text whose ``[n]`` markers for known citations are links (badges while streaming)."""
     out, pos = [], 0
     for m in MARKER.finditer(text):
@@ -54,38 +63,45 @@ def _with_links(text: str, turn: int | None, cites: dict[int, Citation]) -> str:
             if turn is None:
                 out.append(f'<span class="qa-ref qa-ref-pending">[{n}]</span>')
             else:
-                out.append(ref_link(turn, cites[n], n))
+                out.append(ref_link(turn, cites[n], n, n in added))
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)
 
 
+def _sentence(s: AnswerSentence, turn: int, cites: dict[int, Citation]) -> str:
+    inner = _with_links(s.text, turn, cites, s.added)
+    if s.supported:
+        return inner
+    return (
+        '<span class="qa-unsupported">'
+        f'{inner}<span class="qa-flag"> (not in the passages read)</span></span>'
+    )
+
+
 def _lead(answer: Answer, turn: int) -> str:
-    """The answer text with its links, unsupported sentences marked."""
+    """The answer text with its links; unsupported sentences and the checker's citations marked."""
     text, cites = answer.text, {c.n: c for c in answer.citations}
     out, pos = [], 0
-    for s in answer.unsupported:
+    for s in answer.sentences:
         i = text.find(s.text, pos) if s.text else -1
         if i < 0:
             continue
         out.append(_with_links(text[pos:i], turn, cites))
-        out.append(
-            '<span class="qa-unsupported" title="Not supported by the passages it cites">'
-            f'{_with_links(s.text, turn, cites)}<span class="qa-flag"> (unsupported)</span></span>'
-        )
+        out.append(_sentence(s, turn, cites))
         pos = i + len(s.text)
     out.append(_with_links(text[pos:], turn, cites))
     return "".join(out)
 
 
-def render_quote(c: Citation) -> str:
+def render_quote(c: Citation, limit: int = QUOTE_CHARS) -> str:
     """A citation's supporting sentences as they stand in the document, the phrase marked."""
     spans = sorted(c.sentences, key=lambda s: s.start)
     if not spans:  # nothing pinned down: the start of the passage
-        return esc(shorten(c.text, QUOTE_CHARS))
+        return esc(shorten(c.text, limit))
     parts = []
     for s in spans:
-        text = s.text if len(s.text) <= QUOTE_CHARS else s.text[: QUOTE_CHARS - 1] + "…"
+        text = s.text if len(s.text) <= limit else s.text[: limit - 1] + "…"
         parts.append(marked(text, [(locate(text, s.start, c.phrases), "qa-phrase")]))
     return " … ".join(parts)
 
@@ -96,6 +112,22 @@ def _is_echo(answer: Answer) -> bool:
     return " ".join(strip_markers(answer.text).split()) == " ".join(quoted.split())
 
 
+def _source_caption(c: Citation, turn: int, kind: str = "n") -> str:
+    """A source's name (a link to open it), its place and its file."""
+    where = f'<span class="qa-page">{esc_line(c.place)}</span>' if c.place else ""
+    name = esc_line(shorten(source_name(c), 90))
+    file = (
+        "" if name == esc_line(c.source) else f'<span class="qa-file">{esc_line(c.source)}</span>'
+    )
+    badge = (
+        f'<span class="qa-sr">Source </span><span class="qa-n">{c.n}</span>' if kind == "n" else ""
+    )
+    return (
+        f'<a class="qa-ref qa-src" href="#qa-viewer" data-turn="{turn}" data-{kind}="{c.n}">'
+        f'{badge}<span class="qa-src-name">{name}</span></a>{where}{file}'
+    )
+
+
 def render_evidence(answer: Answer, turn: int) -> str:
     """Under the answer: each cited passage's supporting sentences, quoted, with its source."""
     if not answer.citations:
@@ -104,27 +136,64 @@ def render_evidence(answer: Answer, turn: int) -> str:
     heading = "Closest passages" if answer.uncertain else "Sources" if echo else "Evidence"
     items = []
     for c in answer.citations:
-        where = f'<span class="qa-page">page {esc_line(c.pages)}</span>' if c.pages else ""
-        name = esc_line(shorten(source_name(c), 90))
-        file = (
-            ""
-            if name == esc_line(c.source)
-            else f'<span class="qa-file">{esc_line(c.source)}</span>'
-        )
-        caption = (
-            f'<a class="qa-ref qa-src" href="#qa-viewer" data-turn="{turn}" data-n="{c.n}" '
-            f'title="{esc_line("Open " + _ref_label(c))}"><span class="qa-sr">Source </span>'
-            f'<span class="qa-n">{c.n}</span><span class="qa-src-name">{name}</span></a>'
-            f"{where}{file}"
-        )
         quote = "" if echo else f"<blockquote>{render_quote(c)}</blockquote>"
         items.append(
-            f'<li class="qa-cite-item">{quote}<div class="qa-cite-src">{caption}</div></li>'
+            f'<li class="qa-cite-item">{quote}<div class="qa-cite-src">'
+            f"{_source_caption(c, turn)}</div></li>"
         )
     return (
-        f'<section class="qa-evidence" aria-label="{heading}"><h3>{heading}</h3>'
-        f'<ol class="qa-cites">{"".join(items)}</ol></section>'
+        f'<div class="qa-evidence"><h3>{heading}</h3>'
+        f'<ol class="qa-cites">{"".join(items)}</ol></div>'
     )
+
+
+def render_read(answer: Answer, turn: int) -> str:
+    """What the model was given, folded: each passage's sentences it read, a click to open."""
+    if not answer.read:
+        return ""
+    n = len(answer.read)
+    items = "".join(
+        f'<li><div class="qa-cite-src">{_source_caption(c, turn, "read")}</div>'
+        f'<p class="qa-read-text">{render_quote(c, 400)}</p></li>'
+        for c in answer.read
+    )
+    return (
+        f'<details class="qa-read"><summary>Sources read ({n} passage{"s" * (n != 1)} the '
+        f'model was given)</summary><ol class="qa-read-list">{items}</ol></details>'
+    )
+
+
+def _tips(answer: Answer, turn: int) -> str:
+    """Each citation's sentence, hidden: shown beside its ``[n]`` on hover or focus."""
+    tips = "".join(
+        f'<div data-tip="{c.n}"><strong>{esc_line(shorten(source_name(c), 80))}'
+        f"{esc_line(', ' + c.place) if c.place else ''}</strong> "
+        f"{render_quote(c, TIP_CHARS)}</div>"
+        for c in answer.citations
+    )
+    return f'<div class="qa-tips" data-turn="{turn}" hidden>{tips}</div>' if tips else ""
+
+
+def render_notice(answer: Answer) -> str:
+    """One notice under an answer: the fallback, sentences nothing supports, the checker's
+    citations, in that order (or nothing)."""
+    said = [answer.notice] if answer.notice else []
+    bad = len(answer.unsupported)
+    if bad:
+        s, verb = ("s", "are") if bad > 1 else ("", "is")
+        said.append(
+            f"{bad} sentence{s} of this answer {verb} not supported by the passages the model "
+            "read (marked); check against the sources read."
+        )
+    added = answer.added
+    if added:
+        marks = ", ".join(f"[{n}]" for n in added)
+        said.append(
+            f"Citation{'s' * (len(added) > 1)} {marks} (dotted) "
+            f"{'were' if len(added) > 1 else 'was'} added by the checker: the model gave none "
+            "there, or one that does not say it."
+        )
+    return f'<div class="qa-notice" role="note">{esc(" ".join(said))}</div>' if said else ""
 
 
 def _feedback(turn: int, fb: Feedback | None) -> str:
@@ -152,23 +221,58 @@ def _feedback(turn: int, fb: Feedback | None) -> str:
         '</button><button type="button" class="qa-btn qa-fb-cancel">Cancel</button></div></form>'
     )
     return (
-        f'<div class="qa-feedback" role="group" aria-label="Feedback on this answer">{buttons}'
-        f'<button type="button" class="qa-fb-open" data-turn="{turn}" aria-expanded="false">'
-        f"Correct it</button>{thanks}{form}</div>"
+        f'<div class="qa-feedback" role="group" aria-label="Feedback on answer {turn + 1}">'
+        f'{buttons}<button type="button" class="qa-fb-open" data-turn="{turn}" '
+        f'aria-expanded="false">Correct it</button>{thanks}{form}</div>'
+    )
+
+
+def copy_text(answer: Answer) -> str:
+    """The answer as plain text with its citations, for the clipboard."""
+    lines = [answer.text.strip()]
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            place = f", {c.place}" if c.place else ""
+            file = f" ({c.source})" if source_name(c) != c.source else ""
+            lines.append(f"[{c.n}] {source_name(c)}{place}{file}")
+    return "\n".join(lines)
+
+
+def _attr(text: str) -> str:
+    """Text for an attribute, line breaks kept as character references (no line ending)."""
+    return html.escape(clean(text), quote=True).replace("\n", "&#10;")
+
+
+def _actions(answer: Answer, turn: int, last: bool) -> str:
+    """Copy (with its citations), and for the last answer: ask it again, edit the question."""
+    again = (
+        f'<button type="button" class="qa-act qa-again" data-turn="{turn}">Ask again</button>'
+        f'<button type="button" class="qa-act qa-edit" data-turn="{turn}">Edit question</button>'
+        if last
+        else ""
+    )
+    return (
+        f'<div class="qa-actions" role="group" aria-label="Answer {turn + 1}">'
+        f'<button type="button" class="qa-act qa-copy" data-copy="{_attr(copy_text(answer))}">'
+        f"Copy</button>{again}"
+        '<span class="qa-copied qa-sr" role="status"></span></div>'
     )
 
 
 def _meta(answer: Answer) -> str:
-    meta = [mode_words(answer.mode)]
+    meta = [mode_words(answer)]
     if answer.latency_ms:
         ms = answer.latency_ms
         meta.append(f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s")
     return f'<span class="qa-meta">{esc_line(" · ".join(meta))}</span>'
 
 
-def render_answer(answer: Answer, turn: int = 0, feedback: Feedback | None = None) -> str:
-    """A finished answer: the answer first, then its evidence, feedback and how it was made."""
-    parts = [f'<div class="qa-answer qa-{answer.status}">']
+def render_answer(
+    answer: Answer, turn: int = 0, feedback: Feedback | None = None, last: bool = False
+) -> str:
+    """A finished answer: the answer first, then its evidence, actions and how it was made."""
+    parts = [f'<div class="qa-answer qa-{answer.status}" id="qa-answer-{turn}" tabindex="-1">']
     language = language_of(answer.reason)
     if answer.refused:
         words = other_language(language) if language else answer.text or NOT_IN_DOCUMENTS
@@ -186,17 +290,14 @@ def render_answer(answer: Answer, turn: int = 0, feedback: Feedback | None = Non
         parts.append(f'<div class="qa-lead">{_lead(answer, turn)}</div>')
     else:
         parts.append(f'<div class="qa-lead">{_lead(answer, turn)}</div>')
-    if answer.notice:
-        parts.append(f'<div class="qa-notice" role="note">{esc(answer.notice)}</div>')
-    if answer.unsupported:
-        n = len(answer.unsupported)
-        s, verb = ("s", "are") if n > 1 else ("", "is")
-        parts.append(
-            f'<div class="qa-warn" role="note">{n} sentence{s} of this answer {verb} not '
-            f"supported by the passages cited and {verb} marked; check against the sources.</div>"
-        )
+    parts.append(render_notice(answer))
     parts.append(render_evidence(answer, turn))
-    parts.append(f'<div class="qa-foot">{_feedback(turn, feedback)}{_meta(answer)}</div></div>')
+    parts.append(render_read(answer, turn))
+    parts.append(_tips(answer, turn))
+    parts.append(
+        f'<div class="qa-foot">{_feedback(turn, feedback)}{_actions(answer, turn, last)}'
+        f"{_meta(answer)}</div></div>"
+    )
     return "".join(parts)
 
 
@@ -205,50 +306,28 @@ def render_question(question: str) -> str:
     return f'<div class="qa-question"><div class="qa-bubble">{esc(question)}</div></div>'
 
 
-def render_turn(index: int, question: str, answer: Answer, feedback: Feedback | None) -> str:
-    """One question and its answer."""
-    return (
-        f'<article class="qa-turn" id="qa-turn-{index}" data-turn="{index}">'
-        f"{render_question(question)}{render_answer(answer, index, feedback)}</article>"
-    )
-
-
-def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
-    """The finished turns of a chat (or, when it has none, a welcome with example questions)."""
-    chat = esc_line(conv["id"])
-    turns = []
-    for i, t in enumerate(conv["turns"]):
-        turns.append(
-            render_turn(i, t["question"], Answer.from_dict(t["answer"]), t.get("feedback"))
-        )
-    if turns:
-        return (
-            f'<div class="qa-transcript" data-chat="{chat}" data-turns="{len(turns)}">'
-            f'<h2 class="qa-sr">Conversation</h2>{"".join(turns)}</div>'
-        )
-    chips = "".join(
-        f'<li><button type="button" class="qa-example">{esc_line(q)}</button></li>'
-        for q in examples
-    )
-    tries = f'<p class="qa-try">Try one:</p><ul class="qa-examples">{chips}</ul>' if chips else ""
-    return (
-        f'<div class="qa-transcript qa-empty" data-chat="{chat}" data-turns="0"><div class="qa-welcome">'
-        "<h2>Ask your documents</h2><p>Each answer comes with the sentences it rests on. Click a "
-        '<span class="qa-ref-sample">[1]</span> to read the passage in its document.</p>'
-        f"{tries}</div></div>"
-    )
-
-
-def render_pending(question: str, text: str = "") -> str:
-    """The question just asked and its answer while it is looked up or written."""
+def render_pending(question: str, text: str = "", stage: Stage | None = None) -> str:
+    """The question just asked and its answer while it is looked up, read or written."""
     if not text:
-        body = '<div class="qa-answer qa-pending" role="status">Searching the documents…</div>'
+        body = (
+            '<div class="qa-answer qa-pending qa-busy" role="status">'
+            f"{esc(stage_words(stage))}</div>"
+        )
     else:
         body = (
-            f'<div class="qa-answer qa-streaming"><div class="qa-lead">'
+            f'<div class="qa-answer qa-streaming qa-busy"><div class="qa-lead">'
             f'{_with_links(text, None, {})}<span class="qa-caret"></span></div></div>'
         )
     return f'<article class="qa-turn qa-live">{render_question(question)}{body}</article>'
+
+
+def render_stopped(question: str) -> str:
+    """The question whose answer was stopped (the question is back in the box)."""
+    q = render_question(question) if question.strip() else ""
+    return (
+        f'<article class="qa-turn qa-live">{q}<div class="qa-answer qa-stopped" role="status">'
+        "Stopped. The question is back in the box: edit it or ask again.</div></article>"
+    )
 
 
 def render_error(question: str, message: str) -> str:
@@ -260,32 +339,34 @@ def render_error(question: str, message: str) -> str:
     )
 
 
-def mode_words(mode: str) -> str:
-    """An answer mode ("extractive", "generated:<model>", "extractive-fallback") in words."""
-    if mode.startswith("generated:"):
-        return f"Generated · {mode.split(':', 1)[1]}"
-    if mode == "extractive-fallback":
-        return "Extractive (model unavailable)"
-    return mode.capitalize() if mode else "Extractive"
-
-
-def mode_label(mode: str) -> str:
-    """``Engine.mode`` in words for the header: extractive, or the model that writes answers."""
-    kind, _, model = mode.partition(":")
-    return f"Generated · {model}" if kind == "generated" else "Extractive"
-
-
-def render_header(mode: str) -> str:
-    """Title, one line on what the app does, and the active answer mode (in words)."""
-    generated = mode.startswith("Generated")
-    hint = (
-        "A language model writes each answer from the retrieved passages, citing them."
-        if generated
-        else "Each answer quotes the sentences of the documents that answer the question."
-    )
+def render_turn(
+    index: int, question: str, answer: Answer, feedback: Feedback | None, last: bool = False
+) -> str:
+    """One question and its answer."""
     return (
-        '<header class="qa-header"><div class="qa-brand"><h1>' + esc_line(TITLE) + "</h1>"
-        "<p>Answers come only from your documents, with the passages they rely on.</p></div>"
-        f'<div class="qa-mode" id="qa-mode" title="{esc_line(hint)}"><span>Answer mode</span>'
-        f"<strong>{esc_line(mode)}</strong></div></header>"
+        f'<article class="qa-turn" id="qa-turn-{index}" data-turn="{index}" '
+        f'aria-label="Question {index + 1}">'
+        f"{render_question(question)}{render_answer(answer, index, feedback, last)}</article>"
+    )
+
+
+def render_transcript(
+    conv: Conversation, examples: Sequence[str] = (), start: Sequence[StartDoc] = ()
+) -> str:
+    """The finished turns of a chat, or, when it has none, the start screen: the documents
+    with questions to try."""
+    chat = esc_line(conv["id"])
+    turns = []
+    last = len(conv["turns"]) - 1
+    for i, t in enumerate(conv["turns"]):
+        answer = Answer.from_dict(t["answer"])
+        turns.append(render_turn(i, t["question"], answer, t.get("feedback"), i == last))
+    if turns:
+        return (
+            f'<div class="qa-transcript" data-chat="{chat}" data-turns="{len(turns)}">'
+            f'<h2 class="qa-sr">Conversation</h2>{"".join(turns)}</div>'
+        )
+    return (
+        f'<div class="qa-transcript qa-empty" data-chat="{chat}" data-turns="0">'
+        f"{render_start(start, examples)}</div>"
     )

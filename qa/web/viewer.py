@@ -32,7 +32,7 @@ def pdf_pages(c: Citation, page_count: int | None = None) -> list[int]:
 
 
 def _head(c: Citation, extra: str = "") -> str:
-    page = f'<span class="qa-v-page">page {esc_line(c.pages)}</span>' if c.pages else ""
+    page = f'<span class="qa-v-page">{esc_line(c.place)}</span>' if c.place else ""
     file = (
         "" if source_name(c) == c.source else f'<span class="qa-v-file">{esc_line(c.source)}</span>'
     )
@@ -40,7 +40,8 @@ def _head(c: Citation, extra: str = "") -> str:
         '<div class="qa-v-head"><div class="qa-v-title">'
         f'<span class="qa-n">{c.n}</span><h2 id="qa-v-heading">{esc_line(shorten(source_name(c), 140))}</h2>'
         f'</div><div class="qa-v-sub">{file}{page}{extra}</div>'
-        '<button type="button" class="qa-v-close" aria-label="Close the source">'
+        '<button type="button" class="qa-btn qa-v-width" aria-pressed="true" hidden>Narrower'
+        '</button><button type="button" class="qa-v-close" aria-label="Close the source">'
         f"{icon('close')}</button></div>"
     )
 

@@ -20,6 +20,7 @@ const when = (ms) => {
 const open = (id) => {
   S.setCurrent(id);
   const raw = S.load(id) || JSON.stringify({ id: id, title: "", turns: [] });
+  window.qaFocusAnswer = true; // the chat's newest answer takes the focus once it is shown
   trigger("qa_open_chat", { chat: raw });
 };
 
@@ -56,10 +57,12 @@ function render() {
     } else {
       const btn = make("button", "qa-chat-open");
       btn.type = "button";
+      btn.title = c.title;
       if (c.id === current) btn.setAttribute("aria-current", "true");
       btn.append(make("span", "qa-chat-name", c.title), make("span", "qa-chat-when", when(c.updated)));
       const del = make("button", "qa-chat-del");
       del.type = "button";
+      del.tabIndex = -1; // reached with the right arrow (or Delete) from its chat
       del.setAttribute("aria-label", "Delete chat: " + c.title);
       del.title = "Delete this chat";
       del.textContent = "×";
@@ -69,7 +72,40 @@ function render() {
   }
   if (!chats.length) list.append(make("li", "qa-chats-empty", "Your chats are kept in this browser."));
   root.append(list);
+  // The list is one tab stop: the open chat (else the first); arrows move within it.
+  const opens = [...list.querySelectorAll(".qa-chat-open")];
+  opens.forEach((b) => { b.tabIndex = -1; });
+  const stop = list.querySelector(".qa-chat-open[aria-current]") || opens[0];
+  if (stop) stop.tabIndex = 0;
+  if (chats.length) list.setAttribute("aria-describedby", "qa-chats-keys");
+  root.append(make("p", "qa-sr", "Up and down arrows move between chats; right arrow or Delete "
+    + "offers to delete one."));
+  root.lastChild.id = "qa-chats-keys";
 }
+
+root.addEventListener("keydown", (e) => {
+  const item = e.target.closest && e.target.closest(".qa-chat-item");
+  if (!item || e.target.closest(".qa-confirm")) return;
+  const opens = [...root.querySelectorAll(".qa-chat-open")];
+  const at = opens.indexOf(item.querySelector(".qa-chat-open"));
+  let next = null;
+  if (e.key === "ArrowDown") next = opens[Math.min(at + 1, opens.length - 1)];
+  else if (e.key === "ArrowUp") next = opens[Math.max(at - 1, 0)];
+  else if (e.key === "Home") next = opens[0];
+  else if (e.key === "End") next = opens[opens.length - 1];
+  else if (e.key === "ArrowRight") next = item.querySelector(".qa-chat-del");
+  else if (e.key === "ArrowLeft") next = item.querySelector(".qa-chat-open");
+  else if (e.key === "Delete") {
+    e.preventDefault();
+    item.querySelector(".qa-chat-del")?.click();
+    return;
+  }
+  if (!next) return;
+  e.preventDefault();
+  for (const b of root.querySelectorAll(".qa-chat-open, .qa-chat-del")) b.tabIndex = -1;
+  next.tabIndex = 0;
+  next.focus();
+});
 
 root.addEventListener("click", (e) => {
   const item = e.target.closest(".qa-chat-item");
@@ -89,6 +125,7 @@ root.addEventListener("click", (e) => {
   } else if (e.target.closest(".qa-chat-del-no")) {
     confirming = "";
     render();
+    root.querySelector(`.qa-chat-item[data-id="${CSS.escape(id)}"] .qa-chat-open`)?.focus();
   } else if (e.target.closest(".qa-chat-del-yes")) {
     confirming = "";
     const wasCurrent = id === S.current();
@@ -97,6 +134,7 @@ root.addEventListener("click", (e) => {
       const next = S.list()[0];
       open(next ? next.id : S.newId());
     }
+    (root.querySelector(".qa-chat-open[tabindex='0']") || root.querySelector(".qa-new-chat"))?.focus();
   }
 });
 window.addEventListener("qa-chats-changed", render);
