@@ -28,6 +28,7 @@ MAX_TEXT = 50_000  # characters of any one text
 MAX_CITATIONS = 50
 MAX_SPANS = 20
 MAX_SENTENCES = 200  # checked sentences of one answer
+MAX_UNSUPPORTED = 100  # of them flagged as unsupported (older records list only those)
 MAX_OFFSET = MAX_TEXT_CHARS  # no document holds more characters than this
 MAX_PAGE = 1_000_000  # pages of any document
 MAX_N = 1_000  # a citation's number
@@ -236,7 +237,6 @@ class Answer:
     text: str
     citations: tuple[Citation, ...] = ()
     status: Status = ANSWERED
-    reason: str = ""
     retrieved: tuple[Passage, ...] = ()
     mode: str = "extractive"
     standalone_question: str = ""
@@ -249,6 +249,7 @@ class Answer:
     # What the model was given (generated mode): each passage, numbered as in its prompt, with
     # the sentences of it that the prompt held. Empty when no model was asked.
     read: tuple[Citation, ...] = ()
+    reason: str = ""  # why the status (qa.outcomes: "confident", "off-topic", "language:es" ...)
 
     @property
     def refused(self) -> bool:
@@ -313,7 +314,7 @@ class Answer:
         if not isinstance(cites, list) or len(cites) > MAX_CITATIONS:
             raise ValueError("citations must be a short list")
         unsupported = record.get("unsupported") or []
-        if not isinstance(unsupported, list) or len(unsupported) > MAX_SENTENCES:
+        if not isinstance(unsupported, list) or len(unsupported) > MAX_UNSUPPORTED:
             raise ValueError("unsupported must be a short list")
         read = record.get("read") or []
         if not isinstance(read, list) or len(read) > MAX_CITATIONS:

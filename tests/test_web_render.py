@@ -252,9 +252,9 @@ def test_a_conversation_survives_the_round_trip_through_json():
     again = Answer.from_dict(back["turns"][0]["answer"])
     assert again.text == "Russia [1]" and again.citations[0].phrases[0].text == "Russia"
     assert render.render_transcript(back) == render.render_transcript(conv)
-    assert conversation.history(back) == [
+    assert conversation.history(back) == [  # each reply carries its outcome (not its words)
         {"role": "user", "content": "Where will Wang go?"},
-        {"role": "assistant", "content": "Russia [1]"},
+        {"role": "assistant", "content": "Russia [1]", "status": "answered"},
     ]
 
 
