@@ -19,7 +19,7 @@ from index.text import CARDINALS, MAGNITUDES, MONTHS, WEEKDAYS, common_rank, fou
 from qa.question.followup import entities
 
 # Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
-MIN_WORDS = 35  # sentences shorter than this are quoted whole
+MIN_WORDS = 50  # sentences shorter than this are searched whole for the phrase
 BEFORE = 0  # segments kept before the one holding most of the question's words
 AFTER = 1  # ... and after it
 PHRASE_KINDS = frozenset({"time", "number", "name", "place", "entity"})
