@@ -214,6 +214,25 @@ class Engine:
 
     def answer(self, asked: Asked, found: Found) -> Answer:
         """The extractive answer: the evidence weighed, the outcome decided, the answer quoted."""
+        draft, v = self._decide(asked, found)
+        refused = v.status == REFUSED
+        return Answer(
+            question=asked.question,
+            text="" if refused else draft.text,
+            citations=() if refused else draft.citations,
+            status=v.status,
+            retrieved=found.passages,
+            standalone_question=asked.standalone,
+            reason=v.reason,
+        )
+
+    def verdict(self, question: str, history: Sequence[Turn] | None = None) -> verdict.Verdict:
+        """The outcome a question would have, with its calibrated probabilities (no answer)."""
+        asked = read_question(question, history, self.settings.max_question_chars)
+        self._require_index()
+        return self._decide(asked, self.find(asked))[1]
+
+    def _decide(self, asked: Asked, found: Found) -> tuple[extract.Draft, verdict.Verdict]:
         weights = found.weights or {}
         passages = list(found.passages)
         draft = extract.draft(
@@ -225,17 +244,7 @@ class Engine:
             else None
         )
         reads = verdict.reads(asked.language, self.embedder_kind == "e5")
-        v = verdict.decide(evidence, self.calibration(asked), asked, reads)
-        refused = v.status == REFUSED
-        return Answer(
-            question=asked.question,
-            text="" if refused else draft.text,
-            citations=() if refused else draft.citations,
-            status=v.status,
-            reason=v.reason,
-            retrieved=found.passages,
-            standalone_question=asked.standalone,
-        )
+        return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)
 
     def _ask_generated(
         self, asked: Asked, clock: Clock, sources: Sequence[str] | None = None

@@ -293,14 +293,20 @@ def test_choose_takes_a_second_sentence_only_when_close_and_adding_asked_words()
 # ---- relevance (refusal)
 
 
-def test_relevance_separates_on_topic_from_off_topic(seed_engine):
-    threshold = seed_engine.settings.min_relevance
+def test_the_topic_probability_separates_on_topic_from_off_topic(seed_engine):
     on = "Who did Antony Blinken meet on the sidelines of the Munich Security Conference?"
     off = "What is the boiling point of liquid nitrogen in a pressure cooker?"
-    on_score = seed_engine.relevance(seed_engine.retrieve(on), on)
-    off_score = seed_engine.relevance(seed_engine.retrieve(off), off)
-    assert on_score >= threshold > off_score
-    assert 0.0 <= off_score < on_score <= 1.0
+    on_v, off_v = seed_engine.verdict(on), seed_engine.verdict(off)
+    threshold = seed_engine.calibration(seed_engine_asked(on)).refuse_below
+    assert on_v.topic >= threshold > off_v.topic
+    assert 0.0 <= off_v.topic < on_v.topic <= 1.0
+    assert (on_v.status, off_v.status) == ("answered", "refused")
+
+
+def seed_engine_asked(question: str):
+    from qa.question.read import read
+
+    return read(question, None, 4000)
 
 
 # ---- the keyword index's state tag (lets an unchanged ingest skip loading it)

@@ -21,8 +21,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.text import sentence_spans
 from index.embed import Embedder
+from index.text import sentence_spans
 from qa.errors import ConfigError
 from qa.llm import prompts
 from qa.settings import Settings
