@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from index.embed import Embedder
+from index import Embedder
 from qa.answer.markers import CitationStream
 from qa.answer.prompting import build_prompt, token_counter
 from qa.answer.support import Checked, check

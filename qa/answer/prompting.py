@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.embed import Embedder
+from index import Embedder
 from qa.errors import ConfigError
 from qa.llm import prompts
 from qa.settings import Settings

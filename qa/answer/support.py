@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index import Embedder
 from index.chunk import sentence_spans
-from index.embed import Embedder
 from index.keyword import tokenize, weighted_share
 from qa.answer.markers import MARKER, marker_numbers
 from qa.types import AnswerSentence, Citation, Passage, Span

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from index.types import DocumentInfo, IngestReport
+from index import DocumentInfo, IngestReport
 from qa.cli.terminal import clean
 from qa.types import Answer, Citation
 

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from index.formats import CONVERT
-from index.load import SUPPORTED
-from index.types import DocumentInfo
+from index import CONVERT, SUPPORTED, DocumentInfo
 from qa.errors import FolderError, NotIndexedError, UploadRejected
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.corpus import Corpus
-from index.keyword import KeywordIndex, coverage
-from index.store import StoredChunk
+from index import Corpus, KeywordIndex, StoredChunk
+from index.keyword import coverage
 from qa.settings import Settings
 from qa.types import Passage
 
