@@ -241,3 +241,27 @@ def test_a_removed_document_stays_removed_until_named_again(settings, embedder):
     reset_engines()
     engine = prepare_engine(settings)
     assert sources() == {"a.txt", "notes/b.md"}
+
+
+def test_both_backends_implement_the_whole_seam(tmp_path):
+    """Embedded Chroma and a Chroma server are the two implementations of ``index.backend``."""
+    from typing import Protocol
+
+    from index.backend import Backend
+    from index.backends import backend_for
+    from index.chroma_server import Server
+    from index.config import StoreConfig
+    from index.embedded import Embedded
+
+    members = set()
+    for cls in Backend.__mro__:
+        if cls not in (Backend.__mro__[-1], Protocol) and issubclass(cls, Protocol):
+            members |= {n for n in vars(cls) if not n.startswith("_")}
+            members |= set(getattr(cls, "__annotations__", {}))
+    assert {"connect", "write_lock", "replica_added", "mirrors_folder", "fault"} <= members
+    embedded = backend_for(StoreConfig(tmp_path / "store"))
+    server = backend_for(StoreConfig(tmp_path / "store", chroma_url="http://127.0.0.1:9"))
+    assert isinstance(embedded, Embedded) and isinstance(server, Server)
+    for backend in (embedded, server):
+        assert not {m for m in members if not hasattr(backend, m)}, type(backend).__name__
+    assert (embedded.mirrors_folder, server.mirrors_folder) == (True, False)
