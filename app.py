@@ -2,8 +2,11 @@
 
 Options: --docs FOLDER (default seeds/ or QA_DOCS_DIR), --host, --port, --store. Set QA_UI_USER and
 QA_UI_PASSWORD to require a login; binding to an address other than loopback requires it.
-The same server answers the OpenAI-compatible API under /v1 (qa/api.py). Share links are never
-made: the page is served from this machine only, and only under its own host names.
+The same server answers the OpenAI-compatible API under /v1 (qa/http/api.py). Share links are
+never made: the page is served from this machine only, and only under its own host names.
+
+A thin shim: it checks its options and runs the serve sequence of ``qa serve --page``
+(``qa.cli.main.serve``), with its own progress lines and start-up message.
 """
 
 from __future__ import annotations
@@ -34,13 +37,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def login(settings) -> tuple[str, str] | None:
-    """The (user, password) pair of the login, when both are set."""
-    from qa.http.server import login as server_login
-
-    return server_login(settings)
-
-
 def _progress(done: float, total: int) -> None:
     if not total:
         return
@@ -52,7 +48,7 @@ def _progress(done: float, total: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check the options, bring the index up to date, and serve the page and the API."""
+    """Check the options, then serve the page and the API as ``qa serve --page`` does."""
     args = parse_args(argv)
     quiet()  # before gradio is imported anywhere: nothing phones home
     logging.basicConfig(
@@ -61,15 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     from pydantic import ValidationError
 
+    from qa.cli.main import serve
     from qa.errors import QAError
-    from qa.http import server
+    from qa.http.server import check_exposure
     from qa.settings import Settings
 
     t0 = time.perf_counter()
     overrides = {k: v for k, v in (("docs_dir", args.docs), ("store_dir", args.store)) if v}
-    try:
+    try:  # what the user must change is a usage error (2), found before anything starts
         settings = Settings(**overrides)
-        server.check_exposure(args.host, settings)
+        check_exposure(args.host, settings)
     except ValidationError as exc:
         print(f"error: invalid setting: {exc}", file=sys.stderr)
         return 2
@@ -79,25 +76,30 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(settings.docs_dir).is_dir():
         print(f"error: the documents folder {settings.docs_dir} does not exist.", file=sys.stderr)
         return 2
+
+    def announce(engine, base: str) -> None:
+        from qa.web import mode_label
+
+        log.info("page built in %.1f s", time.perf_counter() - t0)
+        print(f"Answer mode: {mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
+        print(f"Chat on {base}/ ; API on {base}/v1 ; MCP on {base}/mcp", flush=True)
+
+    def on_watch() -> None:
+        print(f"Watching {settings.docs_dir} for changes (QA_WATCH=false turns it off)", flush=True)
+
     try:
-        sock = server.bind(args.host, args.port)
-    except OSError as exc:  # e.g. the port is taken
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        engine = server.prepare_engine(settings, progress=_progress)
-        app = server.build_server(settings, engine, host=args.host, port=args.port)
-    except QAError as exc:
+        serve(
+            settings,
+            args.host,
+            args.port,
+            page=True,
+            announce=announce,
+            on_watch=on_watch,
+            progress=_progress,
+        )
+    except QAError as exc:  # e.g. the port is taken, the index cannot be opened
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    from qa.web import mode_label
-
-    log.info("page built in %.1f s", time.perf_counter() - t0)
-    print(f"Answer mode: {mode_label(engine.mode)}; documents: {settings.docs_dir}", flush=True)
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Chat on http://{shown}:{args.port}/ ; API on http://{shown}:{args.port}/v1", flush=True)
-    server.warm(engine)
-    server.serve(app, sock)
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import sentence_spans
+from index.text import sentence_spans
 from qa.answer.markers import strip_markers
 from qa.evaluation.dataset import EvalItem
 from qa.evaluation.metrics import contains_answer, percentile

@@ -121,8 +121,8 @@ def run(sets: dict, work_engines: dict, texts: list[str], datasets: Path, build)
     from bench_setup import WORK, ReusingEmbedder
 
     from index.embed import make_embedder
-    from qa.evaluation.converters import REFERENCE_SETS
     from qa.evaluation.protocol import split_reference
+    from qa.evaluation.references import REFERENCE_SETS
     from qa.settings import Settings
 
     embedders = {m: make_embedder(Settings(embeddings=m).embed_config) for m in MODELS}

@@ -110,8 +110,8 @@ def run(
 ) -> dict:
     """Index every format of every set and score its questions; returns the results by set."""
     from index.offline import quiet
-    from qa.evaluation.converters import convert_reference
     from qa.evaluation.dataset import load_dataset
+    from qa.evaluation.references import convert_reference
     from qa.settings import Settings
 
     quiet()

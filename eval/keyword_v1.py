@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import words as word_tokens
-from index.keyword import STOPWORDS, title_key, tokenize
+from index.keyword import title_key
 from index.store import StoredChunk
+from index.text import STOPWORDS, tokenize
+from index.text import words as word_tokens
 
 MAX_TITLE_WORDS = 10
 

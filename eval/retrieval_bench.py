@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
-from qa.evaluation.converters import REFERENCE_SETS
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.metrics import percentile
+from qa.evaluation.references import REFERENCE_SETS
 from qa.evaluation.scoring import Located, gold_coverage, rank_scores, source_gold
 
 log = logging.getLogger(__name__)

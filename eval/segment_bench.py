@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
+from index.text.sentences import add_trimmed  # noqa: E402  (after the path: this tree's index)
+
 Spans = list[tuple[int, int]]
 
 # ---- the regex that index/chunk.py used before (for the comparison only)
@@ -53,9 +55,9 @@ def regex_spans(text: str) -> Spans:
             cut = m.end()
             if not _regex_boundary(text, pos, m.start(), cut, le):
                 continue
-            _add(spans, text, pos, cut)
+            add_trimmed(spans, text, pos, cut)
             pos = cut
-        _add(spans, text, pos, le)
+        add_trimmed(spans, text, pos, le)
     return spans
 
 
@@ -77,15 +79,6 @@ def _regex_boundary(text: str, sent_start: int, punct: int, cut: int, line_end: 
     return c.isupper() or c.isdigit() or c in "\"'“‘([" or not c.isalpha()
 
 
-def _add(spans: Spans, text: str, s: int, e: int) -> None:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    if e > s:
-        spans.append((s, e))
-
-
 # ---- the maintained segmenters, each run on one line at a time
 
 
@@ -94,7 +87,7 @@ def _by_line(segment: Callable[[str], list[tuple[int, int]]]) -> Callable[[str],
         out: Spans = []
         for line in re.finditer(r"[^\n]+", text):
             for s, e in segment(line.group()):
-                _add(out, text, line.start() + s, line.start() + e)
+                add_trimmed(out, text, line.start() + s, line.start() + e)
         return out
 
     return spans
@@ -146,7 +139,7 @@ def candidates() -> dict[str, Callable[[str], Spans]]:
 
 
 def _current() -> Callable[[str], Spans]:
-    from index.chunk import sentence_spans
+    from index.text import sentence_spans
 
     return sentence_spans
 

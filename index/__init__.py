@@ -10,7 +10,7 @@ never from the modules inside, except the text helpers (tokens, sentences, word 
   ``IngestConfig``; errors: ``UserError`` and the ``IndexingError`` family.
 """
 
-from index.config import ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+from index.config import MAX_FILE_BYTES, ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
 from index.corpus import Corpus
 from index.embed import Embedder, make_embedder
 from index.errors import (
@@ -27,11 +27,13 @@ from index.errors import (
     UserError,
 )
 from index.formats import CONVERT
+from index.formats.base import MAX_TEXT_CHARS
 from index.formats.pdf import PDFIUM_LOCK
 from index.formats.pdf import load_page as load_pdf_page
 from index.ingest import Progress, ingest
 from index.keyword import KeywordIndex
-from index.load import SUPPORTED
+from index.load import SUPPORTED, FileEntry
+from index.load import load as load_file
 from index.offline import quiet
 from index.store import collection_names, store_identity
 from index.stored import StoredChunk
@@ -39,6 +41,8 @@ from index.types import Document, DocumentInfo, DocumentText, IngestReport, Skip
 
 __all__ = [
     "CONVERT",
+    "MAX_FILE_BYTES",
+    "MAX_TEXT_CHARS",
     "PDFIUM_LOCK",
     "SUPPORTED",
     "ChunkConfig",
@@ -48,6 +52,7 @@ __all__ = [
     "DocumentText",
     "EmbedConfig",
     "Embedder",
+    "FileEntry",
     "IndexConfigError",
     "IndexNotFoundError",
     "IndexingError",
@@ -68,6 +73,7 @@ __all__ = [
     "UserError",
     "collection_names",
     "ingest",
+    "load_file",
     "load_pdf_page",
     "make_embedder",
     "quiet",

@@ -1,4 +1,6 @@
-"""BM25 over an inverted index kept as numpy arrays: tokenizing, postings, merging, scoring.
+"""BM25 over an inverted index kept as numpy arrays: postings, merging, scoring.
+
+The terms are ``index.text.tokens.tokenize``'s.
 
 Postings of a segment are stored by term (CSC): ``indptr[t]:indptr[t+1]`` slices ``docs`` (the
 global positions of the chunks holding term t, ascending) and ``tf`` (how often). Arrays can be
@@ -12,56 +14,13 @@ exactly as one built at once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 K1, B = 1.2, 0.75
-
-# Superscripts and subscripts (a footnote mark, an exponent) are not part of the word they
-# follow: "1872¹²" is the year 1872.
-_TOKEN = re.compile(r"[^\W_\u00b2\u00b3\u00b9\u2070-\u209f\u1d2c-\u1d6a\u1d9b-\u1dbf\u2c7d]+")
-_STOP_TEXT = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then "
-    "there these they this to was will with what which who whom when where why how does did do "
-    "has have had been were from its than can could would should may might"
-)
-STOPWORDS = frozenset(_STOP_TEXT.split())
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens, unstemmed."""
-    return _TOKEN.findall(text.lower())
-
-
-_STEMS: dict[str, str | None] = {}  # word -> its stem, or None for a stop word
-_MAX_STEMS = 1_000_000
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens without stop words."""
-    out = []
-    stems = _STEMS
-    for w in _TOKEN.findall(text.lower()):
-        s = stems.get(w, 0)
-        if s == 0:  # first sight of this word: stemming a word costs far more than a look-up
-            if len(stems) >= _MAX_STEMS:
-                stems.clear()
-            s = stems[w] = None if w in STOPWORDS else _stemmer().stemWord(w)
-        if s is not None:
-            out.append(s)
-    return out
 
 
 def idf(df: np.ndarray | float, n: int) -> np.ndarray | float:

@@ -7,71 +7,15 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 
+from index.text.sentences import add_trimmed, sentence_spans
 from index.types import Chunk, Document
 
 # Prose runs about 4-5 characters per word piece; no unit may be longer than 8 per token.
 CHARS_PER_TOKEN = 8
-# Lines longer than this are segmented in windows cut at a space, so that the segmenter's
-# list of boundaries for one giant line (a log, minified data) stays small.
-WINDOW = 100_000
 # The version of how documents are read and cut into chunks: bump it when a reader, the sentence
-# splitter or the packing changes, so that indexes built before are cut again (``recipe``).
+# splitter (``index.text.sentences``) or the packing changes, so that indexes built before are
+# cut again (``recipe``).
 CHUNKING_VERSION = 2
-LANGUAGE = "en"  # sentencex's rules; they carry over to most languages written in Latin script
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Split text[start:end] into sentences; returns (start, end) spans without outer whitespace.
-
-    Sentences are found by sentencex (Wikimedia's rule-based segmenter: abbreviations, initials,
-    decimals, quotes), chosen by eval/segment_bench.py over pysbd, blingfire, syntok and the
-    regex used before; a line break always ends a sentence (titles, list items, table rows).
-    """
-    from sentencex import get_sentence_boundaries
-
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        ls, le = start + line.start(), start + line.end()
-        while ls < le:
-            we = le if le - ls <= WINDOW else _window_end(text, ls, le)
-            pending: tuple[int, int] | None = None
-            for b in get_sentence_boundaries(LANGUAGE, text[ls:we]):
-                s, e = ls + b["start_index"], ls + b["end_index"]
-                if pending is not None and _glued(text, s):
-                    pending = (pending[0], e)  # "window.__pwned": no sentence ends there
-                    continue
-                if pending is not None:
-                    _add(spans, text, *pending)
-                pending = (s, e)
-            if pending is not None:
-                _add(spans, text, *pending)
-            ls = we
-    return spans
-
-
-def _glued(text: str, cut: int) -> bool:
-    """True when a cut falls inside a token: no space on either side, no capital after it."""
-    return (
-        0 < cut < len(text)
-        and not text[cut - 1].isspace()
-        and not text[cut].isspace()
-        and not text[cut].isupper()
-    )
-
-
-def _window_end(text: str, s: int, e: int) -> int:
-    cut = text.rfind(" ", s + WINDOW // 2, s + WINDOW)
-    return cut if cut > s else s + WINDOW
-
-
-def _add(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    if e > s:
-        spans.append((s, e))
 
 
 def _split_long(text: str, s: int, e: int, n_tokens: int, limit: int) -> list[tuple[int, int]]:
@@ -102,11 +46,11 @@ def _cap_chars(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[
             limit = s + max_chars
             space = max(text.rfind(c, s + max_chars // 2, limit) for c in " \t\r\f\v")
             cut = space if space > s else limit
-            _add(out, text, s, cut)
+            add_trimmed(out, text, s, cut)
             s = cut
             while s < e and text[s].isspace():
                 s += 1
-        _add(out, text, s, e)
+        add_trimmed(out, text, s, e)
     return out
 
 

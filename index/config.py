@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Files larger than this are skipped with a reason (``QA_MAX_FILE_BYTES`` changes it); it also
+# bounds the text one document may yield (``index.formats.base.MAX_TEXT_CHARS``).
+MAX_FILE_BYTES = 50_000_000
+
 
 @dataclass(frozen=True)
 class StoreConfig:
@@ -50,4 +54,5 @@ class IngestConfig:
     store: StoreConfig = StoreConfig()
     embed: EmbedConfig = EmbedConfig()
     chunk: ChunkConfig = ChunkConfig()
-    max_file_bytes: int = 50_000_000
+    max_file_bytes: int = MAX_FILE_BYTES
+    ocr_pages: int = 100  # pages one file may have read by OCR (scans, TIFF frames)

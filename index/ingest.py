@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import reuse
 from index.chunk import chunk_document, recipe
 from index.config import ChunkConfig, IngestConfig
 from index.embed import Embedder, make_embedder
@@ -313,17 +314,24 @@ def _embed_files(
             def step(n: int) -> None:
                 nonlocal embedded
                 embedded += n
-                report(0.95 * embedded / len(group))  # the write is the last 5%
+                report(0.95 * embedded / len(todo_at))  # the write is the last 5%
 
-            vectors = embedder.embed([embedding_text(c) for c in group], progress=step)
-            store.upsert(group, np.asarray(vectors))
+            found = reuse.stored_vectors(store, {h for _, h in group_files})
+            todo_at = reuse.missing(group, found)
+            vectors = np.zeros((len(group), embedder.dim), dtype=np.float32)
+            if todo_at:
+                texts = [embedding_text(group[i]) for i in todo_at]
+                vectors[todo_at] = np.asarray(embedder.embed(texts, progress=step))
+            for i in sorted(set(range(len(group))) - set(todo_at)):
+                vectors[i] = found[reuse.key(group[i])]
+            store.upsert(group, vectors)
             # Only after the new version is fully written are older versions removed.
             for entry, file_hash in group_files:
                 if entry.source in stored:  # a file new to the store has no older version
                     store.delete_source(entry.source, keep_hash=file_hash)
                 if originals is not None:
                     _keep_original(originals, entry, file_hash)
-            done += len(group)
+            done += len(todo_at)  # chunks embedded; the others had their vectors stored
         flushed, loaded = flushed + loaded, 0
         report()
         group, group_files = [], []

@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from index import bm25, keyword_files
-from index.bm25 import STOPWORDS, tokenize, words
 from index.config import StoreConfig
 from index.store import Store, StoredChunk
+from index.text.tokens import STOPWORDS, tokenize, words
 
-__all__ = ["STOPWORDS", "KeywordIndex", "coverage", "title_key", "tokenize", "weighted_share"]
+__all__ = ["KeywordIndex", "title_key"]
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +43,6 @@ MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
 FOLLOW_SHARE = 0.5  # more changed sources than this share of all: build again instead
 REBUILD_TRIES = 3  # a build the collection changed under is done again, at most this often
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
-
-
-def weighted_share(weights: dict[str, float], found: set[str] | frozenset[str]) -> float:
-    """The share of the weighted words (see ``KeywordIndex.weights``) found among ``found``."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in found) / total
-
-
-def coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the weighted words (e.g. a question's) that the text contains."""
-    return weighted_share(weights, set(tokenize(text)))
 
 
 class KeywordIndex:
@@ -96,7 +83,6 @@ class KeywordIndex:
         self.unseen_idf = math.log((self.n_live + 0.5) / 0.5 + 1.0)
         self.chunks = _Chunks(self)
         self.position = _Positions(self)
-        self.idf = _Idf(self)
         self._links: tuple[dict[tuple[str, ...], int], int] | None = None
 
     def _db(self) -> sqlite3.Connection:
@@ -395,25 +381,6 @@ class _Positions(Mapping):
 
     def __len__(self) -> int:
         return self._index.n_live
-
-
-class _Idf(Mapping):
-    """``index.idf[term]``: the IDF of an indexed term."""
-
-    def __init__(self, index: KeywordIndex):
-        self._index = index
-
-    def __getitem__(self, term: str) -> float:
-        got = self._index._terms([term]).get(term)
-        if got is None or got[1] <= 0:
-            raise KeyError(term)
-        return self._index._idf(got[1])
-
-    def __iter__(self):
-        return (t for (t,) in self._index._db().execute("SELECT term FROM vocab WHERE df > 0"))
-
-    def __len__(self) -> int:
-        return self._index._db().execute("SELECT count(*) FROM vocab WHERE df > 0").fetchone()[0]
 
 
 def _writable(folder: Path) -> bool:

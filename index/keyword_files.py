@@ -34,6 +34,7 @@ import numpy as np
 
 from index import bm25
 from index.stored import StoredChunk
+from index.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def build(
         batch = [c for c in batch if not (c.id in seen or seen.add(c.id))]
         if not batch:
             continue
-        ids = [[vocab.setdefault(t, len(vocab)) for t in bm25.tokenize(_text(c))] for c in batch]
+        ids = [[vocab.setdefault(t, len(vocab)) for t in tokenize(_text(c))] for c in batch]
         con.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
             [_row(pos + i, c, len(t)) for i, (c, t) in enumerate(zip(batch, ids, strict=True))],
@@ -203,10 +204,8 @@ def update(folder: Path, sources: set[str], chunks: list[StoredChunk], generatio
                 f"SELECT pos, title, text, dl FROM chunks WHERE source IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
-        gone = Counter(
-            t for _, title, text, _ in old for t in set(bm25.tokenize(f"{title}\n{text}"))
-        )
-        tokens = [bm25.tokenize(_text(c)) for c in chunks]
+        gone = Counter(t for _, title, text, _ in old for t in set(tokenize(f"{title}\n{text}")))
+        tokens = [tokenize(_text(c)) for c in chunks]
         came = Counter(t for ts in tokens for t in set(ts))
         known = _vocab(con, set(gone) | set(came))
         next_id = con.execute("SELECT count(*) FROM vocab").fetchone()[0]

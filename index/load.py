@@ -9,8 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.formats import CONVERT, READERS, reader
-from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, decode_text
+from index.config import MAX_FILE_BYTES
+from index.formats import CONVERT, READERS, read
+from index.formats.base import (
+    MAX_UNZIPPED,
+    OCR_PAGES,
+    LoadError,
+    Parsed,
+    decode_text,
+    with_detail,
+)
 from index.types import Document, Skipped
 
 log = logging.getLogger(__name__)
@@ -57,7 +65,7 @@ def _read_capped(path: Path, max_bytes: int) -> bytes:
 
 
 def scan(
-    roots: Iterable[Path], max_bytes: int = 50_000_000, docs: Path | None = None
+    roots: Iterable[Path], max_bytes: int = MAX_FILE_BYTES, docs: Path | None = None
 ) -> tuple[list[FileEntry], list[Skipped]]:
     """Walk the folders (or single files) and hash every supported file, skipping the rest.
 
@@ -151,8 +159,11 @@ def _walk(root: Path) -> Iterable[Path]:
         yield from (Path(dirpath) / d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
 
 
-def load(entry: FileEntry, max_bytes: int = 50_000_000) -> Document | Skipped:
-    """Read one file into a Document, or say why it cannot be indexed.
+def load(
+    entry: FileEntry, max_bytes: int = MAX_FILE_BYTES, ocr_pages: int = OCR_PAGES
+) -> Document | Skipped:
+    """Read one file into a Document, or say why it cannot be indexed (OCR reads at most
+    ``ocr_pages`` pages of it).
 
     The document's hash is of the bytes read here, not of those seen by ``scan``: a file
     rewritten in between is indexed as it was read, and differs from the file on disk at the
@@ -161,7 +172,7 @@ def load(entry: FileEntry, max_bytes: int = 50_000_000) -> Document | Skipped:
     try:
         data = _read_capped(entry.path, max(max_bytes, entry.size))
         file_hash = hashlib.sha256(data).hexdigest()
-        parsed = reader(entry.path.suffix.lower())(data)
+        parsed = read(entry.path.suffix.lower(), data, ocr_pages)
     except LoadError as exc:
         return Skipped(entry.source, str(exc))
     except MemoryError:
@@ -169,8 +180,10 @@ def load(entry: FileEntry, max_bytes: int = 50_000_000) -> Document | Skipped:
     except OSError as exc:
         return Skipped(entry.source, f"cannot be read ({exc.strerror or exc})")
     except Exception as exc:  # third-party parsers raise anything on bad files
-        log.debug("parser failed on %s", entry.source, exc_info=True)
-        return Skipped(entry.source, f"cannot be parsed ({type(exc).__name__}: {str(exc)[:120]})")
+        log.debug("the reader failed on %s", entry.source, exc_info=True)
+        kind = entry.path.suffix.lower() or "this type of"
+        reason = f"cannot be parsed: it is damaged, or not really a {kind} file"
+        return Skipped(entry.source, with_detail(reason, exc))
     del data
     text, pages = _clean(parsed.text, parsed.pages)
     if not text.strip():

@@ -90,13 +90,12 @@ class Engine:
         if len(self.corpus) == 0:
             raise IndexNotFoundError(self.corpus.where)
 
-    def relevance(self, passages: Sequence[Passage], question: str | None = None) -> float:
+    def relevance(self, passages: Sequence[Passage], question: str) -> float:
         """How well the best passage matches the question, 0-1 (below min_relevance: refuse).
 
-        See ``qa.answer.verdict.relevance``; without the question only the cosine is left.
+        See ``qa.answer.verdict.relevance``.
         """
-        weights = self.question_weights(question) if question is not None else None
-        return verdict.relevance(passages, weights)
+        return verdict.relevance(passages, self.question_weights(question))
 
     def question_weights(self, question: str) -> dict[str, float]:
         """The question's words with their IDF here, less those that only shape the question."""
@@ -167,7 +166,7 @@ class Engine:
         passages = self.retriever.search(standalone, vector=vector)
         t1 = time.perf_counter()
         timings["retrieve_ms"] = (t1 - t0) * 1000
-        answer, shown = None, False
+        answer, shown, usage = None, False, {}
         # Only clear misses are refused before the model: a borderline question goes to it with
         # its passages (the prompt lets it say that they do not answer).
         relevant = bool(passages) and (
@@ -177,10 +176,11 @@ class Engine:
             try:
                 for item in generate.generate_stream(
                     self.llm, standalone, passages, self.embedder,
-                    self.corpus.weights, self.settings, deadline,
+                    self.corpus.weights, self.settings, deadline, usage,
                 ):  # fmt: skip
                     if isinstance(item, generate.Checked):
                         answer = self._generated_answer(item, q, standalone, passages)
+                        answer = replace(answer, usage=dict(usage))
                     else:
                         if not shown:
                             timings["first_token_ms"] = (time.perf_counter() - t0) * 1000

@@ -12,16 +12,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.base.response.schema import Response
+from llama_index.core.base.response.schema import (
+    AsyncStreamingResponse,
+    Response,
+    StreamingResponse,
+)
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms import ChatMessage
 from llama_index.core.schema import Document as LlamaDocument
@@ -48,15 +54,7 @@ _TITLE_KEYS = ("title", "document_title")  # else the first line, as for files
 
 def passage_node(passage: Passage, n: int | None = None) -> NodeWithScore:
     """A passage as a llama-index node with its score; ``n`` is the citation number, if cited."""
-    metadata = {
-        "source": passage.source,
-        "title": passage.title,
-        "page": passage.page,
-        "page_end": passage.page_end,
-        "start": passage.start,
-        "end": passage.end,
-        "rank": passage.rank,
-    }
+    metadata = {**passage.where(), "rank": passage.rank}
     if n is not None:
         metadata["n"] = n
     node = TextNode(
@@ -100,6 +98,9 @@ class QARetriever(BaseRetriever):
         passages = self.engine.retrieve(query_bundle.query_str, self.k, self.mode)
         return [passage_node(p) for p in passages]
 
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return await asyncio.to_thread(self._retrieve, query_bundle)  # the event loop runs on
+
 
 class LlamaIndexLLM:
     """A llama-index LLM behind the interface the engine's generated answers use."""
@@ -119,8 +120,14 @@ class LlamaIndexLLM:
         text = " ".join(str(exc).split())[:200]
         return LLMError(f"{self.where} failed ({type(exc).__name__}: {text}).")
 
-    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
-        """Yield the reply in pieces (``max_tokens`` is the LLM's own setting here)."""
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None = None,
+        usage: dict | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply in pieces (``max_tokens`` is the LLM's own setting here; ``usage``
+        is left to the caller's count: llama-index LLMs report no common token figures)."""
         started = False
         try:
             for response in self.llm.stream_chat(self._messages(messages)):
@@ -147,16 +154,12 @@ class LlamaIndexLLM:
 
 
 def citation_dict(c: Citation) -> dict:
-    """A citation as plain data: number, source, title, pages, exact span, text, score."""
+    """A citation as plain data: number, where (``Passage.where``), the pages in words, text,
+    score (unrounded) and its sentences as (start, end) offsets."""
     return {
         "n": c.n,
-        "source": c.source,
-        "title": c.title,
-        "page": c.page,
-        "page_end": c.page_end,
+        **c.passage.where(),
         "pages": c.pages,
-        "start": c.start,
-        "end": c.end,
         "text": c.text,
         "score": c.score,
         "sentences": [(s.start, s.end) for s in c.sentences],
@@ -171,12 +174,17 @@ class QAQueryEngine(BaseQueryEngine):
     markers; ``source_nodes`` the cited passages (metadata ``n``); ``metadata`` holds
     ``status`` ("answered" / "uncertain" / "refused"), ``citations``, ``unsupported``,
     ``mode``, ``notice`` and the whole ``answer`` (a ``qa.types.Answer``).
+
+    ``streaming=True``: ``query`` gives llama-index's ``StreamingResponse`` (``aquery`` its
+    ``AsyncStreamingResponse``), the text as it is written; once the stream is read, its
+    ``source_nodes`` and ``metadata`` hold the same citations as a plain query's.
     """
 
     def __init__(
         self,
         llm=None,
         *,
+        streaming: bool = False,
         engine: Engine | None = None,
         settings: Settings | None = None,
         callback_manager: CallbackManager | None = None,
@@ -186,6 +194,7 @@ class QAQueryEngine(BaseQueryEngine):
         if llm is not None:
             base = Engine(base.settings, base.corpus, llm=LlamaIndexLLM(llm))
         self.engine = base
+        self.streaming = streaming
         super().__init__(callback_manager=callback_manager)
 
     def _get_prompt_modules(self) -> dict:
@@ -195,14 +204,51 @@ class QAQueryEngine(BaseQueryEngine):
         """The project's own Answer for a question (with an optional conversation)."""
         return self.engine.ask(question, history)
 
-    def _query(self, query_bundle: QueryBundle) -> Response:
-        return to_response(self.ask(query_bundle.query_str))
+    def _query(self, query_bundle: QueryBundle) -> Response | StreamingResponse:
+        if not self.streaming:
+            return to_response(self.ask(query_bundle.query_str))
+        pieces = self.engine.ask_stream(query_bundle.query_str)
+        first = next(pieces)  # a question refused outright raises here, not mid-stream
+        nodes: list[NodeWithScore] = []
+        metadata: dict = {}
 
-    async def _aquery(self, query_bundle: QueryBundle) -> Response:
-        import asyncio
+        def text() -> Iterator[str]:
+            for item in itertools.chain([first], pieces):
+                if isinstance(item, Answer):
+                    _fill(nodes, metadata, item)
+                else:
+                    yield item
 
-        answer = await asyncio.to_thread(self.ask, query_bundle.query_str)
-        return to_response(answer)
+        return StreamingResponse(response_gen=text(), source_nodes=nodes, metadata=metadata)
+
+    async def _aquery(self, query_bundle: QueryBundle) -> Response | AsyncStreamingResponse:
+        if not self.streaming:
+            return to_response(await asyncio.to_thread(self.ask, query_bundle.query_str))
+        pieces = self.engine.ask_stream(query_bundle.query_str)
+        first = await asyncio.to_thread(next, pieces)
+        nodes: list[NodeWithScore] = []
+        metadata: dict = {}
+
+        async def text() -> AsyncIterator[str]:
+            item = first
+            while item is not _END:
+                if isinstance(item, Answer):
+                    _fill(nodes, metadata, item)
+                else:
+                    yield item
+                item = await asyncio.to_thread(next, pieces, _END)  # the model's wait, off the loop
+
+        return AsyncStreamingResponse(response_gen=text(), source_nodes=nodes, metadata=metadata)
+
+
+_END = object()
+
+
+def _fill(nodes: list[NodeWithScore], metadata: dict, answer: Answer) -> None:
+    """A streamed response's cited nodes and metadata, once the answer is whole."""
+    done = to_response(answer)
+    nodes.extend(done.source_nodes)
+    metadata.update(done.metadata)
 
 
 def to_response(answer: Answer) -> Response:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index import ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+from index import MAX_FILE_BYTES, ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
 from qa.errors import ConfigError
 
 
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         "replica can show it (PDF pages).",
     )
 
+    watch: bool = Field(
+        True,
+        description="While the web chat (python app.py) or qa serve runs, keep the index in step "
+        "with the documents folder: new and edited files indexed, deleted ones removed.",
+    )
+
     # Chunking
     chunk_tokens: int = Field(
         200,
@@ -61,7 +67,14 @@ class Settings(BaseSettings):
         40, ge=0, le=128, description="Overlap between neighbouring chunks, whole sentences."
     )
     max_file_bytes: int = Field(
-        50_000_000, description="Files larger than this are skipped with a reason."
+        MAX_FILE_BYTES, description="Files larger than this are skipped with a reason."
+    )
+    ocr_max_pages: int = Field(
+        100,
+        ge=0,
+        description="Most pages of one file read by OCR (a scanned PDF's, a TIFF's frames; about "
+        "2 s each), counted before any is read: a file with more is skipped (a PDF keeps its "
+        "text pages and notes the rest).",
     )
 
     # Embeddings
@@ -182,6 +195,14 @@ class Settings(BaseSettings):
         le=2,
         description="Demonstration turns showing the [n] citation format on the passages (small models need them).",
     )
+    llm_concurrency: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description="Most questions the HTTP API has the model answering at once; one more that "
+        "needs the model gets 503 with Retry-After (slow model calls never take the threads "
+        "the page, GET /v1/models and answers without the model need).",
+    )
     llm_condense: bool = Field(
         True,
         description="Let the model rewrite follow-up questions (else the extractive rule is used).",
@@ -262,6 +283,7 @@ class Settings(BaseSettings):
             embed=self.embed_config,
             chunk=ChunkConfig(self.chunk_tokens, self.chunk_overlap_tokens),
             max_file_bytes=self.max_file_bytes,
+            ocr_pages=self.ocr_max_pages,
         )
 
 

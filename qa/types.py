@@ -1,15 +1,35 @@
-"""Plain records passed between the answering stages and to every interface."""
+"""Plain records passed between the answering stages and to every interface.
+
+An answer as JSON is ``Answer.to_dict()``, and ``Answer.from_dict`` reads it back (checked: the
+record may come back from a browser). Every other shape of a passage or citation (the API's,
+llama-index's, evaluation records, feedback lines) is cut from these: ``Passage.where()`` is the
+part all of them share.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
+
+from index import MAX_TEXT_CHARS
 
 Role = Literal["user", "assistant"]
 Status = Literal["answered", "uncertain", "refused"]
 ANSWERED: Status = "answered"
 UNCERTAIN: Status = "uncertain"  # "not sure": the closest passages, said to be such
 REFUSED: Status = "refused"  # "the documents don't say"
+STATUSES = (ANSWERED, UNCERTAIN, REFUSED)
+
+# What Answer.from_dict accepts of a record that comes back (from a browser, a file): every
+# value is untrusted (a forged page_end of 20,000,000 once made the viewer build a 20-million-
+# page list), so each is bounded here.
+MAX_TEXT = 50_000  # characters of any one text
+MAX_CITATIONS = 50
+MAX_SPANS = 20
+MAX_SENTENCES = 100  # sentences of one answer flagged as unsupported
+MAX_OFFSET = MAX_TEXT_CHARS  # no document holds more characters than this
+MAX_PAGE = 1_000_000  # pages of any document
+MAX_N = 1_000  # a citation's number
 
 
 class Turn(TypedDict):
@@ -42,6 +62,21 @@ class Passage:
     keyword: float | None = None  # BM25 score
     page: int | None = None  # first page of a paginated document (1-based)
     page_end: int | None = None  # last page, when the passage runs over a page break
+
+    def where(self) -> dict[str, Any]:
+        """Where it stands: source, title, pages and exact span (the start of every shape)."""
+        return {
+            "source": self.source,
+            "title": self.title,
+            "page": self.page,
+            "page_end": self.page_end,
+            "start": self.start,
+            "end": self.end,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A retrieved passage as ``Answer.to_dict()`` lists it."""
+        return {**self.where(), "score": round(self.score, 6), "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -102,6 +137,45 @@ class Citation:
             return ""
         return f"{p}–{q}" if q is not None and q != p else str(p)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A citation as ``Answer.to_dict()`` lists it."""
+        return {
+            "n": self.n,
+            **self.passage.where(),
+            "text": self.text,
+            "score": round(self.score, 6),
+            "sentences": [asdict(s) for s in self.sentences],
+            "phrases": [asdict(s) for s in self.phrases],
+        }
+
+    @classmethod
+    def from_dict(cls, c: Any) -> Citation:
+        """The citation a ``to_dict()`` record describes; ValueError (or KeyError/TypeError)."""
+        start, end, text = _int(c["start"]), _int(c["end"]), checked_text(c["text"])
+        page, page_end = _page(c.get("page")), _page(c.get("page_end"))
+        if end < start:
+            raise ValueError("a passage ends before it starts")
+        if page_end is not None and (page is None or page_end < page):
+            raise ValueError("a passage's last page is before its first")
+        passage = Passage(
+            id=f"{c['source']}:{start}",
+            source=checked_text(c["source"], 1000),
+            start=start,
+            end=end,
+            text=text,
+            score=_score(c.get("score")),
+            rank=0,
+            title=checked_text(c.get("title") or "", 1000),
+            page=page,
+            page_end=page_end,
+        )
+        return cls(
+            n=_int(c["n"], MAX_N),
+            passage=passage,
+            sentences=_spans(c.get("sentences", [])),
+            phrases=_spans(c.get("phrases", [])),
+        )
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -131,6 +205,9 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     notice: str = ""  # e.g. "the model server is down; this is the extractive answer"
     timings: dict[str, float] = field(default_factory=dict)
+    # A generated answer's tokens: prompt_tokens, completion_tokens, counted_by ("model": the
+    # server's own figures; "tokenizer": counted here). Empty for an extractive answer.
+    usage: dict[str, int | str] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -152,42 +229,15 @@ class Answer:
         """Answer sentences that the cited passages do not support."""
         return tuple(s for s in self.sentences if not s.supported)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``qa ask --json``, evaluation results and the API."""
         return {
             "question": self.question,
             "answer": self.text,
             "status": self.status,
             "refused": self.refused,
-            "citations": [
-                {
-                    "n": c.n,
-                    "source": c.source,
-                    "title": c.title,
-                    "page": c.page,
-                    "page_end": c.page_end,
-                    "start": c.start,
-                    "end": c.end,
-                    "text": c.text,
-                    "score": round(c.score, 6),
-                    "sentences": [asdict(s) for s in c.sentences],
-                    "phrases": [asdict(s) for s in c.phrases],
-                }
-                for c in self.citations
-            ],
-            "retrieved": [
-                {
-                    "source": p.source,
-                    "title": p.title,
-                    "page": p.page,
-                    "page_end": p.page_end,
-                    "start": p.start,
-                    "end": p.end,
-                    "score": round(p.score, 6),
-                    "text": p.text,
-                }
-                for p in self.retrieved
-            ],
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [p.to_dict() for p in self.retrieved],
             "mode": self.mode,
             "latency_ms": round(self.latency_ms, 2),
             "standalone_question": self.standalone_question or self.question,
@@ -195,3 +245,69 @@ class Answer:
             "notice": self.notice,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
+
+    @classmethod
+    def from_dict(cls, record: Any) -> Answer:
+        """The Answer a ``to_dict()`` record describes, checked; ValueError (or KeyError/TypeError)
+        if damaged. What the page shows comes back: not the retrieval list, not the timings
+        but the total, unsupported sentences as texts only."""
+        status = record.get("status") or (REFUSED if record.get("refused") else ANSWERED)
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        cites = record.get("citations") or []
+        if not isinstance(cites, list) or len(cites) > MAX_CITATIONS:
+            raise ValueError("citations must be a short list")
+        unsupported = record.get("unsupported") or []
+        if not isinstance(unsupported, list) or len(unsupported) > MAX_SENTENCES:
+            raise ValueError("unsupported must be a short list")
+        latency = record.get("latency_ms") or 0.0
+        if not isinstance(latency, int | float):
+            raise ValueError("latency_ms must be a number")
+        return cls(
+            question=checked_text(record.get("question") or ""),
+            text=checked_text(record.get("answer") or ""),
+            citations=tuple(Citation.from_dict(c) for c in cites),
+            status=status,
+            mode=checked_text(record.get("mode") or "extractive", 200),
+            standalone_question=checked_text(record.get("standalone_question") or ""),
+            sentences=tuple(AnswerSentence(checked_text(s), supported=False) for s in unsupported),
+            notice=checked_text(record.get("notice") or ""),
+            timings={"total_ms": float(latency)},
+        )
+
+
+def checked_text(value: Any, limit: int = MAX_TEXT) -> str:
+    """``value`` if it is a string of at most ``limit`` characters, else ValueError."""
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError("not a string of the expected size")
+    return value
+
+
+def _int(value: Any, limit: int = MAX_OFFSET) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise ValueError(f"not an integer from 0 to {limit:,}")
+    return value
+
+
+def _page(value: Any) -> int | None:
+    return None if value is None else _int(value, MAX_PAGE)
+
+
+def _score(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1e6 < value < 1e6:
+        raise ValueError("a score is a finite number")
+    return float(value)
+
+
+def _spans(value: Any) -> tuple[Span, ...]:
+    if not isinstance(value, list) or len(value) > MAX_SPANS:
+        raise ValueError("spans must be a short list")
+    spans = []
+    for s in value:
+        start, end, text = _int(s["start"]), _int(s["end"]), checked_text(s["text"])
+        if end < start:
+            raise ValueError("a span ends before it starts")
+        spans.append(Span(start, end, text))
+    return tuple(spans)

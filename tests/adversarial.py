@@ -85,12 +85,29 @@ def write(folder: Path, ext: str, size: int) -> Path:
             b"<p>a</p>", b"<p>a</p>" * (size // 8)
         )
         _zip(path, parts)
-    elif ext in (".png", ".jpg"):  # a decompression bomb: a huge blank picture, a small file
+    elif ext == ".odt":
+        from samples import write_odt
+
+        para = b"<text:p>a</text:p>"
+        write_odt(path, "Big", "<text:p>x</text:p>")
+        with zipfile.ZipFile(path) as zf:
+            parts = {n: zf.read(n) for n in zf.namelist()}
+        parts["content.xml"] = parts["content.xml"].replace(
+            b"<text:p>x</text:p>", para * (size // len(para))
+        )
+        _zip(path, parts)
+    elif ext == ".rtf":  # nothing but groups opening: a reader that keeps a stack per level
+        path.write_bytes(b"{\\rtf1 " + b"{" * (size - 7))
+    elif ext == ".eml":  # a plain-text message of one-letter lines: the parser's line list
+        head = b"From: ann@example.org\nTo: bob@example.org\nSubject: Big\n\n"
+        path.write_bytes(head + b"a\n" * ((size - len(head)) // 2))
+    elif ext in (".png", ".jpg", ".tif"):  # a decompression bomb: a huge blank picture
         from PIL import Image
 
         Image.MAX_IMAGE_PIXELS = None
         buf = io.BytesIO()
-        Image.new("L", (12000, 12000), 255).save(buf, "PNG" if ext == ".png" else "JPEG")
+        kind = {".png": "PNG", ".jpg": "JPEG", ".tif": "TIFF"}[ext]
+        Image.new("L", (12000, 12000), 255).save(buf, kind, **({"compression": "tiff_lzw"} if kind == "TIFF" else {}))  # fmt: skip
         path.write_bytes(buf.getvalue())
     else:
         raise ValueError(ext)
@@ -135,8 +152,8 @@ if __name__ == "__main__":  # python tests/adversarial.py 49000000 [.ext ...]
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "tests"))
     size = int(sys.argv[1])
-    exts = sys.argv[2:] or [".txt", ".md", ".html", ".csv", ".pdf", ".docx", ".pptx", ".xlsx",
-                            ".epub", ".png", ".jpg"]  # fmt: skip
+    exts = sys.argv[2:] or [".txt", ".md", ".html", ".csv", ".pdf", ".docx", ".odt", ".rtf",
+                            ".eml", ".pptx", ".xlsx", ".epub", ".png", ".jpg", ".tif"]  # fmt: skip
     for ext in exts:
         with tempfile.TemporaryDirectory() as tmp:
             path = write(Path(tmp), ext, size)

@@ -19,6 +19,9 @@ FIGURES = (
     "concurrent_requests",
     "faults_injected",
     "losses",
+    "cases_tried",  # known faults (issues 17, 27) tried again: each held, or failed
+    "cases_held",
+    "cases_failed",
 )
 
 _totals: Counter[str] = Counter()
@@ -32,6 +35,14 @@ def add(figure: str, n: int = 1, detail: str = "") -> None:
     _totals[figure] += n
     if detail:
         _details[figure][detail] += n
+
+
+def case(what: str, held: bool, n: int = 1) -> bool:
+    """``n`` tries of a known fault (``what``: "issue 27.1: ..."), held or failed; returns held
+    so that the test can assert it."""
+    add("cases_tried", n, what)
+    add("cases_held" if held else "cases_failed", n, what)
+    return held
 
 
 def lost(n: int, what: str) -> None:

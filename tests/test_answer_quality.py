@@ -15,9 +15,9 @@ from conftest import DATASETS, ROOT, SEEDS
 
 from index.ingest import ingest
 from qa.engine import Engine
-from qa.evaluation.converters import convert_reference
 from qa.evaluation.dataset import load_dataset
 from qa.evaluation.protocol import cross_corpus, near_miss, split_reference
+from qa.evaluation.references import convert_reference
 from qa.evaluation.runner import evaluate
 
 SLICE_ARTICLES = 4  # the first articles of the SQuAD test half: ~40 questions, ~30 paragraphs

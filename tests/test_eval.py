@@ -17,10 +17,11 @@ from qa.cli.main import main
 from qa.engine import NOT_IN_DOCUMENTS as REFUSAL
 from qa.evaluation import metrics, registry
 from qa.evaluation.compare import compare
-from qa.evaluation.converters import REFERENCE_SETS, convert_hotpotqa, convert_squad
+from qa.evaluation.converters import convert_hotpotqa, convert_squad
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.judge import parse_score, parse_verdict
 from qa.evaluation.records import outcome, read_results
+from qa.evaluation.references import REFERENCE_SETS
 from qa.evaluation.registry import Metric, summarize
 from qa.evaluation.report import format_table, write_report
 from qa.evaluation.runner import collection_for
@@ -187,6 +188,12 @@ def test_malformed_lines_are_reported_and_skipped(tmp_path):
     assert "line 3: not valid JSON" in text and "expected a JSON object" in text
     assert "'question' is missing" in text and "'answers' is missing" in text
     assert "list of strings" in text and "duplicate id 'a' (first on line 1)" in text
+    # One line of bad bytes, or nested past the parser's recursion, is one problem too.
+    with path.open("ab") as f:
+        f.write(b'{"question": "caf\xe9?", "answers": []}\n' + b"[" * 100_000 + b"\n")
+    items, problems = load_dataset(path)
+    assert len(items) == 2 and [p.line for p in problems][-2:] == [10, 11]
+    assert "not UTF-8 text" in str(problems[-2]) and "nested too deeply" in str(problems[-1])
 
 
 def test_seed_evidence_occurs_in_the_seed():

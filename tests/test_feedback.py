@@ -8,6 +8,7 @@ import sys
 import threading
 
 import pytest
+import reliability
 
 from qa.errors import FeedbackError, QAError
 from qa.evaluation import feedback as fbe
@@ -172,3 +173,63 @@ def test_conversation_turns_feed_feedback_records():
     conv = add_turn(new_conversation(), "q", Answer(question="q", text="t"))
     rec = fb.make_record(f"{conv['id']}:0", conv["turns"][0]["answer"], "up")
     assert rec["question"] == "q" and rec["citations"] == [] and rec["status"] == "answered"
+
+
+def test_malformed_records_are_skipped_and_counted(tmp_path):
+    """Issue 27, case 6: ``"citations": "oops"`` aborted ``qa eval feedback`` (AttributeError)
+    and one invalid UTF-8 byte refused the whole file. Each bad record is skipped and counted."""
+    path = tmp_path / "feedback.jsonl"
+    fb.append(path, fb.make_record("a:0", _answer(), "up"))
+    good = json.loads(path.read_text())
+    bad = [
+        {**good, "id": "b:1", "citations": "oops"},
+        {**good, "id": "b:2", "citations": [{"source": "s.txt", "sentences": 5}]},
+        {**good, "id": "b:3", "citations": ["s.txt"]},
+        {**good, "id": "b:4", "correction": ["Wang"], "rating": "down"},
+        {**good, "id": "b:5", "unanswerable": "yes"},
+        {**good, "id": "b:6", "answer": None},
+        {**good, "id": "b:7", "standalone_question": 5},
+        {**good, "id": "b:8", "citations": [{"source": 5, "phrases": ["Wang Yi"]}]},
+    ]
+    with path.open("ab") as f:
+        for rec in bad:
+            f.write(json.dumps(rec).encode() + b"\n")
+        f.write(
+            json.dumps({**good, "id": "b:9"}).encode().replace(b"Blinken", b"Bl\xffnken") + b"\n"
+        )
+        f.write(b"[" * 100_000 + b"\n")  # json.loads: RecursionError
+    later = {**_answer(), "standalone_question": "Where is Wang going?"}
+    fb.append(path, fb.make_record("a:9", later, "down", correction="Russia"))
+    records, problems = fb.read(path)
+    assert [r["id"] for r in records] == ["a:0", "a:9"] and len(problems) == len(bad) + 2
+    assert any("not UTF-8" in p for p in problems) and any("citations" in p for p in problems)
+    assert fbe.is_feedback_file(path)
+    out, n, skipped = fbe.convert_feedback(path, tmp_path / "out" / "questions.jsonl")
+    assert n == 2 and skipped == {"malformed records": len(bad) + 2}
+    assert [i.answers for i in load_dataset(out)[0]] == [("Wang Yi",), ("Russia",)]
+    reliability.case("issue 27.6: malformed feedback records skipped, counted", True, len(bad) + 2)
+
+
+def test_a_feedback_record_keeps_a_bounded_amount(tmp_path):
+    """Issue 27, case 7: a forged 2.4 MB chat plus three thumbs-up wrote 7.2 MB."""
+    from qa.web.conversation import parse_conversation
+
+    text = "word " * 2_000  # 10,000 characters
+    span = {"start": 0, "end": 10_000, "text": text}
+    cite = {"n": 1, "source": "s" * 900, "title": "t" * 900, "page": 1, "page_end": 1,
+            "start": 0, "end": 10_000, "text": text, "score": 0.5,
+            "sentences": [span] * 20, "phrases": [span] * 20}  # fmt: skip
+    answer = {"question": text * 4, "answer": text * 4, "status": "answered",
+              "standalone_question": text * 4, "citations": [{**cite, "n": i} for i in range(1, 11)]}  # fmt: skip
+    raw = json.dumps({"id": "forged", "turns": [{"question": "q", "answer": answer}]})
+    assert len(raw) > 2_400_000
+    conv, dropped = parse_conversation(raw)
+    assert dropped == 0
+    path = tmp_path / "feedback.jsonl"
+    for _ in range(3):
+        fb.append(path, fb.make_record("forged:0", conv["turns"][0]["answer"], "up", correction=text))  # fmt: skip
+    assert path.stat().st_size < 3 * fb.MAX_RECORD_BYTES, path.stat().st_size
+    rec = fb.read(path)[0][0]
+    assert rec["question"].startswith("word word") and len(rec["citations"]) <= fb.MAX_CITED
+    assert fbe.item_from_feedback(rec) is not None  # what is kept still makes a question
+    reliability.case("issue 27.7: feedback record of a forged chat bounded", True)

@@ -32,8 +32,9 @@ from samples import (
     write_zip_bomb_docx,
 )
 
-from index.chunk import page_range, sentence_spans
+from index.chunk import page_range
 from index.load import load, scan
+from index.text import sentence_spans
 from index.types import Document, Skipped
 
 sys.path.insert(0, str(ROOT / "eval"))
@@ -294,7 +295,7 @@ def test_raised_marks_are_superscripts_not_digits_of_the_word(tmp_path):
     ordinal's raised ending stays part of it; the search words are the words without marks."""
     from fpdf import FPDF
 
-    from index.keyword import tokenize
+    from index.text import tokenize
 
     pdf = FPDF()
     pdf.add_font("DejaVu", "", font_path())

@@ -198,3 +198,75 @@ def test_readme_llama_index_snippet_runs(llm_server, tmp_path):
     for name, start, end in spans:
         assert name == SEED_FILE.name and int(start) < int(end) <= len(SEED_TEXT)
     assert re.search(r"^(answered|uncertain|refused) ", out, re.MULTILINE)
+
+
+def _cited(meta: dict) -> list[tuple]:
+    return [(c["n"], c["source"], c["start"], c["end"]) for c in meta["citations"]]
+
+
+def test_streaming_and_async_give_the_plain_answer_and_citations(seed_engine):
+    """streaming=True: llama-index's StreamingResponse, the same text and, at the end, the same
+    citations; aquery the same, as an AsyncStreamingResponse; the retriever's aretrieve too."""
+    import asyncio
+
+    from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
+
+    question = "Who is the State Department spokesman?"
+    plain = QAQueryEngine(engine=seed_engine).query(question)
+    streaming = QAQueryEngine(engine=seed_engine, streaming=True)
+    streamed = streaming.query(question)
+    assert isinstance(streamed, StreamingResponse)
+    assert streamed.source_nodes == [] and not streamed.metadata  # known once it is read
+    pieces = list(streamed.response_gen)
+    assert "".join(pieces) == plain.response
+    assert streamed.metadata["status"] == "answered"
+    assert _cited(streamed.metadata) == _cited(plain.metadata)
+    assert [n.node.get_content() for n in streamed.source_nodes] == [
+        n.node.get_content() for n in plain.source_nodes
+    ]
+    with pytest.raises(Exception, match="empty"):
+        streaming.query("   ")  # refused before any stream begins
+
+    async def run():
+        whole = await QAQueryEngine(engine=seed_engine).aquery(question)
+        flowing = await streaming.aquery(question)
+        assert isinstance(flowing, AsyncStreamingResponse)
+        text = "".join([p async for p in flowing.async_response_gen()])
+        nodes = await QARetriever(seed_engine, k=3).aretrieve(question)
+        return whole, flowing, text, nodes
+
+    whole, flowing, text, nodes = asyncio.run(run())
+    assert whole.response == text == plain.response
+    assert _cited(whole.metadata) == _cited(flowing.metadata) == _cited(plain.metadata)
+    assert [n.node.node_id for n in nodes] == [
+        n.node.node_id for n in QARetriever(seed_engine, k=3).retrieve(question)
+    ]
+
+
+@pytest.mark.llm
+def test_streaming_through_a_llama_index_llm(seed_engine, llm_server):
+    """Against the real llama.cpp server: the text arrives in pieces as the model writes it, and
+    the [n] markers in it are the citations at the end (sync and async)."""
+    import asyncio
+
+    engine = QAQueryEngine(openai_like(llm_server), engine=seed_engine, streaming=True)
+    streamed = engine.query(QUESTIONS[0])
+    pieces = list(streamed.response_gen)
+    text = "".join(pieces)
+    meta = streamed.metadata
+    assert meta["mode"] == "generated:smollm2", meta["notice"]
+    assert len(pieces) > 3, pieces  # token by token, not one block at the end
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    assert numbers == {c["n"] for c in meta["citations"]}
+    for c in meta["citations"]:
+        assert SEED_TEXT[c["start"] : c["end"]] == c["text"]
+
+    async def run():
+        flowing = await engine.aquery(QUESTIONS[1])
+        return [p async for p in flowing.async_response_gen()], flowing.metadata
+
+    pieces, meta = asyncio.run(run())
+    assert len(pieces) > 3 and meta["mode"] == "generated:smollm2"
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", "".join(pieces))} == {
+        c["n"] for c in meta["citations"]
+    }

@@ -9,8 +9,9 @@ import pytest
 from conftest import DATASETS, SEEDS
 from samples import make_corpus, write_zip_bomb_docx
 
-from index.chunk import chunk_document, sentence_spans
+from index.chunk import chunk_document
 from index.load import load, scan
+from index.text import sentence_spans
 from index.types import Document, Skipped
 
 

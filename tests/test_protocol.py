@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from conftest import DATASETS
 
-from qa.evaluation.converters import convert_reference
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.protocol import NEAR_MISS, near_miss, split, split_reference
+from qa.evaluation.references import convert_reference
 
 
 def _item(i: int, category: str, sources: tuple[str, ...]) -> EvalItem:

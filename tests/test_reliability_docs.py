@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import write_docx, write_pdf, write_zip_bomb_docx
 
-from index.chunk import CHARS_PER_TOKEN, chunk_document, sentence_spans
+from index.chunk import CHARS_PER_TOKEN, chunk_document
 from index.ingest import ingest
 from index.load import SUPPORTED, load, scan
 from index.store import open_store
+from index.text import sentence_spans
 from index.types import Document, Skipped
 
 EXTENSIONS = sorted(SUPPORTED)
@@ -47,12 +49,27 @@ MAGIC = [b"", b"%PDF-1.4\n", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"PK\x03\x04", b"
          b"{\\rtf1\\ansi ", b"From: ann@example.org\nSubject: x\n\n"]  # fmt: skip
 
 
+# What a person's reason never holds: a program's words (an exception's name, an object's
+# address, a Cython function), or a message cut short (an ellipsis, an unclosed bracket).
+NOT_HUMAN = re.compile(
+    r"\b[A-Z]\w*(?:Error|Exception|Warning)\b|_cython|\b0x[0-9a-f]{4,}|<\w[\w.]* object"
+    r"|object has no attribute|Traceback|…"
+)
+
+
+def check_reason(reason: str, source: str = "") -> None:
+    """A skip reason is whole words a person can act on: one line, nothing cut, no internals."""
+    assert reason.strip(), f"{source}: skipped without a reason"
+    assert "\n" not in reason, f"{source}: multi-line reason {reason!r}"
+    assert not NOT_HUMAN.search(reason), f"{source}: a program's words in {reason!r}"
+    assert reason.count("(") == reason.count(")"), f"{source}: cut short: {reason!r}"
+
+
 def check_outcome(result: Document | Skipped, source: str) -> None:
     """A loaded file is either usable text or a one-line reason."""
     if isinstance(result, Skipped):
         assert result.source == source
-        assert result.reason.strip(), f"{source}: skipped without a reason"
-        assert "\n" not in result.reason, f"{source}: multi-line reason {result.reason!r}"
+        check_reason(result.reason, source)
     else:
         assert isinstance(result, Document), f"{source}: {type(result)}"
         assert result.source == source
@@ -400,7 +417,7 @@ def test_hostile_corpus_is_indexed_or_skipped_with_reasons(make_settings, tmp_pa
         elif want != "?":
             assert want.lower() in got[source].lower(), f"{source}: {got[source]!r}"
         if got[source] != "indexed":
-            assert got[source].strip() and "\n" not in got[source]
+            check_reason(got[source], source)
 
     store = open_store(settings.store_config, embedder.name, embedder.dim)
     chunks = store.all_chunks()
@@ -496,3 +513,55 @@ def test_huge_single_line_chunks_fast_and_bounded(kind, embedder):
     sample = chunks[:: max(1, len(chunks) // 50)]
     assert max(embedder.count_tokens([c.text for c in sample])) <= 256  # fits the model
     reliability.add("files_fuzzed", 1, "5 MB single lines chunked")
+
+
+# ---- markup no reader expected (issue 27, "also seen")
+
+
+def test_odd_markup_is_read_or_skipped_in_whole_words(tmp_path):
+    """An .odt with an entity left unexpanded was skipped as "AttributeError: '_cython_3_3_2…'
+    has no attribute 'startswith'"; a DOCTYPE's internal subset leaked "]>" into an HTML page's
+    text (and became its title) and an EPUB's; a 30,000 x 30,000 PNG's reason was PIL's message
+    cut mid-word. Each is read, or skipped with a reason a person can act on."""
+    from samples import write_epub, write_odt
+
+    subset = '<!DOCTYPE html [\n<!ENTITY x "boom">\n<!-- "]>" in a comment -->\n]>\n'
+    odt = write_odt(tmp_path / "ent.odt", "Memo", '<text:p>Before &x; after <?pi x?> the end.</text:p>'
+                    '<text:p>Wide<text:s text:c="99999999999"/>gap and <text:s text:c="x"/>one.</text:p>')  # fmt: skip
+    with zipfile.ZipFile(odt) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["content.xml"] = parts["content.xml"].replace(
+        b"?>", b'?><!DOCTYPE office:document-content [<!ENTITY x "boom">]>', 1
+    )
+    with zipfile.ZipFile(odt, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    (tmp_path / "page.html").write_text(subset + "<p>The ferry leaves at &x; seven.</p>")
+    epub = write_epub(tmp_path / "book.epub", "Book", [("One", "The lock opens at dawn.")])
+    with zipfile.ZipFile(epub) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    chapter = next(n for n in parts if n.endswith("ch1.xhtml"))
+    parts[chapter] = parts[chapter].replace(b"?>", b"?>" + subset.encode(), 1)
+    with zipfile.ZipFile(epub, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        Image.new("1", (30_000, 30_000), 1).save(tmp_path / "huge.png")
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit  # the reader meets PIL's own limit, as in a fresh process
+    entries, _ = scan([tmp_path])
+    got = {e.source: load(e) for e in entries}
+    for source, result in got.items():
+        check_outcome(result, source)
+        reliability.add("files_fuzzed", 1, "odd markup: entities, DOCTYPE subsets, huge PNG")
+    assert got["ent.odt"].text == "Before after the end.\nWide gap and one."
+    assert (
+        got["page.html"].text == "The ferry leaves at &x; seven." and got["page.html"].title != "]>"
+    )
+    assert "]>" not in got["book.epub"].text and "The lock opens at dawn." in got["book.epub"].text
+    assert "over 50 megapixels" in got["huge.png"].reason  # as the README says
+    assert "900 megapixels" in got["huge.png"].reason
+    reliability.case("issue 27: odd markup read, or skipped in whole words", True, len(got))

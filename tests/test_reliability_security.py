@@ -428,3 +428,60 @@ def test_model_errors_do_not_leak_the_key_into_the_chat(seed_store):
     html = json.dumps(chat)
     assert "OPENAI_API_KEY" in html and SECRET not in html
     reliability.add("secret_checks", 1, "chat page after a rejected key")
+
+
+# ---- chats forged in the browser (issue 27, case 1)
+
+FORGED_PDF = (
+    "Minutes of the autumn meeting.\n\nThe Velloran board met on 9 October in Tartu. "
+    "Nine members attended.\n\nThe harbour budget was approved."
+)
+
+
+def _forged_cases(citation: dict) -> dict[str, dict]:
+    """Citations whose values no real answer has: each must cost the server next to nothing."""
+    big = 10**15
+    spans = [{"start": 0, "end": 1, "text": "x" * 20_000}] * 40
+    return {
+        "page_end 20 million": {**citation, "page": 1, "page_end": 20_000_000},
+        "page 20 million": {**citation, "page": 20_000_000, "page_end": 20_000_001},
+        "page_end before page": {**citation, "page": 5, "page_end": 1},
+        "offsets past the text": {**citation, "start": big, "end": big + 5},
+        "end before start": {**citation, "start": 50, "end": 10},
+        "n 10^15": {**citation, "n": big},
+        "score a string": {**citation, "score": "1e999"},
+        "40 spans of 20k": {**citation, "sentences": spans},
+    }
+
+
+def test_forged_citations_cost_the_server_next_to_nothing(upload_ui, tmp_path):
+    """A chat kept in the browser comes back with values no answer had (page_end 20,000,000
+    made the server build a 20-million-page list: +1.7 GB, 9.4 s). Every value is bounded."""
+    import time
+    import tracemalloc
+
+    ui, _ = upload_ui
+    pdf = write_pdf(tmp_path / "velloran.pdf", FORGED_PDF)
+    status, *_ = ui.upload([_Upload(pdf, "velloran.pdf")], progress=lambda *a, **k: None)
+    assert "Added velloran.pdf" in status, status
+    *_, last = ui.respond("Where did the Velloran board meet?", None)
+    conv = last.conversation
+    answer = conv["turns"][0]["answer"]
+    real = next(c for c in answer["citations"] if c["source"] == "velloran.pdf")
+    for name, forged in _forged_cases(real).items():
+        turn = {**conv["turns"][0], "answer": {**answer, "citations": [forged]}}
+        raw = json.dumps({**conv, "turns": [turn]})
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        try:
+            _, kept, _ = ui.restore(raw)
+            n = kept["turns"][0]["answer"]["citations"][0]["n"] if kept["turns"] else forged["n"]
+            html = ui.open_source(kept, {"turn": 0, "n": n})
+            seconds = time.perf_counter() - t0
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        held = seconds < 3 and peak < 60_000_000 and "Traceback" not in html
+        reliability.case("issue 27.1: forged citation sent back to the server", held)
+        assert held, (name, f"{seconds:.1f} s", f"{peak / 1e6:.0f} MB", html[:300])
+        assert 'class="qa-viewer"' in html, name

@@ -13,10 +13,10 @@ import shutil
 import pytest
 from conftest import DATASETS
 
-from qa.evaluation.converters import convert_reference
 from qa.evaluation.dataset import load_dataset
 from qa.evaluation.metrics import hit_at, mrr_at
 from qa.evaluation.protocol import split_reference
+from qa.evaluation.references import convert_reference
 from qa.evaluation.scoring import is_gold, source_gold
 
 ARTICLES = 2

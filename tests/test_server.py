@@ -182,10 +182,15 @@ def test_bad_requests_get_clear_errors(app, client):
         b'{"model": "documents", "messages": ["hi"]}': "must be an object",
         b'{"model": "documents", "stream": "yes", "messages": []}': "non-empty list",
         b"\xff\xfe": "not valid JSON",
+        # Issue 27, case 8: was a RecursionError and a 500.
+        b"[" * 500_000 + b"]" * 500_000: "nests deeper than 32 levels",
+        b'{"model": "documents", "messages": ' + b"[" * 2_000: "nests deeper than 32 levels",
     }
     for body, message in raw.items():
         r = httpx.post(f"{app.api}/chat/completions", content=body, timeout=30)
-        assert r.status_code == 400, (body, r.text)
+        if message.startswith("nests deeper"):
+            reliability.case("issue 27.8: JSON body nested past any request", r.status_code == 400)
+        assert r.status_code == 400, (body[:80], r.text)
         assert message in r.json()["error"]["message"], (body, r.text)
     big = httpx.post(f"{app.api}/chat/completions", content=b"x" * 3_000_000, timeout=60)
     assert big.status_code == 413
@@ -253,6 +258,19 @@ def test_foreign_host_or_origin_is_refused_on_every_route(app):
         assert ok.status_code == 200, host
     same = {"Origin": f"http://localhost:{app.port}"}
     assert httpx.get(f"{app.url}/v1/models", headers=same, timeout=60).status_code == 200
+
+    # Issue 27, case 9: a sandboxed frame or file:// page (Origin: null) and a page on another
+    # local port are other sites: refused, and no preflight of theirs is granted.
+    for origin in ("null", f"http://localhost:{app.port + 1}", "http://127.0.0.1:9999"):
+        preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        for method, path in (("OPTIONS", "/gradio_api/queue/join"), ("GET", "/v1/models"), ("OPTIONS", "/v1/chat/completions")):  # fmt: skip
+            r = httpx.request(method, f"{app.url}{path}", headers=preflight, timeout=60)
+            held = r.status_code == 403 and not any(k.startswith("access-control") for k in r.headers)  # fmt: skip
+            reliability.case("issue 27.9: Origin null or another local port", held)
+            assert held, (origin, method, path, r.status_code, dict(r.headers))
+    own = {"Origin": f"http://127.0.0.1:{app.port}", "Access-Control-Request-Method": "POST"}
+    r = httpx.options(f"{app.url}/gradio_api/queue/join", headers=own, timeout=60)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == own["Origin"]
     upload = httpx.post(**{k: v for k, v in _requests(app.url)["gradio upload"].items() if k != "method"}, timeout=60)  # fmt: skip
     assert upload.status_code == 200 and UPLOAD_NAME in upload.text
 
@@ -312,6 +330,28 @@ def test_the_served_page_works_under_the_guard(app):
     assert page.status_code == 200 and "<html" in page.text.lower()
     config = httpx.get(f"{app.url}/config", timeout=60)
     assert config.status_code == 200 and config.json()["components"]
+
+
+def test_a_body_nested_past_any_request_is_refused_before_parsing():
+    """Issue 27, case 8: json.loads recursed once per level (RecursionError, then a 500)."""
+    import time
+
+    from qa.http.api import MAX_JSON_DEPTH, APIError, parse_request
+
+    chat = b'{"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi [[[["}]}]}'  # fmt: skip
+    assert parse_request(chat, 4000)[1] == "hi [[[["  # brackets in strings are text
+    for body in (b"[" * 500_000 + b"]" * 500_000, b'{"a":' * 1000 + b"1" + b"}" * 1000,
+                 b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)):  # fmt: skip
+        t0 = time.perf_counter()
+        with pytest.raises(APIError, match="nests deeper") as err:
+            parse_request(body, 4000)
+        assert err.value.status == 400 and time.perf_counter() - t0 < 1
+    flat = b"[]" * 1_000_000  # 2 MB of shallow brackets: checked in a fraction of a second
+    t0 = time.perf_counter()
+    with pytest.raises(APIError):
+        parse_request(flat, 4000)
+    assert time.perf_counter() - t0 < 1
+    reliability.case("issue 27.8: JSON body nested past any request", True, 3)
 
 
 def test_login_header_forms():

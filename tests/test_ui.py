@@ -339,10 +339,11 @@ def test_app_refuses_a_public_address_without_login(monkeypatch, capsys):
     assert "refusing to serve on 0.0.0.0 without a login" in capsys.readouterr().err
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    from qa.http.server import login
     from qa.settings import Settings
 
     monkeypatch.setenv("QA_UI_USER", "ann")
     monkeypatch.setenv("QA_UI_PASSWORD", "s3cret")
-    assert app.login(Settings()) == ("ann", "s3cret")
+    assert login(Settings()) == ("ann", "s3cret")
     assert app.main(["--docs", str(SEEDS / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -6,10 +6,11 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+import reliability
 
 from index.types import DocumentInfo
 from qa.types import Answer, AnswerSentence, Citation, Passage, Span
-from qa.web import conversation, panel, render
+from qa.web import conversation, panel, render, viewer
 from qa.web.markup import esc, marked
 
 
@@ -216,7 +217,7 @@ def test_a_conversation_survives_the_round_trip_through_json():
     back, dropped = conversation.parse_conversation(conversation.to_json(conv))
     assert dropped == 0 and back["id"] == conv["id"] and back["title"] == "Where will Wang go?"
     assert back["turns"][0]["feedback"] == {"rating": "up"}
-    again = conversation.answer_from_record(back["turns"][0]["answer"])
+    again = Answer.from_dict(back["turns"][0]["answer"])
     assert again.text == "Russia [1]" and again.citations[0].phrases[0].text == "Russia"
     assert render.render_transcript(back) == render.render_transcript(conv)
     assert conversation.history(back) == [
@@ -240,6 +241,38 @@ def test_damaged_chats_from_the_browser_lose_only_what_is_damaged():
     for junk in ("", "null", "[1, 2]", "{", '{"id": "../../x"}', json.dumps({"id": "a" * 80})):
         fresh, _ = conversation.parse_conversation(junk)
         assert fresh["turns"] == [] and len(fresh["id"]) == 16
+
+
+def test_values_a_chat_brings_back_are_bounded():
+    """Issue 27, case 1: every number and list of a chat kept in the browser is untrusted."""
+    good = conversation.add_turn(conversation.new_conversation(), "q1", _focused())
+    cite = json.loads(conversation.to_json(good))["turns"][0]["answer"]["citations"][0]
+    forged = [
+        {**cite, "page": 1, "page_end": 20_000_000},
+        {**cite, "page": 4, "page_end": 2},
+        {**cite, "page": None, "page_end": 3},
+        {**cite, "start": 10**12, "end": 10**12 + 1},
+        {**cite, "start": 9, "end": 3},
+        {**cite, "n": 10**9},
+        {**cite, "score": "0.5"},
+        {**cite, "score": float("inf")},
+        {**cite, "phrases": [{"start": 0, "end": 1, "text": "x"}] * 21},
+    ]
+    data = json.loads(conversation.to_json(good))
+    for c in forged:
+        data["turns"].append({"question": "q", "answer": {"answer": "x", "citations": [c]}})
+    data["turns"].append({"question": "q", "answer": {"answer": "x", "unsupported": ["s"] * 101}})
+    conv, dropped = conversation.parse_conversation(json.dumps(data))
+    assert len(conv["turns"]) == 1 and dropped == len(forged) + 1
+    huge = " " * (conversation.MAX_CHAT_CHARS + 1)
+    assert conversation.parse_conversation(huge)[0]["turns"] == []
+    deep = '{"id": "abc", "turns": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert conversation.parse_conversation(deep)[0]["turns"] == []
+    # The viewer looks on the document's own pages, a few at most, whatever the citation says.
+    c = Answer.from_dict({"answer": "x", "citations": [{**cite, "page": 2, "page_end": 900_000}]}).citations[0]  # fmt: skip
+    assert viewer.pdf_pages(c, page_count=5) == [2, 3, 4, 5]
+    assert viewer.pdf_pages(c) == list(range(2, 2 + viewer.PAGES_SEARCHED))
+    reliability.case("issue 27.1: forged values in a kept chat dropped", True, len(forged) + 3)
 
 
 # --- the documents panel ------------------------------------------------------------------------------
@@ -297,3 +330,30 @@ def test_a_form_answer_is_found_and_boxed_on_its_rendered_page(tmp_path):
     # One box on the label, one on the answer typed into the field (250 pt of a 595 pt page).
     assert sorted(round(x, 1) for x, _, _, _ in image.boxes) == [0.1, 0.4]
     assert all(0.1 < y < 0.2 and h < 0.05 for _, y, _, h in image.boxes)
+
+
+def test_a_highlight_under_a_pixel_is_still_drawn():
+    """Issue 27, "also seen": 10 pt type on a 14,400 pt page is 0.6 px high at the rendered
+    size; its box was rounded to whole pixels, came out 0 px and the sentence "could not be
+    located". Boxes are measured in page units and drawn at least a few pixels large."""
+    from fpdf import FPDF
+
+    from qa.web.pdfpage import MIN_BOX_PX, render_page
+
+    pdf = FPDF(unit="pt", format=(14400, 14400))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.set_xy(7000, 7000)
+    pdf.cell(text="The tiny print says the vault opens at noon.")
+    image = render_page(bytes(pdf.output()), [1], ["The tiny print says the vault opens at noon."])
+    assert image is not None and image.boxes, "no box for the sentence"
+    for x, y, w, h in image.boxes:
+        assert 0.48 < x < 0.5 and 0.48 < y < 0.5, (x, y)
+        assert w * image.width >= MIN_BOX_PX - 0.01 and h * image.height >= MIN_BOX_PX - 0.01
+    cite = Citation(1, Passage("big.pdf:0", "big.pdf", 0, 44, "The tiny print says the vault opens at noon.", 0.9, 1, page=1))  # fmt: skip
+    from qa.web.viewer import render_viewer
+
+    html = render_viewer(cite, None, image)
+    assert "could not be located" not in html and "qa-pdf-hl" in html
+    assert "width:0.00%" not in html and "height:0.00%" not in html
+    reliability.case("issue 27: a highlight under a pixel is drawn", True)

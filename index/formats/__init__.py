@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from index.formats.base import Parsed
+from index.formats.base import OCR_PAGES, Parsed
 
 # extension -> (module, function); modules load on first use, so a folder of .txt files never
 # imports PDFium, OpenCV or openpyxl.
@@ -57,3 +57,15 @@ def reader(ext: str) -> Callable[[bytes], Parsed]:
     """The function that reads files with this extension (lower case, with the dot)."""
     module, name = READERS[ext]
     return getattr(importlib.import_module(f"index.formats.{module}"), name)
+
+
+# Modules whose readers may read pages by OCR: they take the OCR page budget.
+OCR_READERS = frozenset({"pdf", "ocr"})
+
+
+def read(ext: str, data: bytes, ocr_pages: int = OCR_PAGES) -> Parsed:
+    """A file's bytes read by the reader of its extension; at most ``ocr_pages`` pages by OCR."""
+    module, _ = READERS[ext]
+    if module in OCR_READERS:
+        return reader(ext)(data, ocr_pages=ocr_pages)
+    return reader(ext)(data)

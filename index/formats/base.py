@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-# No document yields more text than the largest file accepted holds bytes: a 50 MB file of
-# text, or a small file that expands (a spreadsheet's repeated headers, a flate-compressed
-# PDF) is skipped past this instead of filling memory.
-MAX_TEXT_CHARS = 50_000_000
+from index.config import MAX_FILE_BYTES
+
+# No document yields more text than the largest file accepted (by default) holds bytes: a 50 MB
+# file of text, or a small file that expands (a spreadsheet's repeated headers, a
+# flate-compressed PDF) is skipped past this instead of filling memory.
+MAX_TEXT_CHARS = MAX_FILE_BYTES
 # An archive-based file (.docx .pptx .xlsx .epub) that expands beyond this is a zip bomb.
 MAX_UNZIPPED = 200_000_000
 OCR_EXTRA = "pip install 'qa-chat[ocr]'"
+# Pages (a scanned PDF's, a multi-page TIFF's frames) read by OCR in one file, at most: ~2 s and
+# ~1 GB each. The product's setting is QA_OCR_MAX_PAGES; counted before any page is read.
+OCR_PAGES = 100
+# Errors whose message is about the code, not the file: never shown as a reason.
+_CODE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, NameError, AssertionError)
+_OBJECT = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
 class LoadError(Exception):
     """A file could not be turned into text; the message is the one-line reason."""
+
+
+def said(exc: BaseException, limit: int = 100) -> str:
+    """What a parser's error says of a file, when it says it in a few whole words: its first
+    line without object addresses; "" for a long message (never cut mid-word) or an error about
+    the code rather than the file (an AttributeError names no fault a person can fix)."""
+    if isinstance(exc, _CODE_ERRORS):
+        return ""
+    lines = str(exc).strip().splitlines()
+    text = _OBJECT.sub("", lines[0]).strip().rstrip(".:;,") if lines else ""
+    return text if len(text) <= limit and text.count("(") == text.count(")") else ""
+
+
+def with_detail(reason: str, exc: BaseException) -> str:
+    """``reason``, with what the parser said in brackets when it said something useful."""
+    detail = said(exc)
+    return f"{reason} ({detail})" if detail else reason
 
 
 @dataclass(frozen=True)
@@ -43,13 +69,6 @@ SUPERSCRIPT = str.maketrans(
 def note_mark(number: int) -> str:
     """A note's number as it marks the text: superscript digits."""
     return str(number).translate(SUPERSCRIPT)
-
-
-def printable(text: str) -> str:
-    """Control characters (a NUL in a broken file) as spaces; tabs stay."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in text)
 
 
 class TextBuilder:

@@ -67,6 +67,11 @@ BLOCK = frozenset(
 )
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SPACE = re.compile(r"\s+")
+# The prologue before a DOCTYPE: a BOM, an XML declaration, comments, white space.
+_DOCTYPE = re.compile(r"\ufeff?\s*(?:<\?[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<!DOCTYPE\b", re.I | re.S)
+# The rest of a DOCTYPE with an internal subset: declarations, quoted values and comments
+# (which may hold "]" or ">") up to "]>"; possessive, so a subset that never ends fails fast.
+_SUBSET = re.compile(r"""[^\[>]*\[(?:[^\]"'<]++|"[^"]*+"|'[^']*+'|<!--.*?-->|<)*+\]\s*>""", re.S)
 
 
 class _Target:
@@ -147,8 +152,21 @@ class _Target:
             self.out.line(_SPACE.sub(" ", raw).strip())
 
 
+def without_subset(html: str) -> str:
+    """The page without a DOCTYPE's internal subset (``<!DOCTYPE html [ <!ENTITY ...> ]>``).
+
+    libxml2's HTML parser ends the DOCTYPE at the first ``>``: the rest of the subset (and its
+    closing ``]>``) became text, and the first line of it the page's title. Nothing in a subset
+    is shown (entities are never expanded), so the whole DOCTYPE goes.
+    """
+    head = _DOCTYPE.match(html[:65536])
+    subset = head and _SUBSET.match(html, head.end())
+    return html[: head.start()] + html[subset.end() :] if subset else html
+
+
 def html_text(html: str) -> tuple[str, str]:
     """The visible text of an HTML page, one line per block, and its title ('' if none)."""
+    html = without_subset(html)
     out = TextBuilder()
     target = _Target(out)
     parser = etree.HTMLParser(target=target, recover=True, no_network=True, huge_tree=True)

@@ -9,17 +9,21 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
+import re
 import threading
+import warnings
 
 from index.formats import layout, words
-from index.formats.base import OCR_EXTRA, LoadError, Parsed, TextBuilder
+from index.formats.base import OCR_EXTRA, OCR_PAGES, LoadError, Parsed, TextBuilder, with_detail
 
 log = logging.getLogger(__name__)
 
 DPI = 200  # scans rendered at this resolution: at 150 dpi the model starts to drop word spaces
 MAX_SIDE = 2000  # pixels; RapidOCR shrinks larger images to this anyway
 MAX_PIXELS = 50_000_000  # an image (or a decompression bomb) larger than this is not read
-MAX_FRAMES = 500  # pages of one multi-page TIFF
+# Pixels decoded for OCR in one file, all its frames together (100 A4 pages at 300 dpi are
+# 0.9 billion); measured on the frames' headers before any is decoded.
+MAX_FILE_PIXELS = 2_000_000_000
 MIN_SCORE = 0.5  # recognised lines below this confidence are noise
 # The recogniser drops the spaces between words when a line is less than ~30 pixels high
 # (9 pt type at 200 dpi read "TheeconomyofVictoria..."): such pages are read again, larger.
@@ -89,22 +93,27 @@ def read_rendered(render, scale: float, page_height: float, side: float) -> list
     return read_image(render(bigger), bigger, page_height) or lines
 
 
-def read_picture(data: bytes) -> Parsed:
+def read_picture(data: bytes, ocr_pages: int = OCR_PAGES) -> Parsed:
     """A .png, .jpg or .tif file: its text by OCR; each frame of a multi-page TIFF (as office
-    scanners save a document) is a page."""
+    scanners save a document) is a page. The frames are counted and measured first: a file
+    over the budget (``ocr_pages`` frames, MAX_PIXELS each, MAX_FILE_PIXELS in all) is refused
+    before any is read."""
     if not available():
         raise LoadError(f"an image needs OCR to be read: {OCR_EXTRA}")
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
+    # PIL warns on stderr of pictures over 89 megapixels; ours are refused over MAX_PIXELS.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     pages = []
     try:
         with Image.open(io.BytesIO(data)) as img:
-            for n, frame in enumerate(ImageSequence.Iterator(img)):
-                if n >= MAX_FRAMES:
-                    raise LoadError(f"too many pages in one image (more than {MAX_FRAMES})")
-                pages.append(_read_frame(frame))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise LoadError(f"corrupt or unsupported image ({str(exc)[:100]})") from exc
+            for n in range(_frames(img, ocr_pages)):
+                img.seek(n)
+                pages.append(_read_frame(img))
+    except Image.DecompressionBombError as exc:  # PIL's own limit, past ours: the size it saw
+        raise LoadError(_too_large(_pixels_in(str(exc)))) from exc
+    except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
+        raise LoadError(with_detail("corrupt or unsupported image", exc)) from exc
     out = TextBuilder()
     layout.assemble(pages, out)
     if not out.size:
@@ -113,12 +122,53 @@ def read_picture(data: bytes) -> Parsed:
     return Parsed(out.text(), pages=starts, title_from_text=False)  # a picture names no title
 
 
+def _frames(img, ocr_pages: int) -> int:
+    """How many frames the picture has, once each is known to be within the budget (from the
+    frames' headers: nothing is decoded). LoadError for a picture over it."""
+    n, total = 0, 0
+    while True:
+        try:
+            img.seek(n)
+        except EOFError:
+            break
+        if n >= ocr_pages:
+            raise LoadError(
+                f"more than {ocr_pages:,} pages to read by OCR in one image file "
+                "(QA_OCR_MAX_PAGES sets the limit)"
+            )
+        pixels = img.width * img.height
+        if pixels > MAX_PIXELS:
+            raise LoadError(_too_large(pixels, img.width, img.height))
+        total += pixels
+        if total > MAX_FILE_PIXELS:
+            raise LoadError(
+                f"too many pixels to read by OCR: its first {n + 1:,} pages hold more than "
+                f"{MAX_FILE_PIXELS // 1_000_000:,} megapixels"
+            )
+        n += 1
+    return n
+
+
+def _pixels_in(message: str) -> int:
+    """The pixel count in PIL's decompression bomb message ("Image size (N pixels) ...")."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    return int(found.group(1)) if found else MAX_PIXELS + 1
+
+
+def _too_large(pixels: int, width: int = 0, height: int = 0) -> str:
+    size = f"{width:,} x {height:,} pixels, " if width and height else ""
+    return (
+        f"image too large ({size}{pixels / 1e6:,.0f} megapixels; images over "
+        f"{MAX_PIXELS // 1_000_000} megapixels are not read)"
+    )
+
+
 def _read_frame(img) -> layout.Page:
     """One picture (or one frame of a TIFF) read by OCR, as a page of lines."""
     import numpy as np
 
     if img.width * img.height > MAX_PIXELS:
-        raise LoadError(f"image too large ({img.width} x {img.height} pixels)")
+        raise LoadError(_too_large(img.width * img.height, img.width, img.height))
     img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEGs decode at a reduced size directly
     img = img.convert("RGB")
     scale = min(1.0, MAX_SIDE / max(img.width, img.height))

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from index.formats.base import MAX_UNZIPPED, LoadError, Parsed, TextBuilder, note_mark
+from index.formats.base import (
+    MAX_UNZIPPED,
+    LoadError,
+    Parsed,
+    TextBuilder,
+    note_mark,
+    with_detail,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
@@ -65,7 +72,7 @@ def iter_xml(zf: zipfile.ZipFile, name: str, tags: tuple[str, ...] | None = None
         try:
             yield from events
         except etree.XMLSyntaxError as exc:
-            raise LoadError(f"corrupt XML in {name} ({str(exc)[:80]})") from exc
+            raise LoadError(with_detail(f"corrupt XML in {name}", exc)) from exc
 
 
 def release(elem) -> None:

@@ -10,6 +10,7 @@ changes are left out. Pages are where LibreOffice last broke them (``text:soft-p
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 
 from index.formats.base import LoadError, Parsed, TextBuilder, note_mark
 from index.formats.office import core_title, iter_xml, open_zip, release
@@ -21,6 +22,7 @@ _PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
 # Read inside the paragraph that holds them, or not at all: a note's body (it follows the
 # text), a comment, deleted text kept for tracked changes.
 _ASIDE = (f"{TEXT}note-body", f"{OFFICE}annotation", f"{TEXT}tracked-changes")
+MAX_SPACES = 100  # of one text:s element (they are collapsed to one anyway)
 
 
 def read_odt(data: bytes) -> Parsed:
@@ -30,31 +32,32 @@ def read_odt(data: bytes) -> Parsed:
         raise LoadError("corrupt .odt (no content.xml)")
     if b"encryption-data" in _manifest(zf):
         raise LoadError("encrypted .odt (needs a password; save it without one)")
-    paragraphs, notes, broke = _content(zf)
+    notes: list[str] = []
+    breaks: list[bool] = []  # whether LibreOffice broke pages at all (known at the end)
     out = TextBuilder()
     heading = ""
-    for text, outline, new_page in paragraphs:
-        if broke and (new_page or not out.size):
-            out.page()
+    for text, outline, new_page in _content(zf, notes, breaks):  # streamed: memory ~ the text
+        if new_page or not out.size:
+            out.page()  # kept only when the document has page breaks
         out.line(text)
         if not heading and outline == "1":
             heading = text
     for text in notes:
         out.line(text)
     return Parsed(
-        out.text(), core_title(zf, "meta.xml") or heading[:200], out.page_starts() if broke else ()
+        out.text(), core_title(zf, "meta.xml") or heading[:200], out.page_starts() if breaks else ()
     )
 
 
-def _content(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], list[str], bool]:
-    """(text, heading level, starts a page) per paragraph or table row; the notes; any page
-    breaks at all."""
-    out: list[tuple[str, str, bool]] = []
-    notes: list[str] = []
+def _content(
+    zf: zipfile.ZipFile, notes: list[str], breaks: list[bool]
+) -> Iterator[tuple[str, str, bool]]:
+    """(text, heading level, starts a page) per paragraph or table row, as they end; the notes
+    are added to ``notes``, and ``breaks`` gets an entry when a page break is seen."""
     aside = 0  # depth inside elements read with their paragraph (or not at all)
     row: list[str] | None = None
     cells: list[list[str]] = []
-    new_page = broke = False
+    new_page = False
     for event, elem in iter_xml(zf, "content.xml"):
         tag = elem.tag
         if tag in _ASIDE:
@@ -67,32 +70,30 @@ def _content(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], list[str
                 cells.append([])
             continue
         if tag == f"{TEXT}soft-page-break" and not aside:
-            new_page = broke = True
+            new_page = True
+            breaks[:] = [True]
         elif tag in _PARAGRAPHS and not aside:
             text = " ".join(_text(elem, notes).split())
             if cells:
                 cells[-1].append(text)
             elif text:
-                out.append(
-                    (
-                        text,
-                        elem.get(f"{TEXT}outline-level", "") if tag == _PARAGRAPHS[1] else "",
-                        new_page,
-                    )
-                )
+                level = elem.get(f"{TEXT}outline-level", "") if tag == _PARAGRAPHS[1] else ""
+                release(elem)
+                yield text, level, new_page
                 new_page = False
+                continue
             release(elem)
         elif tag == f"{TABLE}table-cell" and cells and not aside:
             cell = " ".join(t for t in cells.pop() if t)
             if row is not None:
                 row.append(cell)
         elif tag == f"{TABLE}table-row" and row is not None and not aside:
-            if any(row):
-                out.append((" | ".join(c for c in row if c), "", new_page))
-                new_page = False
+            line = " | ".join(c for c in row if c)
             row = None
             release(elem)
-    return out, notes, broke
+            if line:
+                yield line, "", new_page
+                new_page = False
 
 
 def _text(elem, notes: list[str]) -> str:
@@ -100,8 +101,10 @@ def _text(elem, notes: list[str]) -> str:
     parts: list[str] = [elem.text or ""]
     for child in elem:
         tag = child.tag
-        if tag == f"{TEXT}s":
-            parts.append(" " * int(child.get(f"{TEXT}c", "1") or 1))
+        if not isinstance(tag, str):
+            pass  # an entity left unexpanded, a processing instruction: no text of the page
+        elif tag == f"{TEXT}s":
+            parts.append(" " * _spaces(child.get(f"{TEXT}c", "1")))
         elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
             parts.append(" ")
         elif tag == f"{TEXT}number":  # a numbered heading's or list item's number, as shown
@@ -118,6 +121,12 @@ def _text(elem, notes: list[str]) -> str:
             parts.append(_text(child, notes))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _spaces(count: str | None) -> int:
+    """The spaces a ``text:s`` stands for: its count, within reason (a page is not a million
+    spaces wide); 1 when the count is not a number."""
+    return min(int(count), MAX_SPACES) if count and count.isdigit() else 1
 
 
 def _manifest(zf: zipfile.ZipFile) -> bytes:

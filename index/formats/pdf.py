@@ -18,11 +18,14 @@ from index.formats import layout
 from index.formats.base import (
     MAX_TEXT_CHARS,
     OCR_EXTRA,
+    OCR_PAGES,
     SUPERSCRIPT,
     LoadError,
     Parsed,
     TextBuilder,
+    with_detail,
 )
+from index.formats.lines import Page
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,9 @@ _JUNK_TITLE = re.compile(
 )
 
 
-def read_pdf(data: bytes) -> Parsed:
-    """A .pdf file: text in reading order with page starts; scanned pages by OCR if installed."""
+def read_pdf(data: bytes, ocr_pages: int = OCR_PAGES) -> Parsed:
+    """A .pdf file: text in reading order with page starts; scanned pages by OCR if installed,
+    when there are at most ``ocr_pages`` of them (counted before any is read)."""
     import pypdfium2 as pdfium
 
     _check_inflation(data)
@@ -56,9 +60,11 @@ def read_pdf(data: bytes) -> Parsed:
         except pdfium.PdfiumError as exc:
             if "password" in str(exc).lower():
                 raise LoadError("encrypted PDF (needs a password)") from exc
-            raise LoadError(f"corrupt PDF ({str(exc)[:100]})") from exc
+            said = re.search(r"PDFium: ([\w ]+)", str(exc))  # "Failed to load (PDFium: X)."
+            reason = f"corrupt PDF ({said.group(1).lower()})" if said else "corrupt PDF"
+            raise LoadError(with_detail(reason, exc) if not said else reason) from exc
         try:
-            return _read(doc)
+            return _read(doc, ocr_pages)
         finally:
             doc.close()
 
@@ -95,8 +101,8 @@ def _check_inflation(data: bytes) -> None:
         total += n
 
 
-def _read(doc) -> Parsed:
-    pages: list[layout.Page] = []
+def _read(doc, ocr_pages: int = OCR_PAGES) -> Parsed:
+    pages: list[Page] = []
     scanned: list[int] = []
     unreadable: list[int] = []  # a text layer that maps to no characters
     chars = 0
@@ -116,23 +122,35 @@ def _read(doc) -> Parsed:
                 textpage.close()
             if garbled:
                 unreadable.append(n)
-                lines = _ocr(page, height)
             elif not lines and _has_image(page):
                 scanned.append(n)
-                lines = _ocr(page, height)
-            pages.append(layout.Page(width, height, tuple(lines)))
+            pages.append(Page(width, height, tuple(lines)))
         finally:
             page.close()
     notes: tuple[str, ...] = ()
-    if (scanned or unreadable) and not _ocr_available():
+    over = len(scanned) + len(unreadable) > ocr_pages
+    if (scanned or unreadable) and (over or not _ocr_available()):
+        why = (
+            f"more than {ocr_pages:,} pages to read by OCR (QA_OCR_MAX_PAGES sets the limit)"
+            if over
+            else f"to read it with OCR: {OCR_EXTRA}"
+        )
         if not any(p.lines for p in pages):
             what = "scanned PDF (no text layer)" if scanned else UNREADABLE
-            raise LoadError(f"{what}; to read it with OCR: {OCR_EXTRA}")
+            raise LoadError(f"{what}; {why}")
         for kind, numbers in (("scanned pages", scanned), (UNREADABLE_PAGES, unreadable)):
             if numbers:
                 listed = ", ".join(str(k + 1) for k in numbers[:20])
                 listed += " ..." if len(numbers) > 20 else ""
-                notes += (f"{kind} skipped ({listed}); to read them with OCR: {OCR_EXTRA}",)
+                fix = why if over else f"to read them with OCR: {OCR_EXTRA}"
+                notes += (f"{kind} skipped ({listed}); {fix}",)
+    else:
+        for n in sorted(scanned + unreadable):  # within the budget: read by OCR now
+            page = load_page(doc, n)
+            try:
+                pages[n] = Page(pages[n].width, pages[n].height, tuple(_ocr(page, pages[n].height)))
+            finally:
+                page.close()
     out = TextBuilder()
     layout.assemble(pages, out)
     title = _meta_title(doc) or layout.first_heading(pages[:1])

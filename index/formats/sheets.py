@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 
-from index.formats.base import LoadError, Parsed, TextBuilder, decode_text
+from index.formats.base import LoadError, Parsed, TextBuilder, decode_text, with_detail
 from index.formats.office import core_title, open_zip
 
 MAX_CELL = 10_000  # characters kept of one cell (a field of a CSV may be megabytes)
@@ -29,7 +29,7 @@ def read_xlsx(data: bytes) -> Parsed:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, ... on broken parts
-        raise LoadError(f"corrupt .xlsx ({type(exc).__name__}: {str(exc)[:80]})") from exc
+        raise LoadError(with_detail("corrupt .xlsx", exc)) from exc
     out = TextBuilder()
     cells = 0
 
@@ -71,7 +71,7 @@ def read_csv(data: bytes) -> Parsed:
         for line in _table_lines(rows):
             out.line(line)
     except csv.Error as exc:
-        raise LoadError(f"malformed CSV ({str(exc)[:80]})") from exc
+        raise LoadError(with_detail("malformed CSV", exc)) from exc
     return Parsed(out.text(), title_from_text=False)
 
 

@@ -1,15 +1,12 @@
-"""Known English words (the embedder's vocabulary): to tell a hyphenated line break from a
-hyphenated compound, and to put back the spaces OCR drops between words."""
+"""Known English words (``index.text.ranks``, the embedder's vocabulary): to tell a hyphenated
+line break from a hyphenated compound, and to put back the spaces OCR drops between words."""
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
 import math
 import re
 
-log = logging.getLogger(__name__)
+from index.text.ranks import known_words, vocabulary
 
 SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as hyphenation
 
@@ -18,44 +15,10 @@ SOFT_HYPHEN = "\u00ad"  # what a reader puts at a line end that the PDF marks as
 _SHORT = frozenset(
     "an as at be by do go he if in is it me my no of on or so to up us we".split()  # noqa: SIM905
 )
-COMMON_RANK = 3500  # a three-letter piece must be at least this common (the vocabulary's order)
+COMMON_RANK = 3500  # a three-letter piece must be at least this common (its vocabulary rank)
 MIN_PIECES = 3  # a run is split only into this many words or more: "photosynthesis" stays whole
 _RUN = re.compile(r"[A-Za-z]{9,}")
 _GLUED_STOP = re.compile(r"(?<=[a-z])\.(?=[A-Z][a-z])")
-
-
-@functools.cache
-def _vocabulary() -> dict[str, int]:
-    """The whole words of the bert-base-uncased vocabulary (~21k), with their place in it."""
-    try:
-        from index.embed import tokenizer_path
-
-        vocab = json.loads(tokenizer_path().read_text(encoding="utf-8"))["model"]["vocab"]
-    except Exception as exc:  # no local model installed (openai embeddings): do without
-        log.debug("no word list: %s", exc)
-        return {}
-    return {w: i for w, i in vocab.items() if w.isalpha() and w.isascii()}
-
-
-def common_rank(word: str) -> int:
-    """How common a lowercase word is: 0 for "the", growing with rarity; large when unknown.
-
-    The vocabulary lists whole words from "the" on in order of frequency (single letters come
-    before it and count as common).
-    """
-    vocab = _vocabulary()
-    if word not in vocab or "the" not in vocab:
-        return 1 << 30
-    return max(vocab[word] - vocab["the"], 0)
-
-
-@functools.cache
-def known_words() -> frozenset[str]:
-    """The vocabulary's whole words of two letters or more; empty when the tokenizer is missing.
-
-    Without it, hyphenation is judged by the document alone and OCR text is left as read.
-    """
-    return frozenset(w for w in _vocabulary() if len(w) > 1)
 
 
 def _piece_cost(word: str, vocab: dict[str, int]) -> float | None:
@@ -84,7 +47,7 @@ def _split(run: str, vocab: dict[str, int]) -> list[str] | None:
 def respace(text: str) -> str:
     """Text read by OCR with the spaces it dropped put back: "termofofficeisnow" -> "term of
     office is now". Only runs that are no known word and split into MIN_PIECES known words."""
-    vocab = _vocabulary()
+    vocab = vocabulary()
     if not vocab:
         return text
     text = _GLUED_STOP.sub(". ", text)

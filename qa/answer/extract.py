@@ -11,8 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 
-from index.chunk import sentence_spans
-from index.keyword import tokenize
+from index.text import MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.verdict import Evidence, Thresholds, decide, relevance
 from qa.question.asked import NUMBER, covered
@@ -36,18 +35,9 @@ NOT_IN_DOCUMENTS = "The documents do not answer this question."
 NOT_SURE = "Not sure: the documents may not answer this. The closest they come:"
 
 _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
-_TIME = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|century|decade|"
-    r"\d{1,2}(st|nd|rd|th))\b"
-)
+_TIME = re.compile(rf"\b({MONTHS}|{WEEKDAYS}|century|decade|\d{{1,2}}(st|nd|rd|th))\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 _CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs' contents read
-
-
-def lexical(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's words in the text (``qa.question.asked.covered``)."""
-    return covered(weights, text)
 
 
 @dataclass(frozen=True)
@@ -145,7 +135,7 @@ def score_sentences(
     top = max((p.score for p in passages), default=1.0) or 1.0
     scored = []
     for p, span in cands:
-        lex = lexical(weights, span.text)
+        lex = covered(weights, span.text)
         score = aw.lexical * lex + aw.passage * (p.score / top)
         if kind is not None:
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
@@ -170,8 +160,7 @@ def choose(
         return []
     best = scored[0]
     chosen = [best]
-    total = sum(weights.values()) or 1.0
-    covered = set(tokenize(best.span.text))
+    have = set(tokenize(best.span.text))
     for s in scored[1:]:
         if (
             len(chosen) >= max_sentences
@@ -180,10 +169,10 @@ def choose(
         ):
             break
         words = set(tokenize(s.span.text))
-        gain = sum(w for t, w in weights.items() if t in words and t not in covered) / total
+        gain = weighted_share(weights, words - have)  # the asked words it adds
         if gain >= aw.second_gain and s.span.text != best.span.text:
             chosen.append(s)
-            covered |= words
+            have |= words
     return chosen
 
 

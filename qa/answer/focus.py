@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.formats.words import common_rank
-from index.keyword import tokenize
+from index.text import CARDINALS, MAGNITUDES, MONTHS, WEEKDAYS, common_rank, found_weight, tokenize
 from qa.question.followup import entities
 
 # Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
@@ -36,11 +35,9 @@ _RELATIVE = re.compile(r"(?:who|whom|whose|which)\b", re.IGNORECASE)
 _LEFT = " \"'“”‘’"
 _RIGHT = " \"'“”‘’.,;:!?"
 _DATE = re.compile(
-    r"\b(?:(?:early|late|mid)[- ])?(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?"
-    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)(?:\s+\d{4})?"
-    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    rf"\b(?:(?:early|late|mid)[- ])?(?:{MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"|\b(?:{WEEKDAYS})\b"
     r"|\b(?:1\d{3}|20\d{2})s?\b"
     r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
     r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|decade)\b"
@@ -48,8 +45,7 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     r"(?:\$|£|€)?\b\d[\d,.]*(?:\s*(?:%|percent|per cent))?"
     r"(?:\s+(?:million|billion|thousand|hundred|trillion))?(?:[\s-]+[a-z]+)?"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|dozen|half|a few|several)\b(?:[\s-]+[a-z]+)?",
+    rf"|\b(?:{CARDINALS}|{MAGNITUDES}|dozen|half|a few|several)\b(?:[\s-]+[a-z]+)?",
     re.IGNORECASE,
 )
 
@@ -136,8 +132,7 @@ def focus(
     else:
 
         def share(span: tuple[int, int]) -> float:
-            toks = set(tokenize(sentence[span[0] : span[1]]))
-            return sum(w for t, w in weights.items() if t in toks)
+            return found_weight(weights, set(tokenize(sentence[span[0] : span[1]])))
 
         b = max(range(len(segs)), key=lambda i: share(segs[i]))
         lo, hi = max(b - fw.before, 0), min(b + fw.after, len(segs) - 1)

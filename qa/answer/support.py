@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import Embedder
-from index.chunk import sentence_spans
-from index.keyword import tokenize, weighted_share
+from index.text import sentence_spans, tokenize, weighted_share
 from qa.answer.markers import MARKER, marker_numbers
 from qa.types import AnswerSentence, Citation, Passage, Span
 

@@ -47,14 +47,12 @@ class Thresholds:
     w_sentence: float = W_SENTENCE
 
 
-def relevance(passages: Sequence[Passage], weights: dict[str, float] | None) -> float:
+def relevance(passages: Sequence[Passage], weights: dict[str, float]) -> float:
     """How well the best passage matches the question, 0-1.
 
     Per passage, the mean of its cosine similarity to the question and the IDF-weighted share of
-    the question's words it contains. Without the question's words only the cosine is left.
+    the question's words it contains.
     """
-    if weights is None:
-        return max((p.dense if p.dense is not None else p.score for p in passages), default=0.0)
     best = 0.0
     for p in passages:
         cover = covered(weights, p.text)

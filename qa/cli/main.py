@@ -1,4 +1,4 @@
-"""The ``qa`` command: ingest, ask, docs, rm, serve, eval, llm-server. Thin: it parses, calls,
+"""The ``qa`` command: ingest, ask, chat, docs, rm, serve, mcp, eval, llm-server. Thin: it parses, calls,
 prints (through qa.cli.output, which makes document text safe for a terminal)."""
 
 from __future__ import annotations
@@ -6,14 +6,20 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index import quiet
-from qa.cli.output import format_documents, format_report, format_sources
+from qa.cli.output import format_documents, format_report, format_sources, format_sync
 from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from index import Progress
+    from qa.engine import Engine
 
 log = logging.getLogger("qa")
 
@@ -40,12 +46,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from qa.engine import ingest
 
     settings = _settings(args)
+    if args.watch:
+        settings = _watched(args, settings)
+        args.paths = None  # the documents folder, mirrored
     bar = ProgressBar("Indexing")
     try:
         report = ingest(settings, args.paths or None, progress=bar, rebuild=args.rebuild)
     finally:
         bar.close()
     print(format_report(report))
+    return _watch(settings) if args.watch else EXIT_OK
+
+
+def _watched(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings of qa ingest --watch [FOLDER]: that one folder is the documents folder."""
+    if not args.paths:
+        return settings
+    if len(args.paths) > 1 or not args.paths[0].is_dir():
+        raise BadQuestionError(
+            "qa ingest --watch watches one folder: qa ingest --watch ~/notes (or QA_DOCS_DIR)."
+        )
+    return Settings(**{**settings.model_dump(), "docs_dir": args.paths[0]})
+
+
+def _watch(settings: Settings) -> int:
+    from qa.engine import get_engine
+    from qa.library.watch import FolderWatcher
+
+    watcher = FolderWatcher(
+        get_engine(settings), on_sync=lambda s: print(format_sync(s), flush=True)
+    )
+    print(f"Watching {clean(str(settings.docs_dir))} for changes; Ctrl-C stops.", flush=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        print("Stopped watching; the index is in step with the folder as of the last change.")
     return EXIT_OK
 
 
@@ -141,29 +176,70 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    page: bool,
+    announce: Callable[[Engine | None, str], None],
+    on_watch: Callable[[], None],
+    ingest: bool = True,
+    progress: Progress | None = None,
+) -> None:
+    """The one serve sequence, of ``qa serve`` and ``python app.py``.
+
+    Refuse to listen beyond this machine without a login; take the port before any work (a taken
+    one fails at once); bring the index in step with the folder (``ingest``; a ``progress`` with
+    ``close`` is closed after it); build the server (the chat page too with ``page``);
+    ``announce(engine, base URL)``; watch the folder (unless QA_WATCH=false; then
+    ``on_watch()``) and load the embedder in the background; serve until interrupted. A QAError
+    says what went wrong.
+    """
     from qa.http import server
 
-    settings = _settings(args)
-    server.check_exposure(args.host, settings)
+    server.check_exposure(host, settings)
     try:
-        sock = server.bind(args.host, args.port)
+        sock = server.bind(host, port)
     except OSError as exc:
-        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc}") from exc
-    bar = ProgressBar("Indexing")
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc}") from exc
     try:
-        engine = server.prepare_engine(settings, progress=bar) if not args.no_ingest else None
+        engine = server.prepare_engine(settings, progress=progress) if ingest else None
     finally:
-        bar.close()
-    app = server.build_server(settings, engine, host=args.host, port=args.port, page=args.page)
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    base = f"http://{shown}:{args.port}"
-    what = f"chat on {base}/ and API" if args.page else "API"
-    login = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if server.login(settings) else ""
-    print(f"Serving the {what} on {base}/v1{login}; model {settings.collection!r}", flush=True)
+        if close := getattr(progress, "close", None):
+            close()
+    app = server.build_server(settings, engine, host=host, port=port, page=page)
+    announce(engine, f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
     if engine is not None:
+        if server.watch(engine, settings):
+            on_watch()
         server.warm(engine)
     server.serve(app, sock)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.http.server import login
+
+    settings = _settings(args)
+
+    def announce(engine: Engine | None, base: str) -> None:
+        what = f"chat on {base}/ and API" if args.page else "API"
+        key = " (login: QA_UI_USER:QA_UI_PASSWORD as the API key)" if login(settings) else ""
+        print(f"Serving the {what} on {base}/v1{key}; model {settings.collection!r}", flush=True)
+
+    def on_watch() -> None:
+        print(f"Watching {clean(str(settings.docs_dir))} for changes (QA_WATCH=false: off)")
+
+    serve(
+        settings,
+        args.host,
+        args.port,
+        page=args.page,
+        announce=announce,
+        on_watch=on_watch,
+        ingest=not args.no_ingest,
+        progress=ProgressBar("Indexing"),
+    )
     return EXIT_OK
 
 
@@ -204,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
             "qa ingest ~/notes docs/manual.pdf",
             "qa ingest seeds/minutes.pdf      # one file, added back if it was removed",
             "qa ingest --rebuild              # drop the collection and index afresh",
+            "qa ingest --watch ~/notes        # and keep it in step until Ctrl-C",
         ),
     )
     sp.add_argument(
@@ -214,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
         "are added and remove nothing",
     )
     sp.add_argument("--rebuild", action="store_true", help="drop the collection and index afresh")
+    sp.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep watching the folder: index new and edited files, remove deleted ones",
+    )
     common(sp)
     sp.set_defaults(func=cmd_ingest)
 
@@ -295,12 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_serve)
 
-    # Sub-commands that live with their code: qa eval, qa llm-server.
+    # Sub-commands that live with their code: qa eval, qa llm-server, qa mcp, qa chat.
+    from qa.cli import chat
     from qa.evaluation import cli as evaluation_cli
     from qa.llm import server as llm_server
+    from qa.mcp import cli as mcp_cli
 
     evaluation_cli.register(sub, common)
     llm_server.register(sub, common)
+    mcp_cli.register(sub, common)
+    chat.register(sub, common)
     return p
 
 

@@ -7,6 +7,7 @@ first, so a document cannot move the cursor, rewrite the screen or the clipboard
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Sequence
 
 from index import DocumentInfo, IngestReport
@@ -81,3 +82,28 @@ def format_report(report: IngestReport) -> str:
     """An ingest report, with skipped files and their reasons (names made safe to print)."""
     # split("\n"), not splitlines(): a "\r" in a file name must not start a line of its own.
     return "\n".join(clean(line) for line in report.summary().split("\n"))
+
+
+def format_sync(sync) -> str:
+    """One line per round of qa ingest --watch: the time, what changed in the index, or why not."""
+    when = time.strftime("%H:%M:%S")
+    if sync.report is None:
+        return f"{when} could not update the index: {clean(sync.error, one_line=True)}"
+    r = sync.report
+    parts = [
+        f"{verb} {', '.join(clean(s, one_line=True) for s in names)}"
+        for verb, names in (
+            ("added", r.added), ("updated", r.updated), ("removed", [*r.removed, *sync.removed]),
+        )
+        if names
+    ]  # fmt: skip
+    parts += [
+        f"skipped {clean(s.source, one_line=True)}: {clean(s.reason)}"
+        for s in r.skipped
+        if s.source in sync.changed  # not every file the folder always skips, at every change
+    ]
+    if not parts:
+        return f"{when} no change to the index"
+    return (
+        f"{when} {'; '.join(parts)} ({r.chunks_embedded} chunks embedded, {r.chunks_total} indexed)"
+    )

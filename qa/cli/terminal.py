@@ -13,6 +13,8 @@ import shutil
 import sys
 from typing import TextIO
 
+from index.text import control_chars
+
 # Whole escape sequences first, so that their arguments do not survive as stray text.
 _SEQUENCE = re.compile(
     r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: clipboard, title, hyperlinks
@@ -24,7 +26,7 @@ _SEQUENCE = re.compile(
 )
 # What is left of control characters (CR rewrites a line, BS erases), C1 controls, and the
 # bidirectional overrides that make text display in another order than it reads.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = control_chars()
 _LINE_BREAKS = re.compile(r"[\t\n\u2028\u2029]+")
 
 
@@ -37,7 +39,7 @@ def clean(text: object, *, one_line: bool = False) -> str:
     return out
 
 
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = control_chars(c0=False)
 
 
 def json_text(data: object) -> str:

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evaluation.converters import REFERENCE_SETS, Converted, convert_reference
+from qa.evaluation.converters import Converted
+from qa.evaluation.references import REFERENCE_SETS, convert_reference
 from qa.settings import Settings
 
 SETS = "|".join(REFERENCE_SETS)

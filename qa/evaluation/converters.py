@@ -1,5 +1,8 @@
 """Public QA sets (SQuAD JSON, HotpotQA JSONL) as documents + evaluation JSONL, and the bundled ones.
 
+The sets from documents other than Wikipedia (COVID-QA, CUAD, doc2dial, TAT-QA) have their
+converters in ``qa.evaluation.domains`` and are registered in REFERENCE_SETS below.
+
 Each paragraph becomes one document (its title as the first line); each question becomes one
 line of the evaluation format: ``question``, ``answers``, ``evidence``, ``sources``, ``id``,
 ``category``. The reference sets ship with the project in ``eval/datasets/`` (see its README for
@@ -131,21 +134,3 @@ class ReferenceSet:
     def source(self, datasets_dir: Path = DATASETS_DIR) -> Path:
         """The original file in ``datasets_dir`` (default: the copy vendored in eval/datasets)."""
         return Path(datasets_dir) / self.relpath
-
-
-REFERENCE_SETS: dict[str, ReferenceSet] = {
-    s.name: s
-    for s in (
-        ReferenceSet("squad", "squad-expmrc/expmrc-squad-dev.json", convert_squad),
-        ReferenceSet("hotpotqa", "hotpotqa-dev500/dev_subsampled.jsonl", convert_hotpotqa),
-    )
-}
-
-
-def convert_reference(name: str, out: Path, src: Path | None = None) -> Converted:
-    """Convert a reference set (its vendored copy unless ``src`` is given) into ``out``."""
-    ref = REFERENCE_SETS[name]
-    src = Path(src) if src is not None else ref.source()
-    if not src.exists():
-        raise QAError(f"{src} does not exist; pass the original {name} file with --source PATH")
-    return ref.convert(src, Path(out))

@@ -64,6 +64,8 @@ def parse_item(line: str, n: int) -> EvalItem:
         rec = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply to be a question") from None
     if not isinstance(rec, dict):
         raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
     question = rec.get("question")
@@ -89,16 +91,21 @@ def parse_item(line: str, n: int) -> EvalItem:
 def load_dataset(path: Path) -> tuple[list[EvalItem], list[DatasetProblem]]:
     """The questions of a JSONL dataset, and the lines that had to be skipped."""
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        data = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf")
     except FileNotFoundError:
         raise QAError(f"dataset {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QAError(f"cannot read dataset {path}: {exc}") from exc
+    except OSError as exc:
+        raise QAError(f"cannot read dataset {path} ({exc.strerror or exc})") from exc
     items: list[EvalItem] = []
     problems: list[DatasetProblem] = []
     seen: dict[str, int] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
+    for n, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:  # one bad line is skipped, not the whole file
+            problems.append(DatasetProblem(n, "not UTF-8 text"))
             continue
         try:
             item = parse_item(line, n)

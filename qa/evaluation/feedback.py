@@ -34,16 +34,15 @@ def item_from_feedback(rec: FeedbackRecord) -> EvalItem | None:
     base = dict(id=f"feedback-{rec['id']}", question=question)
     if rec.get("unanswerable"):
         return EvalItem(answers=(), category="feedback: unanswerable", **base)
-    if rec.get("correction", "").strip():
-        return EvalItem(
-            answers=(rec["correction"].strip(),), category="feedback: corrected", **base
-        )
+    correction = (rec.get("correction") or "").strip()
+    if correction:
+        return EvalItem(answers=(correction,), category="feedback: corrected", **base)
     if rec["rating"] != "up":
         return None
     if rec.get("status") == "refused":
         return EvalItem(answers=(), category="feedback: confirmed refusal", **base)
     phrases = [p for c in cites for p in c.get("phrases", []) if p.strip()]
-    answers = tuple(dict.fromkeys([*phrases, rec.get("answer", "").strip()]))
+    answers = tuple(dict.fromkeys([*phrases, (rec.get("answer") or "").strip()]))
     answers = tuple(a for a in answers if a)
     if not answers:
         return None
@@ -62,8 +61,8 @@ def feedback_items(path: Path) -> tuple[list[EvalItem], Counter[str]]:
     """The evaluation questions of a feedback file, and how many records gave none (by reason)."""
     records, problems = read(path)
     skipped: Counter[str] = Counter()
-    if problems:
-        skipped["unreadable lines"] += len(problems)
+    if problems:  # lines that are not whole, well-formed records: skipped, counted
+        skipped["malformed records"] += len(problems)
     items: list[EvalItem] = []
     seen: set[str] = set()
     for rec in records:
@@ -81,12 +80,12 @@ def feedback_items(path: Path) -> tuple[list[EvalItem], Counter[str]]:
 def is_feedback_file(path: Path) -> bool:
     """True when a JSONL file holds feedback records rather than dataset questions."""
     try:
-        with Path(path).open(encoding="utf-8") as f:
+        with Path(path).open("rb") as f:
             for line in f:
                 if line.strip():
-                    rec = json.loads(line)
+                    rec = json.loads(line.decode("utf-8", errors="replace"))
                     return isinstance(rec, dict) and "rating" in rec and "answers" not in rec
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, RecursionError):
         return False
     return False
 

@@ -61,6 +61,29 @@ def contains_answer(prediction: str, references: Sequence[str]) -> float:
     return float(any(normalize(r) and f" {normalize(r)} " in p for r in references))
 
 
+LONG_ANSWER_WORDS = 8  # a reference this long (a clause, a sentence) is found by recall
+LONG_ANSWER_RECALL = 0.8  # ... when this share of its words is in the prediction
+
+
+def holds_answer(prediction: str, references: Sequence[str]) -> float:
+    """1.0 if the prediction holds a reference: it contains it (``contains_answer``), or, for a
+    reference of LONG_ANSWER_WORDS or more (a contract clause, a sentence of a web page), holds
+    LONG_ANSWER_RECALL of its words.
+
+    Reference clauses are cut where an annotator chose; a quoted sentence that holds 80% of one
+    answers the question, while ``contains_answer`` would ask for the annotator's exact cut.
+    """
+    if contains_answer(prediction, references):
+        return 1.0
+    p = Counter(normalize(prediction).split())
+    for ref in references:
+        r = Counter(normalize(ref).split())
+        total = sum(r.values())
+        if total >= LONG_ANSWER_WORDS and sum((p & r).values()) >= LONG_ANSWER_RECALL * total:
+            return 1.0
+    return 0.0
+
+
 def first_gold_rank(gold_flags: Sequence[bool]) -> int | None:
     """1-based rank of the first relevant item, or None."""
     for i, g in enumerate(gold_flags, 1):

@@ -29,8 +29,18 @@ SPLIT_SEED = "qa-chat protocol 2026-12-01"
 NEAR_MISS_SEED = "qa-chat near-miss 2026-12-01"
 NEAR_MISS_SHARE = 0.5  # of a half's questions (in groups sharing gold) whose gold is removed
 NEAR_MISS = "near-miss"  # the category given to near-miss unanswerable questions
-# Sets whose question category names the article (SQuAD); others group by shared gold files.
-GROUP_BY_CATEGORY = {"squad": True, "hotpotqa": False}
+# Sets whose question category names the article (SQuAD), paper (COVID-QA) or web page (doc2dial:
+# the sections of one page, each a document, share its title); the others group by shared gold
+# files: a CUAD contract or a TAT-QA report page is one document (their categories are the
+# clause type and the answer type, no topic).
+GROUP_BY_CATEGORY = {
+    "squad": True,
+    "hotpotqa": False,
+    "covidqa": True,
+    "cuad": False,
+    "doc2dial": True,
+    "tatqa": False,
+}
 
 
 def topic_groups(items: Sequence[EvalItem], by_category: bool) -> list[list[EvalItem]]:
@@ -69,7 +79,7 @@ def split(items: Sequence[EvalItem], by_category: bool) -> dict[Half, list[EvalI
 
 
 def split_reference(name: str, items: Sequence[EvalItem]) -> dict[Half, list[EvalItem]]:
-    """The halves of a bundled reference set ("squad", "hotpotqa")."""
+    """The halves of a bundled reference set (a name in references.REFERENCE_SETS)."""
     return split(items, GROUP_BY_CATEGORY[name])
 
 

@@ -151,16 +151,16 @@ def _item_fields(item: EvalItem) -> dict:
     }
 
 
+def _cut(record: dict, *keys: str) -> dict:
+    """The fields ``keys`` of a ``to_dict()`` record, in that order."""
+    return {k: record[k] for k in keys}
+
+
 def _passage_record(rank: int, p: Passage, gold: bool | None) -> PassageRecord:
-    return {
-        "rank": rank,
-        "source": p.source,
-        "start": p.start,
-        "end": p.end,
-        "score": round(p.score, 6),
-        "gold": gold,
-        "text": p.text,
-    }
+    """A retrieved passage as results.jsonl lists it: ``Passage.to_dict()`` cut, with its rank
+    and whether it is gold."""
+    where = _cut(p.to_dict(), "source", "start", "end", "score")
+    return {"rank": rank, **where, "gold": gold, "text": p.text}
 
 
 def result_record(
@@ -175,10 +175,7 @@ def result_record(
     scores.update(judged)
     citations: list[CitationRecord] = [
         {
-            "n": c.n,
-            "source": c.source,
-            "start": c.start,
-            "end": c.end,
+            **_cut(c.to_dict(), "n", "source", "start", "end"),
             "gold": is_gold(item, c.passage),
             "text": c.text,
         }

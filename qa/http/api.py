@@ -6,6 +6,12 @@ the answer text with ``[n]`` markers; extra fields carry what an OpenAI reply ha
 ``status`` ("answered" / "uncertain" / "refused"), ``mode``, ``notice`` and ``unsupported``.
 Streaming sends them with the last chunk. Questions go through the same checks, limits and
 messages as the web chat; errors come back in OpenAI's shape, ``{"error": {"message": ...}}``.
+
+Model calls are tied to their client (``qa.llm.http.Tether``): when it hangs up, streaming or
+not, the connection to the model server is shut at once. At most ``QA_LLM_CONCURRENCY``
+clients have the model working for them at once; with every slot taken a question that needs
+the model gets 503 with Retry-After, so slow model calls never hold the threads that
+``GET /v1/models``, the page and answers without the model run on.
 """
 
 from __future__ import annotations
@@ -15,17 +21,21 @@ import binascii
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterator
 
+import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from index import collection_names
 from qa.engine import Engine, get_engine
 from qa.errors import BadQuestionError, IndexNotFoundError, LLMError, QAError
+from qa.http.tied import TiedEvents, tied_call
+from qa.llm import http as llm_http
 from qa.question.clean import clean_history, clean_question
 from qa.settings import Settings
 from qa.types import Answer
@@ -33,24 +43,37 @@ from qa.types import Answer
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2_000_000  # a question and its conversation; anything bigger is refused
+MAX_JSON_DEPTH = 32  # a chat request nests 5 deep (body, messages, message, content, part)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 OWNER = "qa-chat"
 _ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported")
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored
+RETRY_AFTER_S = 5  # what a client is told to wait when every model slot is taken
 
 
 class APIError(Exception):
     """A request the API answers with an error: HTTP status, OpenAI error type and message."""
 
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", **extra):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        headers: dict[str, str] | None = None,
+        **extra,
+    ):
         super().__init__(message)
         self.status, self.kind, self.extra = status, kind, extra
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers["WWW-Authenticate"] = 'Basic realm="qa-chat"'
 
     def response(self) -> JSONResponse:
         """The error as OpenAI's JSON shape."""
         body = {"error": {"message": str(self), "type": self.kind, "param": None, "code": None}}
         body["error"].update(self.extra)
-        headers = {"WWW-Authenticate": 'Basic realm="qa-chat"'} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
 
 def check_login(header: str | None, login: tuple[str, str] | None) -> bool:
@@ -90,11 +113,28 @@ def _message_text(content: object, i: int) -> str:
     raise APIError(400, f"messages[{i}].content must be text.")
 
 
-def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool]:
-    """model, question, history and stream from a chat completion request, or an APIError."""
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests its arrays and objects more than ``limit`` deep (strings
+    skipped). Checked before parsing: Python's parser recurses once per level."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return bool(depth.size) and int(depth.max()) > limit
+
+
+def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list, bool, bool]:
+    """model, question, history, stream and include_usage from a chat completion request, or an
+    APIError."""
+    if too_deep(body):
+        raise APIError(
+            400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels; a chat request "
+            "needs 5."
+        )  # fmt: skip
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise APIError(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise APIError(400, "The request body must be a JSON object with model and messages.")
@@ -107,6 +147,11 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise APIError(400, "stream must be true or false.")
+    options = data.get("stream_options")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+        raise APIError(400, 'stream_options must be an object such as {"include_usage": true}.')
     if data.get("n", 1) != 1:
         raise APIError(400, "n must be 1: one answer per question.")
     turns = []
@@ -126,12 +171,23 @@ def parse_request(body: bytes, max_question_chars: int) -> tuple[str, str, list,
         history = clean_history(turns[:-1])
     except BadQuestionError as exc:
         raise APIError(400, str(exc)) from None
-    return model, question, history, stream
+    return model, question, history, stream, stream and options.get("include_usage", False)
 
 
 def _error_for(exc: Exception) -> APIError:
     if isinstance(exc, APIError):
         return exc
+    if isinstance(exc, llm_http.ModelBusy):
+        return APIError(
+            503,
+            f"The model is busy: it is already answering {exc.size} questions for this server "
+            f"(QA_LLM_CONCURRENCY). Try again in {RETRY_AFTER_S} seconds.",
+            "api_error",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            code="model_busy",
+        )
+    if isinstance(exc, llm_http.Cancelled):  # nobody is there to read it (nginx's 499)
+        return APIError(499, "The client closed the request.", "api_error")
     if isinstance(exc, BadQuestionError):
         return APIError(400, str(exc))
     if isinstance(exc, IndexNotFoundError):
@@ -150,6 +206,7 @@ class ChatAPI:
     def __init__(self, settings: Settings, login: tuple[str, str] | None = None):
         self.settings = settings
         self.login = login
+        self.pool = llm_http.ModelPool(settings.llm_concurrency)
 
     def router(self) -> APIRouter:
         """The routes, to include in a FastAPI app."""
@@ -220,26 +277,31 @@ class ChatAPI:
 
     async def chat(self, request: Request) -> Response:
         """POST /v1/chat/completions: answer the last user message from the collection."""
+        tether = llm_http.Tether(self.pool)
+        streaming = False
         try:
             self._authorize(request)
-            model, question, history, stream = parse_request(
+            model, question, history, stream, include_usage = parse_request(
                 await self._body(request), self.settings.max_question_chars
             )
             engine = await run_in_threadpool(self._engine, model)
+            asked = [question, *(t["content"] for t in history)]
             if not stream:
-                answer = await run_in_threadpool(engine.ask, question, history)
-                return JSONResponse(_completion(model, answer))
+                answer = await tied_call(request, tether, engine.ask, question, history)
+                usage = await run_in_threadpool(usage_of, answer, engine, asked)
+                return JSONResponse(_completion(model, answer, usage))
             pieces = engine.ask_stream(question, history)
             # The first piece is taken here, so that a question the engine refuses outright
-            # gets an HTTP error rather than a stream that breaks off.
-            first = await run_in_threadpool(next, pieces)
+            # (or finds the model busy for) gets an HTTP error, not a stream that breaks off.
+            first = await tied_call(request, tether, next, pieces)
+            streaming = True
+            events = _events(model, first, pieces, engine, asked, include_usage)
+            return TiedEvents(events, pieces, tether)
         except Exception as exc:
             return _error_for(exc).response()
-        return StreamingResponse(
-            _events(model, first, pieces),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        finally:
+            if not streaming:
+                tether.close()
 
 
 def _model(name: str) -> dict:
@@ -251,7 +313,24 @@ def _extra(answer: Answer) -> dict:
     return {k: data[k] for k in _ANSWER_FIELDS}
 
 
-def _completion(model: str, answer: Answer) -> dict:
+def usage_of(answer: Answer, engine: Engine, asked: list[str]) -> dict:
+    """OpenAI's ``usage``: a generated answer's model call as the server counted it (or, when it
+    reported none, its prompt and reply counted with the embedding model's tokenizer); an
+    extractive answer has no model call, so the question and conversation read and the answer
+    written are counted with that tokenizer."""
+    if "prompt_tokens" in answer.usage:
+        prompt, completion = answer.usage["prompt_tokens"], answer.usage["completion_tokens"]
+    else:
+        counts = engine.embedder.count_tokens([*asked, answer.text])
+        prompt, completion = sum(counts[:-1]), counts[-1]
+    return {
+        "prompt_tokens": int(prompt),
+        "completion_tokens": int(completion),
+        "total_tokens": int(prompt) + int(completion),
+    }
+
+
+def _completion(model: str, answer: Answer, usage: dict) -> dict:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -264,18 +343,31 @@ def _completion(model: str, answer: Answer) -> dict:
                 "finish_reason": "stop",
             }
         ],
+        "usage": usage,
         **_extra(answer),
     }
 
 
-def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> Iterator[str]:
-    """Server-sent events of chat completion chunks, the answer's fields on the last one."""
+def _events(
+    model: str,
+    first: str | Answer,
+    pieces: Iterator[str | Answer],
+    engine: Engine,
+    asked: list[str],
+    include_usage: bool = False,
+) -> Iterator[str]:
+    """Server-sent events of chat completion chunks, the answer's fields on the last one; with
+    ``include_usage``, as OpenAI does, ``"usage": null`` on each and a last chunk with none of
+    the choices and the usage."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
     }
+
+    if include_usage:
+        head["usage"] = None
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         body = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -288,6 +380,11 @@ def _events(model: str, first: str | Answer, pieces: Iterator[str | Answer]) -> 
             yield chunk({"content": item})
             item = next(pieces)
         yield chunk({}, "stop", **_extra(item))
+        if include_usage:
+            usage = usage_of(item, engine, asked)
+            yield f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n"
+    except llm_http.Cancelled:
+        return  # the client has gone: nothing more to send
     except Exception as exc:  # the stream has begun: the error goes in it, as OpenAI sends it
         err = _error_for(exc)
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': err.kind}})}\n\n"

@@ -3,6 +3,12 @@
 A page on a foreign site can point its own host name at 127.0.0.1 and then talk to a local app
 as if it were that site. Browsers still send the foreign name in ``Host`` (and ``Origin``), so
 the app refuses, with 403, every request whose Host or Origin is not one of its own names.
+
+An Origin is the app's own only on the port the browser reached the app on (the Host header's):
+a page served by another local program (``http://localhost:9999``) is another site, and so is
+``Origin: null`` (a sandboxed iframe, a file:// page). Names the operator adds
+(``QA_ALLOWED_HOSTS``) are the app behind a proxy, on whatever port the proxy serves. Refused
+requests never reach the app, so no CORS preflight of another origin is granted.
 """
 
 from __future__ import annotations
@@ -62,22 +68,50 @@ def host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def origin_host(origin: str) -> str | None:
-    """The host of an Origin header; None for "null" or an unparsable one."""
+def host_port(value: str) -> int | None:
+    """The port of a Host header ("example.org:7860" -> 7860), None when it names none."""
+    value = value.strip()
+    tail = value[value.find("]") + 1 :] if value.startswith("[") else value
+    if tail.count(":") != 1:
+        return None
+    port = tail.rsplit(":", 1)[1]
+    return int(port) if port.isdigit() and len(port) <= 5 else None
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def origin_parts(origin: str) -> tuple[str, int] | None:
+    """(host, port) of an Origin header; None for "null", a scheme without a host, or junk."""
     if not origin or origin == "null":
         return None
     try:
-        return (urlsplit(origin).hostname or "").lower() or None
-    except ValueError:
+        parts = urlsplit(origin.strip())
+        name, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:  # a port that is not a number, an unbalanced bracket
         return None
+    scheme = parts.scheme.lower()
+    if not name or scheme not in DEFAULT_PORTS:
+        return None
+    return name, port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def origin_host(origin: str) -> str | None:
+    """The host of an Origin header; None for "null" or an unparsable one."""
+    parts = origin_parts(origin)
+    return parts[0] if parts else None
 
 
 class HostGuard:
-    """ASGI middleware: 403 for any request whose Host or Origin names a foreign host."""
+    """ASGI middleware: 403 for any request whose Host or Origin is not the app's own.
 
-    def __init__(self, app, hosts: Iterable[str]):
+    ``any_port``: names (the operator's) whose every port is the app's (it is behind a proxy).
+    """
+
+    def __init__(self, app, hosts: Iterable[str], any_port: Iterable[str] = ()):
         self.app = app
         self.hosts = frozenset(hosts)
+        self.any_port = frozenset(h.strip().strip("[]").lower() for h in any_port)
         self.any = "*" in self.hosts
 
     def allows(self, host: str | None, origin: str | None) -> bool:
@@ -86,10 +120,16 @@ class HostGuard:
             return True
         if not host or host_name(host) not in self.hosts:
             return False
-        if origin is None or origin == "null":
-            return True
-        name = origin_host(origin)
-        return name is not None and name in self.hosts
+        if origin is None:
+            return True  # not sent by a browser's cross-site request
+        parts = origin_parts(origin)
+        if parts is None:
+            return False  # "null": a sandboxed frame or a local file, never the app's page
+        name, port = parts
+        if name not in self.hosts:
+            return False
+        # A browser names the port it reached the app on; without one, the scheme's own.
+        return name in self.any_port or port == (host_port(host) or port_of_scheme(origin))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -117,3 +157,8 @@ class HostGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def port_of_scheme(origin: str) -> int:
+    """The default port of an Origin's scheme (80 for http)."""
+    return DEFAULT_PORTS.get(origin.split(":", 1)[0].strip().lower(), 80)

@@ -1,4 +1,4 @@
-"""The one HTTP server: the OpenAI-compatible API, and the web chat page mounted beside it.
+"""The one HTTP server: the OpenAI-compatible API, MCP at /mcp, and the web chat page beside them.
 
 ``python app.py`` serves both; ``qa serve`` the API alone (``--page`` adds the chat). Every
 request, page, Gradio's own routes (uploads included) and the API alike, passes the host guard
@@ -50,6 +50,16 @@ def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engi
     return get_engine(settings)
 
 
+def watch(engine: Engine, settings: Settings):
+    """Keep the index in step with the documents folder while serving (unless QA_WATCH=false);
+    returns the running FolderWatcher, or None."""
+    if not settings.watch:
+        return None
+    from qa.library.watch import FolderWatcher
+
+    return FolderWatcher(engine).start()
+
+
 def warm(engine: Engine) -> None:
     """Load a local embedding model in the background (after the page is built: on two cores
     it would slow the build); a model behind an API has nothing to load and is not called."""
@@ -66,17 +76,25 @@ def build_server(
     port: int = 7860,
     page: bool = True,
 ):
-    """The ASGI app: host guard around the /v1 API and, with ``page``, the chat at /."""
+    """The ASGI app: host guard around the /v1 API, the MCP endpoint /mcp and, with ``page``,
+    the chat at /."""
     from fastapi import FastAPI
+    from starlette.routing import Route
+
+    from qa.mcp.server import http_app
 
     auth = login(settings)
-    app = FastAPI(title="qa-chat", docs_url=None, redoc_url=None, openapi_url=None)
+    mcp, lifespan = http_app(engine if engine is not None else lambda: get_engine(settings), auth)
+    app = FastAPI(
+        title="qa-chat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.include_router(ChatAPI(settings, auth).router())
+    app.router.routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
     if page:
         if engine is None:
             engine = get_engine(settings)
         _mount_page(app, engine, settings, host, port, auth)
-    return HostGuard(app, allowed_hosts(host, settings.extra_hosts))
+    return HostGuard(app, allowed_hosts(host, settings.extra_hosts), settings.extra_hosts)
 
 
 def _mount_page(app, engine: Engine, settings: Settings, host: str, port: int, auth) -> None:

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from index import CONVERT, SUPPORTED, DocumentInfo
+from index import CONVERT, MAX_FILE_BYTES, SUPPORTED, DocumentInfo
+from index.text import control_chars
 from qa.errors import FolderError, NotIndexedError, UploadRejected
 
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = tuple(sorted(SUPPORTED))
-DEFAULT_MAX_BYTES = 50_000_000  # Settings.max_file_bytes: bigger files are skipped by the index
 
 _UNSAFE_NAME = re.compile(r"[^\w\-. ()]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Every C0 and C1 control, tab and line feed too; bidi controls are left to _UNSAFE_NAME ("_").
+_CONTROL = control_chars(keep="", bidi=False)
 
 
 class DocumentIndex(Protocol):
@@ -66,7 +67,7 @@ class Folder:
     """One documents folder; sources are paths relative to it, as the index names them."""
 
     path: Path
-    max_upload_bytes: int = DEFAULT_MAX_BYTES
+    max_upload_bytes: int = MAX_FILE_BYTES  # Settings.max_file_bytes: the index skips bigger ones
 
     def file(self, source: str) -> Path:
         """The path of a source inside the folder; FolderError if it would lie outside."""

@@ -97,6 +97,7 @@ class LLM:
                 with llm_http.limits(self._limits(time.monotonic() + wait)):
                     ids = [m.id for m in self.client.models.list(timeout=wait).data]
             except Exception as exc:
+                _raise_if_stopped(exc)
                 # The chat request that follows reports the fault (down, key rejected) itself.
                 log.info("the model server at %s did not say its model: %s", self.where, exc)
                 return
@@ -116,10 +117,17 @@ class LLM:
         return time.monotonic() + self.deadline
 
     def _request(
-        self, messages: Sequence[Message], max_tokens: int | None, stream: bool, deadline: float
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None,
+        stream: bool,
+        deadline: float,
+        usage: bool = False,
     ):
         self.attempts += 1
         model = self.model  # asking the server which model (if need be) has its own bound
+        # A streamed reply states its token counts in a last chunk only when asked to.
+        extra = {"stream_options": {"include_usage": True}} if stream and usage else {}
         with llm_http.limits(self._limits(deadline)):  # the connection opens in here
             return self.client.chat.completions.create(
                 model=model,
@@ -127,6 +135,7 @@ class LLM:
                 max_tokens=max_tokens or self.max_tokens,
                 temperature=self.temperature,
                 stream=stream,
+                **extra,
             )
 
     def complete(
@@ -154,6 +163,7 @@ class LLM:
                     getattr(usage, "completion_tokens", None),
                 )
             except Exception as exc:
+                _raise_if_stopped(exc)
                 err = self._classify(exc)
                 self._retry_or_raise(err, exc, attempt, deadline)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -163,20 +173,24 @@ class LLM:
         messages: Sequence[Message],
         max_tokens: int | None = None,
         deadline: float | None = None,
+        usage: dict | None = None,
     ) -> Iterator[str]:
         """Yield the reply in pieces as the server writes it.
 
         Faults before the first piece are retried; a fault after it raises LLMError, since what
-        was shown cannot be taken back. ``deadline`` as for ``complete``.
+        was shown cannot be taken back. ``deadline`` as for ``complete``. ``usage``: filled with
+        the server's ``prompt_tokens`` and ``completion_tokens`` when it reports them.
         """
         deadline = self.call_deadline() if deadline is None else deadline
         for attempt in range(self.retries + 1):
             started = finished = False
             written = 0
             try:
-                resp = self._request(messages, max_tokens, True, deadline)
+                resp = self._request(messages, max_tokens, True, deadline, usage is not None)
                 try:
                     for chunk in resp:
+                        if usage is not None:
+                            _note_usage(chunk, usage)
                         piece = _delta_text(chunk, self.where)
                         finished = finished or _finished(chunk)
                         if piece:
@@ -194,6 +208,7 @@ class LLM:
                     )
                 return
             except Exception as exc:
+                _raise_if_stopped(exc)
                 err = self._classify(exc)
                 if started:
                     raise LLMError(f"{err} (the answer broke off while streaming)") from exc
@@ -278,6 +293,14 @@ class LLM:
         )
 
 
+def _raise_if_stopped(exc: BaseException) -> None:
+    """Stopped on purpose, not failed: the client hung up (Cancelled) or every model slot is
+    taken (ModelBusy). Raised as such, never retried, never an extractive fallback."""
+    stop = _cause(exc, (llm_http.Cancelled, llm_http.ModelBusy))
+    if stop is not None:
+        raise stop from None
+
+
 def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
     """The first exception of ``kinds`` in ``exc``'s chain (the openai client wraps them)."""
     seen: set[int] = set()
@@ -308,6 +331,15 @@ def _delta_text(chunk: object, where: str) -> str:
     except (AttributeError, IndexError, TypeError) as exc:
         raise _not_completion(where, "streamed", chunk) from exc
     return _checked_text(content, where, "streamed", chunk)
+
+
+def _note_usage(chunk: object, usage: dict) -> None:
+    """The token counts a streamed chunk reports (the last one, when asked for), into usage."""
+    reported = getattr(chunk, "usage", None)
+    prompt = getattr(reported, "prompt_tokens", None)
+    completion = getattr(reported, "completion_tokens", None)
+    if isinstance(prompt, int) and isinstance(completion, int):
+        usage.update(prompt_tokens=prompt, completion_tokens=completion, counted_by="model")
 
 
 def _not_completion(where: str, verb: str, reply: object) -> _Retryable:

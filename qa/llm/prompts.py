@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qa.errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"  # the project's prompts/
 _NAME_OK = frozenset(string.ascii_letters + string.digits + "_-")
 
 

@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import re
 
-from index.keyword import tokenize, weighted_share
+from index.text import CARDINALS, MAGNITUDES, tokenize, weighted_share
 
 NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
 NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half|once|twice|several|few)\b",
-    re.IGNORECASE,
+    rf"\d|\b({CARDINALS}|{MAGNITUDES}|dozen|half|once|twice|several|few)\b", re.IGNORECASE
 )
-_COUNT = (
-    r"(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-    r"thirty|forty|fifty|hundred|several|few|many)"
-)
+_COUNT = rf"(\d[\d,.]*|an?|{CARDINALS}|several|few|many)"
 _TIME_UNIT = r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(y|ies))"
 _LENGTH_UNIT = r"(miles?|km|kilomet(re|er)s?|met(re|er)s?|feet|foot|yards?|inch(es)?|cm|mm)"
 # What each degree word asks for: "how often" is answered by a frequency, "how old" by an age,

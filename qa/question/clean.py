@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from index.text import control_chars
 from qa.errors import BadQuestionError
 from qa.question import followup
 from qa.types import Turn
@@ -15,9 +16,7 @@ MAX_TURN_CHARS = 4000  # each turn's text is cut to this (an answer quoted back 
 
 # Control and bidi-override characters, and lone surrogates (JSON can carry "\ud800"; the
 # tokenizer and Chroma refuse them).
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_CONTROL = control_chars(invisible=True)
 _OTHER_ROLES = frozenset({"system", "developer", "tool", "function"})  # not conversation turns
 
 

@@ -2,8 +2,16 @@
 
 "Where is he going next?" after "Who is Wang Yi?" becomes "Where is Wang Yi going next?";
 "And what about Taiwan?" after "What did Blinken say about Russia?" becomes "What did Blinken say
-about Taiwan?". The antecedent comes from the previous question (or, when that asked "who", from
-the answer given to it). What cannot be resolved is asked together with the previous question.
+about Taiwan?". Each pronoun takes the mention the previous exchange makes salient, not the
+nearest capitalised word (``qa.question.antecedents``): after "Who did Blinken meet?" answered
+"... Wang Yi", "he" is Wang Yi; after "What did Wang call the US response?", "he" is Wang; "it"
+is the thing the question asked about; "they" a pair, a list or a plural subject; "there" the
+place. A name is a person only where the words around it say so ("spokesman Ned Price", "Wang
+said"), never "US", "China", "Saturday" or "State Department" (``qa.question.mentions``). An
+earlier follow-up is made standalone first, so "he" two questions back keeps its meaning. An
+ellipsis puts its words in the slot of the same kind ("And in 2000?" replaces the year). What
+cannot be resolved ("And why?") is asked together with the previous question; a question that
+stands alone is left as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +20,33 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.text import MONTH_NAMES, WEEKDAY_NAMES
+from qa.question.antecedents import (
+    ANY_PRONOUN,
+    EXISTENTIAL,
+    EXPLETIVE,
+    MOTION_BEFORE,
+    OWNERS,
+    PRONOUNS,
+    WEATHER,
+    Exchange,
+    antecedent,
+    read_exchange,
+    topic_place,
+)
+from qa.question.mentions import (
+    NAME,
+    PERSON,
+    TIME,
+    TIME_PHRASE,
+    Mention,
+    content_stems,
+    mentions,
+    norm,
+    people_in,
+    times,
+    word_set,
+)
 from qa.types import Turn
 
 MAX_FOLLOW_UP_WORDS = 12  # longer questions stand on their own
@@ -21,33 +56,11 @@ _QUESTION_TEXT = (
     "would should has have had and but so also then or in on at of for to the a an"
 )
 _QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
-_CALENDAR_TEXT = (
-    "i he she it we you they his her its our their this that these those there here "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december"
-)
-_NOT_NAMES = frozenset(_CALENDAR_TEXT.split())
+_PRONOUN_TEXT = "i he she it we you they his her its our their this that these those there here"
+_NOT_NAMES = frozenset(_PRONOUN_TEXT.split()) | {w.lower() for w in (*WEEKDAY_NAMES, *MONTH_NAMES)}
 _CONNECT = frozenset({"of", "de", "von", "van", "der", "the", "and"})
 _WORD = re.compile(r"[^\W\d_][\w’'.-]*[\w]|[^\W\d_]")
 _PERSON = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
-_THING = re.compile(r"\b(it|its)\b", re.IGNORECASE)
-_GROUP = re.compile(r"\b(they|them|their|theirs)\b", re.IGNORECASE)
-_THERE = re.compile(r"\bthere\b(?!\s+(is|are|was|were|be|been)\b)", re.IGNORECASE)
-_ELLIPSIS = re.compile(
-    r"^(?:(?:and|but|so|ok|okay)[, ]+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*$", re.IGNORECASE
-)
-_BARE_AND = re.compile(r"^and\s+(?P<x>(?:[\w’'-]+\s*){1,4}?)\s*\?+$", re.IGNORECASE)
-_LEADING = re.compile(r"^(?:and|but|also|so|then)[, ]+", re.IGNORECASE)
-_CONNECTIVE = re.compile(r"^(and|but|also|so|then|what else)\b", re.IGNORECASE)
-_WHO_IS = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\?*$", re.IGNORECASE)
-_WHAT_IS = re.compile(r"^\s*what\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\?*$", re.IGNORECASE)
-_ABOUT = re.compile(
-    r"\b(?:about|regarding|concerning|on|toward|towards)\s+(?P<x>(?:the\s+|a\s+|an\s+)?[^,;?]+?)"
-    r"\s*(?:\?|$)",
-    re.IGNORECASE,
-)
-_NOUN_PHRASE = re.compile(r"\b(?:the|a|an)\s+(?P<x>[\w’'-]+(?:\s+[\w’'-]+){0,2})", re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:in|at|to|from)\s+(?P<x>[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)")
 _MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
@@ -100,104 +113,220 @@ def _strip(text: str) -> str:
     return " ".join(_MARKER.sub("", text).split()).strip(" ?.!")
 
 
-def _person(previous: str, answer: str) -> str | None:
-    """Who "he" / "she" is: the person the previous question named, or the one its answer gave."""
-    m = _WHO_IS.match(previous)
-    if m:
-        return _strip(m.group("x"))
-    asked = entities(previous)
-    if re.match(r"^\s*who\b", previous, re.IGNORECASE) and answer:
-        named = {w for w in re.findall(r"\w+", previous.lower())}
-        given = [e for e in entities(answer) if not named & set(re.findall(r"\w+", e.text.lower()))]
-        given.sort(key=lambda e: -len(e.text.split()))  # "Wang Yi" before "China"
-        if given:
-            return given[0].text
-    return asked[0].text if asked else None
+# --- the follow-up ------------------------------------------------------------------------------
+
+TURNS_BACK = 4  # earlier questions looked back on, each made standalone against those before it
+ANSWER_CHARS = 2000  # an answer is read this far for the people it names
+
+_ELLIPSIS = re.compile(
+    r"^(?:(?:and|but|so|ok|okay)[, ]+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*$", re.IGNORECASE
+)
+_BARE_AND = re.compile(r"^(?:and|but)\s+(?P<x>(?:[\w’'.-]+\s*){1,5}?)\s*[?.!]*$", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:and|but|also|so|then)[, ]+", re.IGNORECASE)
+_CONNECTIVE = re.compile(r"^(and|but|also|so|then|what else)\b", re.IGNORECASE)
+_ABOUT = re.compile(
+    r"\b(?:about|regarding|concerning|on|toward|towards)\s+(?P<x>(?:the\s+|a\s+|an\s+)?[^,;?]+?)"
+    r"\s*(?:\?|$)",
+    re.IGNORECASE,
+)
+_PREP_X = re.compile(
+    r"^(?P<p>in|on|at|of|for|from|during|with|to|by|after|before|since)\s+(?P<y>.+)$",
+    re.IGNORECASE,
+)
+_TIME_PREP = re.compile(r"(on|in|at|during|since|by|before|after|until|from)\s+", re.IGNORECASE)
+_PREP_WORDS = word_set("in on at of for from to")
+_POSSESSIVE_END = re.compile(r"[’']s$")
+_PATTERNS = {
+    cls: re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE)
+    for cls, words in PRONOUNS.items()
+}
+_MEMBERS = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 
 
-def _thing(previous: str) -> str | None:
-    """What "it" is: the subject of "what is X?", else the previous question's last noun phrase."""
-    m = _WHAT_IS.match(previous)
-    if m:
-        return _strip(m.group("x"))
-    phrases = list(_NOUN_PHRASE.finditer(previous))
-    if phrases:
-        return "the " + _strip(phrases[-1].group("x"))
-    found = entities(previous)
-    return found[-1].text if found else None
+def resolve(question: str, history: Sequence[Turn] | None) -> str:
+    """The question made standalone against the conversation (unchanged when it already is).
 
-
-def _group(previous: str, answer: str) -> str | None:
-    """Who "they" are: an "X and Y" of the previous question or answer, else its last name."""
-    for text in (previous, answer):
-        m = re.search(r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*\s+and\s+[A-Z][\w’'-]*)", text)
-        if m:
-            return m.group(1)
-    found = entities(previous)
-    return found[-1].text if found else _thing(previous)
-
-
-def _place(previous: str) -> str | None:
-    m = list(_PLACE.finditer(previous))
-    return m[-1].group("x") if m else None
-
-
-def _substitute(question: str, pattern: re.Pattern, who: str | None, possessive: tuple) -> str:
-    if not who:
+    Each earlier question is first made standalone against the turns before it, so that "he"
+    two questions back still means who it meant then.
+    """
+    turns = [
+        t
+        for t in history or ()
+        if isinstance(t, dict) and isinstance(t.get("content"), str) and t["content"].strip()
+    ]
+    pairs: list[tuple[str, str]] = []
+    for i, t in enumerate(turns):
+        if t.get("role") == "user":
+            nxt = turns[i + 1] if i + 1 < len(turns) else None
+            answer = nxt["content"] if nxt and nxt.get("role") == "assistant" else ""
+            pairs.append((t["content"].strip(), answer))
+    if not pairs or len(question.split()) > MAX_FOLLOW_UP_WORDS:
         return question
+    pairs = pairs[-TURNS_BACK:]
+    people: dict[str, str | None] = {}  # the persons the conversation names, with their gender
+    for q, a in pairs:
+        for text in (q, _MARKER.sub("", a)[:ANSWER_CHARS]):
+            for key, gender in people_in(text).items():
+                people[key] = people.get(key) or gender
+    read: list[Exchange] = []
+    for q, a in pairs:
+        text, bound = _standalone(q, read, people)
+        read.append(read_exchange(text, a, people, bound))
+    return _standalone(question, read, people)[0]
 
-    def repl(m: re.Match) -> str:
-        word = m.group(0).lower()
-        rest = question[m.end() :]
-        owner = word in possessive or (word == "her" and re.match(r"\s+[a-z]", rest) is not None)
-        return f"{who}’s" if owner else who
 
-    return pattern.sub(repl, question)
+def _standalone(
+    question: str, read: list[Exchange], people: dict
+) -> tuple[str, dict[str, Mention]]:
+    """The question made standalone against the exchanges before it, with what its pronouns
+    were taken to mean."""
+    if not read or len(question.split()) > MAX_FOLLOW_UP_WORDS:
+        return question, {}
+    previous = read[-1]
+    elided = _ellipsis(question, previous.question, people)
+    if elided is not None:
+        return elided, {}
+    asked = _LEADING.sub("", question)
+    bound: dict[str, Mention] = {}
+    excluded = {m.key for m in mentions(asked, set(people)) if m.is_name}
+    excluded |= {k.split()[-1] for k in excluded}  # names the follow-up says itself
+    out = _pronouns(asked, read, people, bound, set(excluded))
+    out = _there(out, read, bound, excluded)
+    if out != asked:
+        return out[0].upper() + out[1:], bound
+    if _CONNECTIVE.search(question) and len(content_stems(asked)) < 2:
+        return f"{previous.question} {question}", {}  # "And why?": leans on it, not resolved
+    return question, {}
 
 
-def _ellipsis(question: str, previous: str) -> str | None:
-    """ "And what about X?": the previous question asked again about X instead."""
+def _pronouns(
+    asked: str, read: list[Exchange], people: dict, bound: dict, excluded: set[str]
+) -> str:
+    """Each pronoun in its antecedent's place ("What did Wang Yi call ...?"); a name the
+    follow-up says itself is no pronoun's antecedent ("What was his meeting with Xi like?")."""
+    says_a_name = bool(excluded)
+    masked = EXPLETIVE.sub(lambda m: m.group(0).replace("it", "\0"), asked)  # "did it take"
+    edits: list[tuple[int, int, str]] = []
+    for cls in ("they", "he", "she", "it"):  # "Why did they kill him?": "him" is not one of them
+        found = [
+            m
+            for m in _PATTERNS[cls].finditer(masked)
+            if cls not in ("he", "she") or not _bound_here(masked, m, people)
+        ]
+        if not found:
+            continue
+        who = next(
+            (w for ex in reversed(read) if (w := antecedent(cls, ex, excluded, masked))), None
+        )
+        if who is None:
+            continue
+        bound[cls] = who
+        edits += [(m.start(), m.end(), _form(masked, m, who)) for m in found]
+        parts = [norm(p) for p in _MEMBERS.split(who.text) if norm(p)]
+        excluded |= set(parts) | {p.split()[-1] for p in parts}
+    for start, end, text in sorted(edits, reverse=True):
+        masked = masked[:start] + text + masked[end:]
+    out = masked.replace("\0", "it")
+    if WEATHER.search(out) and not says_a_name:  # "When does it rain the most?"
+        place = next((p for ex in reversed(read) if (p := topic_place(ex))), None)
+        if place is not None:
+            body = out.rstrip(" ?.!")
+            out = f"{body} in {place.text}{out[len(body) :] or '?'}"
+    return out
+
+
+def _there(out: str, read: list[Exchange], bound: dict, excluded: set[str]) -> str:
+    """ "What happened there?" -> "What happened in Munich?" ("move there" -> "move to X");
+    "Is there a ...?" stays."""
+    if not re.search(r"\bthere\b", out, re.IGNORECASE) or EXISTENTIAL.search(out):
+        return out
+    place = next((p for ex in reversed(read) if (p := antecedent("there", ex, excluded))), None)
+    if place is None:
+        return out
+    bound["there"] = place
+    prep = "to" if MOTION_BEFORE.search(out) else "in"
+    return re.sub(r"\bthere\b", f"{prep} {place.text}", out, flags=re.IGNORECASE)
+
+
+def _bound_here(question: str, m: re.Match, people: dict) -> bool:
+    """ "Did Biden say he would apologize?": a subject "he" (or "his") after a name in the
+    follow-up means that name; an object "him" never does ("Biden ... talk to him")."""
+    word = m.group(0).lower()
+    if word in ("him", "himself", "herself") or (
+        word == "her" and not re.match(r"\s+[a-z]", question[m.end() :])
+    ):
+        return False
+    before = question[: m.start()]
+    return any(x.kind in (PERSON, NAME) and x.is_name for x in mentions(before, set(people)))
+
+
+def _form(question: str, m: re.Match, who: Mention) -> str:
+    """The antecedent in the pronoun's place: "his" -> "Watt’s", "them" -> "the Tayichi'ud"."""
+    word = m.group(0).lower()
+    owner = word in OWNERS or (word == "her" and re.match(r"\s+[a-z]", question[m.end() :]))
+    if owner:
+        return f"{who.text}’" if who.text.endswith("s") and who.plural else f"{who.text}’s"
+    return who.text
+
+
+# --- ellipsis -------------------------------------------------------------------------------------
+
+
+def _ellipsis(question: str, previous: str, people: dict) -> str | None:
+    """ "And what about X?", "And in 2000?": the previous question asked again, X in its place."""
     m = _ELLIPSIS.match(question) or _BARE_AND.match(question)
     if not m:
         return None
     x = _strip(m.group("x"))
     first = x.split()[0].lower() if x.split() else ""
-    if not x or first in _QUESTION_WORDS or _PERSON.search(x) or _GROUP.search(x):
+    if not x or first in _QUESTION_WORDS - _PREP_WORDS or ANY_PRONOUN.search(x):
         return None  # "and what did he say?", "and his job?": not an ellipsis
     prev = previous.strip()
-    about = list(_ABOUT.finditer(prev))
+    body = prev.rstrip(" ?.!")
+    tail = prev[len(body) :] or "?"
+    span = _slot(x, body, people)
+    if span is None:
+        return f"{body} {x}{tail}"
+    start, end, value = span
+    return body[:start] + value + body[end:] + tail
+
+
+def _slot(x: str, prev: str, people: dict) -> tuple[int, int, str] | None:
+    """Where X goes in the previous question: the mention of the same kind (a time for a time,
+    "of Y" for "of X", a possessive for a possessive, a person for a person), else what it asked
+    "about", else its first name (None: nowhere, X is added at its end)."""
+    if TIME_PHRASE.fullmatch(x):  # "And on Thursday?", "What about last month?"
+        found = times(prev)
+        if not found:
+            return None
+        t = found[-1]
+        prep = _TIME_PREP.match(t.text)
+        if prep and not _PREP_X.match(x) and not re.match(r"(this|last|next)\b", x, re.I):
+            return t.start, t.end, f"{prep.group(1)} {x}"
+        return t.start, t.end, x
+    p = _PREP_X.match(x)
+    if p:  # "And of New South Wales?": "of Victoria" -> "of New South Wales"
+        if TIME_PHRASE.fullmatch(p.group("y")):
+            return _slot(p.group("y"), prev, people) if not times(prev) else _slot(x, prev, people)
+        same = list(
+            re.finditer(
+                rf"\b{p.group('p')}\s+(?:the\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*", prev
+            )
+        )
+        return (same[-1].start(), same[-1].end(), x) if same else None
+    found = [m for m in mentions(prev, set(people)) if m.kind != TIME]
+    own = mentions(x, set(people))
+    if own and own[0].possessive:  # "What about Newcomen's?"
+        owners = [m for m in found if m.possessive]
+        if owners:
+            return owners[0].start, owners[0].end, _POSSESSIVE_END.sub("", x)
+    kind = PERSON if own and own[0].key in people else own[0].kind if own else NAME
+    if kind != NAME:
+        same_kind = [m for m in found if m.kind == kind and m.is_name]
+        if same_kind:
+            return same_kind[0].start, same_kind[0].end, x
+    about = [a for a in _ABOUT.finditer(prev) if not TIME_PHRASE.fullmatch(a.group("x"))]
     if about:
-        a = about[-1]
-        return prev[: a.start("x")] + x + prev[a.end("x") :]
-    found = entities(prev)
-    if found:
-        e = found[-1]
-        return prev[: e.start] + x + prev[e.end :]
-    return f"{prev.rstrip('?')} {x}?"
-
-
-def resolve(question: str, history: Sequence[Turn] | None) -> str:
-    """The question made standalone against the conversation (unchanged when it already is)."""
-    turns = [t for t in history or () if isinstance(t.get("content"), str) and t["content"].strip()]
-    users = [i for i, t in enumerate(turns) if t.get("role") == "user"]
-    if not users or len(question.split()) > MAX_FOLLOW_UP_WORDS:
-        return question
-    last = users[-1]
-    previous = turns[last]["content"].strip()
-    answer = next((t["content"] for t in turns[last + 1 :] if t.get("role") == "assistant"), "")
-    elided = _ellipsis(question, previous)
-    if elided is not None:
-        return elided
-    out = _LEADING.sub("", question)
-    out = _substitute(out, _PERSON, _person(previous, answer) if _PERSON.search(out) else None,
-                      ("his", "hers"))  # fmt: skip
-    out = _substitute(out, _THING, _thing(previous) if _THING.search(out) else None, ("its",))
-    out = _substitute(out, _GROUP, _group(previous, answer) if _GROUP.search(out) else None,
-                      ("their", "theirs"))  # fmt: skip
-    if _THERE.search(out) and (place := _place(previous)):
-        out = _THERE.sub(f"in {place}", out)
-    if out != _LEADING.sub("", question):
-        return out[0].upper() + out[1:]
-    if _CONNECTIVE.search(question):
-        return f"{previous} {question}"  # leans on the previous question in a way not resolved
-    return question
+        return about[-1].start("x"), about[-1].end("x"), x
+    named = [m for m in found if m.is_name]
+    return (named[0].start, named[0].end, x) if named else None

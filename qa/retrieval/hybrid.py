@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index import Corpus, KeywordIndex, StoredChunk
-from index.keyword import coverage
+from index.text import tokenize, weighted_share
 from qa.settings import Settings
 from qa.types import Passage
 
@@ -173,7 +173,9 @@ def keyword_trust(pool: Pool) -> float:
     """How much of the question's IDF weight the best keyword candidate holds (0-1)."""
     if pool._trust is None:
         best = pool.chunks[pool.keyword_ids[0]].text if pool.keyword_ids else ""
-        pool._trust = coverage(pool.keyword.weights(pool.question), best) if best else 0.0
+        pool._trust = 0.0
+        if best:
+            pool._trust = weighted_share(pool.keyword.weights(pool.question), set(tokenize(best)))
     return pool._trust
 
 

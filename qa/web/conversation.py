@@ -14,12 +14,12 @@ import time
 import uuid
 from typing import Any, TypedDict
 
-from qa.types import Answer, AnswerSentence, Citation, Passage, Span
+from qa.types import MAX_TEXT, Answer, checked_text
 
+# Everything below bounds what a chat sent back by the browser may hold: it is untrusted (a
+# forged page_end of 20,000,000 once made the viewer build a 20-million-page list).
+MAX_CHAT_CHARS = 20_000_000  # a kept chat's JSON; localStorage holds ~5 MB in all
 MAX_TURNS = 200  # turns of one chat that are restored (the newest)
-MAX_TEXT = 50_000  # characters of any one stored text
-MAX_CITATIONS = 50
-MAX_SPANS = 20
 TITLE_CHARS = 80
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RATINGS = ("up", "down")
@@ -100,83 +100,6 @@ def to_json(conv: Conversation) -> str:
 # --- back from the browser ----------------------------------------------------------------------
 
 
-def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise ValueError("not a string of the expected size")
-    return value
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("not a non-negative integer")
-    return value
-
-
-def _page(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _spans(value: Any) -> tuple[Span, ...]:
-    if not isinstance(value, list) or len(value) > MAX_SPANS:
-        raise ValueError("spans must be a short list")
-    spans = []
-    for s in value:
-        start, end, text = _int(s["start"]), _int(s["end"]), _text(s["text"])
-        if end < start:
-            raise ValueError("a span ends before it starts")
-        spans.append(Span(start, end, text))
-    return tuple(spans)
-
-
-def _citation(c: Any) -> Citation:
-    start, end, text = _int(c["start"]), _int(c["end"]), _text(c["text"])
-    passage = Passage(
-        id=f"{c['source']}:{start}",
-        source=_text(c["source"], 1000),
-        start=start,
-        end=end,
-        text=text,
-        score=float(c.get("score") or 0.0),
-        rank=0,
-        title=_text(c.get("title") or "", 1000),
-        page=_page(c.get("page")),
-        page_end=_page(c.get("page_end")),
-    )
-    return Citation(
-        n=_int(c["n"]),
-        passage=passage,
-        sentences=_spans(c.get("sentences", [])),
-        phrases=_spans(c.get("phrases", [])),
-    )
-
-
-def answer_from_record(record: Any) -> Answer:
-    """The Answer a stored record describes; ValueError (or KeyError/TypeError) if damaged."""
-    status = record.get("status") or ("refused" if record.get("refused") else "answered")
-    if status not in ("answered", "uncertain", "refused"):
-        raise ValueError(f"unknown status {status!r}")
-    cites = record.get("citations") or []
-    if not isinstance(cites, list) or len(cites) > MAX_CITATIONS:
-        raise ValueError("citations must be a short list")
-    unsupported = record.get("unsupported") or []
-    if not isinstance(unsupported, list):
-        raise ValueError("unsupported must be a list")
-    latency = record.get("latency_ms") or 0.0
-    if not isinstance(latency, int | float):
-        raise ValueError("latency_ms must be a number")
-    return Answer(
-        question=_text(record.get("question") or ""),
-        text=_text(record.get("answer") or ""),
-        citations=tuple(_citation(c) for c in cites),
-        status=status,
-        mode=_text(record.get("mode") or "extractive", 200),
-        standalone_question=_text(record.get("standalone_question") or ""),
-        sentences=tuple(AnswerSentence(_text(s), supported=False) for s in unsupported),
-        notice=_text(record.get("notice") or ""),
-        timings={"total_ms": float(latency)},
-    )
-
-
 def _feedback(value: Any) -> Feedback:
     if not isinstance(value, dict) or value.get("rating") not in RATINGS:
         return {}
@@ -193,9 +116,11 @@ def parse_conversation(raw: Any) -> tuple[Conversation, int]:
 
     Anything that is not a chat at all gives a new, empty one.
     """
+    if isinstance(raw, str | bytes) and len(raw) > MAX_CHAT_CHARS:
+        return new_conversation(), 0  # no chat this page made; parsing it would cost ~10x
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else raw
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or not _ID.match(str(data.get("id", ""))):
         return new_conversation(), 0
@@ -204,8 +129,8 @@ def parse_conversation(raw: Any) -> tuple[Conversation, int]:
     dropped = max(0, len(raw_turns) - MAX_TURNS)
     for t in raw_turns[-MAX_TURNS:]:
         try:
-            question = _text(t["question"])
-            record = answer_record(answer_from_record(t["answer"]))
+            question = checked_text(t["question"])
+            record = answer_record(Answer.from_dict(t["answer"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             dropped += 1
             continue

@@ -21,7 +21,6 @@ from qa.web.conversation import (
     Conversation,
     Feedback,
     add_turn,
-    answer_from_record,
     history,
     new_conversation,
     parse_conversation,
@@ -40,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[..., Any]
 ACTIONS = ("unindex", "delete", "index")
+MAX_SOURCE_CHARS = 4096  # a document's name, as the page sends it back
 
 
 class Step(NamedTuple):
@@ -153,7 +153,7 @@ class ChatUI:
         if not isinstance(turn, int) or not 0 <= turn < len(turns):
             return render_viewer_message("That answer is no longer in this chat.", _stamp())
         try:
-            answer = answer_from_record(turns[turn]["answer"])
+            answer = Answer.from_dict(turns[turn]["answer"])
         except (KeyError, TypeError, ValueError):
             return render_viewer_message("That answer could not be read back.", _stamp())
         cite = next((c for c in answer.citations if c.n == n), None)
@@ -169,7 +169,7 @@ class ChatUI:
             if data_bytes:
                 sentences = [s.text for s in cite.sentences] or [cite.text[:400]]
                 try:
-                    pages = pdf_pages(cite) or [1]
+                    pages = pdf_pages(cite, len(doc.pages) if doc else None) or [1]
                     image = render_page(data_bytes, pages, sentences, cite.text)
                 except Exception:  # the text view still shows the passage
                     log.exception("rendering a page of %s failed", cite.source)
@@ -256,7 +256,11 @@ class ChatUI:
     ) -> tuple[str, str]:
         """A confirmed action of the documents panel: (status, documents panel)."""
         action, source = data.get("action"), data.get("source")
-        if action not in ACTIONS or not isinstance(source, str) or not source:
+        if (
+            action not in ACTIONS
+            or not isinstance(source, str)
+            or not 0 < len(source) <= MAX_SOURCE_CHARS
+        ):
             return render_status([("error", "Choose a document and an action.")]), self.documents()
         if action == "index":
             report, error = self._ingest(progress, add_back=[source])

@@ -14,12 +14,14 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 
+from index.text import control_chars
 from qa.types import Span
 
 # Every character a Markdown parser (or a browser) may take as a line break.
 _BREAKS = re.compile(r"\r\n|[\n\r\v\f\x85\u2028\u2029]")
-# Other C0/C1 controls (tab is kept as a space) and the bidi overrides that reorder shown text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+# Other C0/C1 controls (tab is kept as a space) and the bidi overrides that reorder shown text:
+# the one set, applied after every line break above has become a line feed.
+_CONTROLS = control_chars()
 
 
 def clean(text: str) -> str:

@@ -14,6 +14,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from index import PDFIUM_LOCK, load_pdf_page
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 TARGET_WIDTH_PX = 900  # about twice the viewer's width: sharp on high-density screens
 MAX_PIXELS = 4_000_000  # a poster-sized page is rendered smaller, never huge
 MIN_MATCH = 0.6  # share of a sentence's letters that must be found for a fuzzy match
+MAX_PAGES = 10  # pages looked on for a sentence, at most (the viewer asks for one or two)
+SUBPIXEL = 64  # boxes are placed to 1/64 of a pixel
+MIN_BOX_PX = 3.0  # a highlight is drawn at least this many pixels wide and high
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def _render_first(data, pages, sentences, passage, width_px) -> PageImage | None
         return None
     try:
         count = len(pdf)
-        wanted = [p for p in dict.fromkeys(pages) if 1 <= p <= count]
+        wanted = [p for p in dict.fromkeys(islice(pages, MAX_PAGES)) if 1 <= p <= count]
         if not wanted:
             return None
         for number in wanted:
@@ -147,20 +151,40 @@ def _render(page, number: int, count: int, ranges, area, width_px: int) -> PageI
 
 
 def _boxes(page, bitmap, ranges, w: int, h: int) -> tuple[tuple[float, float, float, float], ...]:
-    """The line rectangles of each character range, in fractions of the rendered image."""
+    """The line rectangles of each character range, in fractions of the rendered image.
+
+    PDFium maps page points to whole device pixels, so the mapping is made on a canvas
+    SUBPIXEL times larger: a line under a pixel high (small type on a poster-sized page) keeps
+    its place and size, and is drawn MIN_BOX_PX pixels large at least.
+    """
+    import pypdfium2 as pdfium
+
     textpage = page.get_textpage()
-    conv = bitmap.get_posconv(page)
+    x0, y0, sx, sy, rotate = bitmap.get_posconv(page).pos_args
+    fine = pdfium.PdfPosConv(page, (x0 * SUBPIXEL, y0 * SUBPIXEL, sx * SUBPIXEL, sy * SUBPIXEL, rotate))  # fmt: skip
     out = []
     try:
         for a, b in ranges:
             for i in range(textpage.count_rects(a, b - a)):
                 left, bottom, right, top = textpage.get_rect(i)
-                x1, y1 = conv.to_bitmap(left, top)
-                x2, y2 = conv.to_bitmap(right, bottom)
-                x, y = min(x1, x2), min(y1, y2)
-                bw, bh = abs(x2 - x1), abs(y2 - y1)
-                if bw > 0 and bh > 0:
-                    out.append((x / w, y / h, bw / w, bh / h))
+                x1, y1 = fine.to_bitmap(left, top)
+                x2, y2 = fine.to_bitmap(right, bottom)
+                x, y = min(x1, x2) / SUBPIXEL, min(y1, y2) / SUBPIXEL
+                bw, bh = abs(x2 - x1) / SUBPIXEL, abs(y2 - y1) / SUBPIXEL
+                if bw <= 0 and bh <= 0:
+                    continue
+                x, bw = _at_least(x, bw, MIN_BOX_PX, w)
+                y, bh = _at_least(y, bh, MIN_BOX_PX, h)
+                out.append((x / w, y / h, bw / w, bh / h))
     finally:
         textpage.close()
-    return tuple((round(x, 4), round(y, 4), round(bw, 4), round(bh, 4)) for x, y, bw, bh in out)
+    return tuple((round(x, 5), round(y, 5), round(bw, 5), round(bh, 5)) for x, y, bw, bh in out)
+
+
+def _at_least(start: float, size: float, least: float, limit: int) -> tuple[float, float]:
+    """A span of at least ``least`` pixels, grown about its middle, kept within 0..limit."""
+    if size >= least:
+        return start, size
+    middle = start + size / 2
+    start = min(max(0.0, middle - least / 2), max(0.0, limit - least))
+    return start, min(least, float(limit))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from qa.answer.extract import NOT_SURE
 from qa.answer.markers import MARKER, marker_numbers, strip_markers
 from qa.types import Answer, Citation
-from qa.web.conversation import Conversation, Feedback, answer_from_record
+from qa.web.conversation import Conversation, Feedback
 from qa.web.markup import esc, esc_line, icon, locate, marked, shorten
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def render_transcript(conv: Conversation, examples: Sequence[str] = ()) -> str:
     turns = []
     for i, t in enumerate(conv["turns"]):
         turns.append(
-            render_turn(i, t["question"], answer_from_record(t["answer"]), t.get("feedback"))
+            render_turn(i, t["question"], Answer.from_dict(t["answer"]), t.get("feedback"))
         )
     if turns:
         return (

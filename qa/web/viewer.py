@@ -16,13 +16,19 @@ from qa.web.pdfpage import PageImage
 from qa.web.render import source_name
 
 WINDOW_CHARS = 200_000  # a longer document is shown around the passage, this much of it
+PAGES_SEARCHED = 10  # pages of a passage looked on for its sentence (a passage spans one or two)
 
 
-def pdf_pages(c: Citation) -> list[int]:
-    """The pages to look on for a citation's sentences (its first page, then the rest)."""
+def pdf_pages(c: Citation, page_count: int | None = None) -> list[int]:
+    """The pages to look on for a citation's sentences (its first page, then the rest): within
+    the document's ``page_count`` when known, and never more than PAGES_SEARCHED of them (the
+    page numbers came back from the browser)."""
     if c.page is None:
         return []
-    return list(range(c.page, (c.page_end or c.page) + 1))
+    first, last = c.page, max(c.page, c.page_end or c.page)
+    if page_count:
+        first, last = min(first, page_count), min(last, page_count)
+    return list(range(first, min(last, first + PAGES_SEARCHED - 1) + 1))
 
 
 def _head(c: Citation, extra: str = "") -> str:

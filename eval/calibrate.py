@@ -1,0 +1,276 @@
+"""Calibrate the outcome decision across domains, leave-one-domain-out; write calibration.json.
+
+    python eval/calibrate.py                      # MiniLM, reader on and off (cases cached)
+    python eval/calibrate.py --embeddings e5      # the multilingual model's own calibration
+    python eval/calibrate.py --no-write           # figures only
+
+The decision (``qa.answer.verdict``) reads two logistic models over the evidence
+(``qa.answer.evidence.FEATURES``): ``topic`` (are the documents about the question at all?) and
+``right`` (is the extractive answer right?). This script fits both, and their thresholds:
+
+- ``refuse_below``: the largest topic threshold refusing at most REFUSE_AT_MOST of the answerable
+  questions of EACH fitting domain (topic fitted on answerable vs cross-corpus questions);
+- ``confident_at``: the smallest threshold on ``right`` at which, on EACH fitting domain, at most
+  CONFIDENT_AT_MOST of the near-miss questions are answered with confidence, and the confident
+  answers are right at least RIGHT_AT_LEAST of the time over the fitting domains together.
+
+Every figure reported for a domain comes from models and thresholds fitted WITHOUT it (its tune
+and test halves both left out), on the tune halves of the others; the domain's test half is what
+is measured. The final calibration (written to qa/answer/calibration.json) is fitted on every
+domain's tune half; the seed questions are never fitted on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+for _var in list(os.environ):  # the shipped defaults, offline, no model
+    if _var.startswith("QA_") or _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        os.environ.pop(_var)
+
+import numpy as np  # noqa: E402
+from cases import Case, build_cases  # noqa: E402
+from logistic import auc, fit, predict  # noqa: E402
+
+from qa.answer.evidence import FEATURES  # noqa: E402
+
+log = logging.getLogger("calibrate")
+DOMAINS = ("squad", "hotpotqa", "covidqa", "cuad", "doc2dial", "tatqa")
+REFUSE_AT_MOST = 0.03  # answerable questions refused, on each fitting domain (target: 5%)
+CONFIDENT_AT_MOST = 0.12  # near-miss questions answered with confidence, each domain (target 15%)
+RIGHT_AT_LEAST = 0.82  # confident answers right, fitting domains together (target: 80%)
+OUTCOMES = ("answered", "uncertain", "refused")
+
+
+@dataclass
+class Judged:
+    """A case as the decision sees it: its features, and whether its answer would be right."""
+
+    case: Case
+    x: np.ndarray
+    right: bool  # the extractive answer (as given with confidence) holds a reference answer
+    shown_right: bool  # ... the text shown whatever the outcome (the tentative answer first)
+    phrase_f1: float = 0.0
+
+
+# ---------------------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True)
+class Fitted:
+    topic_w: np.ndarray
+    topic_b: float
+    refuse_below: float
+    right_w: np.ndarray
+    right_b: float
+    confident_at: float
+    domains: tuple[str, ...]
+
+    def outcome(self, x: np.ndarray) -> np.ndarray:
+        """0 answered, 1 uncertain, 2 refused, per row of x."""
+        topic = predict(x, self.topic_w, self.topic_b)
+        right = predict(x, self.right_w, self.right_b)
+        out = np.where(right >= self.confident_at, 0, 1)
+        return np.where(topic < self.refuse_below, 2, out)
+
+    def to_json(self) -> dict:
+        return {
+            "topic": {"weights": dict(zip(FEATURES, map(float, self.topic_w), strict=True)),
+                      "bias": self.topic_b},
+            "refuse_below": self.refuse_below,
+            "right": {"weights": dict(zip(FEATURES, map(float, self.right_w), strict=True)),
+                      "bias": self.right_b},
+            "confident_at": self.confident_at,
+            "fitted_on": list(self.domains),
+        }  # fmt: skip
+
+
+def _xs(js: Sequence[Judged]) -> np.ndarray:
+    return np.array([j.x for j in js]) if js else np.zeros((0, len(FEATURES)))
+
+
+def _balanced(groups: dict[str, list[Judged]]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of every group, weighted so that each group counts the same in all."""
+    xs, ws = [], []
+    for js in groups.values():
+        if js:
+            xs.append(_xs(js))
+            ws.append(np.full(len(js), 1.0 / len(js)))
+    return np.vstack(xs), np.concatenate(ws)
+
+
+def fit_decision(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray) -> Fitted:
+    """Both models and both thresholds on the tune halves of ``domains``."""
+    tune = [j for j in judged if j.case.half == "tune" and j.case.domain in domains]
+    by = lambda kind: {d: [j for j in tune if j.case.domain == d and j.case.kind == kind]  # noqa: E731
+                       for d in domains}  # fmt: skip
+    answerable, nearmiss, cross = by("answerable"), by("near-miss"), by("cross")
+    # topic: answerable (1) vs cross-corpus (0), each domain weighing the same
+    xa, wa = _balanced(answerable)
+    xc, wc = _balanced(cross)
+    x = np.vstack([xa, xc]) * mask
+    y = np.concatenate([np.ones(len(xa)), np.zeros(len(xc))])
+    tw, tb = fit(x, y, np.concatenate([wa, wc]))
+    refuse = min(
+        float(np.quantile(predict(_xs(js) * mask, tw, tb), REFUSE_AT_MOST))
+        for js in answerable.values() if js
+    )  # fmt: skip
+    # right: answerable answered right (1) vs answered wrong or near-miss (0)
+    groups = {d: answerable[d] + nearmiss[d] for d in domains}
+    xr, wr = _balanced(groups)
+    yr = np.array([float(j.right and j.case.kind == "answerable")
+                   for d in domains for j in groups[d] if groups[d]])  # fmt: skip
+    rw, rb = fit(xr * mask, yr, wr)
+    confident = _confident_threshold(answerable, nearmiss, rw, rb, mask)
+    return Fitted(tw * mask, tb, refuse, rw * mask, rb, confident, tuple(domains))
+
+
+def _confident_threshold(answerable, nearmiss, rw, rb, mask) -> float:
+    """The smallest threshold meeting the near-miss cap on each domain and the precision floor."""
+    probs = {d: (predict(_xs(a) * mask, rw, rb), np.array([j.right for j in a]))
+             for d, a in answerable.items() if a}  # fmt: skip
+    near = {d: predict(_xs(n) * mask, rw, rb) for d, n in nearmiss.items() if n}
+    for t in np.linspace(0.05, 0.99, 95):
+        if any(float(np.mean(p >= t)) > CONFIDENT_AT_MOST for p in near.values()):
+            continue
+        right = [float(np.mean(r[p >= t])) if np.any(p >= t) else 1.0 for p, r in probs.values()]
+        if float(np.mean(right)) >= RIGHT_AT_LEAST:
+            return float(round(t, 2))
+    return 0.99
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def measure(judged: Sequence[Judged], fitted: Fitted, mask: np.ndarray, domain: str,
+            half: str = "test") -> dict:  # fmt: skip
+    """The targets' figures for one domain's half under a fitted decision."""
+    out: dict = {}
+    for kind in ("answerable", "near-miss", "cross", "unanswerable"):
+        js = [j for j in judged if j.case.domain == domain and j.case.half == half
+              and j.case.kind == kind]  # fmt: skip
+        if not js:
+            continue
+        o = fitted.outcome(_xs(js) * mask)
+        row = {"n": len(js), **{name: float(np.mean(o == k)) for k, name in enumerate(OUTCOMES)}}
+        if kind == "answerable":
+            right = np.array([j.right for j in js])
+            shown = np.array([j.shown_right for j in js])
+            conf = o == 0
+            row["confident right"] = float(np.mean(right[conf])) if conf.any() else float("nan")
+            row["shown contains"] = float(np.mean(shown[o != 2]) * np.mean(o != 2))
+            row["phrase F1"] = float(np.mean([j.phrase_f1 for j in js]))
+        out[kind] = row
+    return out
+
+
+def separation(judged: Sequence[Judged], domain: str, mask: np.ndarray, fitted: Fitted) -> dict:
+    """AUCs of the two models on the domain's test half."""
+    test = [j for j in judged if j.case.domain == domain and j.case.half == "test"]
+    a = [j for j in test if j.case.kind == "answerable"]
+    topic = lambda js: predict(_xs(js) * mask, fitted.topic_w, fitted.topic_b)  # noqa: E731
+    right = lambda js: predict(_xs(js) * mask, fitted.right_w, fitted.right_b)  # noqa: E731
+    cross = [j for j in test if j.case.kind == "cross"]
+    near = [j for j in test if j.case.kind == "near-miss"]
+    return {
+        "topic AUC (answerable vs cross)": auc(topic(a), topic(cross)) if a and cross else None,
+        "right AUC (answerable vs near-miss)": auc(right(a), right(near)) if a and near else None,
+    }
+
+
+def lodo(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray) -> dict:
+    """Each domain measured under a decision fitted without it."""
+    out = {}
+    for d in domains:
+        fitted = fit_decision(judged, [o for o in domains if o != d], mask)
+        out[d] = {**measure(judged, fitted, mask, d), **separation(judged, d, mask, fitted),
+                  "refuse_below": fitted.refuse_below, "confident_at": fitted.confident_at}  # fmt: skip
+    return out
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def table(res: dict) -> str:
+    head = ("| domain (left out) | answerable refused | not sure | confident | confident right | "
+            "shown contains | phrase F1 | near-miss confident | near-miss refused | "
+            "cross refused | topic AUC | right AUC |")  # fmt: skip
+    lines = [head, "|" + " --- |" * 12]
+    for d, r in res.items():
+        a, n, c = r.get("answerable", {}), r.get("near-miss", {}), r.get("cross", {})
+        cells = [a.get("refused"), a.get("uncertain"), a.get("answered"), a.get("confident right"),
+                 a.get("shown contains"), a.get("phrase F1"), n.get("answered"), n.get("refused"),
+                 c.get("refused"), r.get("topic AUC (answerable vs cross)"),
+                 r.get("right AUC (answerable vs near-miss)")]  # fmt: skip
+        lines.append(f"| {d} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |")
+    return "\n".join(lines)
+
+
+Judge = Callable[[Case], Judged]
+
+
+def run(cases: list[Case], judge: Judge, domains: Sequence[str], mask: np.ndarray) -> dict:
+    t0 = time.perf_counter()
+    judged = [judge(c) for c in cases]
+    log.info("judged %d cases in %.0f s", len(judged), time.perf_counter() - t0)
+    res = lodo(judged, domains, mask)
+    final = fit_decision(judged, domains, mask)
+    seeds = measure(judged, final, mask, "seeds")
+    return {"lodo": res, "final": final, "seeds": seeds, "judged": judged}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from judge import extractive_judge  # the product's answer, case by case
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--embeddings", default="minilm")
+    p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--no-write", action="store_true")
+    p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "chromadb", "bm25s", "index", "qa"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from index.offline import quiet
+
+    quiet()
+    domains = args.domains.split(",")
+    cases = build_cases(domains, ROOT / ".qa_store" / "calib",
+                        ROOT / ".qa_store" / f"cases-{args.embeddings}.pkl", args.embeddings)  # fmt: skip
+    results, entries = {}, {}
+    for reader in (False, True):
+        key = f"{args.embeddings}+reader" if reader else args.embeddings
+        judge = extractive_judge(reader=reader)
+        if judge is None:
+            log.info("no reader model: %s skipped", key)
+            continue
+        mask = np.ones(len(FEATURES))
+        if not reader:
+            mask[FEATURES.index("reader")] = mask[FEATURES.index("margin")] = 0.0
+        res = run(cases, judge, domains, mask)
+        results[key] = res
+        entries[key] = res["final"].to_json() | {"notes": {"lodo": res["lodo"], "seeds": res["seeds"]}}
+        print(f"\n## {key}: each domain left out\n\n{table(res['lodo'])}\n")
+        print(f"seeds (final fit): {json.dumps(res['seeds'], indent=1)}")
+    if not args.no_write and entries:
+        path = ROOT / "qa" / "answer" / "calibration.json"
+        table_json = json.loads(path.read_text()) if path.exists() else {"calibrations": {}}
+        table_json["calibrations"].update(entries)
+        table_json["written_by"] = "python eval/calibrate.py"
+        path.write_text(json.dumps(table_json, indent=1, default=float) + "\n")
+        log.info("wrote %s", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Every evaluation question with the passages the product retrieves for it, over every domain.
+
+    from cases import build_cases
+    cases = build_cases(domains, work_dir, cache=Path("cases.pkl"))
+
+The shared ground of ``eval/tune.py`` (answer constants), ``eval/calibrate.py`` (the outcome
+decision) and the reader's evaluation: each reference set (a *domain*: SQuAD, HotpotQA and the
+sets of other kinds of documents in ``eval/datasets/``) is converted, indexed in a collection of
+its own, and a near-miss copy of it (``qa.evaluation.protocol.near_miss``) is indexed beside it.
+A case is one question asked of one corpus:
+
+- ``answerable``: a domain's question asked of its own documents;
+- ``near-miss``: asked of its documents with its gold files removed (the topic stays);
+- ``cross``: asked of another domain's documents, or of the seed article (nothing on the topic);
+- the seed questions (``eval/seeds_qa.jsonl``), never tuned on, as domain ``seeds``.
+
+Each case keeps the top ``DEPTH`` fused passages (the answer step reads the first ``top_k``; a
+reranker may read all of them) and the question's IDF weights in its corpus. Retrieval is the
+product's own (``Engine.retriever``), so rebuild the cache after a retrieval change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import retrieval_bench as rb
+
+from qa.evaluation.dataset import EvalItem, load_dataset
+from qa.evaluation.protocol import cross_corpus, near_miss, split_reference
+from qa.types import Passage
+
+log = logging.getLogger("cases")
+ROOT = Path(__file__).resolve().parents[1]
+DEPTH = 10  # passages kept per case: the reranker's candidates (the answer reads top_k of them)
+CROSS_PER_PAIR = 100  # questions of a domain asked of each other corpus (a fixed sample)
+CROSS_SEED = "qa-chat cross-corpus sample 2026-12-04"
+# The settings the retrieved passages depend on (the cache is rebuilt when one changes).
+RETRIEVAL_FIELDS = {"embeddings", "chunk_tokens", "chunk_overlap_tokens", "candidates",
+                    "retrieval", "fusion", "dense_weight", "link_weight"}  # fmt: skip
+
+
+@dataclass
+class Case:
+    """One question asked of one corpus, with what the product retrieved there."""
+
+    domain: str  # the set the question comes from ("seeds" for the seed questions)
+    half: str  # "tune" or "test" ("test" for the seed questions: never tuned on)
+    kind: str  # "answerable", "near-miss", "cross" or "unanswerable" (seed questions)
+    corpus: str  # the collection asked
+    item: EvalItem
+    passages: list[Passage]
+    weights: dict[str, float]
+    extra: dict = field(default_factory=dict)  # per-consumer annotations (reader scores, ...)
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind == "answerable"
+
+
+def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
+    if len(items) <= n:
+        return list(items)
+    rng = random.Random(f"{CROSS_SEED}:{salt}")
+    return sorted(rng.sample(list(items), n), key=lambda i: i.id)
+
+
+def _key(domains: Sequence[str], settings_json: str) -> str:
+    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}".encode()).hexdigest()[:12]
+
+
+def build_cases(
+    domains: Sequence[str],
+    work: Path,
+    cache: Path | None = None,
+    embeddings: str = "minilm",
+) -> list[Case]:
+    """Every case of every domain (see the module docstring); cached in ``cache`` when given."""
+    from index.embed import make_embedder
+    from index.ingest import ingest
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    base = Settings(embeddings=embeddings)
+    key = _key(domains, base.model_dump_json(include=RETRIEVAL_FIELDS))
+    if cache and cache.is_file():
+        stored = pickle.loads(cache.read_bytes())
+        if stored.get("key") == key:
+            log.info("reading cached cases from %s", cache)
+            return stored["cases"]
+        log.info("cache %s is for other domains or settings: rebuilding", cache)
+    sets = rb.prepare(ROOT / "eval" / "datasets", ROOT / ".qa_store" / "datasets", list(domains))
+    embedder = make_embedder(base.embed_config)
+    corpora = {n: s.docs_dir for n, s in sets.items()} | {"seeds": ROOT / "seeds"}
+    misses = {}
+    for n, s in sets.items():
+        misses[n] = near_miss(s.docs_dir, s.questions, work / "nearmiss-docs" / n)
+        corpora[f"{n}-nearmiss"] = misses[n].docs_dir
+    engines = {}
+    for name, folder in corpora.items():
+        settings = Settings(
+            store_dir=work, collection=f"{name}-{embeddings}", docs_dir=folder, embeddings=embeddings
+        )
+        report = ingest(settings.ingest_config, embedder=embedder)
+        log.info("index %s: %s", name, report.summary())
+        engines[name] = Engine(settings)
+    todo: list[tuple[str, str, str, str, EvalItem]] = []
+    for n, s in sets.items():
+        half = {i.id: h for h, qs in split_reference(n, s.questions).items() for i in qs}
+        todo += [(n, half[i.id], "answerable", n, i) for i in s.questions]
+        todo += [(n, half[i.id], "near-miss", f"{n}-nearmiss", i) for i in misses[n].unanswerable]
+        for other in [o for o in (*sets, "seeds") if o != n]:
+            asked = cross_corpus(_sample(s.questions, CROSS_PER_PAIR, f"{n}>{other}"), other)
+            todo += [(n, half[i.id], "cross", other, i) for i in asked]
+    seeds, _ = load_dataset(ROOT / "eval" / "seeds_qa.jsonl")
+    for i in seeds:
+        todo.append(("seeds", "test", "answerable" if i.answerable else "unanswerable", "seeds", i))
+        todo += [("seeds", "test", "cross", o, c) for o in sets for c in cross_corpus([i], o)]
+    cases, t0 = [], time.perf_counter()
+    for k, (n, half, kind, corpus, item) in enumerate(todo):
+        e = engines[corpus]
+        passages = e.retriever.search(item.question, DEPTH)
+        cases.append(Case(n, half, kind, corpus, item, passages, e.question_weights(item.question)))
+        if k % 500 == 0:
+            log.info("retrieved %d of %d (%.0f s)", k, len(todo), time.perf_counter() - t0)
+    if cache:
+        cache.write_bytes(pickle.dumps({"key": key, "cases": cases}))
+    return cases
+
+
+def pick(
+    cases: Sequence[Case],
+    domains: Sequence[str] | None = None,
+    half: str | None = "tune",
+    kind: str | None = "answerable",
+) -> list[Case]:
+    """The cases of these domains, half and kind (None: any)."""
+    return [
+        c
+        for c in cases
+        if (domains is None or c.domain in domains)
+        and (half is None or c.half == half)
+        and (kind is None or c.kind == kind)
+    ]

@@ -1,0 +1,47 @@
+"""The product's vocabulary of text, written once, low down: both ``index`` and ``qa`` use it.
+
+Each module is one idea and imports nothing else of the project (``ranks`` reads the embedder's
+vocabulary file when first asked):
+
+- ``tokens``: words and the stemmed terms without stop words (``tokenize``) that BM25 indexes
+  and word shares count.
+- ``sentences``: the exact spans of a text's sentences (``sentence_spans``).
+- ``dates``: month and weekday names.
+- ``numbers``: number words ("twelve", "a thousand").
+- ``shares``: the IDF-weighted share of a question's words that a text holds (``weighted_share``).
+- ``ranks``: how common an English word is (``common_rank``), and the known words.
+- ``controls``: the one set of control characters (``control_chars``), and ``printable``.
+
+``qa`` imports these names from ``index.text``; modules of ``index`` from the submodule.
+"""
+
+from __future__ import annotations
+
+from index.text.controls import CONTROLS, control_chars, printable
+from index.text.dates import MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
+from index.text.numbers import CARDINALS, MAGNITUDES
+from index.text.ranks import common_rank, known_words, vocabulary
+from index.text.sentences import sentence_spans
+from index.text.shares import found_weight, weighted_share
+from index.text.tokens import STOPWORDS, tokenize, words
+
+__all__ = [
+    "CARDINALS",
+    "CONTROLS",
+    "MAGNITUDES",
+    "MONTHS",
+    "MONTH_NAMES",
+    "STOPWORDS",
+    "WEEKDAYS",
+    "WEEKDAY_NAMES",
+    "common_rank",
+    "control_chars",
+    "found_weight",
+    "known_words",
+    "printable",
+    "sentence_spans",
+    "tokenize",
+    "vocabulary",
+    "weighted_share",
+    "words",
+]

@@ -1,0 +1,67 @@
+"""The evidence an outcome is decided on: what the retrieved passages say about the question.
+
+Every signal is on a scale that does not grow with the corpus, so one calibration serves a folder
+of ten documents and one of ten thousand:
+
+- ``cosine``: the best passage's cosine similarity to the question (the embedding model's view
+  of meaning; its scale differs by model, hence calibrations per embedding model);
+- ``coverage``: the largest IDF-weighted share of the asked words one passage holds (words);
+- ``sentence``: that share for the best answer sentence;
+- ``reader``: the reader model's calibrated probability that the best passage answers (None
+  with the reader off);
+- ``margin``: how far the reader prefers its best span in that passage to "no answer here".
+
+``features`` is the vector the calibrated decision (``qa.answer.verdict``) reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.question.asked import covered
+from qa.types import Passage
+
+FEATURES = ("cosine", "coverage", "relevance", "sentence", "reader", "margin")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well the retrieved passages, and the best sentence in them, match the question."""
+
+    cosine: float = 0.0
+    coverage: float = 0.0
+    sentence: float = 0.0
+    reader: float | None = None
+    margin: float | None = None
+
+    @property
+    def relevance(self) -> float:
+        """Meaning and words together: the mean of the best cosine and the best coverage."""
+        return 0.5 * self.cosine + 0.5 * self.coverage
+
+    def features(self) -> tuple[float, ...]:
+        """The signals in ``FEATURES`` order; a missing reader reads as 0 (its own calibration)."""
+        margin = math.tanh(self.margin / 4.0) if self.margin is not None else 0.0
+        return (
+            self.cosine,
+            self.coverage,
+            self.relevance,
+            self.sentence,
+            self.reader if self.reader is not None else 0.0,
+            margin,
+        )
+
+
+def weigh(
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    sentence: float = 0.0,
+    reader: float | None = None,
+    margin: float | None = None,
+) -> Evidence:
+    """The evidence of these passages for a question whose asked words are ``weights``."""
+    cosine = max((p.dense for p in passages if p.dense is not None), default=0.0)
+    coverage = max((covered(weights, p.text) for p in passages), default=0.0)
+    return Evidence(cosine, coverage, sentence, reader, margin)

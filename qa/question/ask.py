@@ -1,0 +1,57 @@
+"""The ask: the sentence of a question that asks, apart from the context written before it.
+
+People write "The CDC has issued a warning about a drug used on farm animals. What is ivermectin's
+intended use?", or a quiz's "In a speech on Tuesday, the minister ... Which country did she
+name?". Only the question sentence says what must be found; the sentences before it tell what
+the question is about. Retrieval reads the whole text (the context's names help find the
+passage); the answer's words are matched against the ask alone, so a passage is not judged by how
+many of the preamble's words it repeats.
+
+- A text of one sentence is all ask.
+- Otherwise the ask is the last sentence that ends with "?" (what follows it, e.g. "Answer in one
+  word.", is context too); without one, the last sentence when it opens like a question or a
+  request ("Name the ...", "List ..."), else the whole text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.text import sentence_spans
+
+_OPENS_A_QUESTION = re.compile(
+    r"^\s*(who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"will|would|should|has|have|had|name|list|give|tell|describe|explain|identify|define)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question split into the sentence that asks and the context around it."""
+
+    text: str  # the whole question as cleaned
+    ask: str  # the asking sentence (the whole text when it is one sentence)
+    context: str = ""  # the other sentences, in order ("" when there are none)
+
+    @property
+    def has_context(self) -> bool:
+        return bool(self.context)
+
+
+def split(text: str) -> Ask:
+    """The asking sentence of ``text`` and its context (see the module docstring)."""
+    spans = [(s, e) for s, e in sentence_spans(text) if text[s:e].strip()]
+    if len(spans) < 2:
+        return Ask(text, text)
+    asking = [k for k, (s, e) in enumerate(spans) if text[s:e].rstrip().endswith("?")]
+    if asking:
+        k = asking[-1]
+    elif _OPENS_A_QUESTION.match(text[spans[-1][0] : spans[-1][1]]):
+        k = len(spans) - 1
+    else:
+        return Ask(text, text)
+    s, e = spans[k]
+    context = " ".join(text[a:b].strip() for j, (a, b) in enumerate(spans) if j != k)
+    return Ask(text, text[s:e].strip(), context)
