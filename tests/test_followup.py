@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from qa.question.followup import resolve
-from qa.question.mentions import PERSON, PLACE, mentions
+from qa.question.mention import PERSON, PLACE
+from qa.question.mentions import mentions
 
 ROOT = Path(__file__).resolve().parents[1]
 BLINKEN = (

@@ -21,7 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.text import MONTH_NAMES, WEEKDAY_NAMES
-from qa.question.antecedents import (
+from qa.question.antecedents import antecedent
+from qa.question.exchange import Exchange, read_exchange, topic_place
+from qa.question.mention import NAME, PERSON, TIME, Mention, norm
+from qa.question.mentions import mentions, people_in
+from qa.question.phrases import TIME_PHRASE, times
+from qa.question.pronouns import (
     ANY_PRONOUN,
     EXISTENTIAL,
     EXPLETIVE,
@@ -29,24 +34,9 @@ from qa.question.antecedents import (
     OWNERS,
     PRONOUNS,
     WEATHER,
-    Exchange,
-    antecedent,
-    read_exchange,
-    topic_place,
 )
-from qa.question.mentions import (
-    NAME,
-    PERSON,
-    TIME,
-    TIME_PHRASE,
-    Mention,
-    content_stems,
-    mentions,
-    norm,
-    people_in,
-    times,
-    word_set,
-)
+from qa.question.word_forms import content_stems
+from qa.question.word_lists import word_set
 from qa.types import Turn
 
 MAX_FOLLOW_UP_WORDS = 12  # longer questions stand on their own
