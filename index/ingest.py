@@ -196,16 +196,19 @@ def _write(
         # Mark the store as changing before the first write: a crash from here on leaves
         # the saved keyword index a generation behind, so the next open catches up.
         store.bump_generation(touched, phase="begin")
-    for source in plan.removed:
-        store.delete_source(source)
     files = store.files if config.store.keep_originals else None
     given = plan.entries and isinstance(plan.entries[0], Document)
     embedded, more_skipped = _embed_files(
         store, embedder, config.chunk, plan.todo, progress, stored=set(plan.states), notes=notes,
-        load_one=_as_given if given else partial(load, max_bytes=config.max_file_bytes),
+        load_one=_as_given if given else partial(
+            load, max_bytes=config.max_file_bytes, ocr_pages=config.ocr_pages
+        ),
         originals=files,
     )  # fmt: skip
     plan.skipped += more_skipped
+    # Removed only now: a file renamed since the last run took its vectors from them.
+    for source in plan.removed:
+        store.delete_source(source)
     failed = {s.source for s in more_skipped}
     # A file that used to be indexed but now fails to load is gone from the index too.
     for source in sorted(failed & set(plan.states)):
