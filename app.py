@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from index.offline import quiet
+from index import quiet
 
 log = logging.getLogger("qa.app")
 

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# In place of deploy/ itself, whose deploy.py would hide the deploy package (deploy.procs).
+sys.path[0] = str(ROOT)
 
 from deploy.procs import wait_http  # noqa: E402
 from index.offline import quiet  # noqa: E402

@@ -103,7 +103,7 @@ def grow(settings, n: int, words: list[str], embedder) -> dict:
                                     start + len(text), text, f"h{doc}", i % CHUNKS_PER_DOC,
                                     CHUNKS_PER_DOC, f"Synthetic {doc}"))  # fmt: skip
             store.upsert(chunks, vecs)
-            log.info("%s: %d of %d chunks", settings.store_config.where, s + m, n)
+            log.info("%s: %d of %d chunks", store.where, s + m, n)
         if n > have:
             store.bump_generation()  # unknown sources: every keyword index builds afresh
     seconds = time.perf_counter() - t0

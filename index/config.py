@@ -12,7 +12,8 @@ MAX_FILE_BYTES = 50_000_000
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """Where the Chroma collection lives: an embedded store folder, or a Chroma server."""
+    """Where the Chroma collection lives: an embedded store folder, or a Chroma server (when
+    ``chroma_url`` is set; ``index.backends`` reads it, nothing else)."""
 
     store_dir: Path = Path(".qa_store")
     collection: str = "documents"
@@ -21,11 +22,6 @@ class StoreConfig:
     lock_ttl: float = 120.0  # a writer's lease on a Chroma server lapses this long after renewal
     lock_wait: float = 180.0  # a writer waits this long for another one to finish, then gives up
     keep_originals: bool = True  # on a Chroma server, keep indexed files' bytes for all replicas
-
-    @property
-    def where(self) -> str:
-        """The store's location in words (a URL or the embedded store's folder)."""
-        return self.chroma_url or str(Path(self.store_dir) / "chroma")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """An opened index: the Chroma store, its keyword side kept in step, and the embedder that fills it.
 
 One Corpus per (store, collection, embedding model) serves every question and every per-call
-option; it follows the collection when another process (or another machine) ingests.
+option; it follows the collection when another process (or another machine) ingests. It owns
+its ingests too: they write through its open store (``Corpus.ingest``), and it follows at once.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.config import StoreConfig
+from index.config import IngestConfig, StoreConfig
 from index.embed import Embedder
+from index.ingest import ingest
 from index.keyword import KeywordIndex
-from index.originals import Originals
 from index.store import Store, open_store
-from index.types import DocumentInfo, DocumentText
+from index.types import DocumentInfo, DocumentText, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,24 @@ class Corpus:
     def where(self) -> str:
         """The store's location in words."""
         return self.store.where
+
+    @property
+    def identity(self) -> str:
+        """Names this store among all: the store folder's full path, or the server's URL."""
+        return self.store.backend.identity
+
+    @property
+    def mirrors_folder(self) -> bool:
+        """Whether the app's ingest removes documents that left its folder (embedded: yes;
+        replicas over a Chroma server: no, only a removal removes)."""
+        return self.store.backend.mirrors_folder
+
+    def ingest(self, config: IngestConfig, paths=None, **options) -> IngestReport:
+        """Index documents through this corpus' open store (``index.ingest.ingest``'s options),
+        then follow: the next question sees them."""
+        report = ingest(config, paths, store=self.store, embedder=self.embedder, **options)
+        self.refresh(force=True)
+        return report
 
     def __len__(self) -> int:
         return len(self._keyword)
@@ -114,28 +133,30 @@ class Corpus:
             return None
         if data is not None and hashlib.sha256(data).hexdigest() in state.hashes:
             return data
-        if self.config.chroma_url:
-            for file_hash in state.hashes:
-                kept = Originals(self.store).get(source, file_hash)
-                if kept is not None:
-                    return kept
-        return data  # an embedded store keeps no copies: the folder's file is all there is
+        files = self.store.files  # None: no copies kept, the folder's file is all there is
+        for file_hash in state.hashes if files is not None else ():
+            kept = files.get(source, file_hash)
+            if kept is not None:
+                return kept
+        return data
 
     def remove(self, source: str) -> None:
         """Drop a document from the index (the file itself is left alone).
 
-        On a Chroma server the removal is remembered, so that a replica holding its own copy of
-        the file does not add it back, and the kept copy of the file is dropped.
+        The removal is remembered, so that the file (still in the documents folder, or a
+        replica's own copy) does not add it back at the next start: only naming it, or a newer
+        file, does (``index.ingest``). A copy of the file kept for replicas is dropped.
         """
         with self.store.write_lock():
             state = self.store.file_states([source]).get(source)
             self.store.delete_source(source)
-            if self.config.chroma_url:
-                if state is not None:
-                    newest = max(state.hashes, key=state.hashes.__getitem__)
-                    self.store.ledger.add_tombstones({source: newest})
-                self.store.ledger.unmark_added([source])
-                Originals(self.store).delete(source)
+            if state is not None:
+                newest = max(state.hashes, key=state.hashes.__getitem__)
+                self.store.ledger.add_tombstones({source: newest})
+            self.store.ledger.unmark_added([source])
+            files = self.store.files
+            if files is not None:
+                files.delete(source)
             self.store.bump_generation([source])
         self.refresh(force=True)
 

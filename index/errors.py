@@ -47,6 +47,27 @@ class StoreError(IndexingError):
     """The vector store cannot be reached or used."""
 
 
+class StoreDeletedError(StoreError):
+    """The store's files were deleted while this process was using them."""
+
+    def __init__(self, where: str):
+        super().__init__(
+            f"The store at {where} was deleted while this program was using it; nothing was "
+            "re-created in its place. Rebuild the index: qa ingest --rebuild (or restart the "
+            "app, which indexes the documents folder afresh)."
+        )
+
+
+class StoreReadOnlyError(StoreError):
+    """The store folder cannot be written, and the command needs to write."""
+
+    def __init__(self, where: str):
+        super().__init__(
+            f"The store at {where} is read-only: questions can be asked of it, but indexing "
+            "needs to write there. Make the folder writable, or set QA_STORE_DIR to one that is."
+        )
+
+
 class StoreLockedError(StoreError):
     """Another ingest is writing to the same store."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import re
 import shutil
 import sqlite3
@@ -254,16 +255,21 @@ class KeywordIndex:
         return None
 
     @classmethod
-    def is_current(cls, store: Store) -> bool:
-        """True when the saved index matches the store's generation and size (cheap)."""
-        folder = cls._dir(store.config)
+    def _saved(cls, config: StoreConfig) -> tuple[int, str, int] | None:
+        """The saved index's generation, collection id and chunk count (None: none readable)."""
+        folder = cls._dir(config)
         try:
             with contextlib.closing(sqlite3.connect(f"file:{folder / keyword_files.DB}?mode=ro",
                                                     uri=True)) as con:  # fmt: skip
                 meta = keyword_files.read_meta(con)
         except (sqlite3.Error, ValueError, KeyError, TypeError, OSError):
-            return False
-        saved = (int(meta["generation"]), str(meta["collection_id"]), int(meta["n_live"]))
+            return None
+        return int(meta["generation"]), str(meta["collection_id"]), int(meta["n_live"])
+
+    @classmethod
+    def is_current(cls, store: Store) -> bool:
+        """True when the saved index matches the store's generation and size (cheap)."""
+        saved = cls._saved(store.config)
         return saved == (store.generation, store.collection_id, store.count())
 
     @classmethod
@@ -277,11 +283,24 @@ class KeywordIndex:
         """The keyword index at the store's current generation: kept, followed or built.
 
         ``current``: the index this process already has (returned if still current, or if
-        another process is updating the files and ``wait`` is off).
+        another process is updating the files and ``wait`` is off). A saved index that is
+        current is opened without the writer lock (nothing is written to read it); where the
+        folder cannot be written (a read-only store), an index that is not current is built in
+        a private temporary folder instead.
         """
         if not rebuild and current is not None and current.matches(store):
             return current
         folder = cls._dir(store.config)
+        saved_state = None if rebuild else cls._saved(store.config)
+        if saved_state is not None and saved_state[:2] == (store.generation, store.collection_id):
+            saved = cls.load(store.config)
+            if saved is not None and saved.matches(store):
+                return saved
+        if not _writable(folder):
+            log.warning("the keyword index folder %s is read-only: building a private copy "
+                        "in a temporary folder", folder)  # fmt: skip
+            chunks = (c for part in store.iter_chunks() for c in part)
+            return cls(chunks, store.generation, collection_id=store.collection_id)
         with keyword_files.writer_lock(folder, wait=wait or current is None) as held:
             if not held:
                 return current  # another process is updating it: answer from this one meanwhile
@@ -389,6 +408,13 @@ class _Positions(Mapping):
 
     def __len__(self) -> int:
         return self._index.n_live
+
+
+def _writable(folder: Path) -> bool:
+    """Whether this process may write the folder (or, while it does not exist, create it)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
 
 
 def _order(c: StoredChunk) -> tuple[str, int, str]:

@@ -1,14 +1,16 @@
 """The bookkeeping collection beside each collection: writer leases, the change feed, removals.
 
 It lives in the same Chroma (embedded folder or server) as the chunks, named
-``<collection>__qa``, so that every process and every machine that uses the collection sees it.
-Its records carry a one-number placeholder vector; what matters is their metadata:
+``<collection>__qa`` (``index.names``), so that every process and every machine that uses the
+collection sees it. Its records carry a one-number placeholder vector; what matters is their
+metadata:
 
 - ``lease:<owner>``  a writer's claim on the collection (see ``index.lock.ChromaLease``);
 - ``change:<generation>:<part>``  the sources a generation bump changed, so that a process
   whose keyword index is a few generations behind re-reads only those sources;
-- ``tomb:<hash of source>``  a document removed on purpose (file hash and time), so that a
-  replica's own copy of the file does not bring it back at its next start;
+- ``tomb:<hash of source>``  a document removed on purpose (file hash and time), so that the
+  file (still in the documents folder, or a replica's own copy) does not bring it back at the
+  next start; naming the file, or a newer copy of it, adds it back;
 - ``added:<hash of source>``  a document a replica added (an upload): a ``qa ingest`` that
   mirrors a folder leaves it alone, since it was never in that folder.
 """
@@ -19,20 +21,13 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from index.store import Store
+from index.connection import Connection
+from index.names import ledger_name
 
-SUFFIX = "__qa"
 KEEP_GENERATIONS = 1000  # change records older than this many generations are pruned
 SOURCES_PER_RECORD = 2000
 _PLACEHOLDER = [1.0]
-
-
-def ledger_name(collection: str) -> str:
-    """The bookkeeping collection of a collection."""
-    return collection + SUFFIX
 
 
 def _key(source: str) -> str:
@@ -42,21 +37,26 @@ def _key(source: str) -> str:
 class Ledger:
     """Reads and writes the bookkeeping records of one store's collection."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.name = ledger_name(connection.name)
 
     def _col(self):
-        return self.store.side_collection(ledger_name(self.store.config.collection))
+        return self.connection.side(self.name)
+
+    def now(self) -> float:
+        """Seconds since the epoch on the store's clock (a lease's expiry is kept on it)."""
+        return self.connection.now()
 
     def _get(self, where: dict, limit: int | None = None) -> list[tuple[str, dict]]:
-        got = self.store.call(
+        got = self.connection.call(
             lambda: self._col().get(where=where, include=["metadatas"], limit=limit)
         )
         return list(zip(got["ids"], got["metadatas"], strict=True))
 
     def _put(self, ids: list[str], metas: list[dict], fenced: bool = True) -> None:
         if ids:
-            self.store.call(
+            self.connection.call(
                 lambda: self._col().upsert(
                     ids=ids, embeddings=[_PLACEHOLDER] * len(ids), metadatas=metas
                 ),
@@ -67,7 +67,7 @@ class Ledger:
     def delete(self, ids: list[str], fenced: bool = True) -> None:
         """Delete records by id (``fenced``: only while this writer holds its lease)."""
         if ids:
-            self.store.call(lambda: self._col().delete(ids=ids), write=True, fenced=fenced)
+            self.connection.call(lambda: self._col().delete(ids=ids), write=True, fenced=fenced)
 
     # ---- leases
 
@@ -132,6 +132,11 @@ class Ledger:
                 return None  # a bump without its record (pruned, or written by an old version)
         return out
 
+    def clear_changes(self) -> None:
+        """Forget the change feed (a rebuilt collection counts its generations afresh)."""
+        old = self.connection.call(lambda: self._col().get(where={"kind": "change"}, include=[]))
+        self.delete(old["ids"])
+
     def unfinished(self, generation: int) -> set[str]:
         """The sources of a "begin" at ``generation`` (the last bump) that no "end" followed."""
         records = self._get({"$and": [{"kind": "change"}, {"generation": generation}]})
@@ -156,7 +161,7 @@ class Ledger:
         out: dict[str, tuple[str, float]] = {}
         for i in range(0, len(names), 500):
             part = names[i : i + 500]
-            got = self.store.call(
+            got = self.connection.call(
                 lambda p=part: self._col().get(
                     ids=[f"tomb:{_key(s)}" for s in p], include=["metadatas"]
                 )

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.config import MAX_FILE_BYTES
@@ -44,6 +44,7 @@ class FileEntry:
     source: str
     file_hash: str
     size: int
+    named: bool = False  # named on its own (not found by walking a folder)
 
 
 def _hash_file(path: Path) -> str:
@@ -64,15 +65,24 @@ def _read_capped(path: Path, max_bytes: int) -> bytes:
 
 
 def scan(
-    roots: Iterable[Path], max_bytes: int = MAX_FILE_BYTES
+    roots: Iterable[Path], max_bytes: int = MAX_FILE_BYTES, docs: Path | None = None
 ) -> tuple[list[FileEntry], list[Skipped]]:
-    """Walk the folders (or single files) and hash every supported file, skipping the rest."""
+    """Walk the folders (or single files) and hash every supported file, skipping the rest.
+
+    A file named on its own inside ``docs`` (the documents folder) is named by its path from
+    there, as a walk of that folder names it; elsewhere, by its file name. A file found twice
+    is listed once.
+    """
     entries: list[FileEntry] = []
     skipped: list[Skipped] = []
+    folder = Path(os.path.abspath(docs)) if docs is not None else None
     for root in roots:
         root = Path(root)
-        if root.is_file():
+        named = root.is_file()
+        if named:
             base, files = root.parent, [root]
+            if folder is not None and Path(os.path.abspath(root)).is_relative_to(folder):
+                base, files = folder, [Path(os.path.abspath(root))]
         elif root.is_dir():
             base, files = root, sorted(_walk(root))
         else:
@@ -109,12 +119,25 @@ def scan(
                 if size > max_bytes:
                     skipped.append(Skipped(source, f"too large ({size:,} bytes > {max_bytes:,})"))
                     continue
-                entries.append(FileEntry(path, source, _hash_file(real), size))
+                entries.append(FileEntry(path, source, _hash_file(real), size, named))
             except OSError as exc:
                 skipped.append(Skipped(source, f"cannot be read ({exc.strerror or exc})"))
             except RuntimeError:  # Path.resolve() on Python < 3.13 raises it for a link loop
                 skipped.append(Skipped(source, "cannot be read (symbolic link loop)"))
-    return entries, skipped
+    return _once(entries), skipped
+
+
+def _once(entries: list[FileEntry]) -> list[FileEntry]:
+    """Each source once (a file named on its own, and found in its folder too)."""
+    first: dict[str, int] = {}
+    out: list[FileEntry] = []
+    for e in entries:
+        if e.source not in first:
+            first[e.source] = len(out)
+            out.append(e)
+        elif e.named:
+            out[first[e.source]] = replace(out[first[e.source]], named=True)
+    return out
 
 
 def _utf8_name(name: str) -> bool:

@@ -26,13 +26,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from index.config import StoreConfig
 from index.errors import StoreLockedError
-
-if TYPE_CHECKING:
-    from index.ledger import Ledger
+from index.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +71,7 @@ class ChromaLease:
     def __init__(self, ledger: Ledger, config: StoreConfig):
         self.ledger = ledger
         self.config = config
+        self.where = ledger.connection.where
         self.ttl = max(1.0, config.lock_ttl)
         self.owner = uuid.uuid4().hex
         self.host, self.pid = socket.gethostname(), os.getpid()
@@ -101,7 +99,7 @@ class ChromaLease:
             if time.monotonic() >= deadline:
                 raise StoreLockedError(
                     f"Another ingest is writing to collection '{self.config.collection}' on "
-                    f"{self.config.where} ({_who(holder)}). Wait for it to finish, then run again "
+                    f"{self.where} ({_who(holder)}). Wait for it to finish, then run again "
                     f"(a writer that died lets go within {self.ttl:.0f} s)."
                 )
             if not told:
@@ -144,7 +142,7 @@ class ChromaLease:
                 "renewed": now}  # fmt: skip
 
     def _server_now(self) -> float:
-        return self.ledger.store.server_time()
+        return self.ledger.now()
 
     def release(self) -> None:
         """Give the lease back (a lost one is simply forgotten)."""

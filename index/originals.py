@@ -14,22 +14,15 @@ import base64
 import hashlib
 import logging
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from index.store import Store
+from index.connection import Connection
+from index.names import files_name
 
 log = logging.getLogger(__name__)
 
-SUFFIX = "__files"
 PART_BYTES = 3 << 20  # 4 MiB of base64 per record
 PARTS_PER_CALL = 2
 _ID = re.compile(r"^file:(?P<key>[0-9a-f]{40}):(?P<hash>[0-9a-f]+):(?P<n>\d+)of(?P<parts>\d+)$")
-
-
-def files_name(collection: str) -> str:
-    """The collection that holds a collection's files."""
-    return collection + SUFFIX
 
 
 def _key(source: str) -> str:
@@ -37,16 +30,17 @@ def _key(source: str) -> str:
 
 
 class Originals:
-    """The files of one store's collection, as bytes."""
+    """The files of one collection, as bytes."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.name = files_name(connection.name)
 
     def _col(self):
-        return self.store.side_collection(files_name(self.store.config.collection))
+        return self.connection.side(self.name)
 
     def _ids(self, where: dict | None = None) -> list[str]:
-        return self.store.call(lambda: self._col().get(where=where, include=[]))["ids"]
+        return self.connection.call(lambda: self._col().get(where=where, include=[]))["ids"]
 
     def put(self, source: str, file_hash: str, data: bytes) -> None:
         """Keep a file's bytes (unless this version is already kept), then drop older versions."""
@@ -61,14 +55,14 @@ class Originals:
                 metas.append({"kind": "file", "source": source, "file_hash": file_hash,
                               "size": len(data),
                               "data": base64.b64encode(parts[n]).decode("ascii")})  # fmt: skip
-            self.store.call(
+            self.connection.call(
                 lambda i=ids, m=metas: self._col().upsert(
                     ids=i, embeddings=[[1.0]] * len(i), metadatas=m
                 ),
                 write=True,
             )
         stale = {"$and": [{"source": source}, {"file_hash": {"$ne": file_hash}}]}
-        self.store.call(lambda: self._col().delete(where=stale), write=True)
+        self.connection.call(lambda: self._col().delete(where=stale), write=True)
 
     def has(self, source: str, file_hash: str) -> bool:
         """Whether every part of this version of the file is kept."""
@@ -81,7 +75,7 @@ class Originals:
         where: dict = {"source": source}
         if file_hash:
             where = {"$and": [{"source": source}, {"file_hash": file_hash}]}
-        got = self.store.call(lambda: self._col().get(where=where, include=["metadatas"]))
+        got = self.connection.call(lambda: self._col().get(where=where, include=["metadatas"]))
         versions: dict[str, dict[int, str]] = {}
         total: dict[str, int] = {}
         for rid, meta in zip(got["ids"], got["metadatas"], strict=True):
@@ -100,7 +94,7 @@ class Originals:
 
     def delete(self, source: str) -> None:
         """Forget a file."""
-        self.store.call(lambda: self._col().delete(where={"source": source}), write=True)
+        self.connection.call(lambda: self._col().delete(where={"source": source}), write=True)
 
     def prune(self, keep: set[str]) -> int:
         """Forget the files of sources not in ``keep``; returns how many records went."""
@@ -108,5 +102,5 @@ class Originals:
         gone = [i for i in self._ids() if (m := _ID.match(i)) and m["key"] not in keys]
         for s in range(0, len(gone), 1000):
             part = gone[s : s + 1000]
-            self.store.call(lambda p=part: self._col().delete(ids=p), write=True)
+            self.connection.call(lambda p=part: self._col().delete(ids=p), write=True)
         return len(gone)

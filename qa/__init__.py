@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.types import IngestReport
+    from index import IngestReport
     from qa.settings import Settings
     from qa.types import Answer, Passage, Turn
 
@@ -66,20 +66,25 @@ def retrieve(
 def ingest(
     paths: Sequence[str | Path] | None = None,
     settings: Settings | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, int], None] | None = None,
+    *,
+    rebuild: bool = False,
+    prune: bool = True,
     **options,
 ) -> IngestReport:
-    """Index documents (default: the documents folder) into the configured store."""
-    from index.ingest import ingest as _ingest
-    from qa.engine import reset_engines
-    from qa.settings import Settings as _Settings
+    """Index documents (default: the documents folder) into the configured store.
 
-    settings = settings or _Settings(**options)
-    report = _ingest(
-        settings.ingest_config, [Path(p) for p in paths] if paths else None, progress=progress
-    )
-    reset_engines()
-    return report
+    ``rebuild``: drop the collection and index afresh. ``prune``: remove documents no longer in
+    the folders given (files named one by one never remove others). ``options``: settings
+    fields, over ``settings`` when given (``collection="notes"``, ``chunk_tokens=128``); any
+    other name is refused with a ConfigError.
+    """
+    from qa.engine import ingest as _ingest
+    from qa.settings import with_options
+
+    settings = with_options(settings, options)
+    files = [Path(p) for p in paths] if paths else None
+    return _ingest(settings, files, progress=progress, rebuild=rebuild, prune=prune)
 
 
 def __getattr__(name: str):

@@ -16,11 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from index.corpus import Corpus
-from index.embed import make_embedder
-from index.ingest import ingest
+from index import Corpus, DocumentInfo, DocumentText, IngestReport, make_embedder, store_identity
+from index import ingest as index_ingest
 from index.text import ENGLISH
-from index.types import DocumentInfo, DocumentText, IngestReport
 from qa.answer import extract, verdict
 from qa.answer.calibration import Calibration, calibration
 from qa.answer.evidence import weigh
@@ -44,7 +42,7 @@ from qa.types import ANSWERED, REFUSED, Answer, Passage, Stage, Turn
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NOT_IN_DOCUMENTS", "NOT_SURE", "Engine", "get_engine", "reset_engines"]
+__all__ = ["NOT_IN_DOCUMENTS", "NOT_SURE", "Engine", "get_engine", "ingest", "reset_engines"]
 MAX_ENGINES = 16  # engines (one per distinct settings) kept; they share their corpus
 
 
@@ -60,21 +58,16 @@ class Engine:
         # qa.llama_index's wrapper of a llama-index LLM) instead of the configured one.
         self.llm = llm if llm is not None else make_llm(settings)
 
-    def ingest(self, paths=None, progress=None) -> IngestReport:
+    def ingest(self, paths=None, progress=None, **options) -> IngestReport:
         """Index documents into this engine's store and make them answerable at once.
 
-        Over a Chroma server (replicas, each with its own folder) nothing is pruned: documents
-        other replicas added stay; removal is explicit (``remove_document``).
+        The app's ingest (at start and after an upload): by default it prunes as the store's
+        backend does for an app (embedded: the folder is mirrored; over a Chroma server, where
+        replicas each have their own folder, nothing is pruned and removal is explicit,
+        ``remove_document``). ``options``: those of ``index.ingest`` (``add_back``, ...).
         """
-        report = ingest(
-            self.settings.ingest_config,
-            paths,
-            progress=progress,
-            embedder=self.embedder,
-            prune=not self.settings.chroma_url,
-        )
-        self.corpus.refresh(force=True)
-        return report
+        options.setdefault("prune", None)
+        return self.corpus.ingest(self.settings.ingest_config, paths, progress=progress, **options)
 
     @property
     def mode(self) -> str:
@@ -357,8 +350,22 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _corpus_key(settings: Settings) -> tuple:
-    where = settings.chroma_url or str(Path(settings.store_dir).resolve())
-    return (where, settings.collection, settings.embed_config)
+    return (store_identity(settings.store_config), settings.collection, settings.embed_config)
+
+
+def ingest(settings: Settings, paths=None, **options) -> IngestReport:
+    """Index documents into the store these settings name: the one way in for every entry point
+    (``qa.ingest``, ``qa ingest``, the app's start and uploads, llama-index, ``qa eval``).
+
+    Where this process has that corpus open, the ingest writes through it and the corpus
+    follows at once (no second store on the same collection); else the ingest opens the store
+    for its own run. ``options``: those of ``index.ingest`` (prune, rebuild, documents, ...).
+    """
+    with _CACHE_LOCK:
+        corpus = _CORPORA.get(_corpus_key(settings))
+    if corpus is not None:
+        return corpus.ingest(settings.ingest_config, paths, **options)
+    return index_ingest(settings.ingest_config, paths, **options)
 
 
 def open_corpus(settings: Settings) -> Corpus:

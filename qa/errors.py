@@ -6,7 +6,7 @@ edge catches both.
 
 from __future__ import annotations
 
-from index.errors import (
+from index import (
     IndexConfigError,
     IndexingError,
     IndexNotFoundError,
@@ -15,7 +15,7 @@ from index.errors import (
     StoreError,
     StoreLockedError,
 )
-from index.errors import UserError as QAError
+from index import UserError as QAError
 
 __all__ = [
     "BadQuestionError",

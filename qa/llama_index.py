@@ -33,12 +33,11 @@ from llama_index.core.llms import ChatMessage
 from llama_index.core.schema import Document as LlamaDocument
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from index.ingest import ingest as _ingest
-from index.types import Document, IngestReport, Skipped
-from qa.engine import Engine, get_engine, open_corpus
-from qa.errors import LLMError
+from index import Document, IngestReport, Skipped
+from qa.engine import Engine, get_engine, ingest
+from qa.errors import ConfigError, LLMError
 from qa.llm.client import Completion
-from qa.settings import Settings
+from qa.settings import Settings, with_options
 from qa.types import Answer, Citation, Message, Passage, Turn
 
 log = logging.getLogger(__name__)
@@ -354,20 +353,20 @@ def ingest_documents(
     Spans of the resulting passages refer to each document's text as given. ``prune`` removes
     the collection's other sources. ``qa ingest`` of a folder removes sources that are not in
     it, so give these documents a collection of their own (``collection="notes"``).
+    ``options``: settings fields over ``settings``; with ``engine``, its settings hold (and
+    options are refused rather than dropped).
     """
-    if engine is not None:
-        settings = engine.settings
-    elif settings is None or options:
-        settings = Settings(**{**(settings.model_dump() if settings else {}), **options})
+    if engine is not None and options:
+        raise ConfigError(
+            f"{', '.join(sorted(options))}: with engine= the engine's settings are used; "
+            "pass settings or options without engine= instead"
+        )
     docs, skipped = to_documents(documents, source)
-    report = _ingest(
-        settings.ingest_config,
-        documents=docs,
-        prune=prune,
-        progress=progress,
-        embedder=engine.embedder if engine is not None else None,
-    )
-    (engine.corpus if engine is not None else open_corpus(settings)).refresh(force=True)
+    if engine is not None:
+        report = engine.ingest(documents=docs, prune=prune, progress=progress)
+    else:
+        settings = with_options(settings, options)
+        report = ingest(settings, documents=docs, prune=prune, progress=progress)
     if skipped:
         report = replace(report, skipped=[*report.skipped, *skipped])
     return report

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.config import MAX_FILE_BYTES, ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+from index import MAX_FILE_BYTES, ChunkConfig, EmbedConfig, IngestConfig, StoreConfig
+from qa.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -308,3 +309,20 @@ class Settings(BaseSettings):
             max_file_bytes=self.max_file_bytes,
             ocr_pages=self.ocr_max_pages,
         )
+
+
+def with_options(settings: Settings | None, options: dict) -> Settings:
+    """``settings`` (default: from the environment) with ``options`` over it, validated; a name
+    that is no setting is refused, never silently dropped."""
+    unknown = sorted(set(options) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+            "give settings fields (e.g. collection, docs_dir, chunk_tokens; see qa.Settings)"
+        )
+    if settings is None:
+        return Settings(**options)
+    if not options:
+        return settings
+    # Validated, unlike model_copy(update=...): "5" becomes 5 and a key a SecretStr.
+    return type(settings)(**{**settings.model_dump(), **options})

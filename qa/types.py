@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
-from index.formats.base import MAX_TEXT_CHARS
+from index import MAX_TEXT_CHARS
 from qa.outcomes import ANSWERED, REFUSED, STATUSES, UNCERTAIN, Status, reply
 
 __all__ = [  # the outcomes are defined in qa.outcomes; importable from here as the records' words

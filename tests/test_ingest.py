@@ -130,3 +130,138 @@ def test_a_changed_chunking_indexes_every_file_afresh(make_settings, embedder):
     assert store.count() == again.chunks_total  # nothing of the old cut is left
     assert store.recipe.endswith("100/20 tokens")
     assert ingest(smaller.ingest_config, embedder=embedder).chunks_embedded == 0
+
+
+# ---- one way in (issue 22, item 4): every entry point, the same pipeline, options kept
+
+
+def _docs(docs):
+    """A small folder: two documents, one of them in a subfolder."""
+    (docs / "notes").mkdir(parents=True, exist_ok=True)
+    (docs / "a.txt").write_text("Alpha is the first letter. It starts the alphabet.")
+    (docs / "notes" / "b.md").write_text("Beta comes second. It follows alpha.")
+    return docs
+
+
+def test_qa_ingest_honours_its_options_or_refuses_them(make_settings, tmp_path):
+    import qa
+    from qa.engine import Engine, get_engine
+    from qa.errors import ConfigError, IndexNotFoundError
+
+    docs = _docs(tmp_path / "docs")
+    base = make_settings(docs_dir=tmp_path / "elsewhere")
+    # Settings fields over the settings given (they used to be dropped when settings were given).
+    report = qa.ingest(settings=base, docs_dir=docs, collection="notes")
+    assert sorted(report.added) == ["a.txt", "notes/b.md"], report.summary()
+    notes = make_settings(docs_dir=docs, collection="notes")
+    assert {d.source for d in get_engine(notes).documents()} == {"a.txt", "notes/b.md"}
+    with pytest.raises(IndexNotFoundError):
+        Engine(base)  # the collection the settings name was left alone
+    # Ingest options are honoured: a rebuild (through the open corpus), and no pruning.
+    again = qa.ingest(settings=notes, rebuild=True)
+    assert sorted(again.added) == ["a.txt", "notes/b.md"]
+    assert "Dropped collection 'notes'" in again.summary()
+    (docs / "a.txt").unlink()
+    assert qa.ingest(settings=notes, prune=False).removed == []
+    assert qa.ingest(settings=notes).removed == ["a.txt"]
+    assert {d.source for d in get_engine(notes).documents()} == {"notes/b.md"}  # followed
+    # Anything else is refused by name, before any work: never silently dropped.
+    for bad in ({"colection": "typo"}, {"embedder": None}, {"documents": []}):
+        with pytest.raises(ConfigError, match=repr(next(iter(bad)))):
+            qa.ingest(settings=notes, **bad)
+
+
+def test_every_entry_point_ingests_through_one_pipeline(make_settings, tmp_path, monkeypatch):
+    """qa.ingest, qa ingest, the app's start and uploads, llama-index and qa eval all plan, write
+    and follow in ``index.ingest``; where a corpus is open they write through its store."""
+    from llama_index.core.schema import Document as LlamaDocument
+
+    import qa
+    from index.store import Store
+    from qa.cli.main import main
+    from qa.evaluation.runner import prepare_index
+    from qa.http.server import prepare_engine
+    from qa.llama_index import ingest_documents
+
+    pipeline = sys.modules["index.ingest"]  # the module (``index.ingest`` is the function)
+    planned, opened = [], []
+    plan, open_ = pipeline._plan, Store.__init__
+    monkeypatch.setattr(pipeline, "_plan", lambda *a: planned.append(a[1]) or plan(*a))
+    monkeypatch.setattr(Store, "__init__", lambda s, *a, **k: opened.append(s) or open_(s, *a, **k))
+    docs = _docs(tmp_path / "docs")
+    settings = make_settings(docs_dir=docs)
+
+    assert qa.ingest(settings=settings).added  # 1: qa.ingest, no corpus open: its own store
+    assert main(["ingest", "--store", str(settings.store_dir), str(docs)]) == 0  # 2: qa ingest
+    engine = prepare_engine(settings)  # 3: the app's start
+    stores = len(opened)
+    (docs / "c.txt").write_text("Gamma is the third letter.")
+    assert engine.ingest().added == ["c.txt"]  # 4: an upload
+    prepare_index(settings, None, show_progress=False)  # 5: qa eval
+    extra = LlamaDocument(text="Delta is the fourth letter.", metadata={"source": "d.txt"})
+    assert ingest_documents([extra], engine=engine).added == ["d.txt"]  # 6: llama-index
+    assert len(planned) == 6
+    assert len(opened) == stores, "a second store was opened beside the engine's"
+    assert all(s is engine.corpus.store for s in planned[3:])
+    answer = engine.ask("Which letter is the fourth?")  # followed at once, no reload needed
+    assert any(c.source == "d.txt" for c in answer.citations), answer.text
+
+
+def test_a_removed_document_stays_removed_until_named_again(settings, embedder):
+    """Issue 25: "Remove from index" (qa rm --keep-file), then a restart, brought it back.
+    Both backends remember a removal (in the bookkeeping collection)."""
+    from qa.engine import reset_engines
+    from qa.http.server import prepare_engine
+    from qa.library.folder import Folder, remove_document
+
+    docs = _docs(settings.docs_dir)
+    engine = prepare_engine(settings)  # the app starts
+
+    def sources():
+        return {d.source for d in engine.documents()}
+
+    remove_document(engine, Folder(docs), "notes/b.md", keep_file=True)
+    assert sources() == {"a.txt"}
+    reset_engines()
+    engine = prepare_engine(settings)  # the next start: the file is still in the folder
+    assert sources() == {"a.txt"}
+    again = ingest(settings.ingest_config)  # `qa ingest` of the folder: skipped, and says how
+    (skip,) = [s for s in again.skipped if s.source == "notes/b.md"]
+    assert not again.added and "removed from the index" in skip.reason
+    assert "qa ingest FILE" in skip.reason
+    # Named on its own (`qa ingest PATH`, by its path in the folder): back, nothing else touched.
+    back = ingest(settings.ingest_config, [docs / "notes" / "b.md"])
+    assert back.added == ["notes/b.md"] and not back.removed, back.summary()
+    engine.corpus.refresh(force=True)
+    assert sources() == {"a.txt", "notes/b.md"}
+    # Removed again, and then the file changes: the new version is indexed at the next start.
+    remove_document(engine, Folder(docs), "notes/b.md", keep_file=True)
+    time.sleep(0.05)
+    (docs / "notes" / "b.md").write_text("Beta was rewritten after its removal.")
+    reset_engines()
+    engine = prepare_engine(settings)
+    assert sources() == {"a.txt", "notes/b.md"}
+
+
+def test_both_backends_implement_the_whole_seam(tmp_path):
+    """Embedded Chroma and a Chroma server are the two implementations of ``index.backend``."""
+    from typing import Protocol
+
+    from index.backend import Backend
+    from index.backends import backend_for
+    from index.chroma_server import Server
+    from index.config import StoreConfig
+    from index.embedded import Embedded
+
+    members = set()
+    for cls in Backend.__mro__:
+        if cls not in (Backend.__mro__[-1], Protocol) and issubclass(cls, Protocol):
+            members |= {n for n in vars(cls) if not n.startswith("_")}
+            members |= set(getattr(cls, "__annotations__", {}))
+    assert {"connect", "write_lock", "replica_added", "mirrors_folder", "fault"} <= members
+    embedded = backend_for(StoreConfig(tmp_path / "store"))
+    server = backend_for(StoreConfig(tmp_path / "store", chroma_url="http://127.0.0.1:9"))
+    assert isinstance(embedded, Embedded) and isinstance(server, Server)
+    for backend in (embedded, server):
+        assert not {m for m in members if not hasattr(backend, m)}, type(backend).__name__
+    assert (embedded.mirrors_folder, server.mirrors_folder) == (True, False)

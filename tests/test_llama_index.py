@@ -127,6 +127,22 @@ def test_llama_documents_are_indexed_with_spans_of_the_text_as_given(make_settin
         ingest_documents(["not a document"], settings)
 
 
+def test_ingest_documents_keeps_its_options_or_refuses_them(seed_engine, make_settings):
+    from llama_index.core import Document
+
+    from qa.engine import Engine
+    from qa.errors import ConfigError
+
+    doc = Document(text="The heron count at Lake Ross was 41.", metadata={"source": "h.md"})
+    with pytest.raises(ConfigError, match="collection"):  # it went to the engine's collection
+        ingest_documents([doc], engine=seed_engine, collection="herons")
+    with pytest.raises(ConfigError, match="'colection'"):
+        ingest_documents([doc], make_settings(), colection="typo")
+    assert ingest_documents([doc], make_settings(), collection="herons").added == ["h.md"]
+    assert [d.source for d in Engine(make_settings(collection="herons")).documents()] == ["h.md"]
+    assert "h.md" not in {d.source for d in seed_engine.documents()}
+
+
 @pytest.mark.llm
 def test_llama_index_retriever_query_engine_with_openai_like(seed_engine, llm_server):
     from llama_index.core.query_engine import RetrieverQueryEngine

@@ -327,7 +327,7 @@ def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path):
     """Chroma creates its tables when a folder is first opened: processes that open a new store
     at the same moment (two `qa ingest` on a fresh folder) must not race in that step."""
     code = (
-        "import sys; from pathlib import Path; from index.chroma import Clients; "
+        "import sys; from pathlib import Path; from index.embedded import Clients; "
         "c, _ = Clients.get(Path(sys.argv[1])); c.get_or_create_collection('abc')"
     )
     failed = []
@@ -349,7 +349,7 @@ def test_threads_of_one_store_reload_it_once_and_never_fail(make_settings, embed
     it, none closes the client another just opened, and no call fails on a closed client."""
     from chromadb.api.client import Client
 
-    from index import store as store_module
+    from index import connection
     from index.store import open_store
 
     settings = make_settings()
@@ -381,15 +381,15 @@ def test_threads_of_one_store_reload_it_once_and_never_fail(make_settings, embed
         t.start()
     try:
         for _ in range(100):  # as if another process had written: this process view is older
-            with store_module._SEEN_LOCK:
-                seen = store_module._SEEN[key]
-                store_module._SEEN[key] = (seen[0], seen[1] - 1)
+            with connection._SEEN_LOCK:
+                seen = connection._SEEN[key]
+                connection._SEEN[key] = (seen[0], seen[1] - 1)
             time.sleep(0.03)
     finally:
         stop.set()
         for t in threads:
             t.join(60)
     assert not errors, errors[:3]
-    assert store._epoch >= 10  # it did reload, again and again
+    assert store.connection._epoch >= 10  # it did reload, again and again
     reliability.add("faults_injected", 100, "forced reloads of one store under 8 threads")
     reliability.add("concurrent_requests", 8, "threads of one store through 100 forced reloads")

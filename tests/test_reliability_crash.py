@@ -260,8 +260,9 @@ def test_sigkill_ingest_converges_many_times(tmp_path, embedder):
 # ---- a kill at every write boundary, deterministically
 
 KILLER = r"""
-import atexit, os, signal, sys
-from index import ingest, keyword_files, store
+import atexit, importlib, os, signal, sys
+from index import keyword_files, store
+ingest = importlib.import_module("index.ingest")  # the module (index.ingest is the function)
 
 ingest.GROUP_CHUNKS = 3  # many small groups: many write boundaries
 target, calls = int(os.environ["KILL_AT"]), [0]

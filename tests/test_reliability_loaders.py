@@ -8,6 +8,7 @@ skipped with a reason. Heavier variant (49 MB files): ``./scripts/test.sh -m slo
 from __future__ import annotations
 
 import hashlib
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +18,6 @@ import pytest
 import reliability
 from conftest import ROOT
 
-import index.ingest
 from index.ingest import ingest
 from index.load import load, scan
 from index.store import open_store
@@ -47,7 +47,8 @@ def test_file_rewritten_mid_ingest_is_reindexed_next_run(
     full = TEXT.encode()
     (docs / "b.txt").write_bytes(full)
     settings = make_settings(docs_dir=docs)
-    monkeypatch.setattr(index.ingest, "GROUP_CHUNKS", 1)  # report progress after every file
+    pipeline = sys.modules["index.ingest"]  # the module (``index.ingest`` is the function)
+    monkeypatch.setattr(pipeline, "GROUP_CHUNKS", 1)  # report progress after every file
 
     def rewrite(done: int, total: int) -> None:
         if done == 1:  # a.txt is written; b.txt, already scanned, is being rewritten

@@ -24,13 +24,14 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import reliability
 from conftest import ROOT, free_port
 from test_reliability_crash import question_for, write_file
 from test_reliability_faults import ChromaServer
 
-from index import chroma
+from index.embedded import Clients, embedded_path
 from index.errors import StoreError
 from index.ingest import ingest
 from qa.engine import Engine
@@ -49,7 +50,7 @@ def _docs(folder: Path, ids) -> Path:
 def _store(tmp_path: Path, embedder, n: int = 16) -> Settings:
     """An embedded store of n documents whose vector index is saved to disk."""
     settings = Settings(store_dir=tmp_path / "store", docs_dir=_docs(tmp_path / "docs", range(n)))
-    client, _ = chroma.Clients.get(chroma.embedded_path(settings.store_config))
+    client, _ = Clients.get(embedded_path(settings.store_config))
     client.create_collection(
         settings.collection,
         metadata={"hnsw:space": "cosine", "hnsw:sync_threshold": 10, "hnsw:batch_size": 10,
@@ -57,7 +58,7 @@ def _store(tmp_path: Path, embedder, n: int = 16) -> Settings:
         embedding_function=None,
     )  # fmt: skip
     ingest(settings.ingest_config, embedder=embedder)
-    chroma.Clients.forget(chroma.embedded_path(settings.store_config))  # as if this process ended
+    Clients.forget(embedded_path(settings.store_config))  # as if this process ended
     return settings
 
 
@@ -65,7 +66,7 @@ def _segment(settings: Settings) -> Path:
     """The folder of the collection's vector index."""
     folders = [
         p
-        for p in chroma.embedded_path(settings.store_config).iterdir()
+        for p in embedded_path(settings.store_config).iterdir()
         if p.is_dir() and (p / "index_metadata.pickle").exists()
     ]
     return max(folders, key=lambda p: (p / "data_level0.bin").stat().st_size)
@@ -131,7 +132,7 @@ def test_a_vector_index_older_than_its_records_is_reported(tmp_path, embedder):
     shutil.copytree(_segment(settings), old)
     _docs(Path(settings.docs_dir), range(16, 40))
     ingest(settings.ingest_config, embedder=embedder)
-    chroma.Clients.forget(chroma.embedded_path(settings.store_config))
+    Clients.forget(embedded_path(settings.store_config))
     seg = _segment(settings)
     shutil.rmtree(seg)
     shutil.copytree(old, seg)  # a backup of the index put back, without its records
@@ -142,7 +143,7 @@ def test_a_vector_index_older_than_its_records_is_reported(tmp_path, embedder):
 
 def test_a_truncated_database_is_moved_aside_by_a_rebuild(tmp_path, embedder):
     settings = _store(tmp_path, embedder)
-    db = chroma.embedded_path(settings.store_config) / "chroma.sqlite3"
+    db = embedded_path(settings.store_config) / "chroma.sqlite3"
     os.truncate(db, db.stat().st_size // 2)
     _clear_error(_cli(settings, "ask", question_for(2)), "damaged", REBUILD)
     _clear_error(_cli(settings, "ingest"), "damaged", REBUILD)
@@ -329,7 +330,7 @@ time.sleep(600)
 
 def test_a_writer_killed_mid_transaction_is_not_taken_for_damage(tmp_path, embedder):
     settings = _store(tmp_path, embedder)
-    db = chroma.embedded_path(settings.store_config) / "chroma.sqlite3"
+    db = embedded_path(settings.store_config) / "chroma.sqlite3"
     writer = subprocess.Popen([sys.executable, "-c", HALF_WRITE, str(db)], text=True,
                               stdout=subprocess.PIPE)  # fmt: skip
     assert writer.stdout.readline().strip() == "writing"
@@ -339,3 +340,110 @@ def test_a_writer_killed_mid_transaction_is_not_taken_for_damage(tmp_path, embed
     assert journal.exists() and journal.stat().st_size > 0, "no hot journal was left behind"
     _answers(settings, 9)  # rolled back as SQLite does, and answered: no false alarm
     reliability.add("faults_injected", 1, "store: writer killed mid-transaction (hot journal)")
+
+
+# ---- the store folder deleted under a running app (issue 27, item 5)
+
+
+def _chat(app, question: str) -> httpx.Response:
+    body = {"model": "documents", "messages": [{"role": "user", "content": question}]}
+    return httpx.post(f"{app.api}/chat/completions", json=body, timeout=300)
+
+
+def test_a_store_deleted_under_a_running_app_says_so_and_is_not_recreated(tmp_path):
+    """It was a bare 500, then a 503 blaming another writer, and an empty store was re-created."""
+    from test_server import QUESTION, running
+
+    docs = _docs(tmp_path / "docs", range(6))
+    with running(tmp_path, ["app.py", "--docs", str(docs)]) as app:
+        assert _chat(app, QUESTION).status_code == 200
+        shutil.rmtree(tmp_path / "store")
+        for _ in range(3):
+            reply = _chat(app, question_for(2))
+            assert reply.status_code == 503, reply.text
+            message = reply.json()["error"]["message"]
+            assert "was deleted" in message and REBUILD in message, message
+        assert not (tmp_path / "store").exists(), "an empty store was re-created"
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "ingest", "--rebuild", str(docs)], cwd=ROOT,
+            env={**os.environ, "QA_STORE_DIR": str(tmp_path / "store")}, capture_output=True,
+            text=True, timeout=600,
+        )  # fmt: skip
+        assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+        reply = _chat(app, question_for(2))  # the same app answers again, without a restart
+        assert reply.status_code == 200, reply.text
+        assert any(c["source"].startswith("doc0002") for c in reply.json()["citations"])
+    reliability.add("faults_injected", 3, "store folder deleted under a running app (API)")
+
+
+def test_a_store_deleted_under_an_engine_is_not_recreated_by_an_upload(tmp_path, embedder):
+    import qa
+    from qa.engine import get_engine
+
+    settings = Settings(store_dir=tmp_path / "store", docs_dir=_docs(tmp_path / "docs", range(4)))
+    ingest(settings.ingest_config, embedder=embedder)
+    engine = get_engine(settings)
+    assert engine.ask(question_for(1)).citations
+    shutil.rmtree(settings.store_dir)
+    with pytest.raises(StoreError, match=f"was deleted.*{REBUILD}"):
+        engine.ask(question_for(1))
+    with pytest.raises(StoreError, match=f"was deleted.*{REBUILD}"):
+        engine.ingest()  # what an upload does
+    assert not Path(settings.store_dir).exists(), "an empty store was re-created"
+    report = qa.ingest(settings=settings, rebuild=True)  # asked for: through the engine's corpus
+    assert len(report.added) == 4, report.summary()
+    assert any(c.source.startswith("doc0001") for c in engine.ask(question_for(1)).citations)
+    reliability.add("faults_injected", 2, "store folder deleted under an engine (ask, upload)")
+
+
+# ---- a read-only store (issue 27, "also seen")
+
+NO_OVERRIDE = "-dac_override,-dac_read_search,-fowner"
+
+
+def _without_write_rights(cmd: list[str]) -> list[str]:
+    """The command as a user who cannot write a read-only folder (root keeps no override)."""
+    if os.geteuid() != 0:
+        return cmd
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+    return ["setpriv", f"--bounding-set={NO_OVERRIDE}", f"--inh-caps={NO_OVERRIDE}", *cmd]
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")}
+
+
+def _writable(folder: Path, yes: bool) -> None:
+    for p in [folder, *folder.rglob("*")]:
+        mode = p.stat().st_mode
+        p.chmod(mode | 0o200 if yes else mode & ~0o222)
+
+
+def test_a_read_only_store_can_be_asked_and_says_so_to_a_writer(tmp_path, embedder):
+    settings = Settings(store_dir=tmp_path / "store", docs_dir=_docs(tmp_path / "docs", range(6)))
+    ingest(settings.ingest_config, embedder=embedder)
+    store = Path(settings.store_dir)
+    env = {**os.environ, "QA_STORE_DIR": str(store), "QA_DOCS_DIR": str(settings.docs_dir)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        cmd = _without_write_rights([sys.executable, "-m", "qa.cli", *args])
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    try:
+        _writable(store, False)
+        before = _files(store)
+        asked = run("ask", "--verbose", question_for(4))
+        assert asked.returncode == 0 and "doc0004" in asked.stdout, asked.stderr[-2000:]
+        _clear_error(run("ingest"), "read-only", "QA_STORE_DIR")
+        assert _files(store) == before, "asking wrote to the read-only store"
+        # Without its keyword index (a copied chroma folder), it is built aside for the process.
+        _writable(store, True)
+        shutil.rmtree(store / "keyword")
+        _writable(store, False)
+        asked = run("ask", "--verbose", question_for(5))
+        assert asked.returncode == 0 and "doc0005" in asked.stdout, asked.stderr[-2000:]
+        assert not (store / "keyword").exists()
+    finally:
+        _writable(store, True)
+    reliability.add("faults_injected", 3, "read-only store folder (ask, ingest, no keyword index)")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from index.embed import Embedder
+from index import Embedder
 from qa.answer.extract import score_sentences
 from qa.answer.markers import CitationStream
 from qa.answer.prompting import build_prompt, example_messages, token_counter

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.embed import Embedder
+from index import Embedder
 from index.text import sentence_spans
 from qa.errors import ConfigError
 from qa.llm import prompts

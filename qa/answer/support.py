@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.embed import Embedder
+from index import Embedder
 from index.text import sentence_spans, tokenize, weighted_share
 from qa.answer.markers import MARKER, marker_numbers, rewrite_markers
 from qa.types import AnswerSentence, Citation, Passage, Span

@@ -11,14 +11,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.offline import quiet
+from index import quiet
 from qa.cli.output import format_documents, format_report, format_sources, format_sync
 from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
 from qa.settings import Settings
 
 if TYPE_CHECKING:
-    from index.ingest import Progress
+    from index import Progress
     from qa.engine import Engine
 
 log = logging.getLogger("qa")
@@ -43,7 +43,7 @@ EXIT_CODES = """exit codes:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from index.ingest import ingest
+    from qa.engine import ingest
 
     settings = _settings(args)
     if args.watch:
@@ -51,9 +51,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         args.paths = None  # the documents folder, mirrored
     bar = ProgressBar("Indexing")
     try:
-        report = ingest(
-            settings.ingest_config, args.paths or None, progress=bar, rebuild=args.rebuild
-        )
+        report = ingest(settings, args.paths or None, progress=bar, rebuild=args.rebuild)
     finally:
         bar.close()
     print(format_report(report))
@@ -155,7 +153,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if new:
         shown = ", ".join(clean(s, one_line=True) for s in new[:5])
         shown += f" and {len(new) - 5} more" if len(new) > 5 else ""
-        print(f"\nNot indexed yet in {settings.docs_dir}: {shown}. Run: qa ingest")
+        print(
+            f"\nNot indexed yet in {settings.docs_dir}: {shown}. Run: qa ingest (a document "
+            "you removed comes back only when named: qa ingest FILE)"
+        )
     return EXIT_OK
 
 
@@ -171,8 +172,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
         print(f"Removed {name} from the index and deleted {clean(folder.file(args.source))}.")
     elif args.keep_file:
         print(
-            f"Removed {name} from the index; the file stays in {settings.docs_dir} "
-            "(the next qa ingest of that folder indexes it again)."
+            f"Removed {name} from the index; the file stays in {settings.docs_dir} and out of "
+            f"the index until you add it back: qa ingest {clean(folder.file(args.source))}"
         )
     else:
         print(f"Removed {name} from the index (there was no such file in {settings.docs_dir}).")
@@ -281,11 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
             "index documents, only what is new or changed (default: the documents folder)",
             "qa ingest                        # seeds/, or QA_DOCS_DIR",
             "qa ingest ~/notes docs/manual.pdf",
+            "qa ingest seeds/minutes.pdf      # one file, added back if it was removed",
             "qa ingest --rebuild              # drop the collection and index afresh",
             "qa ingest --watch ~/notes        # and keep it in step until Ctrl-C",
         ),
     )
-    sp.add_argument("paths", nargs="*", type=Path, help="files or folders (default: QA_DOCS_DIR)")
+    sp.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders (default: QA_DOCS_DIR); folders are mirrored, files named alone "
+        "are added and remove nothing",
+    )
     sp.add_argument("--rebuild", action="store_true", help="drop the collection and index afresh")
     sp.add_argument(
         "--watch",
@@ -349,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
             "remove a document from the index and its file from the documents folder",
             "qa rm minutes.pdf                     # from the index and from seeds/",
             "qa rm notes/todo.md --docs ~/docs     # SOURCE as qa docs lists it",
-            "qa rm minutes.pdf --keep-file         # from the index only",
+            "qa rm minutes.pdf --keep-file         # from the index only (until named again)",
         ),
     )
     sp.add_argument("source", help="the document as qa docs names it")

@@ -10,7 +10,7 @@ import textwrap
 import time
 from collections.abc import Sequence
 
-from index.types import DocumentInfo, IngestReport
+from index import DocumentInfo, IngestReport
 from qa.cli.terminal import clean
 from qa.types import Answer, Citation
 

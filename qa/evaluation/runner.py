@@ -180,7 +180,7 @@ def prepare_index(
     Another folder than the configured documents gets a collection of its own (unless one is
     named), because indexing mirrors the folder and would drop the user's documents.
     """
-    from index.ingest import ingest  # loads Chroma and the embedding model: only when indexing
+    from qa.engine import ingest  # loads Chroma and the embedding model: only when indexing
 
     if docs is not None:
         if not docs.is_dir():
@@ -192,7 +192,7 @@ def prepare_index(
         settings = settings.model_copy(update=update)
     elif not Path(settings.docs_dir).is_dir():
         raise QAError(f"the documents folder {settings.docs_dir} does not exist; pass --docs DIR")
-    report = ingest(settings.ingest_config, progress=_ingest_bar() if show_progress else None)
+    report = ingest(settings, progress=_ingest_bar() if show_progress else None)
     print(f"index '{settings.collection}': {report.summary()}", file=sys.stderr)
     if report.chunks_total == 0:
         raise QAError(f"no document in {settings.docs_dir} could be indexed")

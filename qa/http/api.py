@@ -35,7 +35,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from index.chroma import connect
+from index import collection_names
 from qa.engine import Engine, get_engine
 from qa.errors import BadQuestionError, IndexNotFoundError, LLMError, QAError
 from qa.http.tied import TiedEvents, tied_call
@@ -102,13 +102,7 @@ def check_login(header: str | None, login: tuple[str, str] | None) -> bool:
 
 def collections(settings: Settings) -> list[str]:
     """The collections of the store that this project made (tagged with an embedding model)."""
-    client, _ = connect(settings.store_config)
-    names = []
-    for col in client.list_collections():
-        meta = getattr(col, "metadata", None) or {}
-        if "embed_model" in meta:
-            names.append(col.name)
-    return sorted(names)
+    return collection_names(settings.store_config)
 
 
 def _message_text(content: object, i: int) -> str:

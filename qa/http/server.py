@@ -12,9 +12,9 @@ import socket
 import sys
 import threading
 
-from index.ingest import Progress
-from qa.engine import Engine, get_engine
-from qa.errors import ConfigError, IndexNotFoundError
+from index import Progress
+from qa.engine import Engine, get_engine, ingest
+from qa.errors import ConfigError
 from qa.http.api import ChatAPI
 from qa.http.hosts import HostGuard, allowed_hosts, is_loopback
 from qa.settings import Settings
@@ -42,19 +42,12 @@ def check_exposure(host: str, settings: Settings) -> None:
 
 
 def prepare_engine(settings: Settings, progress: Progress | None = None) -> Engine:
-    """The engine over an index in step with the documents folder (indexing what changed)."""
-    from index.ingest import ingest
-
-    try:
-        engine = get_engine(settings)
-    except IndexNotFoundError:
-        report = ingest(settings.ingest_config, progress=progress)  # first start: build it
-        log.info("indexed: %s", report.summary())
-        return get_engine(settings)
-    report = engine.ingest(progress=progress)
+    """The engine over an index in step with the documents folder (indexing what changed, or
+    all of it at the first start), pruned as the app's ingest is (``Engine.ingest``)."""
+    report = ingest(settings, progress=progress, prune=None)
     if report.added or report.updated or report.removed or report.skipped:
         log.info("indexed: %s", report.summary())
-    return engine
+    return get_engine(settings)
 
 
 def watch(engine: Engine, settings: Settings):

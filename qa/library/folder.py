@@ -18,11 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from index.config import MAX_FILE_BYTES
-from index.formats import CONVERT
-from index.load import SUPPORTED
+from index import CONVERT, MAX_FILE_BYTES, SUPPORTED, DocumentInfo
 from index.text import control_chars
-from index.types import DocumentInfo
 from qa.errors import FolderError, NotIndexedError, UploadRejected
 
 log = logging.getLogger(__name__)

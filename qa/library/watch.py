@@ -21,8 +21,7 @@ from pathlib import Path
 
 import watchfiles
 
-from index.load import SUPPORTED
-from index.types import IngestReport
+from index import SUPPORTED, IngestReport
 from qa.engine import Engine
 from qa.errors import QAError
 
@@ -144,7 +143,7 @@ class FolderWatcher:
     def _remove_deleted(self, paths: Iterable[Path], report: IngestReport) -> tuple[str, ...]:
         """Over a Chroma server ingest prunes nothing (replicas add documents too): a file
         deleted from this folder is removed from the index here."""
-        if not self.engine.settings.chroma_url:
+        if self.engine.corpus.mirrors_folder:
             return ()  # the ingest mirrored the folder: deleted files are gone already
         gone = {self._source(p) for p in paths if not p.exists()}
         removed = []

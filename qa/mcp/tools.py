@@ -17,8 +17,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from index.load import FileEntry, load
-from index.types import Document
+from index import Document, FileEntry, load_file
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.types import Passage
@@ -212,7 +211,7 @@ def page_starts(engine: Engine, source: str, chunks) -> tuple[int, ...] | None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"document{suffix}"
             path.write_bytes(data)
-            doc = load(FileEntry(path, source, "", len(data)), max_bytes=len(data) + 1)
+            doc = load_file(FileEntry(path, source, "", len(data)), max_bytes=len(data) + 1)
         # The version indexed only: every stored passage must be where the reader puts it.
         if (
             isinstance(doc, Document)

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.corpus import Corpus
-from index.keyword import KeywordIndex
-from index.store import StoredChunk
+from index import Corpus, KeywordIndex, StoredChunk
 from index.text import tokenize, weighted_share
 from qa.settings import Settings
 from qa.types import Passage

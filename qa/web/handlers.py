@@ -344,7 +344,7 @@ class ChatUI:
 
     def _index(self, saved: dict[str, bool], progress: ProgressFn) -> list[tuple[str, str]]:
         """Bring the index in line with the folder and report on the saved files."""
-        report, error = self._ingest(progress)
+        report, error = self._ingest(progress, add_back=list(saved))  # removed before or not
         if error:
             return [("error", f"Saved {', '.join(saved)}, but indexing failed: {error}")]
         lines: list[tuple[str, str]] = []
@@ -362,15 +362,16 @@ class ChatUI:
                 lines.append(("ok", f"{name} {what} (no change)."))
         return lines
 
-    def _ingest(self, progress: ProgressFn):
-        """Index the folder; (report, None) or (None, the error in words)."""
+    def _ingest(self, progress: ProgressFn, add_back: list[str] | None = None):
+        """Index the folder (``add_back``: documents the user adds again after removing them);
+        (report, None) or (None, the error in words)."""
         progress(0.0, desc="Indexing…")
 
         def step(done: int, total: int) -> None:
             progress((done, total), desc="Indexing", unit="files")
 
         try:
-            return self.engine.ingest(progress=step), None
+            return self.engine.ingest(progress=step, add_back=add_back or ()), None
         except QAError as exc:
             return None, str(exc)
         except Exception as exc:  # shown in the page, the traceback in the log
@@ -389,7 +390,7 @@ class ChatUI:
         ):
             return render_status([("error", "Choose a document and an action.")]), self.documents()
         if action == "index":
-            report, error = self._ingest(progress)
+            report, error = self._ingest(progress, add_back=[source])
             if error:
                 line = ("error", f"Indexing failed: {error}")
             elif any(s.source == source for s in report.skipped):

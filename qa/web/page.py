@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -81,9 +80,8 @@ def _script(name: str) -> str:
 
 def storage_scope(engine: Engine) -> str:
     """Names this index's chats in the browser: one store and collection, one list of chats."""
-    s = engine.settings
-    where = s.chroma_url or str(Path(s.store_dir).resolve())
-    return hashlib.sha256(f"{where}\n{s.collection}".encode()).hexdigest()[:12]
+    where = engine.corpus.identity  # the store folder's full path, or the server's URL
+    return hashlib.sha256(f"{where}\n{engine.settings.collection}".encode()).hexdigest()[:12]
 
 
 def _store_js(scope: str, body: str, args: str = "") -> str:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from index import PDFIUM_LOCK, load_pdf_page
+
 log = logging.getLogger(__name__)
 
 TARGET_WIDTH_PX = 900  # about twice the viewer's width: sharp on high-density screens
@@ -83,16 +85,12 @@ def render_page(
     When none holds them, the first page is rendered without boxes; None if the PDF cannot be
     opened or the page does not exist.
     """
-    from index.formats.pdf import PDFIUM_LOCK
-
     with PDFIUM_LOCK:  # an upload may be read by the indexer in another thread
         return _render_first(data, pages, sentences, passage, width_px)
 
 
 def _render_first(data, pages, sentences, passage, width_px) -> PageImage | None:
     import pypdfium2 as pdfium
-
-    from index.formats.pdf import load_page
 
     try:
         pdf = pdfium.PdfDocument(data)
@@ -106,12 +104,12 @@ def _render_first(data, pages, sentences, passage, width_px) -> PageImage | None
             return None
         for number in wanted:
             # As the indexer read it: a form's answers are part of the page.
-            page = load_page(pdf, number - 1)
+            page = load_pdf_page(pdf, number - 1)
             ranges = _ranges_on(page, sentences)
             if ranges or number == wanted[-1]:
                 if not ranges:
                     number = wanted[0]
-                    page = load_page(pdf, number - 1)
+                    page = load_pdf_page(pdf, number - 1)
                 area = _ranges_on(page, [passage]) if passage else []
                 return _render(page, number, count, ranges, area, width_px)
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from index.types import DocumentText
+from index import DocumentText
 from qa.types import Citation, Span
 from qa.web.markup import esc, esc_line, icon, locate, marked, shorten
 from qa.web.pdfpage import PageImage
