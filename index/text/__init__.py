@@ -6,7 +6,7 @@ vocabulary file when first asked):
 - ``tokens``: words and the stemmed terms without stop words (``tokenize``) that BM25 indexes
   and word shares count.
 - ``sentences``: the exact spans of a text's sentences (``sentence_spans``).
-- ``dates``: month and weekday names.
+- ``dates``: month and weekday names, times of day.
 - ``numbers``: number words ("twelve", "a thousand").
 - ``shares``: the IDF-weighted share of a question's words that a text holds (``weighted_share``).
 - ``ranks``: how common an English word is (``common_rank``), and the known words.
@@ -20,7 +20,7 @@ vocabulary file when first asked):
 from __future__ import annotations
 
 from index.text.controls import CONTROLS, control_chars, printable
-from index.text.dates import MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
+from index.text.dates import CLOCK, MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
 from index.text.languages import ENGLISH, detect, language_name
 from index.text.numbers import CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
@@ -30,6 +30,7 @@ from index.text.tokens import STOPWORDS, tokenize, words
 
 __all__ = [
     "CARDINALS",
+    "CLOCK",
     "CONTROLS",
     "ENGLISH",
     "MAGNITUDES",

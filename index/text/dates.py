@@ -9,3 +9,9 @@ MONTH_NAMES = (
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = "|".join(MONTH_NAMES)  # "January|February|...": for a regex group
 WEEKDAYS = "|".join(WEEKDAY_NAMES)
+# A time of day: "18:30", "8.15 am", "9 pm", "noon" (a regex alternation, like the names).
+CLOCK = (
+    r"\d{1,2}[:.]\d{2}(?:\s*(?:am|pm|a\.m\.|p\.m\.))?"
+    r"|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z])"
+    r"|noon|midnight"
+)

@@ -8,10 +8,11 @@ the clause that answers (``qa.answer.focus``), with the answer-bearing phrase ma
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 
-from index.text import MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
+from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
 from qa.answer.focus import FocusWeights, focus
 from qa.question.asked import NUMBER, covered
 from qa.types import Citation, Passage, Span
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 W_LEXICAL = 0.5  # IDF-weighted share of the question's words found in the sentence
 W_PASSAGE = 0.5  # the passage's retrieval score relative to the best passage
 W_TYPE = 0.05  # the sentence holds (or lacks) the kind of thing asked for: a date, a number, a name
+W_LOCAL = 0.1  # the asked words it holds, weighed by how few of the candidate sentences hold them
 W_SHORT = 0.2  # a heading or title line is not an answer
 SHORT_WORDS = 6
 SECOND_MIN_GAIN = 0.1  # a second sentence must add this share of the question's word weight
@@ -35,9 +37,12 @@ SECOND_SENTENCE_RATIO = 0.7  # ... and score at least this close to the best
 CUT_TO_CLAUSE = False
 
 _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
-_TIME = re.compile(rf"\b({MONTHS}|{WEEKDAYS}|century|decade|\d{{1,2}}(st|nd|rd|th))\b")
+_TIME = re.compile(
+    rf"\b({MONTHS}|{WEEKDAYS}|century|decade|\d{{1,2}}(st|nd|rd|th))\b|\b(?i:{CLOCK})"
+)
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 _CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs' contents read
+_DIGIT = re.compile(r"\d")
 _QUESTION = re.compile(r"\?[\s\"'”’)]*$")  # a sentence that asks
 
 
@@ -48,6 +53,7 @@ class AnswerWeights:
     lexical: float = W_LEXICAL
     passage: float = W_PASSAGE
     kind: float = W_TYPE
+    local: float = W_LOCAL
     short: float = W_SHORT
     second_gain: float = SECOND_MIN_GAIN
     second_ratio: float = SECOND_SENTENCE_RATIO
@@ -135,21 +141,52 @@ def score_sentences(
         return []
     kind = answer_kind(question)
     top = max((p.score for p in passages), default=1.0) or 1.0
+    headers = _header_rows(cands)
+    local = _local_weights(weights, [span.text for _, span in cands])
     scored = []
-    for p, span in cands:
+    for i, (p, span) in enumerate(cands):
         lex = covered(weights, span.text)
         score = aw.lexical * lex + aw.passage * (p.score / top)
+        score += aw.local * weighted_share(local, set(tokenize(span.text)))
         if kind is not None:
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
         if len(span.text.split()) < SHORT_WORDS:
             score -= aw.short
-        if _CONTENTS_ENTRY.search(span.text) or _QUESTION.search(span.text):
-            # A contents entry points to the answer and a question (an FAQ's heading) asks it;
-            # neither ever is one: below every real sentence.
+        if _CONTENTS_ENTRY.search(span.text) or _QUESTION.search(span.text) or i in headers:
+            # A contents entry points to the answer, a question (an FAQ's heading) asks it and a
+            # table's header row names its columns; none ever is one: below every real sentence.
             score -= 1.0
         scored.append(ScoredSentence(p, span, score, lex))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def _local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
+    """The asked words weighed by how few of these sentences hold them: "Wednesday" over "ride"
+    in a timetable that says "ride" on every row, however rare both are in the whole corpus (in
+    a folder of one document every word is equally rare there)."""
+    held = [set(tokenize(s)) for s in sentences]
+    n = len(held)
+    return {t: math.log(1 + n / (1 + sum(t in h for h in held))) for t in weights}
+
+
+def cells(text: str) -> int:
+    """How many cells a table row has ("Saturday | Coastal loop | 45 km": 3; 0: not a row)."""
+    n = text.count(" | ") + 1
+    return n if n >= 3 else 0
+
+
+def _header_rows(cands: list[tuple[Passage, Span]]) -> set[int]:
+    """The positions of table header rows: a row without a digit followed, in the same passage,
+    by a row of as many cells that has one ("Day | Ride | Distance" over "Saturday | ... | 45 km")."""
+    out = set()
+    for i in range(len(cands) - 1):
+        (p, row), (q, nxt) = cands[i], cands[i + 1]
+        n = cells(row.text)
+        digits = bool(_DIGIT.search(row.text)), bool(_DIGIT.search(nxt.text))
+        if n and p.id == q.id and cells(nxt.text) == n and digits == (False, True):
+            out.add(i)
+    return out
 
 
 def choose(
@@ -165,6 +202,8 @@ def choose(
     best = scored[0]
     chosen = [best]
     have = set(tokenize(best.span.text))
+    if cells(best.span.text):
+        return chosen  # a table row stands alone: the row its question names answers it
     for s in scored[1:]:
         if (
             len(chosen) >= max_sentences

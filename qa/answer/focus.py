@@ -15,7 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import CARDINALS, MAGNITUDES, MONTHS, WEEKDAYS, common_rank, found_weight, tokenize
+from index.text import (
+    CARDINALS,
+    CLOCK,
+    MAGNITUDES,
+    MONTHS,
+    WEEKDAYS,
+    common_rank,
+    found_weight,
+    tokenize,
+)
 from qa.question.followup import entities
 
 # Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
@@ -41,6 +50,7 @@ _DATE = re.compile(
     r"|\b(?:1\d{3}|20\d{2})s?\b"
     r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
     r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|decade)\b"
+    rf"|\b(?i:{CLOCK})"
 )
 _NUMBER = re.compile(
     r"(?:\$|£|€)?\b\d[\d,.]*(?:\s*(?:%|percent|per cent))?"
