@@ -13,7 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from qa.cli.output import WRAP, citation_heading, format_documents
+from qa.cli.output import WRAP, citation_heading, format_documents, reading
 from qa.cli.terminal import clean
 from qa.errors import QAError
 from qa.types import Answer, Turn
@@ -96,6 +96,8 @@ class Chat:
             self.say(f"\nerror: {clean(exc)}")
             return
         self.say()
+        if reading(answer):
+            self.say(f"({reading(answer)})")
         self.show_sources(answer)
         self.last = answer
         self.history += [

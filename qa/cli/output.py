@@ -33,9 +33,19 @@ def citation_heading(c: Citation, verbose: bool = False) -> str:
     return line
 
 
+def reading(answer: Answer) -> str:
+    """ "Reading this as: ..." when the question was resolved against the conversation."""
+    standalone = answer.standalone_question
+    if not standalone or " ".join(standalone.split()) == " ".join(answer.question.split()):
+        return ""
+    return f"Reading this as: {clean(standalone, one_line=True)}"
+
+
 def format_sources(answer: Answer, verbose: bool = False) -> str:
     """The notice, unsupported sentences, cited passages and the answer mode, after the text."""
     lines = []
+    if verbose and reading(answer):
+        lines.append(f"\n{reading(answer)}")
     if answer.notice:
         lines.append(f"\nNote: {clean(answer.notice)}")
     for s in answer.unsupported:

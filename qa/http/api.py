@@ -51,7 +51,8 @@ MAX_JSON_DEPTH = 32  # a chat request nests 5 deep (body, messages, message, con
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 OWNER = "qa-chat"
-_ANSWER_FIELDS = ("citations", "status", "mode", "notice", "unsupported", "sentences", "read")
+_ANSWER_FIELDS = ("citations", "status", "reason", "mode", "notice", "unsupported", "sentences", "read",
+                  "standalone_question")  # fmt: skip
 MAX_SOURCES = 10_000  # documents a request may name in "sources"
 MAX_SOURCE_CHARS = 1_000  # characters of one document name
 _PROMPT_ROLES = {"system", "developer"}  # the project's own prompt is used; these are ignored

@@ -346,8 +346,17 @@ def render_turn(
     return (
         f'<article class="qa-turn" id="qa-turn-{index}" data-turn="{index}" '
         f'aria-label="Question {index + 1}">'
-        f"{render_question(question)}{render_answer(answer, index, feedback, last)}</article>"
+        f"{render_question(question)}{render_reading(question, answer)}"
+        f"{render_answer(answer, index, feedback, last)}</article>"
     )
+
+
+def render_reading(question: str, answer: Answer) -> str:
+    """ "Reading this as: ..." when a follow-up was resolved against the conversation."""
+    standalone = answer.standalone_question
+    if not standalone or " ".join(standalone.split()) == " ".join(question.split()):
+        return ""
+    return f'<p class="qa-reading">Reading this as: <q>{esc_line(standalone)}</q></p>'
 
 
 def render_transcript(
