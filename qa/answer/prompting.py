@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -25,6 +24,7 @@ from index import Embedder
 from index.text import sentence_spans
 from qa.errors import ConfigError
 from qa.llm import prompts
+from qa.llm.prompts import neutral
 from qa.settings import Settings
 from qa.types import Citation, Message, Passage, Span
 
@@ -38,7 +38,6 @@ MIN_PASSAGE_TOKENS = 64  # below this no passage fits usefully
 SUPPORTING = 3  # the best sentences looked at (each with its neighbours) for the evidence
 GAP = " … "  # between sentences of one passage that do not follow each other
 
-_DELIMITER = re.compile(r"<(/?)(passages?|conversation)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,6 @@ def token_counter(embedder: Embedder) -> Callable[[str], int]:
         return math.ceil(embedder.count_tokens([text])[0] * TOKEN_SAFETY) if text else 0
 
     return count
-
-
-def neutral(text: str) -> str:
-    """Text with look-alike brackets where it imitates our delimiters, so it cannot close them."""
-    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text)
 
 
 def excerpt_text(spans: Sequence[Span]) -> str:

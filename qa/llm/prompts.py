@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +11,8 @@ from qa.errors import PromptError
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"  # the project's prompts/
 _NAME_OK = frozenset(string.ascii_letters + string.digits + "_-")
+# Our delimiters in a prompt (<passage n=...>, <passages>): text placed in it must not close them.
+_DELIMITER = re.compile(r"<(/?)(passages?|conversation)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -67,3 +70,8 @@ def render_template(template: str, values: dict[str, object]) -> str:
 def render(name: str, prompts_dir: Path | None = None, **values: object) -> str:
     """Load prompt ``name`` and render it strictly with ``values``."""
     return render_template(load(name, prompts_dir), values)
+
+
+def neutral(text: str) -> str:
+    """Text with look-alike brackets where it imitates our delimiters, so it cannot close them."""
+    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.answer.prompting import neutral
 from qa.llm import prompts
 from qa.llm.client import LLM
+from qa.llm.prompts import neutral
 from qa.settings import Settings
 from qa.types import Message, Turn
 
