@@ -216,6 +216,30 @@ def table(res: dict) -> str:
 
 
 Judge = Callable[[Case], Judged]
+MULTILINGUAL = ("e5",)  # embedding models that read other languages: a meaning-only variant
+
+
+def variants(embeddings: str, readers: bool) -> list[tuple[str, bool, np.ndarray]]:
+    """(calibration key, with the reader, feature mask) for each calibration to fit."""
+    at = FEATURES.index
+    plain = np.ones(len(FEATURES))
+    plain[[at("reader"), at("margin")]] = 0.0
+    out = [(embeddings, False, plain)]
+    if readers:
+        out.append((f"{embeddings}+reader", True, np.ones(len(FEATURES))))
+    if embeddings in MULTILINGUAL:  # another language than the documents': meaning alone
+        meaning = np.zeros(len(FEATURES))
+        meaning[at("cosine")] = 1.0
+        out.append((f"{embeddings}:meaning", False, meaning))
+    if embeddings == "minilm":  # embedding models without a calibration: words alone
+        words = plain.copy()
+        words[[at("cosine"), at("relevance")]] = 0.0
+        out.append(("words", False, words))
+        if readers:
+            wr = np.ones(len(FEATURES))
+            wr[[at("cosine"), at("relevance")]] = 0.0
+            out.append(("words+reader", True, wr))
+    return out
 
 
 def run(cases: list[Case], judge: Judge, domains: Sequence[str], mask: np.ndarray) -> dict:
@@ -225,7 +249,9 @@ def run(cases: list[Case], judge: Judge, domains: Sequence[str], mask: np.ndarra
     res = lodo(judged, domains, mask)
     final = fit_decision(judged, domains, mask)
     seeds = measure(judged, final, mask, "seeds")
-    return {"lodo": res, "final": final, "seeds": seeds, "judged": judged}
+    multilingual = measure(judged, final, mask, "multilingual")
+    return {"lodo": res, "final": final, "seeds": seeds, "multilingual": multilingual,
+            "judged": judged}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,22 +279,21 @@ def main(argv: list[str] | None = None) -> int:
     cases = build_cases(domains, ROOT / ".qa_store" / "calib",
                         ROOT / ".qa_store" / f"cases-{args.embeddings}.pkl", args.embeddings)  # fmt: skip
     results, entries = {}, {}
-    for reader in (False, True):
-        key = f"{args.embeddings}+reader" if reader else args.embeddings
-        if reader and not args.readers:
-            log.info("no --readers: %s not calibrated", key)
-            continue
-        judge = extractive_judge(readers_from(args.readers, domains) if reader else None)
-        mask = np.ones(len(FEATURES))
-        if not reader:
-            mask[FEATURES.index("reader")] = mask[FEATURES.index("margin")] = 0.0
+    embedder = None
+    if args.embeddings in MULTILINGUAL:
+        from index import make_embedder
+        from qa.settings import Settings
+
+        embedder = make_embedder(Settings(embeddings=args.embeddings).embed_config)
+    for key, reader, mask in variants(args.embeddings, bool(args.readers)):
+        judge = extractive_judge(readers_from(args.readers, domains) if reader else None, embedder)
         res = run(cases, judge, domains, mask)
         results[key] = res
-        entries[key] = res["final"].to_json() | {
-            "notes": {"lodo": res["lodo"], "seeds": res["seeds"]}
-        }
+        notes = {"lodo": res["lodo"], "seeds": res["seeds"], "multilingual": res["multilingual"]}
+        entries[key] = res["final"].to_json() | {"notes": notes}
         print(f"\n## {key}: each domain left out\n\n{table(res['lodo'])}\n")
         print(f"seeds (final fit): {json.dumps(res['seeds'], indent=1)}")
+        print(f"multilingual (final fit): {json.dumps(res['multilingual'], indent=1)}")
     if not args.no_write and entries:
         path = ROOT / "qa" / "answer" / "calibration.json"
         table_json = json.loads(path.read_text()) if path.exists() else {"calibrations": {}}

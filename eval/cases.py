@@ -12,7 +12,9 @@ A case is one question asked of one corpus:
 - ``answerable``: a domain's question asked of its own documents;
 - ``near-miss``: asked of its documents with its gold files removed (the topic stays);
 - ``cross``: asked of another domain's documents, or of the seed article (nothing on the topic);
-- the seed questions (``eval/seeds_qa.jsonl``), never tuned on, as domain ``seeds``.
+- the seed questions (``eval/seeds_qa.jsonl``), never tuned on, as domain ``seeds``;
+- the same questions in Spanish, French and German (``eval/multilingual_qa.jsonl``), never tuned
+  on, as domain ``multilingual``: asked of the seed article (answerable) and of the others.
 
 Each case keeps the top ``DEPTH`` fused passages (the answer step reads the first ``top_k``; a
 reranker may read all of them) and the question's IDF weights in its corpus. Retrieval is the
@@ -34,6 +36,7 @@ import retrieval_bench as rb
 
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.protocol import cross_corpus, near_miss, split_reference
+from qa.question.spelling import corrected
 from qa.types import Passage
 
 log = logging.getLogger("cases")
@@ -41,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPTH = 10  # passages kept per case: the reranker's candidates (the answer reads top_k of them)
 CROSS_PER_PAIR = 100  # questions of a domain asked of each other corpus (a fixed sample)
 CROSS_SEED = "qa-chat cross-corpus sample 2026-12-04"
+SEEDS_QA = ROOT / "eval" / "seeds_qa.jsonl"
+MULTILINGUAL_QA = ROOT / "eval" / "multilingual_qa.jsonl"
 # The settings the retrieved passages depend on (the cache is rebuilt when one changes).
 RETRIEVAL_FIELDS = {"embeddings", "chunk_tokens", "chunk_overlap_tokens", "candidates",
                     "retrieval", "fusion", "dense_weight", "link_weight"}  # fmt: skip
@@ -72,7 +77,8 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
 
 
 def _key(domains: Sequence[str], settings_json: str) -> str:
-    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}".encode()).hexdigest()[:12]
+    extra = "|multilingual|spelling" if MULTILINGUAL_QA.exists() else "|spelling"
+    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}".encode()).hexdigest()[:12]
 
 
 def build_cases(
@@ -121,15 +127,18 @@ def build_cases(
         for other in [o for o in (*sets, "seeds") if o != n]:
             asked = cross_corpus(_sample(s.questions, CROSS_PER_PAIR, f"{n}>{other}"), other)
             todo += [(n, half[i.id], "cross", other, i) for i in asked]
-    seeds, _ = load_dataset(ROOT / "eval" / "seeds_qa.jsonl")
-    for i in seeds:
-        todo.append(("seeds", "test", "answerable" if i.answerable else "unanswerable", "seeds", i))
-        todo += [("seeds", "test", "cross", o, c) for o in sets for c in cross_corpus([i], o)]
+    for name, path in (("seeds", SEEDS_QA), ("multilingual", MULTILINGUAL_QA)):
+        items, _ = load_dataset(path)
+        for i in items:
+            kind = "answerable" if i.answerable else "unanswerable"
+            todo.append((name, "test", kind, "seeds", i))
+            todo += [(name, "test", "cross", o, c) for o in sets for c in cross_corpus([i], o)]
     cases, t0 = [], time.perf_counter()
     for k, (n, half, kind, corpus, item) in enumerate(todo):
         e = engines[corpus]
-        passages = e.retriever.search(item.question, DEPTH)
-        cases.append(Case(n, half, kind, corpus, item, passages, e.question_weights(item.question)))
+        q = corrected(item.question, e.corpus.frequencies)  # the typos read as Engine reads them
+        passages = e.retriever.search(q, DEPTH)
+        cases.append(Case(n, half, kind, corpus, item, passages, e.question_weights(q)))
         if k % 500 == 0:
             log.info("retrieved %d of %d (%.0f s)", k, len(todo), time.perf_counter() - t0)
     if cache:

@@ -19,6 +19,7 @@ import numpy as np
 from calibrate import Judged
 from cases import Case
 
+from index.text import ENGLISH, detect
 from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
@@ -52,11 +53,18 @@ def found_for(case: Case, reader: Reader | None) -> Found:
     return rerank(reader, question, case.passages, case.weights).top(TOP_K)
 
 
-def judged(case: Case, found: Found) -> Judged:
-    """The features, rightness and phrase F1 of the answer ``Engine.answer`` would give."""
+def judged(case: Case, found: Found, embedder=None) -> Judged:
+    """The features, rightness and phrase F1 of the answer ``Engine.answer`` would give.
+
+    ``embedder``: a multilingual embedding model; a question in another language than English is
+    then answered by meaning, as ``Engine._meaning`` does."""
     ask = split(case.item.question).ask
     passages, weights = list(found.passages), found.weights or {}
-    draft = extract.draft(ask, passages, weights, SENTENCES, span=found.span)
+    meaning = None
+    if embedder is not None and detect(case.item.question) != ENGLISH:
+        query = embedder.embed_query(ask)
+        meaning = lambda texts: [float(v @ query) for v in embedder.embed(texts)]  # noqa: E731
+    draft = extract.draft(ask, passages, weights, SENTENCES, span=found.span, meaning=meaning)
     ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin)
     text = strip_markers(draft.text)
     answers = case.item.answers
@@ -67,15 +75,18 @@ def judged(case: Case, found: Found) -> Judged:
     return Judged(case, np.array(ev.features()), right, right, f1)
 
 
-def extractive_judge(readers: Mapping[str, Reader] | None = None) -> Callable[[Case], Judged]:
-    """The judge of the product's extractive answer, with or without the reader."""
+def extractive_judge(
+    readers: Mapping[str, Reader] | None = None, embedder=None
+) -> Callable[[Case], Judged]:
+    """The judge of the product's extractive answer, with or without the reader (which reads
+    English only: a question in another language is judged without it)."""
 
     def judge(case: Case) -> Judged:
         reader = None
-        if readers is not None:
+        if readers is not None and detect(case.item.question) == ENGLISH:
             reader = readers.get(case.domain) or readers.get("*")
             if reader is None:
                 raise KeyError(f"no reader for domain {case.domain!r}")
-        return judged(case, found_for(case, reader))
+        return judged(case, found_for(case, reader), embedder)
 
     return judge

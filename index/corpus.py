@@ -85,6 +85,10 @@ class Corpus:
         """The unit vector of a question."""
         return self.embedder.embed_query(text)
 
+    def frequencies(self, terms) -> dict[str, int]:
+        """How many chunks hold each (stemmed) term the keyword index knows."""
+        return self.keyword.frequencies(terms)
+
     def weights(self, text: str) -> dict[str, float]:
         """The text's words with their IDF in this corpus."""
         return self._keyword.weights(text)

@@ -104,6 +104,10 @@ class KeywordIndex:
         """term -> (id, document frequency) for the tokens the index knows."""
         return keyword_files._vocab(self._db(), set(tokens))
 
+    def frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each term the index knows (stemmed terms, as ``tokenize`` gives)."""
+        return {t: v[1] for t, v in self._terms(terms).items() if v[1] > 0}
+
     def weights(self, text: str) -> dict[str, float]:
         """The text's words with their IDF here (a word the documents never use weighs the most)."""
         toks = set(tokenize(text))

@@ -35,6 +35,7 @@ from qa.question.asked import asked_weights
 from qa.question.clean import clean_question
 from qa.question.read import Asked
 from qa.question.read import read as read_question
+from qa.question.spelling import corrected
 from qa.retrieval.hybrid import Retriever
 from qa.retrieval.sources import chosen_sources
 from qa.settings import Settings
@@ -123,7 +124,9 @@ class Engine:
 
     def calibration(self, asked: Asked) -> Calibration:
         """The decision's calibration for this embedding model, reader and question language."""
-        cal = calibration(self.embedder_kind, self.reader is not None and self._reads_english(asked))
+        english = self._reads_english(asked)
+        meaning_only = not english and self.multilingual
+        cal = calibration(self.embedder_kind, self.reader is not None and english, meaning_only)
         s = self.settings
         if s.min_relevance is not None or s.answer_confidence is not None:
             cal = replace(
@@ -137,12 +140,27 @@ class Engine:
 
     @property
     def embedder_kind(self) -> str:
-        """"minilm", "e5" or "openai": which calibration the embedding model has."""
+        """ "minilm", "e5" or "openai": which calibration the embedding model has."""
         backend = self.settings.embed_config.backend
         return "minilm" if backend == "local" else backend
 
     def _reads_english(self, asked: Asked) -> bool:
         return asked.language == ENGLISH
+
+    def _meaning(self, asked: Asked):
+        """Each sentence's cosine to the question, by the (multilingual) embedding model."""
+        query = self.corpus.embed_query(asked.ask)
+
+        def similarity(sentences: list[str]) -> list[float]:
+            vectors = self.embedder.embed(sentences)
+            return [float(v @ query) for v in vectors]
+
+        return similarity
+
+    @property
+    def multilingual(self) -> bool:
+        """Whether the embedding model reads other languages than English (e5)."""
+        return self.embedder_kind == "e5"
 
     def ask(
         self,
@@ -176,6 +194,7 @@ class Engine:
         clock = Clock()
         asked = read_question(question, history, self.settings.max_question_chars)
         self._require_index()
+        asked = self._spelled(asked)
         chosen = chosen_sources(sources, self.corpus)
         yield Stage("searching")
         if self.llm is not None:
@@ -187,6 +206,13 @@ class Engine:
         clock.mark("answer_ms")
         yield answer.reply
         yield self._finished(answer, clock)
+
+    def _spelled(self, asked: Asked) -> Asked:
+        """The question with its typos read as the documents' words (``qa.question.spelling``)."""
+        fix = corrected(asked.standalone, self.corpus.frequencies)
+        if fix == asked.standalone:
+            return asked
+        return replace(asked, standalone=fix, ask=corrected(asked.ask, self.corpus.frequencies))
 
     def _finished(self, answer: Answer, clock: Clock) -> Answer:
         """The answer with its timings, and its citations' pages pinned to their sentences."""
@@ -223,20 +249,25 @@ class Engine:
         """The outcome a question would have, with its calibrated probabilities (no answer)."""
         asked = read_question(question, history, self.settings.max_question_chars)
         self._require_index()
+        asked = self._spelled(asked)
         return self._decide(asked, self.find(asked))[1]
 
     def _decide(self, asked: Asked, found: Found) -> tuple[extract.Draft, verdict.Verdict]:
         weights = found.weights or {}
         passages = list(found.passages)
-        draft = extract.draft(
-            asked.ask, passages, weights, self.settings.answer_sentences, span=found.span
+        meaning = (
+            self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
         )
+        draft = extract.draft(
+            asked.ask, passages, weights, self.settings.answer_sentences, span=found.span,
+            meaning=meaning,
+        )  # fmt: skip
         evidence = (
             weigh(passages, weights, draft.sentence, found.relevance, found.margin)
             if passages
             else None
         )
-        reads = verdict.reads(asked.language, self.embedder_kind == "e5")
+        reads = verdict.reads(asked.language, self.multilingual)
         return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)
 
     def _ask_generated(

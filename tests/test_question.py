@@ -105,3 +105,17 @@ def test_the_outcome_is_phrased_at_the_surface_once():
     assert reply("refused", "model", "The passages do not say.", generated=True) == (
         "The passages do not say."
     )
+
+
+def test_typos_are_read_as_the_documents_words(seed_engine):
+    from qa.question.spelling import corrections
+
+    freq = seed_engine.corpus.frequencies
+    assert corrections("Who did Blinkin meet on Saturday?", freq) == {"Blinkin": "Blinken"}
+    assert corrections("What did Wang call the US responce?", freq) == {"responce": "response"}
+    # A word the documents or the language know is left alone, and so are short words.
+    assert corrections("Who is Natasha Bertrand?", freq) == {}
+    assert corrections("What is a quasar? Was it cold?", freq) == {}
+    answer = seed_engine.ask("Who did Blinkin meet on Saturday?")
+    assert answer.standalone_question == "Who did Blinken meet on Saturday?"
+    assert "Wang Yi" in answer.text

@@ -1,8 +1,9 @@
 """The calibrated decision's constants, one set per embedding model and reader setting.
 
 ``calibration.json`` beside this module is written by ``python eval/calibrate.py`` (never by
-hand): for each key (``minilm``, ``minilm+reader``, ``e5``, ``e5+reader``) two logistic models over
-``qa.answer.evidence.FEATURES``:
+hand): for each key (``minilm``, ``minilm+reader``, ``e5``, ``e5+reader``, ``e5:meaning`` for
+questions in another language, ``words`` and ``words+reader`` for embedding models without a
+calibration: cosine left out) two logistic models over ``qa.answer.evidence.FEATURES``:
 
 - ``topic``: the probability that the documents are about the question at all. Below
   ``refuse_below`` the outcome is a refusal: only questions the documents are plainly not about
@@ -94,15 +95,25 @@ def _table(path: Path = CALIBRATION_FILE) -> dict[str, dict]:
         ) from exc
 
 
-def key_for(embeddings: str, reader: bool) -> str:
-    """The calibration key of an embedding model and reader setting: "minilm+reader"."""
+def key_for(embeddings: str, reader: bool, meaning_only: bool = False) -> str:
+    """The calibration key of an embedding model and reader setting: "minilm+reader"; "e5:meaning"
+    for a question in another language than the documents' (judged by meaning alone: its words
+    cannot match theirs, and the reader reads English only)."""
+    if meaning_only:
+        return f"{embeddings}:meaning"
     return f"{embeddings}+reader" if reader else embeddings
 
 
-def calibration(embeddings: str, reader: bool) -> Calibration:
-    """The calibration for this embedding model and reader setting (a clear error when none)."""
-    key = key_for(embeddings, reader)
+def calibration(embeddings: str, reader: bool, meaning_only: bool = False) -> Calibration:
+    """The calibration for this embedding model and reader setting (a clear error when none).
+
+    An embedding model without a calibration of its own (an OpenAI-compatible server's) is
+    judged by words alone, with the "words" calibration: its cosines are on a scale none was
+    fitted to."""
     table = _table()
+    if embeddings not in table and f"{embeddings}+reader" not in table:
+        embeddings, meaning_only = "words", False
+    key = key_for(embeddings, reader, meaning_only)
     if key not in table:
         known = ", ".join(sorted(table)) or "none"
         raise ConfigError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
@@ -125,18 +126,29 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
     return any(m.start() > 0 and m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
 
 
+Meaning = Callable[[list[str]], list[float]]  # sentences -> their similarity to the question
+
+
 def score_sentences(
     question: str,
     passages: list[Passage],
     weights: dict[str, float],
     aw: AnswerWeights | None = None,
+    meaning: Meaning | None = None,
 ) -> list[ScoredSentence]:
     """Score every sentence of the passages against the question, best first.
 
-    ``weights``: the question's words with their IDF (``Corpus.weights``).
+    ``weights``: the question's words with their IDF (``Corpus.weights``). ``meaning``: for a
+    question in another language than the documents (a multilingual embedding model), each
+    sentence's similarity to the question stands in for the words it shares with it.
     """
     aw = aw or AnswerWeights()
     cands = candidate_sentences(passages)
+    if meaning is not None and cands:
+        sims = meaning([span.text for _, span in cands])
+        scored = [ScoredSentence(p, span, aw.lexical * sim + aw.passage * (p.score or 0), sim)
+                  for (p, span), sim in zip(cands, sims, strict=True)]  # fmt: skip
+        return sorted(scored, key=lambda s: -s.score)
     if not cands:
         return []
     kind = answer_kind(question)
@@ -328,6 +340,7 @@ def draft(
     aw: AnswerWeights | None = None,
     focused: bool = True,
     span: Span | None = None,
+    meaning: Meaning | None = None,
 ) -> Draft:
     """The extractive answer to ``question`` from ``passages``, best first.
 
@@ -336,7 +349,7 @@ def draft(
     sentence joins only when it adds asked words. ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
-    scored = score_sentences(question, passages, weights, aw) if passages else []
+    scored = score_sentences(question, passages, weights, aw, meaning) if passages else []
     if not scored:
         return Draft("", (), 0.0)
     if span is not None:

@@ -1,0 +1,77 @@
+"""Typos corrected against the documents' own words: "ivermectn" is asked as "ivermectin".
+
+A word of the question (letters a-z) that the documents never use, that is no English word either
+(the embedder's vocabulary), and that is one edit away (a letter left out, added, changed or two
+swapped) from words the documents do use, is read as the most frequent of those. Short words
+are left alone (one edit turns most of them into another word), and so are words the documents
+or the language know: a correct name the documents lack is not "corrected" into another.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+
+from index.text import known_words, tokenize
+
+MIN_LETTERS = 5  # shorter words are never corrected
+MIN_CHUNKS = 2  # a lower-case word is read as one the documents use in at least this many chunks
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_WORD = re.compile(r"[^\W\d_]+")  # whole words, accented letters included
+
+Frequencies = Callable[[Iterable[str]], dict[str, int]]  # stemmed terms -> chunks holding them
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one edit away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(word)
+    return out
+
+
+@functools.cache
+def _english_stems() -> frozenset[str]:
+    """The stems of the vocabulary's words: "tiring" is English because "tire" is."""
+    return frozenset(t for w in known_words() for t in tokenize(w))
+
+
+def corrections(text: str, frequencies: Frequencies) -> dict[str, str]:
+    """The question's misspelt words and what they are read as (an empty dict: none)."""
+    vocabulary, english = known_words(), _english_stems()
+    words = {w for w in _WORD.findall(text) if len(w) >= MIN_LETTERS and w.isascii()}
+    unknown = [w for w in words if w.lower() not in vocabulary
+               and not set(tokenize(w.lower())) & english]  # fmt: skip
+    stems = {w: tokenize(w.lower()) for w in unknown}
+    seen = frequencies({s[0] for s in stems.values() if s})
+    out: dict[str, str] = {}
+    for word in unknown:
+        if not stems[word] or stems[word][0] in seen:
+            continue  # a word the documents use, or a stop word
+        options: dict[str, str] = {}  # stem -> the spelling it is read as
+        for candidate in sorted(_edits(word.lower())):
+            term = tokenize(candidate)
+            if len(term) == 1 and (term[0] not in options or candidate in vocabulary):
+                options[term[0]] = candidate  # an English spelling of the stem, if one is there
+        if not word[0].isupper():  # a name may be rare; a common word's typo is of an English one
+            options = {t: c for t, c in options.items() if c in vocabulary}
+        found = frequencies(options)
+        if not word[0].isupper():
+            found = {t: n for t, n in found.items() if n >= MIN_CHUNKS}
+        if found:
+            best = max(found, key=lambda t: (found[t], t))
+            fixed = options[best]
+            out[word] = fixed.capitalize() if word[0].isupper() else fixed
+    return out
+
+
+def corrected(text: str, frequencies: Frequencies) -> str:
+    """``text`` with its misspelt words replaced (``corrections``)."""
+    fixes = corrections(text, frequencies)
+    if not fixes:
+        return text
+    return _WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text)
