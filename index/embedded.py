@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
@@ -38,6 +37,7 @@ from index.errors import (
     StoreError,
     StoreReadOnlyError,
 )
+from index.flock import flocked
 from index.ledger import Ledger
 from index.lock import file_lock
 from index.names import side_names
@@ -134,14 +134,8 @@ class Clients:
         path.mkdir(parents=True, exist_ok=True)
         # Chroma creates its tables when a client first opens a folder: two processes opening
         # a new folder at once race there ("table collections already exists"). One at a time.
-        with (path.parent / f"{path.name}.open.lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                client = chromadb.PersistentClient(
-                    path=str(path), settings=chroma.client_settings()
-                )
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with flocked(path.parent / f"{path.name}.open.lock"):
+            client = chromadb.PersistentClient(path=str(path), settings=chroma.client_settings())
         cls._inode[key] = _inode(path)
         return client
 

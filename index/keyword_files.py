@@ -19,7 +19,6 @@ committed state names are removed at the next update. Writers hold ``writer_lock
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from index import bm25
+from index.flock import flocked
 from index.stored import StoredChunk
 from index.text.tokens import tokenize
 
@@ -84,17 +84,8 @@ def _write_meta(con: sqlite3.Connection, meta: dict) -> None:
 @contextlib.contextmanager
 def writer_lock(folder: Path, wait: bool = True) -> Iterator[bool]:
     """Hold the folder's writer lock; yields False at once instead of waiting when ``wait`` is off."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(folder.name + ".lock"), "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with flocked(folder.with_name(folder.name + ".lock"), wait=wait) as held:
+        yield held
 
 
 def _text(c: StoredChunk) -> str:

@@ -17,21 +17,16 @@ metadata:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable
 
 from index.connection import Connection
-from index.names import ledger_name
+from index.names import ledger_name, source_key
 
 KEEP_GENERATIONS = 1000  # change records older than this many generations are pruned
 SOURCES_PER_RECORD = 2000
 _PLACEHOLDER = [1.0]
-
-
-def _key(source: str) -> str:
-    return hashlib.sha1(source.encode()).hexdigest()
 
 
 class Ledger:
@@ -151,7 +146,7 @@ class Ledger:
         now = time.time()
         items = sorted(removed.items())
         self._put(
-            [f"tomb:{_key(s)}" for s, _ in items],
+            [f"tomb:{source_key(s)}" for s, _ in items],
             [{"kind": "tomb", "source": s, "file_hash": h, "at": now} for s, h in items],
         )
 
@@ -163,7 +158,7 @@ class Ledger:
             part = names[i : i + 500]
             got = self.connection.call(
                 lambda p=part: self._col().get(
-                    ids=[f"tomb:{_key(s)}" for s in p], include=["metadatas"]
+                    ids=[f"tomb:{source_key(s)}" for s in p], include=["metadatas"]
                 )
             )
             for meta in got["metadatas"]:
@@ -172,14 +167,14 @@ class Ledger:
 
     def clear_tombstones(self, sources: Iterable[str]) -> None:
         """Forget removals of sources that are indexed again."""
-        self.delete([f"tomb:{_key(s)}" for s in sorted(set(sources))])
+        self.delete([f"tomb:{source_key(s)}" for s in sorted(set(sources))])
 
     # ---- documents added by replicas
 
     def mark_added(self, sources: Iterable[str]) -> None:
         """Record sources a replica added, which a folder's ingest must not prune."""
         names = sorted(set(sources))
-        self._put([f"added:{_key(s)}" for s in names],
+        self._put([f"added:{source_key(s)}" for s in names],
                   [{"kind": "added", "source": s} for s in names])  # fmt: skip
 
     def added(self) -> set[str]:
@@ -188,4 +183,4 @@ class Ledger:
 
     def unmark_added(self, sources: Iterable[str]) -> None:
         """Forget that replicas added these sources (removed, or now in a mirrored folder)."""
-        self.delete([f"added:{_key(s)}" for s in sorted(set(sources))])
+        self.delete([f"added:{source_key(s)}" for s in sorted(set(sources))])

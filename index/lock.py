@@ -16,7 +16,6 @@ fails (``Lease.check``) instead of racing the next holder.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import random
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from index.config import StoreConfig
 from index.errors import StoreLockedError
+from index.flock import flocked
 from index.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -39,30 +39,19 @@ POLL_S = 0.5  # how often a waiting writer looks again
 @contextlib.contextmanager
 def file_lock(config: StoreConfig) -> Iterator[None]:
     """Hold the collection's lock file in the store folder, waiting up to ``lock_wait``."""
-    lock_dir = Path(config.store_dir)
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_dir / f"{config.collection}.lock"
+    path = Path(config.store_dir) / f"{config.collection}.lock"
     deadline = time.monotonic() + config.lock_wait
-    with path.open("a+") as fh:
-        told = False
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError as exc:
-                if time.monotonic() >= deadline:
-                    raise StoreLockedError(
-                        f"Another ingest is writing to collection '{config.collection}' "
-                        f"({path}). Wait for it to finish, then run again."
-                    ) from exc
-                if not told:
-                    log.warning("waiting for another ingest to finish (%s)", path)
-                    told = True
-                time.sleep(POLL_S)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def waiting() -> None:
+        log.warning("waiting for another ingest to finish (%s)", path)
+
+    with flocked(path, deadline=deadline, waiting=waiting) as held:
+        if not held:
+            raise StoreLockedError(
+                f"Another ingest is writing to collection '{config.collection}' "
+                f"({path}). Wait for it to finish, then run again."
+            )
+        yield
 
 
 class ChromaLease:

@@ -10,6 +10,8 @@ Chroma (embedded folder or server), so that every process and every replica sees
 
 from __future__ import annotations
 
+import hashlib
+
 LEDGER_SUFFIX = "__qa"
 FILES_SUFFIX = "__files"
 
@@ -27,3 +29,8 @@ def files_name(collection: str) -> str:
 def side_names(collection: str) -> list[str]:
     """A collection with its bookkeeping and file collections (what a health check looks at)."""
     return [collection, ledger_name(collection), files_name(collection)]
+
+
+def source_key(source: str) -> str:
+    """The key a document's records carry in the side collections (the source's SHA-1)."""
+    return hashlib.sha1(source.encode()).hexdigest()

@@ -16,17 +16,13 @@ import logging
 import re
 
 from index.connection import Connection
-from index.names import files_name
+from index.names import files_name, source_key
 
 log = logging.getLogger(__name__)
 
 PART_BYTES = 3 << 20  # 4 MiB of base64 per record
 PARTS_PER_CALL = 2
 _ID = re.compile(r"^file:(?P<key>[0-9a-f]{40}):(?P<hash>[0-9a-f]+):(?P<n>\d+)of(?P<parts>\d+)$")
-
-
-def _key(source: str) -> str:
-    return hashlib.sha1(source.encode()).hexdigest()
 
 
 class Originals:
@@ -47,7 +43,7 @@ class Originals:
         if self.has(source, file_hash):
             return
         parts = [data[i : i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
-        key, h = _key(source), file_hash[:32]
+        key, h = source_key(source), file_hash[:32]
         for s in range(0, len(parts), PARTS_PER_CALL):
             ids, metas = [], []
             for n in range(s, min(s + PARTS_PER_CALL, len(parts))):
@@ -98,7 +94,7 @@ class Originals:
 
     def prune(self, keep: set[str]) -> int:
         """Forget the files of sources not in ``keep``; returns how many records went."""
-        keys = {_key(s) for s in keep}
+        keys = {source_key(s) for s in keep}
         gone = [i for i in self._ids() if (m := _ID.match(i)) and m["key"] not in keys]
         for s in range(0, len(gone), 1000):
             part = gone[s : s + 1000]

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 from index.text import known_words, tokenize
 
 MIN_LETTERS = 5  # shorter words are never corrected
-MIN_CHUNKS = 2  # a lower-case word is read as one the documents use in at least this many chunks
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_WORD = re.compile(r"[^\W\d_]+")  # whole words, accented letters included
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")  # whole words of letters (not "Orion4"), accents too
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]  # stemmed terms -> chunks holding them
 
@@ -60,8 +59,6 @@ def corrections(text: str, frequencies: Frequencies) -> dict[str, str]:
         if not word[0].isupper():  # a name may be rare; a common word's typo is of an English one
             options = {t: c for t, c in options.items() if c in vocabulary}
         found = frequencies(options)
-        if not word[0].isupper():
-            found = {t: n for t, n in found.items() if n >= MIN_CHUNKS}
         if found:
             best = max(found, key=lambda t: (found[t], t))
             fixed = options[best]
