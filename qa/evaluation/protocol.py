@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import shutil
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -29,22 +29,36 @@ SPLIT_SEED = "qa-chat protocol 2026-12-01"
 NEAR_MISS_SEED = "qa-chat near-miss 2026-12-01"
 NEAR_MISS_SHARE = 0.5  # of a half's questions (in groups sharing gold) whose gold is removed
 NEAR_MISS = "near-miss"  # the category given to near-miss unanswerable questions
-# Sets whose question category names the article (SQuAD), paper (COVID-QA) or web page (doc2dial:
-# the sections of one page, each a document, share its title); the others group by shared gold
-# files: a CUAD contract or a TAT-QA report page is one document (their categories are the
-# clause type and the answer type, no topic).
-GROUP_BY_CATEGORY = {
+
+
+def source_article(item: EvalItem) -> str:
+    """The article of a question whose document is one paragraph named ``<Article>_<NNN>.txt``
+    (the SQuAD converter's names; XQuAD's, whose category is the question's language)."""
+    return min(item.sources, default=item.id).rsplit("_", 1)[0]
+
+
+# How each set's questions are grouped into topics, beyond shared gold files: True where the
+# question category names the article (SQuAD), paper (COVID-QA) or web page (doc2dial: the
+# sections of one page, each a document, share its title); a function giving a question's topic
+# where the category is something else (XQuAD: the language, so the article comes from the
+# document's name; a question's Spanish and German versions share their document); False where
+# shared gold files are enough: a CUAD contract or a TAT-QA report page is one document (their
+# categories are the clause type and the answer type, no topic).
+TopicKey = bool | Callable[[EvalItem], str]
+GROUP_BY_CATEGORY: dict[str, TopicKey] = {
     "squad": True,
     "hotpotqa": False,
     "covidqa": True,
     "cuad": False,
     "doc2dial": True,
     "tatqa": False,
+    "xquad": source_article,
 }
 
 
-def topic_groups(items: Sequence[EvalItem], by_category: bool) -> list[list[EvalItem]]:
-    """Questions grouped so that questions sharing an article or a gold file share a group."""
+def topic_groups(items: Sequence[EvalItem], by_category: TopicKey) -> list[list[EvalItem]]:
+    """Questions grouped so that questions sharing an article or a gold file share a group
+    (``by_category``: True, the category is the article; a function, it gives the article)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -55,7 +69,9 @@ def topic_groups(items: Sequence[EvalItem], by_category: bool) -> list[list[Eval
 
     for item in items:
         keys = [f"q:{item.id}", *(f"s:{s}" for s in item.sources)]
-        if by_category:
+        if callable(by_category):
+            keys.append(f"c:{by_category(item)}")
+        elif by_category:
             keys.append(f"c:{item.category}")
         for k in keys[1:]:
             parent[find(k)] = find(keys[0])
@@ -66,7 +82,7 @@ def topic_groups(items: Sequence[EvalItem], by_category: bool) -> list[list[Eval
     return sorted(groups.values(), key=lambda g: min(i.id for i in g))
 
 
-def split(items: Sequence[EvalItem], by_category: bool) -> dict[Half, list[EvalItem]]:
+def split(items: Sequence[EvalItem], by_category: TopicKey) -> dict[Half, list[EvalItem]]:
     """The tune and test halves: whole topic groups, shuffled with SPLIT_SEED, sizes balanced."""
     groups = topic_groups(items, by_category)
     random.Random(SPLIT_SEED).shuffle(groups)

@@ -1,8 +1,10 @@
 """The reference sets that ship with the project, by name: ``qa eval NAME`` and the benchmarks.
 
 SQuAD and HotpotQA (Wikipedia, ``qa.evaluation.converters``) and the sets from other kinds of
-documents (papers, contracts, service pages, annual reports, ``qa.evaluation.domains``), each with
-its vendored file in eval/datasets/ (see its README for sources and licences).
+documents (papers, contracts, service pages, annual reports, ``qa.evaluation.domains``), and
+XQuAD's Spanish and German questions over English Wikipedia paragraphs (``xquad``,
+``qa.evaluation.crosslingual``), each with its vendored file in eval/datasets/ (see its README for
+sources and licences).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.evaluation.converters import Converted, ReferenceSet, convert_hotpotqa, convert_squad
+from qa.evaluation.crosslingual import XQUAD_SET
 from qa.evaluation.domains import DOMAIN_SETS
 
 REFERENCE_SETS: dict[str, ReferenceSet] = {
@@ -19,6 +22,7 @@ REFERENCE_SETS: dict[str, ReferenceSet] = {
         ReferenceSet("squad", "squad-expmrc/expmrc-squad-dev.json", convert_squad),
         ReferenceSet("hotpotqa", "hotpotqa-dev500/dev_subsampled.jsonl", convert_hotpotqa),
         *DOMAIN_SETS,
+        XQUAD_SET,
     )
 }
 
