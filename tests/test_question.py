@@ -56,6 +56,7 @@ def test_languages_are_told_apart_from_english():
     english += ["Did the Tour de France pass through Paris?", "Who wrote La vie en rose?",
                 "Where is El Paso?", "Who is Juan de la Cruz?"]  # fmt: skip
     assert [q for q in english if detect(q) != "en"] == []
+    assert detect("I need help getting a N.Y. License") == "en"  # "y" alone is no Spanish
     assert detect("Кто встретился с Блинкеном?") == "ru"
     assert detect("ブリンケンは誰と会いましたか") == "ja"
 
