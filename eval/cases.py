@@ -17,7 +17,7 @@ A case is one question asked of one corpus:
   on, as domain ``multilingual``: asked of the seed article (answerable) and of the others.
 
 Each case keeps the top ``DEPTH`` fused passages (the answer step reads the first ``top_k``; a
-reranker may read all of them) and the question's IDF weights in its corpus. Retrieval is the
+reader's readings take the first ``QA_TOP_K``) and the question's IDF weights in its corpus. Retrieval is the
 product's own (``Engine.retriever``), so rebuild the cache after a retrieval change.
 """
 
@@ -41,7 +41,7 @@ from qa.types import Passage
 
 log = logging.getLogger("cases")
 ROOT = Path(__file__).resolve().parents[1]
-DEPTH = 10  # passages kept per case: the reranker's candidates (the answer reads top_k of them)
+DEPTH = 10  # passages kept per case (the answer and the reader read top_k of them)
 CROSS_PER_PAIR = 100  # questions of a domain asked of each other corpus (a fixed sample)
 CROSS_SEED = "qa-chat cross-corpus sample 2026-12-04"
 SEEDS_QA = ROOT / "eval" / "seeds_qa.jsonl"

@@ -1,6 +1,6 @@
 """A case as the product's extractive answer sees it: evidence features and whether it is right.
 
-Runs the product's own steps (``Engine.find`` and ``Engine.answer``: the reader's reranking,
+Runs the product's own steps (``Engine.find`` and ``Engine.answer``: the reader's readings,
 ``qa.answer.extract.draft``, ``qa.answer.evidence.weigh``) over a case's retrieved passages, so
 calibrating and tuning measure what ``ask`` does.
 
@@ -12,6 +12,7 @@ will be on documents the model has not met, not better.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -24,11 +25,11 @@ from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
 from qa.answer.reader import Reader
-from qa.answer.rerank import Found
-from qa.answer.rerank import read as rerank
+from qa.answer.reading import Found, read
 from qa.evaluation.metrics import holds_answer, token_f1
 from qa.question.ask import split
 
+log = logging.getLogger("judge")
 TOP_K = 5  # passages the answer step reads (QA_TOP_K)
 SENTENCES = 2  # QA_ANSWER_SENTENCES
 
@@ -44,13 +45,32 @@ def readers_from(folder: Path, domains: list[str]) -> dict[str, Reader]:
     return out
 
 
+_READ: dict[tuple[int, int], Found] = {}  # (reader, case): the reading, shared by every variant
+
+
 def found_for(case: Case, reader: Reader | None) -> Found:
-    """What ``Engine.find`` gives for the case's passages."""
+    """What ``Engine.find`` gives for the case's passages (read once per reader and case)."""
     if reader is None:
         return Found(tuple(case.passages[:TOP_K]), None, case.weights)
-    parts = split(case.item.question)
-    question = f"{parts.ask} {parts.context}".strip()
-    return rerank(reader, question, case.passages, case.weights).top(TOP_K)
+    key = (id(reader), id(case))
+    if key not in _READ:
+        parts = split(case.item.question)
+        question = f"{parts.ask} {parts.context}".strip()
+        _READ[key] = read(reader, question, case.passages[:TOP_K], case.weights)
+        if len(_READ) % 500 == 0:
+            log.info("read %d cases with the reader", len(_READ))
+    return _READ[key]
+
+
+_VECTORS: dict[str, np.ndarray] = {}  # a sentence's embedding, shared by every variant
+
+
+def _embedded(embedder, texts: list[str]) -> list[np.ndarray]:
+    """The embeddings of ``texts`` (each sentence embedded once per run)."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _VECTORS]
+    if todo:
+        _VECTORS.update(zip(todo, embedder.embed(todo), strict=True))
+    return [_VECTORS[t] for t in texts]
 
 
 def judged(case: Case, found: Found, embedder=None) -> Judged:
@@ -63,8 +83,8 @@ def judged(case: Case, found: Found, embedder=None) -> Judged:
     meaning = None
     if embedder is not None and detect(case.item.question) != ENGLISH:
         query = embedder.embed_query(ask)
-        meaning = lambda texts: [float(v @ query) for v in embedder.embed(texts)]  # noqa: E731
-    draft = extract.draft(ask, passages, weights, SENTENCES, span=found.span, meaning=meaning)
+        meaning = lambda texts: [float(v @ query) for v in _embedded(embedder, texts)]  # noqa: E731
+    draft = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans, meaning=meaning)
     ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin)
     text = strip_markers(draft.text)
     answers = case.item.answers

@@ -25,8 +25,8 @@ from qa.answer.evidence import weigh
 from qa.answer.pages import pin_pages
 from qa.answer.reader import Reader
 from qa.answer.reader import load as load_reader
-from qa.answer.rerank import Found
-from qa.answer.rerank import read as rerank
+from qa.answer.reading import Found
+from qa.answer.reading import read as read_passages
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm.client import make_llm
 from qa.outcomes import MODEL, NOT_IN_DOCUMENTS, NOT_SURE
@@ -221,15 +221,14 @@ class Engine:
         )
 
     def find(self, asked: Asked, sources: Sequence[str] | None = None) -> Found:
-        """The passages for a question, best first: fused retrieval, then the reader's order."""
+        """The passages for a question, best first (fused retrieval), with the reader's readings."""
         weights = self.question_weights(asked.ask)
         reader = self.reader if self._reads_english(asked) else None
-        k = max(self.settings.top_k, self.settings.reader_candidates if reader else 0)
-        passages = self.retriever.search(asked.standalone, k, sources=sources)
+        passages = self.retriever.search(asked.standalone, self.settings.top_k, sources=sources)
         if reader is None:
-            return Found(tuple(passages[: self.settings.top_k]), None, weights)
+            return Found(tuple(passages), None, weights)
         question = f"{asked.ask} {asked.context}".strip()  # the ask first: it survives a cut
-        return rerank(reader, question, passages, weights).top(self.settings.top_k)
+        return read_passages(reader, question, passages, weights)
 
     def answer(self, asked: Asked, found: Found) -> Answer:
         """The extractive answer: the evidence weighed, the outcome decided, the answer quoted."""
@@ -259,7 +258,7 @@ class Engine:
             self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
         )
         draft = extract.draft(
-            asked.ask, passages, weights, self.settings.answer_sentences, span=found.span,
+            asked.ask, passages, weights, self.settings.answer_sentences, spans=found.spans,
             meaning=meaning,
         )  # fmt: skip
         evidence = (

@@ -141,17 +141,11 @@ class Settings(BaseSettings):
     )
     reader: bool = Field(
         True,
-        description="Use the reader model trained here (qa/answer/models/reader): it reranks the "
-        "passages, finds the answer phrase and informs the decision. Off: word-overlap heuristics.",
+        description="Use the reader model trained here (qa/answer/models/reader): it reads the "
+        "passages, marks the answer phrase and informs the decision. Off: word-overlap heuristics.",
     )
     reader_threads: int = Field(
         2, ge=1, le=64, description="CPU threads of the reader model (onnxruntime)."
-    )
-    reader_candidates: int = Field(
-        10,
-        ge=1,
-        le=20,
-        description="Passages the reader reads (the best fused ones); the answer step gets top_k.",
     )
 
     # Answers

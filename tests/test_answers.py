@@ -9,15 +9,15 @@ import time
 
 import pytest
 import reliability
-from conftest import SEEDS
+from conftest import SEEDS, offered
 
-from qa.answer.extract import answer_kind
+from qa.answer.extract import AnswerWeights, ScoredSentence, answer_kind, compose
 from qa.answer.focus import FocusWeights, candidates, focus, segments
 from qa.errors import BadQuestionError
 from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.question.clean import MAX_HISTORY_TURNS, clean_history
 from qa.question.followup import entities, resolve
-from qa.types import ANSWERED, REFUSED, UNCERTAIN
+from qa.types import ANSWERED, REFUSED, UNCERTAIN, Passage, Span
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
 SEED_TEXT = (SEEDS / SEED_FILE).read_text(encoding="utf-8")
@@ -48,17 +48,24 @@ def assert_spans_exact(answer) -> None:
         ("Which country is Wang expected to visit after the Munich conference?", "Russia"),
     ],
 )
-def test_answer_leads_with_the_clause_and_marks_the_phrase(seed_engine, question, phrase):
+def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, question, phrase):
     answer = seed_engine.ask(question)
-    assert answer.status == ANSWERED and not answer.refused and not answer.uncertain
+    # Answered or "not sure" (where the calibrated boundary lies is not what this is about):
+    # either way the documents' answer is shown first, the same text.
+    assert offered(answer) and not answer.refused, (answer.status, answer.reply)
     assert_spans_exact(answer)
     marked = [p.text for c in answer.citations for p in c.phrases]
     assert marked == [phrase], marked
-    # The answer text is a quotation: it starts with (part of) the first cited sentence.
-    first = answer.citations[0].sentences[0].text
-    assert first.startswith(answer.text.split(" [")[0][:40]) or answer.text[:40] in first
-    assert answer.to_dict()["status"] == "answered"
-    assert answer.to_dict()["citations"][0]["phrases"][0]["text"] == phrase
+    # The marked phrase leads, then the whole sentence that holds it is quoted, cited [1].
+    assert answer.text.startswith(f"{phrase} — "), answer.text
+    body = answer.text.removeprefix(f"{phrase} — ")
+    quoted = [s for s in answer.citations[0].sentences if body.startswith(f"{s.text} [1]")]
+    assert quoted and phrase in quoted[0].text, answer.text
+    expected = answer.text if answer.status == ANSWERED else f"{NOT_SURE} {answer.text}"
+    assert answer.reply == expected
+    d = answer.to_dict()
+    assert (d["status"], d["text"], d["answer"]) == (answer.status, answer.text, answer.reply)
+    assert d["citations"][0]["phrases"][0]["text"] == phrase
 
 
 @pytest.mark.parametrize(
@@ -66,30 +73,46 @@ def test_answer_leads_with_the_clause_and_marks_the_phrase(seed_engine, question
 )
 def test_clear_misses_are_refused(seed_engine, question):
     answer = seed_engine.ask(question)
-    assert answer.status == REFUSED and answer.text == NOT_IN_DOCUMENTS and not answer.citations
+    assert answer.status == REFUSED and answer.reason == "off-topic" and not answer.citations
+    assert answer.reply == NOT_IN_DOCUMENTS and answer.text == ""
+    assert answer.to_dict()["answer"] == NOT_IN_DOCUMENTS
 
 
 def test_not_sure_offers_the_closest_passages_as_such(seed_engine):
     """A near miss (the balloon's altitude: the topic is there, the figure is not)."""
     answer = seed_engine.ask("At what altitude was the balloon flying when it was shot down?")
     assert answer.status == UNCERTAIN and answer.uncertain and not answer.refused
-    assert answer.text.startswith(NOT_SURE)
+    # The body is the closest passages' sentences; the reply says they are a guess.
+    assert answer.reply == f"{NOT_SURE} {answer.text}" and not answer.text.startswith(NOT_SURE)
     assert answer.citations and all(c.sentences for c in answer.citations)
-    assert not any(c.phrases for c in answer.citations)  # nothing is offered as the answer
+    # A guess is offered as one: at most one phrase marked (the reader's span or the heuristic's),
+    # and the text leads with it.
+    marked = [p.text for c in answer.citations for p in c.phrases]
+    assert len(marked) <= 1 and (not marked or answer.text.startswith(marked[0]))
     assert_spans_exact(answer)
     for c in answer.citations:
         assert f"[{c.n}]" in answer.text
     assert answer.to_dict()["status"] == "uncertain"
+    assert answer.to_dict()["answer"].startswith(NOT_SURE)
 
 
 def test_seed_unanswerable_questions_are_rarely_answered_with_confidence(seed_engine):
     from qa.evaluation.dataset import load_dataset
 
     items, _ = load_dataset(SEEDS.parent / "eval" / "seeds_qa.jsonl")
-    outcomes = [seed_engine.ask(i.question).status for i in items if not i.answerable]
-    # Near misses all (the article's topic, not the fact): none answered with confidence.
+    answers = [seed_engine.ask(i.question) for i in items if not i.answerable]
+    outcomes = [a.status for a in answers]
+    # Near misses all (the article's topic, not the fact): at most one answered with confidence;
+    # the rest refused or "not sure" with the closest passages. Refusals are for clear misses, so
+    # only some of these are refused (measured: 4 of 11).
+    assert len(outcomes) >= 8
     assert outcomes.count(ANSWERED) <= 1, outcomes
-    assert outcomes.count(REFUSED) >= len(outcomes) // 2, outcomes
+    assert outcomes.count(REFUSED) >= 0.25 * len(outcomes), outcomes
+    for a in answers:
+        if a.status == REFUSED:
+            assert a.reply == NOT_IN_DOCUMENTS and not a.citations
+        else:
+            assert offered(a) and a.text in a.reply, (a.question, a.reply)
 
 
 # --- asked words ---------------------------------------------------------------------------
@@ -114,14 +137,15 @@ def test_form_words_do_not_count_and_how_often_asks_for_a_number():
 
 
 @pytest.mark.parametrize(
-    ("question", "words"),
+    ("question", "words", "phrase"),
     [
-        ("How often must the machine be descaled?", "descaled every 6 weeks"),
-        ("How long did the balloon fly over the US?", "days"),
+        ("How often must the machine be descaled?", "descaled every 6 weeks", "6 weeks"),
+        ("How long did the balloon fly over the US?", "flew over the US for several days",
+         "several days"),
     ],
-)
+)  # fmt: skip
 def test_how_questions_are_answered_from_the_sentence_with_the_number(
-    make_settings, tmp_path, embedder, question, words
+    make_settings, tmp_path, embedder, question, words, phrase
 ):
     from index.ingest import ingest
     from qa.engine import Engine
@@ -137,8 +161,12 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
     settings = make_settings(docs_dir=docs)
     ingest(settings.ingest_config, embedder=embedder)
     answer = Engine(settings).ask(question)
-    assert answer.status == ANSWERED, answer.text
-    assert words in answer.text
+    assert offered(answer), answer.reply
+    assert words in answer.text and words in answer.reply
+    marked = [p.text for c in answer.citations for p in c.phrases]
+    # The quantity is marked (the reader may take its preposition: "every 6 weeks")
+    assert len(marked) == 1 and phrase in marked[0] and len(marked[0].split()) <= 4, answer.text
+    assert answer.text.startswith(marked[0])  # the number first, then the sentence that holds it
 
 
 def test_a_contents_entry_is_not_an_answer():
@@ -205,7 +233,7 @@ def test_a_relative_clause_keeps_the_one_it_tells_about():
     assert sentence[f.start : f.end].startswith("Blinken, who reiterated")
 
 
-def test_a_long_sentence_is_cut_to_the_clause_with_the_phrase():
+def test_a_long_sentence_is_quoted_whole_with_its_phrase_marked_and_first():
     sentence = (
         "After a long and difficult winter of negotiations between the two delegations, which "
         "met in several cities across the region, the treaty was finally signed in Vienna on "
@@ -213,12 +241,31 @@ def test_a_long_sentence_is_cut_to_the_clause_with_the_phrase():
     )
     q = "When was the treaty signed?"
     weights = {"treati": 2.0, "sign": 1.5}
+    # Focus still finds the answering clause and the phrase inside it.
     f = focus(sentence, q, weights, answer_kind(q), FocusWeights(min_words=20, before=0, after=0))
     assert sentence[f.start : f.end] == "the treaty was finally signed in Vienna on 12 March 1998"
     assert [sentence[a:b] for a, b in f.phrases] == ["12 March 1998"]
-    f = focus(sentence, q, weights, answer_kind(q))  # the tuned widths: still a part of it
-    assert "signed in Vienna on 12 March 1998" in sentence[f.start : f.end]
-    assert f.end - f.start < len(sentence)
+    f = focus(sentence, q, weights, answer_kind(q))  # the tuned widths: the phrase is found
+    assert [sentence[a:b] for a, b in f.phrases] == ["12 March 1998"]
+
+    # The answer quotes the whole sentence (whole sentences hold the reference more often),
+    # its phrase marked in document coordinates and put first.
+    before = "The delegations met again in 1997. "
+    text = before + sentence
+    passage = Passage("p", "treaty.txt", 100, 100 + len(text), text, 1.0, 0)
+    at = 100 + len(before)
+    chosen = [ScoredSentence(passage, Span(at, at + len(sentence), sentence), 1.0, 1.0)]
+    answer, citations = compose(chosen, q, weights)
+    assert answer == f"12 March 1998 — {sentence} [1]"
+    (c,) = citations
+    assert [s.text for s in c.sentences] == [sentence]
+    assert [(p.start - at, p.end - at, p.text) for p in c.phrases] == [
+        (sentence.index("12 March"), sentence.index(", although"), "12 March 1998")
+    ]
+    # Cut to the clause (the former behaviour, kept as an option), the same phrase leads.
+    cut = AnswerWeights(focus=FocusWeights(min_words=20, before=0, after=0), cut=True)
+    answer, _ = compose(chosen, q, weights, cut)
+    assert answer == "12 March 1998 — the treaty was finally signed in Vienna on 12 March 1998 [1]"
     short = "The treaty was signed in 1998."
     f = focus(short, q, weights, answer_kind(q))
     assert (f.start, f.end) == (0, len(short))  # short sentences stay whole
@@ -291,8 +338,13 @@ def test_real_follow_ups_over_the_seed_article(
 def test_follow_up_after_a_refusal_can_be_refused(seed_engine):
     refused = seed_engine.ask("Who won the 2018 World Cup?")
     assert refused.refused
-    answer = seed_engine.ask("And who scored for them?", turns(refused.question, refused.text))
-    assert answer.refused
+    # The refusal as the chat keeps it: the reply shown, with its status.
+    history = [
+        {"role": "user", "content": refused.question},
+        {"role": "assistant", "content": refused.reply, "status": refused.status},
+    ]
+    answer = seed_engine.ask("And who scored for them?", history)
+    assert answer.refused and answer.reply == NOT_IN_DOCUMENTS, answer.reply
 
 
 # --- malformed histories (issue 17: "a malformed chat history writes 66k log lines") -----------

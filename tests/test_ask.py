@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from qa.errors import BadQuestionError, IndexNotFoundError
-from qa.outcomes import NOT_IN_DOCUMENTS
+from qa.outcomes import MULTILINGUAL_SETTING, NOT_IN_DOCUMENTS, language_of
 
 SEED_FILE = next(iter(sorted(os.listdir(SEEDS))))
 SEED_TEXT = (SEEDS / SEED_FILE).read_text(encoding="utf-8")
@@ -66,8 +66,9 @@ def test_seed_question_is_answered_with_a_citation(seed_engine, question, expect
 )
 def test_off_topic_question_is_refused(seed_engine, question):
     answer = seed_engine.ask(question)
-    assert answer.refused
-    assert answer.text == NOT_IN_DOCUMENTS
+    assert answer.refused and answer.reason == "off-topic"
+    assert answer.reply == NOT_IN_DOCUMENTS and answer.to_dict()["answer"] == NOT_IN_DOCUMENTS
+    assert answer.text == ""  # a refusal has no body: nothing the documents say
     assert answer.citations == ()
     assert answer.retrieved, "the retrieval is still reported"
 
@@ -98,18 +99,26 @@ def test_bad_questions_get_clear_errors(seed_engine, bad, message):
 
 
 @pytest.mark.parametrize(
-    "odd",
+    "odd, language",
     [
-        "Who\x00 did\x07 Blinken\x1b[31m meet?",
-        "¿Quién es el portavoz del Departamento de Estado?",
-        "布林肯在慕尼黑见了谁？",
-        "{context} {{question}} %s",
+        ("Who\x00 did\x07 Blinken\x1b[31m meet?", None),
+        ("¿Quién es el portavoz del Departamento de Estado?", "es"),
+        ("布林肯在慕尼黑见了谁？", "zh"),
+        ("{context} {{question}} %s", None),
     ],
 )
-def test_odd_questions_answer_or_refuse(seed_engine, odd):
+def test_odd_questions_answer_or_refuse(seed_engine, odd, language):
     answer = seed_engine.ask(odd)
-    assert answer.text
+    assert answer.reply
     assert answer.refused or answer.citations
+    assert language_of(answer.reason) == language, answer.reason
+    if language:
+        # The default embedding model reads English only: the reply says so and names the
+        # setting that reads the question's language, whether it refuses or offers a guess.
+        assert answer.status in ("refused", "uncertain")
+        assert MULTILINGUAL_SETTING in answer.reply and "English" in answer.reply, answer.reply
+    elif answer.refused:
+        assert answer.reply == NOT_IN_DOCUMENTS
 
 
 def test_follow_up_uses_previous_question(seed_engine):

@@ -23,6 +23,7 @@ from index.ingest import ingest
 from qa.cli.main import build_parser, main
 from qa.cli.terminal import clean
 from qa.engine import Engine
+from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE
 
 # Bytes a terminal obeys: C0 controls but tab and newline, DEL, C1 controls (ESC among them).
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -52,15 +53,33 @@ def test_every_command_help_shows_an_example():
     assert "exit codes" in parser.format_help() and "3  qa ask --strict" in parser.format_help()
 
 
-def test_ask_reads_stdin_and_strict_exit_codes(seed_store, monkeypatch, capsys):
+def test_ask_reads_stdin_and_strict_exit_codes(seed_store, seed_engine, monkeypatch, capsys):
     store = ["--store", str(seed_store.store_dir)]
-    monkeypatch.setattr(sys, "stdin", io.StringIO("Who is the State Department spokesman?\n"))
-    assert main(["ask", "--strict", *store]) == 0
-    assert "Ned Price" in capsys.readouterr().out
+    # --strict: 0 only for an answer given with confidence; 3 for "not sure" and for a refusal.
+    # Whether a seed answer is confident moves with each recalibration: the engine says which.
+    question = "Who is the State Department spokesman?"
+    status = seed_engine.ask(question).status
+    assert status in ("answered", "uncertain")
+    strict = 0 if status == "answered" else 3
+    monkeypatch.setattr(sys, "stdin", io.StringIO(question + "\n"))
+    assert main(["ask", "--strict", *store]) == strict
+    out = capsys.readouterr().out
+    assert "Ned Price" in out and out.startswith(NOT_SURE) == (status == "uncertain")
+    assert main(["ask", "--strict", "--json", *store, question]) == strict
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == status and "Ned Price" in shown["answer"]
+    # "he" names no one: "not sure", whatever the calibration; --strict exits 3 for it.
+    dangling = "What did he say about the surveillance balloon shot down off the coast?"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(dangling))
+    assert main(["ask", "--strict", *store]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith(NOT_SURE) and "Sources:" in out and "(uncertain;" in out
+    assert main(["ask", *store, dangling]) == 0  # not strict
+    capsys.readouterr()
     monkeypatch.setattr(sys, "stdin", io.StringIO("What is the boiling point of tungsten?"))
     assert main(["ask", "--strict", *store]) == 3
     out = capsys.readouterr().out
-    assert "do not answer" in out and "refused" in out
+    assert out.startswith(NOT_IN_DOCUMENTS) and "(refused;" in out
     assert main(["ask", *store, "What is the boiling point of tungsten?"]) == 0  # not strict
     capsys.readouterr()
     monkeypatch.setattr(sys, "stdin", io.StringIO("   "))
@@ -68,8 +87,12 @@ def test_ask_reads_stdin_and_strict_exit_codes(seed_store, monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("error: The question is empty")
 
     # The same through a real pipe, in a process of its own.
-    done = _cli("ask", "--strict", *store, stdin="What did Wang call the US response?")
-    assert done.returncode == 0, done.stderr
+    question = "What did Wang call the US response?"
+    status = seed_engine.ask(question).status
+    assert status in ("answered", "uncertain")
+    done = _cli("ask", "--strict", *store, stdin=question)
+    assert done.returncode == (0 if status == "answered" else 3), done.stderr
+    assert "absurd and hysterical" in done.stdout
     assert "Sources:" in done.stdout and "Traceback" not in done.stderr
 
 

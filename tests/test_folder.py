@@ -93,7 +93,17 @@ def test_remove_document_deletes_the_file_then_the_index_entry(tmp_path):
     assert (tmp_path / "b.txt").exists() and index.removed == ["a.txt", "b.txt"]
     assert remove_document(index, folder, "gone.txt") is False  # no file: the entry still goes
     with pytest.raises(NotIndexedError, match=r"not in the index \(already removed\?\)\.$"):
+        remove_document(index, folder, "never.txt")  # neither indexed nor a file
+    # A file of the folder that is not indexed (removed from the index before): "Delete file"
+    # deletes it, and the index is left as it is.
+    (tmp_path / "c.txt").write_text("c")
+    assert remove_document(index, folder, "c.txt") is True
+    assert not (tmp_path / "c.txt").exists() and index.removed == ["a.txt", "b.txt", "gone.txt"]
+    # A source that names a path outside the folder is refused as such, never looked up there.
+    with pytest.raises(FolderError, match="outside the documents folder"):
         remove_document(index, folder, "../../etc/passwd")
+    with pytest.raises(NotIndexedError, match="not in the index"):
+        remove_document(index, folder, "../../etc/passwd", keep_file=True)  # no file touched
     index.sources.append("notes/minutes.md")
     with pytest.raises(NotIndexedError, match=r"did you mean notes/minutes\.md\?"):
         remove_document(index, folder, "minutes.md")

@@ -18,7 +18,7 @@ import time
 from typing import ClassVar
 
 import pytest
-from conftest import SEEDS, start_llm_server, stop_process
+from conftest import SEEDS, offered, start_llm_server, stop_process
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -509,7 +509,9 @@ def test_faults_fall_back_and_a_bad_key_names_the_variable(seed_store, tmp_path)
     assert ok.llm.attempts - attempts == 3  # the first try and llm_retries=2 more
     assert down.mode == "extractive-fallback"
     assert "cannot be reached" in down.notice and "extractive answer" in down.notice
-    assert "".join(pieces) == down.text and down.citations
+    # The extractive answer as it reads (answered, or "not sure" with the same answer first).
+    assert "".join(pieces) == down.reply and offered(down) and "Ned Price" in down.text
+    assert down.reply.endswith(down.text)
     assert_citations_well_formed(down)
 
 

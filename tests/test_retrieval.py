@@ -300,7 +300,7 @@ def test_the_topic_probability_separates_on_topic_from_off_topic(seed_engine):
     threshold = seed_engine.calibration(seed_engine_asked(on)).refuse_below
     assert on_v.topic >= threshold > off_v.topic
     assert 0.0 <= off_v.topic < on_v.topic <= 1.0
-    assert (on_v.status, off_v.status) == ("answered", "refused")
+    assert on_v.status in ("answered", "uncertain") and off_v.status == "refused"
 
 
 def seed_engine_asked(question: str):

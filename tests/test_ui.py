@@ -13,7 +13,7 @@ from qa.http.hosts import is_loopback
 from qa.library import folder
 from qa.web import conversation, page
 from qa.web.handlers import ChatUI
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, offered
 from tests.samples import write_pdf, write_pptx
 from tests.test_web_render import _Tags
 
@@ -170,8 +170,13 @@ def test_a_citation_opens_the_whole_document_at_the_highlighted_sentence(seed_en
     *_, last = ui.respond("Where is Wang expected to travel after Munich?", None)
     html = ui.open_source(last.conversation, {"turn": 0, "n": 1})
     doc = seed_engine.document("000_d383e4b1c99cfec1.txt")
-    sentence = html.split('<mark class="qa-sentence">', 1)[1].split("</mark>", 1)[0]
-    assert "expected to visit Russia after the Munich conference" in sentence
+    # The whole sentence is marked, and inside it the phrase that answers (qa.answer.extract).
+    phrase = '<mark class="qa-phrase">Russia</mark>'
+    marked = html.split('<mark class="qa-sentence">', 1)[1]
+    assert phrase in marked.split("</mark>", 1)[0] + "</mark>"  # inside the sentence's mark
+    sentence = marked.replace(phrase, "Russia", 1).split("</mark>", 1)[0]
+    assert sentence.startswith("Wang, who was named Xi’s top foreign policy adviser")
+    assert sentence.endswith("expected to visit Russia after the Munich conference.")
     assert html.count('<mark class="qa-sentence">') >= 1 and 'class="qa-passage-range"' in html
     assert "Position in the document" in html and f"of {len(doc.text):,}" in html
     shown = _Tags(html)  # the whole document is there, as text
@@ -262,9 +267,14 @@ def test_the_start_screen_shows_each_document_with_questions_it_answers(docs_eng
     assert docs[page.EXAMPLES_SOURCE].questions == page.EXAMPLES
     found = docs["espresso.pdf"].questions
     assert found and docs["espresso.pdf"].title == "Lumen Barista Pro manual."
-    for q in found:  # each one answered by its document, with confidence, without a model
+    spans = set()
+    for q in found:  # each one answered by its document (sure or not sure), without a model
         answer = docs_engine.ask(q, sources=["espresso.pdf"])
-        assert answer.status == "answered" and answer.citations, q
+        assert offered(answer) and {c.source for c in answer.citations} == {"espresso.pdf"}, q
+        assert "Lumen" in answer.text or "Barista Pro" in answer.text, (q, answer.text)
+        used = {(s.start, s.end) for c in answer.citations for s in c.sentences}
+        assert used and not used & spans, q  # each from a different sentence
+        spans |= used
     html = ui.transcript(conversation.new_conversation())
     assert "Lumen Barista Pro manual." in html and "1 page" in html
     assert all(f">{q}</button>" in html for q in found)

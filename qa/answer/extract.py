@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
@@ -339,26 +339,23 @@ def draft(
     max_sentences: int,
     aw: AnswerWeights | None = None,
     focused: bool = True,
-    span: Span | None = None,
+    spans: Sequence[tuple[str, Span]] = (),
     meaning: Meaning | None = None,
 ) -> Draft:
     """The extractive answer to ``question`` from ``passages``, best first.
 
-    The best sentence is the best-scoring one, or, when ``span`` is given (the reader's answer
-    phrase, document coordinates, inside ``passages[0]``), the sentence holding it; a second
-    sentence joins only when it adds asked words. ``focused=False`` quotes whole sentences.
+    The best sentence is the best-scoring one; a second sentence joins only when it adds asked
+    words. ``spans`` are the reader's answer phrases (passage id, span in document coordinates),
+    the most relevant first: the first one inside the best sentence is its phrase (otherwise the
+    heuristic finds one). ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
     scored = score_sentences(question, passages, weights, aw, meaning) if passages else []
     if not scored:
         return Draft("", (), 0.0)
-    if span is not None:
-        holding = [s for s in scored if s.passage.id == passages[0].id
-                   and s.span.start <= span.start < s.span.end]  # fmt: skip
-        if holding:
-            scored = [holding[0], *[s for s in scored if s is not holding[0]]]
-        else:
-            span = None
     chosen = choose(scored, max_sentences, weights, aw)
-    text, citations = compose(chosen, question, weights, aw, focused, span)
+    best = chosen[0]
+    phrase = next((sp for pid, sp in spans if pid == best.passage.id
+                   and best.span.start <= sp.start and sp.end <= best.span.end), None)  # fmt: skip
+    text, citations = compose(chosen, question, weights, aw, focused, phrase)
     return Draft(text, citations, chosen[0].lexical)

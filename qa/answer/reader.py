@@ -1,10 +1,11 @@
 """The extractive reader at run time: one int8 ONNX MiniLM cross-encoder, three readings.
 
-For a question and up to ~10 passages, one batched model call gives per passage:
+For a question and the passages the answer reads (``QA_TOP_K``), one batched model call gives
+per passage:
 
 - **relevance**: a calibrated probability that the passage holds the answer (its [CLS] head,
-  Platt-scaled on held-out questions); it reranks the retrieved passages and, as the maximum over
-  them, tells the answer gate whether the documents answer the question at all;
+  Platt-scaled on held-out questions); the maximum over them tells the decision whether the
+  documents answer the question at all;
 - **the best span**: the answer phrase, as character offsets into the passage text, with its
   score (start + end logits);
 - **the null score**: the [CLS] start + end logits, what the span has to beat.

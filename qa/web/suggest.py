@@ -3,8 +3,11 @@
 The names a document keeps coming back to (capitalised runs of words not at a sentence's start:
 "Wang Yi", "Munich Security Conference", "Lumen Barista Pro") become questions: "What did Wang
 Yi say?" for a name the text has saying something, else "Who is ...?" or "What is ...?". Each
-is asked of that document alone with the extractive answer; only those it answers with
-confidence are offered.
+is asked of that document alone with the extractive answer; only those it answers are offered:
+with confidence, or "not sure" with the closest answer first (where the calibrated boundary
+between the two lies moves with each recalibration; a question the document answers is worth
+trying either way). A refusal, or "not sure" for another reason (a question read as in another
+language), is not offered.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from index.text import common_rank
+from qa.outcomes import ANSWERED, CONFIDENT, NOT_CONFIDENT, UNCERTAIN
 from qa.types import Answer
 
 MAX_CHARS = 20_000  # the opening of the document the names are looked for in
@@ -93,7 +97,7 @@ def suggest(
     text: str, source: str, ask: Callable[[str, list[str]], Answer], n: int = 2
 ) -> tuple[str, ...]:
     """Up to ``n`` questions about the document that ``ask`` (extractive, of that document
-    alone) answers with confidence, each from a different sentence."""
+    alone) answers, sure or not sure, each from a different sentence."""
     out: list[str] = []
     seen: set[tuple[int, int]] = set()
     for q in candidate_questions(text)[:TRIED]:
@@ -102,12 +106,19 @@ def suggest(
         except Exception:  # a question that cannot be asked is simply not offered
             continue
         spans = {(s.start, s.end) for c in answer.citations for s in c.sentences}
-        if answer.status == "answered" and spans and not spans & seen:
+        if answers(answer) and spans and not spans & seen:
             out.append(q)
             seen |= spans
         if len(out) >= n:
             break
     return tuple(out)
+
+
+def answers(answer: Answer) -> bool:
+    """The document gives the answer: confidently, or as the closest answer when not sure of
+    it (only because the evidence is not strong enough), with the passages it quotes."""
+    given = (answer.status, answer.reason) in ((ANSWERED, CONFIDENT), (UNCERTAIN, NOT_CONFIDENT))
+    return given and bool(answer.citations)
 
 
 def opening(text: str, title: str = "", limit: int = 180) -> str:
