@@ -179,12 +179,13 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     sentence = cite["sentences"][0]
     at = sentence["start"] + sentence["text"].index("Russia")
     cite["phrases"] = [{"start": at, "end": at + 6, "text": "Russia"}]
-    turn["answer"]["answer"] = "Russia, after the Munich conference. [1]"
+    turn["answer"]["answer"] = turn["answer"]["text"] = "Russia, after the Munich conference. [1]"
     turn["answer"]["status"] = "answered"
     unsure = json.loads(json.dumps(turn))
     unsure["question"] = "Where will Wang travel next year?"
-    unsure["answer"].update(status="uncertain", refused=False,
-                            answer="The closest the documents come: a visit to Russia. [1]")  # fmt: skip
+    unsure["answer"].update(status="uncertain", refused=False, reason="not-confident",
+                            text="a visit to Russia. [1]",
+                            answer="Not sure. The closest answer in the documents: a visit to Russia. [1]")  # fmt: skip
     chat["turns"].append(unsure)
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, json.dumps(chat)])
     page.reload()
@@ -198,7 +199,7 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     assert focused.locator(".qa-evidence h3").inner_text().lower() == "evidence"
     verdict = uncertain.locator(".qa-verdict")
     assert (
-        verdict.inner_text().startswith("Not sure.") and "closest passages" in verdict.inner_text()
+        verdict.inner_text().startswith("Not sure.") and "closest answer" in verdict.inner_text()
     )
     assert uncertain.locator(".qa-evidence h3").inner_text().lower() == "closest passages"
     colour = "e => getComputedStyle(e).backgroundColor"
