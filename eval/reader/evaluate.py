@@ -13,7 +13,7 @@ half:
   span); today's phrase (``qa.extract.answer`` -> ``Citation.phrases``) over the same passages;
 - **end to end**: the product's fused top 5 / top 10 for the question; the span of the passage
   the reader ranks first (``rel``) or of the best span score anywhere (``span``); the product's
-  marked phrase with the reader on (``product.with_reader``: reranked top 10, top 5 read, the
+  marked phrase with the reader on (``product.with_reader``: the fused top 5 read, the
   reader's span marked) and today's, without it, over the fused top 5 (what ``ask`` shows);
 - **reranking**: hit@1 and MRR@10 of the top 10 reordered by the reader's relevance, against the
   fused order (gold = a passage of a gold document);
