@@ -21,7 +21,3 @@ fi
 export GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1
 python3 -m ruff check qa index tests eval deploy app.py
 python3 -m pytest "$@"
-# Ctrl-C / SIGINT to a child process, in a pytest process of its own: after some earlier tests
-# in the same process (tests/test_answers.py's how-questions, seen 2026-12-05, cause not found
-# yet) the child's SIGINT is lost; alone, they pass every time.
-if [ "$#" -eq 0 ]; then python3 -m pytest -m isolated; fi

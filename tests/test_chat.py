@@ -82,7 +82,6 @@ def _answer(term: Terminal, question: str) -> str:
     return term.read_until(PROMPT)
 
 
-@pytest.mark.isolated
 def test_a_conversation_in_the_terminal(env):
     term = Terminal([], env)
     try:
@@ -115,7 +114,6 @@ def test_a_conversation_in_the_terminal(env):
     assert "Traceback" not in term.seen
 
 
-@pytest.mark.isolated
 @pytest.mark.llm
 def test_ctrl_c_stops_a_generated_answer_not_the_chat(env, llm_server):
     env = {**env, "OPENAI_BASE_URL": llm_server, "QA_LLM_MAX_TOKENS": "400",

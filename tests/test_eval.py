@@ -455,7 +455,6 @@ def test_bad_lines_html_and_resume(store, tmp_path, capsys):
     assert "other settings" in capsys.readouterr().err
 
 
-@pytest.mark.isolated
 def test_interrupted_run_keeps_its_results(store, tmp_path):
     """SIGINT in the middle of a real `qa eval` process: results so far, summary and report stay."""
     # The seed questions 20 times over: far more than can be answered before the signal lands.

@@ -150,7 +150,6 @@ def test_deleted_files_leave_a_shared_index(chroma_server, make_settings, tmp_pa
         watcher.stop()
 
 
-@pytest.mark.isolated
 def test_qa_ingest_watch_from_the_command_line(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -135,11 +135,12 @@ def run(chat: Chat, read=input) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from qa.engine import get_engine
+    from qa.library.signals import started
     from qa.settings import Settings
 
     fields = ("store_dir", "collection", "docs_dir")
     settings = Settings(**{f: getattr(args, f) for f in fields if getattr(args, f, None)})
-    engine = get_engine(settings)
+    engine = started(get_engine(settings))  # Ctrl-C reaches the prompt (qa/library/signals.py)
     if sys.stdin.isatty():
         with contextlib.suppress(ImportError):  # line editing and the up arrow, where Python has it
             import readline  # noqa: F401

@@ -71,10 +71,11 @@ def _watched(args: argparse.Namespace, settings: Settings) -> Settings:
 
 def _watch(settings: Settings) -> int:
     from qa.engine import get_engine
+    from qa.library.signals import started
     from qa.library.watch import FolderWatcher
 
-    watcher = FolderWatcher(
-        get_engine(settings), on_sync=lambda s: print(format_sync(s), flush=True)
+    watcher = FolderWatcher(  # started: Ctrl-C reaches this thread (qa/library/signals.py)
+        started(get_engine(settings)), on_sync=lambda s: print(format_sync(s), flush=True)
     )
     print(f"Watching {clean(str(settings.docs_dir))} for changes; Ctrl-C stops.", flush=True)
     try:

@@ -138,9 +138,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise QAError(f"no usable question in {dataset}")
     settings = prepare_index(settings, docs, args.collection)
     from qa.engine import get_engine  # loads the embedding model and Chroma
+    from qa.library.signals import started  # Ctrl-C reaches this thread
 
     summary = evaluate(
-        get_engine(settings), items, out, dataset=dataset, judge=judge, resume=args.resume
+        started(get_engine(settings)), items, out, dataset=dataset, judge=judge, resume=args.resume
     )
     print(format_table(summary))
     if problems:
