@@ -252,8 +252,13 @@ def test_copy_ask_again_and_edit_the_last_question(browser, app, test_output):
         # the answer as shown: its phrase first, then the sentence quoted whole
         assert copied.startswith("40,000 euros") and "The Heron launch budget is 40,000 euros. [1]" in copied
         assert "[1] Heron launch plan, slide 2 (launch.pptx)" in copied
+        old = pg.locator(DONE).first.element_handle()
         pg.locator(DONE).first.locator(".qa-again").click()
-        pg.wait_for_function("() => !document.querySelector('#qa-live .qa-turn')")
+        pg.wait_for_function("el => !el.isConnected", arg=old)  # its answer is taken back ...
+        pg.wait_for_function(  # ... and the question answered afresh in its place
+            "() => !document.querySelector('#qa-live .qa-turn')"
+            " && document.querySelectorAll('#qa-transcript .qa-turn').length === 1"
+        )
         assert pg.locator("#qa-transcript .qa-turn").count() == 1
         pg.locator(DONE).first.locator(".qa-edit").click()
         pg.wait_for_function(
