@@ -23,7 +23,6 @@ import gzip
 import hashlib
 import json
 import random
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -35,19 +34,8 @@ YES_NO = {"yes", "no"}
 
 
 def locate(text: str, answer: str, hint: int = -1) -> tuple[int, int] | None:
-    """Where ``answer`` occurs in ``text``: at ``hint`` when it is there, else the occurrence
-    nearest to the hint (the first without one), else a case- or space-insensitive match."""
-    answer = answer.strip()
-    if not answer:
-        return None
-    if hint >= 0 and text.startswith(answer, hint):
-        return hint, hint + len(answer)
-    starts = [m.start() for m in re.finditer(re.escape(answer), text)]
-    if starts:
-        best = min(starts, key=lambda s: abs(s - hint)) if hint >= 0 else starts[0]
-        return best, best + len(answer)
-    m = re.search(r"\s+".join(map(re.escape, answer.split())), text, re.IGNORECASE)
-    return (m.start(), m.end()) if m else None
+    """Where ``answer`` occurs in ``text`` (the product's ``locate``, case aside as well)."""
+    return product.locate(text, answer, hint, ignore_case=True)
 
 
 def holds_answer(text: str, answers) -> bool:

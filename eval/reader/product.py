@@ -143,6 +143,12 @@ def with_reader(reader, question: str, passages: list, weights: dict[str, float]
     return dict(phrase=phrases[0] if phrases else "", answer=strip_markers(draft.text))
 
 
+def locate(text: str, answer: str, hint: int = -1, ignore_case: bool = False):
+    from qa.evaluation.domains import locate as where
+
+    return where(text, answer, hint, ignore_case)
+
+
 def token_f1(prediction: str, references) -> float:
     from qa.evaluation.metrics import token_f1 as f1
 

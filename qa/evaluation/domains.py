@@ -36,9 +36,12 @@ from qa.evaluation.converters import (
 # ---------------------------------------------------------------------------- answers
 
 
-def locate(text: str, answer: str, hint: int = -1) -> tuple[int, int] | None:
+def locate(
+    text: str, answer: str, hint: int = -1, ignore_case: bool = False
+) -> tuple[int, int] | None:
     """Where ``answer`` occurs in ``text``: at ``hint`` if it is there, else the occurrence nearest
-    to it, else a match that differs only in whitespace (PDF-converted text); None if nowhere."""
+    to it, else a match that differs only in whitespace (PDF-converted text), and in case too
+    with ``ignore_case``; None if nowhere."""
     answer = answer.strip()
     if not answer:
         return None
@@ -48,7 +51,8 @@ def locate(text: str, answer: str, hint: int = -1) -> tuple[int, int] | None:
     if starts:
         best = min(starts, key=lambda s: abs(s - hint)) if hint >= 0 else starts[0]
         return best, best + len(answer)
-    m = re.search(r"\s+".join(map(re.escape, answer.split())), text)
+    loose = r"\s+".join(map(re.escape, answer.split()))
+    m = re.search(loose, text, re.IGNORECASE if ignore_case else 0)
     return (m.start(), m.end()) if m else None
 
 
