@@ -40,9 +40,11 @@ def test_spans_come_in_document_coordinates_most_relevant_first(seed_engine):
     assert [p.id for p in found.passages] == [p.id for p in passages]  # the fused order stands
     by_id = {p.id: p for p in passages}
     assert found.spans
-    for pid, span in found.spans:
-        p = by_id[pid]
+    for s in found.spans:
+        p, span = by_id[s.passage_id], s.span
         assert p.text[span.start - p.start : span.end - p.start] == span.text
+    relevances = [s.relevance for s in found.spans]
+    assert relevances == sorted(relevances, reverse=True)
     assert found.relevance == max(r.relevance for r in found.readings)
 
 

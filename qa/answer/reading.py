@@ -5,9 +5,9 @@ batched call. The fused order stands: reordering by the reader's relevance lost 
 six left-out domains (what the user is shown held a reference answer less often: SQuAD 0.839 ->
 0.816, HotpotQA 0.420 -> 0.384, TAT-QA 0.734 -> 0.657; ``eval/calibrate.py --readers``), while
 its answer span beat the heuristic phrase on all six (README, "The reader"). So the readings
-give the answer phrase (a span inside the sentence the answer quotes) and two signals of the
-decision: the best relevance, and how far its span beats "no answer here". Without the reader
-there are no readings.
+give the answer phrase (a span inside the sentence the answer quotes), a say in which sentence
+that is (``qa.answer.extract.W_READER``), and two signals of the decision: the best relevance,
+and how far its span beats "no answer here". Without the reader there are no readings.
 """
 
 from __future__ import annotations
@@ -17,6 +17,16 @@ from dataclasses import dataclass
 
 from qa.answer.reader import Reader, Reading
 from qa.types import Passage, Span
+
+
+@dataclass(frozen=True)
+class ReadSpan:
+    """The reader's answer span in one passage, in document coordinates, with how likely the
+    reader thinks that passage answers."""
+
+    passage_id: str
+    span: Span
+    relevance: float
 
 
 @dataclass(frozen=True)
@@ -33,9 +43,9 @@ class Found:
         return Found(self.passages[:k], readings, self.weights)
 
     @property
-    def spans(self) -> tuple[tuple[str, Span], ...]:
-        """The reader's answer spans (passage id, span in document coordinates), the most
-        relevant passage's first (none without a reader)."""
+    def spans(self) -> tuple[ReadSpan, ...]:
+        """The reader's answer spans, the most relevant passage's first (none without a
+        reader)."""
         if not self.readings:
             return ()
         order = sorted(range(len(self.readings)), key=lambda i: -self.readings[i].relevance)
@@ -43,9 +53,8 @@ class Found:
         for i in order:
             p, r = self.passages[i], self.readings[i]
             if r.end > r.start:
-                out.append(
-                    (p.id, Span(p.start + r.start, p.start + r.end, p.text[r.start : r.end]))
-                )
+                span = Span(p.start + r.start, p.start + r.end, p.text[r.start : r.end])
+                out.append(ReadSpan(p.id, span, r.relevance))
         return tuple(out)
 
     @property
