@@ -241,6 +241,7 @@ def table(res: dict) -> str:
 
 
 Judge = Callable[[Case], Judged]
+READER_FEATURES = ("reader", "margin", "quoted", "quoted_margin")  # 0 without the reader
 MULTILINGUAL = ("e5",)  # embedding models that read other languages: a meaning-only variant
 
 
@@ -249,7 +250,7 @@ def variants(embeddings: str, readers: bool) -> list[tuple[str, bool, np.ndarray
     each calibration to fit."""
     at = FEATURES.index
     plain = np.ones(len(FEATURES))
-    plain[[at("reader"), at("margin")]] = 0.0
+    plain[[at(f) for f in READER_FEATURES]] = 0.0
     out = [(embeddings, False, plain, False)]
     if readers:
         out.append((f"{embeddings}+reader", True, np.ones(len(FEATURES)), False))

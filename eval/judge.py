@@ -24,8 +24,8 @@ from index.text import ENGLISH, detect
 from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
-from qa.answer.reader import Reader
-from qa.answer.reading import Found, read
+from qa.answer.reader import Reader, Reading
+from qa.answer.reading import Found, read, reread
 from qa.evaluation.metrics import holds_answer, token_f1
 from qa.question.ask import split
 
@@ -46,6 +46,13 @@ def readers_from(folder: Path, domains: list[str]) -> dict[str, Reader]:
 
 
 _READ: dict[tuple[int, int], Found] = {}  # (reader, case): the reading, shared by every variant
+_QUOTED: dict[tuple[int, int, str], Reading | None] = {}  # ... and of the answer as quoted
+
+
+def _for_reader(case: Case) -> str:
+    """The question as ``Engine`` gives it to the reader: the ask, then its context."""
+    parts = split(case.item.question)
+    return f"{parts.ask} {parts.context}".strip()
 
 
 def found_for(case: Case, reader: Reader | None) -> Found:
@@ -54,9 +61,7 @@ def found_for(case: Case, reader: Reader | None) -> Found:
         return Found(tuple(case.passages[:TOP_K]), None, case.weights)
     key = (id(reader), id(case))
     if key not in _READ:
-        parts = split(case.item.question)
-        question = f"{parts.ask} {parts.context}".strip()
-        _READ[key] = read(reader, question, case.passages[:TOP_K], case.weights)
+        _READ[key] = read(reader, _for_reader(case), case.passages[:TOP_K], case.weights)
         if len(_READ) % 500 == 0:
             log.info("read %d cases with the reader", len(_READ))
     return _READ[key]
@@ -73,11 +78,12 @@ def _embedded(embedder, texts: list[str]) -> list[np.ndarray]:
     return [_VECTORS[t] for t in texts]
 
 
-def judged(case: Case, found: Found, embedder=None) -> Judged:
+def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None) -> Judged:
     """The features, rightness and phrase F1 of the answer ``Engine.answer`` would give.
 
     ``embedder``: a multilingual embedding model; a question in another language than English is
-    then answered by meaning, as ``Engine._meaning`` does."""
+    then answered by meaning, as ``Engine._meaning`` does. ``reader``: the one that read
+    ``found``; it reads the answer as quoted too, as ``Engine._decide`` does."""
     ask = split(case.item.question).ask
     passages, weights = list(found.passages), found.weights or {}
     meaning = None
@@ -85,8 +91,14 @@ def judged(case: Case, found: Found, embedder=None) -> Judged:
         query = embedder.embed_query(ask)
         meaning = lambda texts: [float(v @ query) for v in _embedded(embedder, texts)]  # noqa: E731
     draft = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans, meaning=meaning)
-    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin)
     text = strip_markers(draft.text)
+    quoted = None
+    if reader is not None and found.readings is not None:
+        key = (id(reader), id(case), text)
+        if key not in _QUOTED:
+            _QUOTED[key] = reread(reader, _for_reader(case), text)
+        quoted = _QUOTED[key]
+    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
     answers = case.item.answers
     right = bool(answers) and bool(holds_answer(text, answers))
     phrases = [p.text for c in draft.citations for p in c.phrases]
@@ -107,6 +119,6 @@ def extractive_judge(
             reader = readers.get(case.domain) or readers.get("*")
             if reader is None:
                 raise KeyError(f"no reader for domain {case.domain!r}")
-        return judged(case, found_for(case, reader), embedder)
+        return judged(case, found_for(case, reader), embedder, reader)
 
     return judge

@@ -22,10 +22,11 @@ from index.text import ENGLISH
 from qa.answer import extract, verdict
 from qa.answer.calibration import Calibration, calibration
 from qa.answer.evidence import weigh
+from qa.answer.markers import strip_markers
 from qa.answer.pages import pin_pages
 from qa.answer.reader import Reader
 from qa.answer.reader import load as load_reader
-from qa.answer.reading import Found
+from qa.answer.reading import Found, reread
 from qa.answer.reading import read as read_passages
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm.client import make_llm
@@ -227,8 +228,7 @@ class Engine:
         passages = self.retriever.search(asked.standalone, self.settings.top_k, sources=sources)
         if reader is None:
             return Found(tuple(passages), None, weights)
-        question = f"{asked.ask} {asked.context}".strip()  # the ask first: it survives a cut
-        return read_passages(reader, question, passages, weights)
+        return read_passages(reader, _for_reader(asked), passages, weights)
 
     def answer(self, asked: Asked, found: Found) -> Answer:
         """The extractive answer: the evidence weighed, the outcome decided, the answer quoted."""
@@ -261,8 +261,11 @@ class Engine:
             asked.ask, passages, weights, self.settings.answer_sentences, spans=found.spans,
             meaning=meaning,
         )  # fmt: skip
+        quoted = None  # the reader's reading of the answer as quoted
+        if found.readings is not None and self.reader is not None:
+            quoted = reread(self.reader, _for_reader(asked), strip_markers(draft.text))
         evidence = (
-            weigh(passages, weights, draft.sentence, found.relevance, found.margin)
+            weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
             if passages
             else None
         )
@@ -366,6 +369,11 @@ class Clock:
 
     def timings(self) -> dict[str, float]:
         return {**self.marks, "total_ms": (time.perf_counter() - self.start) * 1000}
+
+
+def _for_reader(asked: Asked) -> str:
+    """The question as the reader reads it: the ask first (it survives a cut), then its context."""
+    return f"{asked.ask} {asked.context}".strip()
 
 
 def _call_deadline(llm) -> float | None:

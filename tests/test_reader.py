@@ -59,3 +59,43 @@ def test_the_answer_marks_the_readers_phrase_and_the_setting_turns_it_off(seed_s
     assert [p.text for c in on.citations for p in c.phrases] == ["Russia"]
     assert on.text.startswith("Russia")
     assert on_engine.reader is not None and off_engine.reader is None
+
+
+def test_the_readers_span_has_a_say_in_which_sentence_answers():
+    from index.text import tokenize
+    from qa.answer import extract
+    from qa.answer.reading import ReadSpan, read
+    from qa.question.asked import asked_weights
+    from qa.types import Passage
+
+    q = "Who confirmed that the meeting took place on Saturday?"
+    text = (
+        "The ministry confirmed the meeting took place on Saturday. "
+        "Ned Price, the State Department spokesman, confirmed it too."
+    )
+    p = Passage("p1", "news.txt", 100, 100 + len(text), text, 1.0, 1)
+    weights = asked_weights({t: 1.0 for t in tokenize(q)}, q)
+    found = read(reader.load(threads=1), q, [p], weights)
+    assert [s.span.text for s in found.spans] == ["Ned Price"]  # in the second sentence
+    words = extract.AnswerWeights(reader=0.0)
+    first = extract.draft(q, [p], weights, 1, words, spans=found.spans)
+    assert first.text.startswith("The ministry")  # words alone prefer the first sentence
+    heard = extract.AnswerWeights(reader=1.0)  # the reader's say made large enough to decide
+    chosen = extract.draft(q, [p], weights, 1, heard, spans=found.spans)
+    assert chosen.text.startswith("Ned Price") and "ministry" not in chosen.text
+    assert [ph.text for c in chosen.citations for ph in c.phrases] == ["Ned Price"]
+    unsure = ReadSpan("p1", found.spans[0].span, 0.0)  # no relevance: no say
+    assert extract.draft(q, [p], weights, 1, heard, spans=(unsure,)).text == first.text
+
+
+def test_the_answer_as_quoted_is_read_as_evidence():
+    from qa.answer.evidence import FEATURES, weigh
+    from qa.answer.reading import reread
+
+    model = reader.load(threads=1)
+    q = "Who is the State Department spokesman?"
+    on, off = reread(model, q, SPOKESMAN), reread(model, q, BALLOON)
+    assert off.relevance < on.relevance and reread(model, q, "  ") is None
+    ev = dict(zip(FEATURES, weigh([], {}, 0.5, 0.9, 2.0, on).features(), strict=True))
+    assert ev["quoted"] == on.relevance and 0 < ev["quoted_margin"] < 1
+    assert weigh([], {}, 0.5).features()[FEATURES.index("quoted")] == 0.0  # reader off

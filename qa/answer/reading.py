@@ -7,7 +7,8 @@ six left-out domains (what the user is shown held a reference answer less often:
 its answer span beat the heuristic phrase on all six (README, "The reader"). So the readings
 give the answer phrase (a span inside the sentence the answer quotes), a say in which sentence
 that is (``qa.answer.extract.W_READER``), and two signals of the decision: the best relevance,
-and how far its span beats "no answer here". Without the reader there are no readings.
+and how far its span beats "no answer here"; the answer as quoted is read too (``reread``).
+Without the reader there are no readings.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ class Found:
     def margin(self) -> float | None:
         """How far the reader prefers its span in that passage to "no answer here"."""
         return self._best.margin if self._best else None
+
+
+def reread(reader: Reader, question: str, quoted: str) -> Reading | None:
+    """The reader's reading of the answer as quoted (markers stripped): does what the user reads
+    answer? Evidence for the decision (``qa.answer.evidence``); None for an empty answer."""
+    return reader.score(question, [quoted])[0] if quoted.strip() else None
 
 
 def read(
