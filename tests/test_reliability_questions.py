@@ -119,6 +119,22 @@ def test_hostile_questions_through_engine(seed_engine):
     _engine_test(500)(seed_engine)
 
 
+@pytest.mark.parametrize(
+    "history",
+    [
+        [{"role": "user", "content": "\x1b[31mred\x1b[0m"}, {"role": "user", "content": "À"}],
+        [{"role": "user", "content": "À"}, {"role": "user", "content": "À"}],
+    ],
+)
+def test_a_name_of_no_words_in_the_history(seed_engine, history):
+    """Found by the fuzzer: "À" is a capitalised word whose normalised name is empty; reading a
+    follow-up against it raised IndexError."""
+    store = seed_engine.corpus.store
+    assert ask_or_refuse(seed_engine.ask, store, "\x1b[31mred\x1b[0m", history) in (
+        "answered", "refused", "bad question")  # fmt: skip
+    assert ask_or_refuse(seed_engine.ask, store, "What did he say about À?", history)
+
+
 @pytest.mark.slow
 def test_hostile_questions_through_engine_at_scale(seed_engine):
     _engine_test(3000)(seed_engine)

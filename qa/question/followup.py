@@ -179,7 +179,7 @@ def _standalone(
     asked = _LEADING.sub("", question)
     bound: dict[str, Mention] = {}
     excluded = {m.key for m in mentions(asked, set(people)) if m.is_name}
-    excluded |= {k.split()[-1] for k in excluded}  # names the follow-up says itself
+    excluded |= {k.split()[-1] for k in excluded if k.split()}  # names the follow-up says
     out = _pronouns(asked, read, people, bound, set(excluded))
     out = _there(out, read, bound, excluded)
     if out != asked:

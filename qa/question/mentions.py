@@ -20,8 +20,9 @@ from qa.question.word_forms import content_stems, stem
 
 
 def mentions(text: str, people: set[str] | None = None) -> list[Mention]:
-    """Every mention in a text, in order; a name a known person has ("Wang") is a person."""
-    found = [m for m in names(text) if m.kind != "adjective"]
+    """Every mention in a text, in order; a name a known person has ("Wang") is a person. A name
+    of no words once normalised ("À") is none."""
+    found = [m for m in names(text) if m.kind != "adjective" and m.key]
     if people:
         for m in found:
             if m.kind == NAME and _known(m.key, people):
@@ -64,7 +65,8 @@ def _titles_with_and(text: str, found: list[Mention]) -> list[Mention]:
 
 def _known(key: str, people: set[str]) -> bool:
     """ "Wang" and "Shirley Temple" are known where "Wang Yi" and "Shirley Temple Black" are."""
-    if key in people or key.split()[-1] in people:
+    words = key.split()
+    if key in people or (words and words[-1] in people):
         return True
     return any(p.startswith(key + " ") for p in people)
 
