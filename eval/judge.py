@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from qa.answer import extract
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
 from qa.answer.reader import Reader, Reading
-from qa.answer.reading import Found, read, reread
+from qa.answer.reading import Found, read, reread, spot
 from qa.evaluation.metrics import holds_answer, token_f1
 from qa.question.ask import split
 
@@ -78,6 +79,17 @@ def _embedded(embedder, texts: list[str]) -> list[np.ndarray]:
     return [_VECTORS[t] for t in texts]
 
 
+_SPOT: dict[tuple[int, int, str], tuple[int, int] | None] = {}  # (reader, case, sentence)
+
+
+def _spot(reader: Reader, case: Case, sentence: str) -> tuple[int, int] | None:
+    """``reading.spot`` as ``Engine._decide`` calls it (read once per reader, case, sentence)."""
+    key = (id(reader), id(case), sentence)
+    if key not in _SPOT:
+        _SPOT[key] = spot(reader, _for_reader(case), sentence)
+    return _SPOT[key]
+
+
 def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None) -> Judged:
     """The features, rightness and phrase F1 of the answer ``Engine.answer`` would give.
 
@@ -90,10 +102,13 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
     if embedder is not None and detect(case.item.question) != ENGLISH:
         query = embedder.embed_query(ask)
         meaning = lambda texts: [float(v @ query) for v in _embedded(embedder, texts)]  # noqa: E731
-    draft = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans, meaning=meaning)
+    reads = reader if found.readings is not None else None
+    spotted = partial(_spot, reads, case) if reads else None
+    draft = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans, meaning=meaning,
+                          spot=spotted)  # fmt: skip
     text = strip_markers(draft.text)
     quoted = None
-    if reader is not None and found.readings is not None:
+    if reads is not None:
         key = (id(reader), id(case), text)
         if key not in _QUOTED:
             _QUOTED[key] = reread(reader, _for_reader(case), text)

@@ -52,7 +52,7 @@ def figures(cases, reader: Reader | None) -> dict:
     rows = []
     for c in cases:
         found = found_for(c, reader)
-        j = judged(c, found)
+        j = judged(c, found, reader=reader)
         draft = c.extra["draft"]
         phrases = " ".join(p.text for cit in draft.citations for p in cit.phrases)
         hit, rr = ranks(list(found.passages) if reader else c.passages, c.item.answers)

@@ -9,7 +9,8 @@ reader, which trained on none of them) is answered as ``ask`` would; two figures
 half: shown contains (the answer text holds a reference, ``holds_answer``) and phrase F1 (the
 marked phrase against the references). For each domain left out, W is the grid value with the
 best mean of (shown contains + phrase F1) over the OTHER domains' tune halves; the left-out
-domain's test half is reported under that W beside W = 0. Prints a markdown table and writes
+domain's test half is reported under that W beside W = 0. The phrase here is marked without
+reading the quoted sentence alone (``reading.spot``, chosen after W by ``eval/spot_gain.py``). Prints a markdown table and writes
 ``eval/out/sentence_reader.json``.
 """
 

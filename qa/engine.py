@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from index import Corpus, DocumentInfo, DocumentText, IngestReport, make_embedder, store_identity
@@ -26,7 +27,7 @@ from qa.answer.markers import strip_markers
 from qa.answer.pages import pin_pages
 from qa.answer.reader import Reader
 from qa.answer.reader import load as load_reader
-from qa.answer.reading import Found, reread
+from qa.answer.reading import Found, reread, spot
 from qa.answer.reading import read as read_passages
 from qa.errors import IndexNotFoundError, LLMAuthError, LLMError
 from qa.llm.client import make_llm
@@ -257,13 +258,14 @@ class Engine:
         meaning = (
             self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
         )
+        reader = self.reader if found.readings is not None else None
         draft = extract.draft(
             asked.ask, passages, weights, self.settings.answer_sentences, spans=found.spans,
-            meaning=meaning,
+            meaning=meaning, spot=partial(spot, reader, _for_reader(asked)) if reader else None,
         )  # fmt: skip
         quoted = None  # the reader's reading of the answer as quoted
-        if found.readings is not None and self.reader is not None:
-            quoted = reread(self.reader, _for_reader(asked), strip_markers(draft.text))
+        if reader is not None:
+            quoted = reread(reader, _for_reader(asked), strip_markers(draft.text))
         evidence = (
             weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
             if passages

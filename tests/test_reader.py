@@ -61,6 +61,24 @@ def test_the_answer_marks_the_readers_phrase_and_the_setting_turns_it_off(seed_s
     assert on_engine.reader is not None and off_engine.reader is None
 
 
+def test_where_words_mark_no_phrase_the_sentence_is_read_alone(seed_engine):
+    q = "What is China increasing from Moscow while cooperating with the Russian military?"
+    answer = seed_engine.ask(q)
+    assert offered(answer)
+    phrase = " ".join(p.text for c in answer.citations for p in c.phrases)
+    assert "trade and fuel purchases" in phrase  # the heuristic marked nothing here
+
+
+def test_a_yes_no_question_gets_no_spotted_phrase(seed_engine):
+    from qa.question.asked import yes_no
+
+    q = "Does the US seek a conflict with China?"
+    assert yes_no(q) and not yes_no("What does the US seek?")
+    answer = seed_engine.ask(q)
+    assert offered(answer)
+    assert [p.text for c in answer.citations for p in c.phrases] == []  # not "Blinken"
+
+
 def test_the_readers_span_has_a_say_in_which_sentence_answers():
     from index.text import tokenize
     from qa.answer import extract

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
 from qa.answer.focus import FocusWeights, focus
-from qa.question.asked import NUMBER, covered
+from qa.question.asked import NUMBER, covered, yes_no
 from qa.types import Citation, Passage, Span
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
 
 
 Meaning = Callable[[list[str]], list[float]]  # sentences -> their similarity to the question
+Spot = Callable[[str], "tuple[int, int] | None"]  # a sentence -> the answer's offsets in it
 
 
 def score_sentences(
@@ -363,13 +364,16 @@ def draft(
     focused: bool = True,
     spans: Sequence[ReadSpan] = (),
     meaning: Meaning | None = None,
+    spot: Spot | None = None,
 ) -> Draft:
     """The extractive answer to ``question`` from ``passages``, best first.
 
     The best sentence is the best-scoring one; a second sentence joins only when it adds asked
     words. ``spans`` are the reader's answer phrases, the most relevant first: a sentence holding
-    one scores higher, and the first one inside the best sentence is its phrase (otherwise the
-    heuristic finds one). ``focused=False`` quotes whole sentences.
+    one scores higher, and the first one inside the best sentence is its phrase. When none lies
+    in it, the heuristic (``focus``) marks one, and where it finds none, ``spot`` (the reader
+    reading that sentence alone; not for a yes/no question: no phrase answers it).
+    ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
     scored = score_sentences(question, passages, weights, aw, meaning, spans) if passages else []
@@ -380,4 +384,8 @@ def draft(
     phrase = next((s.span for s in spans if s.passage_id == best.passage.id
                    and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
+    if phrase is None and spot is not None and focused and not citations[0].phrases:
+        at = None if yes_no(question) else spot(best.span.text)
+        if at:  # the heuristic marked nothing: the reader, reading the sentence alone
+            text, citations = compose(chosen, question, weights, aw, focused, _sub(best.span, *at))
     return Draft(text, citations, chosen[0].lexical)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from index.text import CARDINALS, MAGNITUDES, tokenize, weighted_share
+from qa.question.word_lists import AUXILIARIES
 
 NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
 NUMBER = re.compile(
@@ -101,6 +102,13 @@ def asked_weights(weights: dict[str, float], question: str) -> dict[str, float]:
         rest = list(out.values()) or number
         out[f"{NUMBER_WORD}:{asked[0]}"] = sum(rest) / len(rest)
     return out or weights
+
+
+def yes_no(question: str) -> bool:
+    """True when the question opens with an auxiliary verb ("Did Beijing provide evidence?"): its
+    answer is yes or no, not a phrase of the text."""
+    first = re.findall(r"\w+", question.lower())[:1]
+    return bool(first) and first[0] in AUXILIARIES
 
 
 def covered(weights: dict[str, float], text: str) -> float:

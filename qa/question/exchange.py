@@ -16,6 +16,7 @@ from qa.question.mention import GROUP, NAME, PERSON, PLACE, THING, Mention
 from qa.question.mentions import mentions, pronoun_gender
 from qa.question.word_forms import is_plural, stem
 from qa.question.word_lists import (
+    AUXILIARIES,
     IRREGULAR_VERBS,
     PLACE_PREPS,
     ROLE_NOUNS,
@@ -28,9 +29,7 @@ from qa.question.word_lists import (
 MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 ANSWER_CHARS = 2000  # an answer is read this far (the antecedent is near its start)
 
-_AUX = word_set(
-    "did does do is are was were has have had will would can could should may might must"
-)
+_AUX = AUXILIARIES
 _BE = frozenset({"is", "was", "are", "were"})
 _WH = word_set("who whom whose what which when where why how")
 _PLACE_NOUNS = word_set("city country place town state region location island venue")

@@ -159,6 +159,10 @@ SPEECH_VERBS = word_set(
     discuss discussed
     """
 )
+# The verbs a yes/no question opens with ("Did ...?", "Is ...?").
+AUXILIARIES = word_set(
+    "did does do is are was were has have had will would can could should may might must"
+)
 IRREGULAR_VERBS = {
     "wrote": "write", "written": "write", "sang": "sing", "sung": "sing", "met": "meet",
     "led": "lead", "flew": "fly", "flown": "fly", "built": "build", "found": "find",
