@@ -5,6 +5,11 @@ output.py      what the command prints: answers with sources, documents, reports
 terminal.py    text made safe to print (no escape sequences); the ingest progress bar
 """
 
-from qa.cli.main import main
+from qa.library.signals import blocked
+
+with blocked():  # threads the libraries start on import never take Ctrl-C (qa/library/signals.py)
+    import onnxruntime  # noqa: F401  (its pool starts on import; the engine imports it anyway)
+
+    from qa.cli.main import main
 
 __all__ = ["main"]

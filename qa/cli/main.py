@@ -75,7 +75,7 @@ def _watch(settings: Settings) -> int:
     from qa.library.watch import FolderWatcher
 
     watcher = FolderWatcher(  # started: Ctrl-C reaches this thread (qa/library/signals.py)
-        started(get_engine(settings)), on_sync=lambda s: print(format_sync(s), flush=True)
+        started(lambda: get_engine(settings)), on_sync=lambda s: print(format_sync(s), flush=True)
     )
     print(f"Watching {clean(str(settings.docs_dir))} for changes; Ctrl-C stops.", flush=True)
     try:

@@ -141,7 +141,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa.library.signals import started  # Ctrl-C reaches this thread
 
     summary = evaluate(
-        started(get_engine(settings)), items, out, dataset=dataset, judge=judge, resume=args.resume
+        started(lambda: get_engine(settings)),
+        items,
+        out,
+        dataset=dataset,
+        judge=judge,
+        resume=args.resume,
     )
     print(format_table(summary))
     if problems:
