@@ -42,7 +42,7 @@ for _var in list(os.environ):  # the shipped defaults, offline, no model
         os.environ.pop(_var)
 
 import numpy as np  # noqa: E402
-from cases import Case, build_cases  # noqa: E402
+from cases import Case, shared_cases  # noqa: E402
 from logistic import auc, fit, predict  # noqa: E402
 
 from qa.answer.evidence import FEATURES  # noqa: E402
@@ -332,15 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("httpx", "chromadb", "bm25s", "index", "qa"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    from index.offline import quiet
-
-    quiet()
     domains = args.domains.split(",")
-    cases = build_cases(domains, ROOT / ".qa_store" / "calib",
-                        ROOT / ".qa_store" / f"cases-{args.embeddings}.pkl", args.embeddings)  # fmt: skip
+    cases = shared_cases(domains, args.embeddings)
     results, entries = {}, {}
     embedder = None
     if args.embeddings in MULTILINGUAL:

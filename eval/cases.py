@@ -78,7 +78,25 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
 
 def _key(domains: Sequence[str], settings_json: str) -> str:
     extra = "|multilingual|spelling" if MULTILINGUAL_QA.exists() else "|spelling"
-    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}".encode()).hexdigest()[:12]
+    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}".encode()).hexdigest()[
+        :12
+    ]
+
+
+NOISY = ("httpx", "chromadb", "bm25s", "index", "qa")  # loggers quieted in the scripts' output
+
+
+def shared_cases(domains: Sequence[str], embeddings: str = "minilm") -> list[Case]:
+    """The cases as the eval scripts share them: log lines with their time (the libraries'
+    quieted), offline, built in ``.qa_store/calib`` and cached in ``.qa_store/cases-<model>.pkl``."""
+    from index.offline import quiet
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet()
+    store = ROOT / ".qa_store"
+    return build_cases(domains, store / "calib", store / f"cases-{embeddings}.pkl", embeddings)
 
 
 def build_cases(

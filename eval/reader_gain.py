@@ -30,10 +30,9 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import build_cases  # noqa: E402
+from cases import shared_cases  # noqa: E402
 from judge import found_for, judged  # noqa: E402
 
-from index.offline import quiet  # noqa: E402
 from qa.answer.reader import Reader  # noqa: E402
 from qa.evaluation.metrics import contains_answer  # noqa: E402
 
@@ -68,12 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--domains", default=",".join(DOMAINS))
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    quiet()
     domains = args.domains.split(",")
-    cases = build_cases(
-        domains, ROOT / ".qa_store" / "calib", ROOT / ".qa_store" / "cases-minilm.pkl"
-    )
+    cases = shared_cases(domains)
     reader = Reader(args.reader)
     out = {}
     for d in [*domains, "seeds"]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from functools import partial
 from pathlib import Path
@@ -32,10 +31,9 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import build_cases  # noqa: E402
+from cases import shared_cases  # noqa: E402
 from judge import SENTENCES, TOP_K, _for_reader, found_for  # noqa: E402
 
-from index.offline import quiet  # noqa: E402
 from qa.answer import extract, reader  # noqa: E402
 from qa.answer.reading import ReadSpan, spot  # noqa: E402
 from qa.evaluation.metrics import token_f1  # noqa: E402
@@ -66,13 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--domains", default=",".join(DOMAINS))
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("httpx", "chromadb", "bm25s", "index", "qa"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    quiet()
     domains = args.domains.split(",")
-    cases = build_cases(domains, ROOT / ".qa_store" / "calib",
-                        ROOT / ".qa_store" / "cases-minilm.pkl", "minilm")  # fmt: skip
+    cases = shared_cases(domains)
     cases = [c for c in cases if c.domain in (*domains, "seeds") and c.kind == "answerable"
              and c.item.answers]  # fmt: skip
     model = reader.load()

@@ -258,14 +258,14 @@ class Engine:
         meaning = (
             self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
         )
-        reader = self.reader if found.readings is not None else None
+        reader = self.reader if found.readings is not None else None  # it read the passages
+        question = _for_reader(asked)
         draft = extract.draft(
             asked.ask, passages, weights, self.settings.answer_sentences, spans=found.spans,
-            meaning=meaning, spot=partial(spot, reader, _for_reader(asked)) if reader else None,
+            meaning=meaning, spot=partial(spot, reader, question) if reader else None,
         )  # fmt: skip
-        quoted = None  # the reader's reading of the answer as quoted
-        if reader is not None:
-            quoted = reread(reader, _for_reader(asked), strip_markers(draft.text))
+        # the reader's reading of the answer as quoted: does what the user reads answer?
+        quoted = reread(reader, question, strip_markers(draft.text)) if reader else None
         evidence = (
             weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
             if passages

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from index.text import CARDINALS, MAGNITUDES, tokenize, weighted_share
+from index.text import words as lower_words
 from qa.question.word_lists import AUXILIARIES
 
 NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
@@ -107,7 +108,7 @@ def asked_weights(weights: dict[str, float], question: str) -> dict[str, float]:
 def yes_no(question: str) -> bool:
     """True when the question opens with an auxiliary verb ("Did Beijing provide evidence?"): its
     answer is yes or no, not a phrase of the text."""
-    first = re.findall(r"\w+", question.lower())[:1]
+    first = lower_words(question)[:1]
     return bool(first) and first[0] in AUXILIARIES
 
 

@@ -29,7 +29,6 @@ from qa.question.word_lists import (
 MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 ANSWER_CHARS = 2000  # an answer is read this far (the antecedent is near its start)
 
-_AUX = AUXILIARIES
 _BE = frozenset({"is", "was", "are", "were"})
 _WH = word_set("who whom whose what which when where why how")
 _PLACE_NOUNS = word_set("city country place town state region location island venue")
@@ -92,7 +91,9 @@ def _frame(ex: Exchange) -> None:
         ex.wh = low[i]
         j = i + 1
         if ex.wh in ("what", "which", "whose", "how"):
-            while j < len(low) and low[j] not in _AUX and j - i <= 5 and not _verbish(low[j]):
+            while (
+                j < len(low) and low[j] not in AUXILIARIES and j - i <= 5 and not _verbish(low[j])
+            ):
                 j += 1
             ex.wh_noun = " ".join(low[i + 1 : j])
         passive = (
@@ -101,11 +102,11 @@ def _frame(ex: Exchange) -> None:
             and ex.wh in ("who", "which", "what")
             and _participle(low[j + 1])
         )  # "Which goalkeeper was voted ...?", "Who was born in ...?": the wh-phrase is the subject
-        if j < len(low) and low[j] in _AUX and not passive:
+        if j < len(low) and low[j] in AUXILIARIES and not passive:
             _wh_then_aux(ex, words, low, j)
         else:
             _wh_as_subject(ex, words, low, j)
-    elif low and low[0] in _AUX:  # "Did the Foreign Ministry say ...?"
+    elif low and low[0] in AUXILIARIES:  # "Did the Foreign Ministry say ...?"
         ex.subject = _subject(ex, words, 0)
     s = ex.subject
     if s is None:
@@ -152,7 +153,7 @@ def _wh_then_aux(ex: Exchange, words: list[re.Match], low: list[str], j: int) ->
 def _wh_as_subject(ex: Exchange, words: list[re.Match], low: list[str], j: int) -> None:
     """ "Who met Wang?", "Which US President visited ...?", "Who discovered pottery on ...?"."""
     ex.wh_role = "subject"
-    while j < len(low) and (low[j].endswith("ly") or low[j] in _AUX):
+    while j < len(low) and (low[j].endswith("ly") or low[j] in AUXILIARIES):
         j += 1  # "Who notably improved ...": the verb
     ex.verb = stem(low[j]) if j < len(low) else ""
     if j + 1 < len(words) and words[j + 1].group(0).islower() and low[j + 1] not in STOP_WORDS:
