@@ -68,6 +68,9 @@ def pool_questions(name: str, paths: list[Path], emb, seed: str, limit: int = PO
         path = docs_dir / fname
         if not path.is_file():
             path.write_text(text, encoding="utf-8")
+    for stale in docs_dir.glob("*.txt"):  # an earlier, other draw: not this haystack
+        if stale.name not in texts:
+            stale.unlink()
     engine = product.open_engine(f"pool-{name}", docs_dir, emb)
     chunks = product.chunker(emb)
     out = []
