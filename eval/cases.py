@@ -78,9 +78,8 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
 
 def _key(domains: Sequence[str], settings_json: str) -> str:
     extra = "|multilingual|spelling" if MULTILINGUAL_QA.exists() else "|spelling"
-    return hashlib.sha1(f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}".encode()).hexdigest()[
-        :12
-    ]
+    key = f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}"
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
 NOISY = ("httpx", "chromadb", "bm25s", "index", "qa")  # loggers quieted in the scripts' output

@@ -140,9 +140,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     fields = ("store_dir", "collection", "docs_dir")
     settings = Settings(**{f: getattr(args, f) for f in fields if getattr(args, f, None)})
-    engine = started(
-        lambda: get_engine(settings)
-    )  # Ctrl-C reaches the prompt (qa/library/signals.py)
+    # Ctrl-C reaches the prompt (qa/library/signals.py)
+    engine = started(lambda: get_engine(settings))
     if sys.stdin.isatty():
         with contextlib.suppress(ImportError):  # line editing and the up arrow, where Python has it
             import readline  # noqa: F401
