@@ -113,7 +113,7 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
         if key not in _QUOTED:
             _QUOTED[key] = reread(reader, _for_reader(case), text)
         quoted = _QUOTED[key]
-    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
+    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted, found.gap)
     answers = case.item.answers
     right = bool(answers) and bool(holds_answer(text, answers))
     phrases = [p.text for c in draft.citations for p in c.phrases]

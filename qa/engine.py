@@ -266,11 +266,8 @@ class Engine:
         )  # fmt: skip
         # the reader's reading of the answer as quoted: does what the user reads answer?
         quoted = reread(reader, question, strip_markers(draft.text)) if reader else None
-        evidence = (
-            weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted)
-            if passages
-            else None
-        )
+        signals = (found.relevance, found.margin, quoted, found.gap)
+        evidence = weigh(passages, weights, draft.sentence, *signals) if passages else None
         reads = verdict.reads(asked.language, self.multilingual)
         return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)
 

@@ -8,10 +8,21 @@ import json
 from conftest import offered
 
 from qa.answer import reader
-from qa.answer.reading import read
+from qa.answer.reading import rank, read
+from qa.types import Passage
 
 SPOKESMAN = "State Department spokesman Ned Price said the meeting took place on Saturday."
 BALLOON = "The balloon was shot down off the coast of South Carolina."
+
+
+def _by_id(found, passages):
+    """The readings of ``found`` in the order of ``passages``."""
+    got = dict(zip((p.id for p in found.passages), found.readings, strict=True))
+    return [(p, got[p.id]) for p in passages]
+
+
+def _passage(pid: str, text: str, score: float, rank_: int) -> Passage:
+    return Passage(pid, f"{pid}.txt", 0, len(text), text, score, rank_)
 
 
 def test_the_model_ships_with_its_card_and_config():
@@ -39,7 +50,10 @@ def test_readings_rank_the_answering_passage_and_mark_its_span():
 def test_spans_come_in_document_coordinates_most_relevant_first(seed_engine):
     passages = seed_engine.retrieve("Who is the State Department spokesman?", k=5)
     found = read(reader.load(), "Who is the State Department spokesman?", passages, {})
-    assert [p.id for p in found.passages] == [p.id for p in passages]  # the fused order stands
+    assert sorted(p.id for p in found.passages) == sorted(p.id for p in passages)
+    assert [p.id for p in found.passages] == [
+        passages[i].id for i in rank(passages, [r for _, r in _by_id(found, passages)])
+    ]
     by_id = {p.id: p for p in passages}
     assert found.spans
     for s in found.spans:
@@ -48,6 +62,35 @@ def test_spans_come_in_document_coordinates_most_relevant_first(seed_engine):
     relevances = [s.relevance for s in found.spans]
     assert relevances == sorted(relevances, reverse=True)
     assert found.relevance == max(r.relevance for r in found.readings)
+
+
+def test_the_reader_reorders_close_passages_but_not_far_ones():
+    q = "Who is the State Department spokesman?"
+    model = reader.load(threads=1)
+    # fused almost level: the passage that answers goes first
+    close = [_passage("balloon", BALLOON, 1.0, 1), _passage("price", SPOKESMAN, 0.97, 2)]
+    assert [p.id for p in read(model, q, close, {}).passages] == ["price", "balloon"]
+    # fused far apart: the fusion's first stays first (the reader has a say, not the last word)
+    far = [_passage("balloon", BALLOON, 1.0, 1), _passage("price", SPOKESMAN, 0.3, 2)]
+    assert [p.id for p in read(model, q, far, {}).passages] == ["balloon", "price"]
+
+
+def test_the_gap_says_how_far_the_best_passage_stands_out():
+    from qa.answer.evidence import FEATURES, weigh
+    from qa.answer.reading import Found
+
+    q = "Who is the State Department spokesman?"
+    model = reader.load(threads=1)
+    one = _passage("price", SPOKESMAN, 1.0, 1)
+    found = read(model, q, [one, _passage("balloon", BALLOON, 0.9, 2)], {})
+    top, other = sorted((r.relevance for r in found.readings), reverse=True)
+    assert found.gap == top - other > 0
+    alone = read(model, q, [one], {})
+    assert alone.gap == alone.relevance  # nothing next to it
+    assert Found((one,), None, {}).gap is None  # reader off
+    ev = weigh([], {}, 0.5, found.relevance, found.margin, gap=found.gap)
+    assert ev.features()[FEATURES.index("gap")] == found.gap
+    assert weigh([], {}, 0.5).features()[FEATURES.index("gap")] == 0.0
 
 
 def test_the_answer_marks_the_readers_phrase_and_the_setting_turns_it_off(seed_store):

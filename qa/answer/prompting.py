@@ -39,7 +39,6 @@ SUPPORTING = 3  # the best sentences looked at (each with its neighbours) for th
 GAP = " … "  # between sentences of one passage that do not follow each other
 
 
-
 @dataclass(frozen=True)
 class Prompt:
     """The messages for the model and what it reads of each passage, in prompt order."""

@@ -64,6 +64,16 @@ class Reading:
         """Span score over null score: > 0 when the model prefers its span to no answer."""
         return self.span_score - self.null_score
 
+    @property
+    def squashed(self) -> float:
+        """The margin (logits, unbounded) on (-1, 1), as the decision and the ranking read it."""
+        return squash(self.margin)
+
+
+def squash(margin: float) -> float:
+    """A span-over-null margin on (-1, 1): a few logits either way is all that tells."""
+    return math.tanh(margin / 4.0)
+
 
 @dataclass(frozen=True)
 class Encoded:
