@@ -17,8 +17,10 @@ A case is one question asked of one corpus:
   on, as domain ``multilingual``: asked of the seed article (answerable) and of the others.
 
 Each case keeps the top ``DEPTH`` fused passages (the answer step reads the first ``top_k``; a
-reader's readings take the first ``QA_TOP_K``) and the question's IDF weights in its corpus. Retrieval is the
-product's own (``Engine.retriever``), so rebuild the cache after a retrieval change.
+reader's readings take the first ``QA_TOP_K``), the question as the product reads it
+(``Engine.read``: the ask split from a preamble, courtesies dropped, typos read) and the ask's
+IDF weights in its corpus. Retrieval is the product's own (``Engine.retriever``), so rebuild the
+cache after a retrieval change.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import retrieval_bench as rb
 
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.protocol import cross_corpus, near_miss, split_reference
-from qa.question.spelling import corrected
+from qa.question.read import Asked
 from qa.types import Passage
 
 log = logging.getLogger("cases")
@@ -62,6 +64,7 @@ class Case:
     item: EvalItem
     passages: list[Passage]
     weights: dict[str, float]
+    asked: Asked  # the question as the product reads it (``Engine.read``)
     extra: dict = field(default_factory=dict)  # per-consumer annotations (reader scores, ...)
 
     @property
@@ -76,9 +79,14 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
     return sorted(rng.sample(list(items), n), key=lambda i: i.id)
 
 
+# How a case is made: bump when that changes, so that a cache built the old way is not reused
+# (2: the question read as ``Engine.read`` reads it, its weights from the ask alone).
+VERSION = 2
+
+
 def _key(domains: Sequence[str], settings_json: str) -> str:
     extra = "|multilingual|spelling" if MULTILINGUAL_QA.exists() else "|spelling"
-    key = f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}"
+    key = f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}|{VERSION}"
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
@@ -153,9 +161,10 @@ def build_cases(
     cases, t0 = [], time.perf_counter()
     for k, (n, half, kind, corpus, item) in enumerate(todo):
         e = engines[corpus]
-        q = corrected(item.question, e.corpus.frequencies)  # the typos read as Engine reads them
-        passages = e.retriever.search(q, DEPTH)
-        cases.append(Case(n, half, kind, corpus, item, passages, e.question_weights(q)))
+        asked = e.read(item.question)  # split, courtesies dropped, typos read, as ``ask`` does
+        passages = e.retriever.search(asked.standalone, DEPTH)
+        weights = e.question_weights(asked.ask)
+        cases.append(Case(n, half, kind, corpus, item, passages, weights, asked))
         if k % 500 == 0:
             log.info("retrieved %d of %d (%.0f s)", k, len(todo), time.perf_counter() - t0)
     if cache:

@@ -28,7 +28,6 @@ from qa.answer.markers import strip_markers
 from qa.answer.reader import Reader, Reading
 from qa.answer.reading import Found, read, reread, spot
 from qa.evaluation.metrics import holds_answer, token_f1
-from qa.question.ask import split
 
 log = logging.getLogger("judge")
 TOP_K = 5  # passages the answer step reads (QA_TOP_K)
@@ -52,8 +51,7 @@ _QUOTED: dict[tuple[int, int, str], Reading | None] = {}  # ... and of the answe
 
 def _for_reader(case: Case) -> str:
     """The question as ``Engine`` gives it to the reader: the ask, then its context."""
-    parts = split(case.item.question)
-    return f"{parts.ask} {parts.context}".strip()
+    return f"{case.asked.ask} {case.asked.context}".strip()
 
 
 def found_for(case: Case, reader: Reader | None) -> Found:
@@ -96,7 +94,7 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
     ``embedder``: a multilingual embedding model; a question in another language than English is
     then answered by meaning, as ``Engine._meaning`` does. ``reader``: the one that read
     ``found``; it reads the answer as quoted too, as ``Engine._decide`` does."""
-    ask = split(case.item.question).ask
+    ask = case.asked.ask
     passages, weights = list(found.passages), found.weights or {}
     meaning = None
     if embedder is not None and detect(case.item.question) != ENGLISH:

@@ -32,7 +32,6 @@ from judge import SENTENCES, TOP_K, found_for  # noqa: E402
 from qa.answer import extract, reader  # noqa: E402
 from qa.answer.markers import strip_markers  # noqa: E402
 from qa.evaluation.metrics import holds_answer, token_f1  # noqa: E402
-from qa.question.ask import split  # noqa: E402
 
 GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
@@ -43,7 +42,7 @@ def figures(cases, model, w: float) -> dict[tuple[str, str], tuple[float, float]
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for c in cases:
         found = found_for(c, model).top(TOP_K)
-        ask = split(c.item.question).ask
+        ask = c.asked.ask
         d = extract.draft(ask, list(found.passages), found.weights or {}, SENTENCES, aw,
                           spans=found.spans)  # fmt: skip
         phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)

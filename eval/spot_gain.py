@@ -37,7 +37,6 @@ from judge import SENTENCES, TOP_K, _for_reader, found_for  # noqa: E402
 from qa.answer import extract, reader  # noqa: E402
 from qa.answer.reading import ReadSpan, spot  # noqa: E402
 from qa.evaluation.metrics import token_f1  # noqa: E402
-from qa.question.ask import split  # noqa: E402
 from qa.question.asked import yes_no  # noqa: E402
 from qa.types import Span  # noqa: E402
 
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[tuple[str, str], list[list[float]]] = {}
     for c in cases:
         found = found_for(c, model).top(TOP_K)
-        ask = split(c.item.question).ask
+        ask = c.asked.ask
         passages, weights = list(found.passages), found.weights or {}
         drafts = (
             extract.draft(ask, passages, weights, SENTENCES, spans=found.spans),

@@ -54,7 +54,6 @@ from qa.answer.focus import FocusWeights  # noqa: E402
 from qa.answer.markers import strip_markers  # noqa: E402
 from qa.evaluation.metrics import holds_answer, token_f1  # noqa: E402
 from qa.evaluation.references import REFERENCE_SETS  # noqa: E402
-from qa.question.ask import split  # noqa: E402
 
 log = logging.getLogger("tune")
 # squad, hotpotqa, covidqa, cuad, doc2dial, tatqa; not xquad: its questions are Spanish and German
@@ -95,7 +94,7 @@ class Scorer:
         for c in cases:
             if c.kind == "answerable" and c.item.answers:
                 self.groups.setdefault((c.domain, c.half), []).append(c)
-        self.asks = {id(c): split(c.item.question).ask for g in self.groups.values() for c in g}
+        self.asks = {id(c): c.asked.ask for g in self.groups.values() for c in g}
         self.memo: dict[tuple, dict] = {}
         self.drafts = 0
 

@@ -194,9 +194,7 @@ class Engine:
         question -> retrieve (and read) -> decide -> answer, each stage one call.
         """
         clock = Clock()
-        asked = read_question(question, history, self.settings.max_question_chars)
-        self._require_index()
-        asked = self._spelled(asked)
+        asked = self.read(question, history)
         chosen = chosen_sources(sources, self.corpus)
         yield Stage("searching")
         if self.llm is not None:
@@ -208,6 +206,13 @@ class Engine:
         clock.mark("answer_ms")
         yield answer.reply
         yield self._finished(answer, clock)
+
+    def read(self, question: str, history: Sequence[Turn] | None = None) -> Asked:
+        """The question as every later stage reads it: cleaned, resolved, split, its typos read
+        as this corpus's words (a clear error for a bad question or a missing index)."""
+        asked = read_question(question, history, self.settings.max_question_chars)
+        self._require_index()
+        return self._spelled(asked)
 
     def _spelled(self, asked: Asked) -> Asked:
         """The question with its typos read as the documents' words (``qa.question.spelling``)."""
@@ -247,9 +252,7 @@ class Engine:
 
     def verdict(self, question: str, history: Sequence[Turn] | None = None) -> verdict.Verdict:
         """The outcome a question would have, with its calibrated probabilities (no answer)."""
-        asked = read_question(question, history, self.settings.max_question_chars)
-        self._require_index()
-        asked = self._spelled(asked)
+        asked = self.read(question, history)
         return self._decide(asked, self.find(asked))[1]
 
     def _decide(self, asked: Asked, found: Found) -> tuple[extract.Draft, verdict.Verdict]:

@@ -48,6 +48,44 @@ def test_the_ask_is_the_question_sentence(text, ask, context):
     assert (parts.ask, parts.context) == (ask, context)
 
 
+@pytest.mark.parametrize(
+    ("text", "ask", "context"),
+    [
+        ("Hi there, who is the spokesman?", "who is the spokesman?", ""),
+        ("Hello! Where did they meet? Thanks", "Where did they meet?", ""),
+        ("Hey what is it?", "what is it?", ""),
+        (
+            "Good afternoon. I'd like info on forbearance, please.",
+            "I'd like info on forbearance",
+            "",
+        ),
+        (
+            "Hi, good afternoon. The balloon was shot down. Who shot it? Thank you so much!",
+            "Who shot it?",
+            "The balloon was shot down.",
+        ),
+        # not courtesies: part of what is asked
+        ("Hey Jude was written by whom?", "Hey Jude was written by whom?", ""),
+        ("How do I say thank you", "How do I say thank you", ""),
+        ("What does hi mean?", "What does hi mean?", ""),
+        ("Hello?", "Hello?", ""),  # nothing else: asked as written
+    ],
+)
+def test_greetings_and_thanks_are_neither_ask_nor_context(text, ask, context):
+    parts = split(text)
+    assert (parts.ask, parts.context) == (ask, context)
+
+
+def test_a_greeting_does_not_turn_an_answer_into_a_guess(seed_engine):
+    plain = seed_engine.verdict("Who is the State Department spokesman?")
+    polite = seed_engine.verdict("Hi there, who is the State Department spokesman? Thanks!")
+    assert polite.status == plain.status
+    assert abs(polite.topic - plain.topic) < 0.05 and abs(polite.right - plain.right) < 0.05
+    answer = seed_engine.ask("Hello! Who is the State Department spokesman?")
+    assert answer.text.startswith("Ned Price")
+    assert answer.standalone_question == answer.question  # no "Reading this as" for a greeting
+
+
 def test_languages_are_told_apart_from_english():
     rows = [json.loads(line) for line in (ROOT / "eval" / "multilingual_qa.jsonl").open()]
     assert len(rows) >= 30

@@ -11,6 +11,10 @@ many of the preamble's words it repeats.
 - Otherwise the ask is the last sentence that ends with "?" (what follows it, e.g. "Answer in one
   word.", is context too); without one, the last sentence when it opens like a question or a
   request ("Name the ...", "List ..."), else the whole text.
+
+Courtesies are neither ask nor context: "Hi there, who is the spokesman? Thanks!" asks what "Who
+is the spokesman?" asks (``without_courtesies``). Left in, "hi" and "thanks", rare in any
+document, weighed as asked words no passage holds, and a plain question came out "not sure".
 """
 
 from __future__ import annotations
@@ -25,6 +29,34 @@ _OPENS_A_QUESTION = re.compile(
     r"will|would|should|has|have|had|name|list|give|tell|describe|explain|identify|define)\b",
     re.IGNORECASE,
 )
+
+
+# A greeting that opens the text ("Hi there,", "Hello!", "Good afternoon.", "Hey what ..."): the
+# greeting, then punctuation or a word that opens a question.
+_GREETING = re.compile(
+    r"^\s*(?:hi|hiya|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day))"
+    r"(?:\s+(?:there|all|everyone|team))?"
+    r"(?:\s*[,!.:;]+\s*|\s*[-\u2013\u2014]\s+|\s+(?=(?:who|whom|whose|what|which|when|where|why|how|"
+    r"is|are|was|were|do|does|did|can|could|i|i'm|my|please)\b))",
+    re.IGNORECASE,
+)
+# Thanks (or "please") that close the text after a sentence or a comma: "... ? Thanks!",
+# "..., please."; never "How do I say thank you".
+_THANKS = re.compile(
+    r"(?<=[?.!,])\s*(?:many\s+|thanks\s+)?(?:thanks|thank\s+you|thx|cheers|please)"
+    r"(?:\s+(?:so\s+much|very\s+much|a\s+lot|in\s+advance))?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def without_courtesies(text: str) -> str:
+    """The text without an opening greeting and closing thanks (itself when nothing else is
+    left: a question that is only "Hello?" is asked as written)."""
+    out = text
+    while (m := _GREETING.match(out)) and m.end() < len(out):
+        out = out[m.end() :]
+    out = _THANKS.sub("", out).rstrip(" ,;")
+    return out if out.strip() else text
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,7 @@ class Ask:
 
 def split(text: str) -> Ask:
     """The asking sentence of ``text`` and its context (see the module docstring)."""
+    text = without_courtesies(text)
     spans = [(s, e) for s, e in sentence_spans(text) if text[s:e].strip()]
     if len(spans) < 2:
         return Ask(text, text)
