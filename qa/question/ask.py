@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from index.text import sentence_spans
 
-_OPENS_A_QUESTION = re.compile(
-    r"^\s*(who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|could|"
-    r"will|would|should|has|have|had|name|list|give|tell|describe|explain|identify|define)\b",
-    re.IGNORECASE,
+# The words a question or a request opens with.
+_OPENERS = (
+    r"who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"will|would|should|has|have|had|name|list|give|tell|describe|explain|identify|define"
 )
+_OPENS_A_QUESTION = re.compile(rf"^\s*({_OPENERS})\b", re.IGNORECASE)
 
 
 # A greeting that opens the text ("Hi there,", "Hello!", "Good afternoon.", "Hey what ..."): the
@@ -36,8 +37,7 @@ _OPENS_A_QUESTION = re.compile(
 _GREETING = re.compile(
     r"^\s*(?:hi|hiya|hello|hey|greetings|good\s+(?:morning|afternoon|evening|day))"
     r"(?:\s+(?:there|all|everyone|team))?"
-    r"(?:\s*[,!.:;]+\s*|\s*[-\u2013\u2014]\s+|\s+(?=(?:who|whom|whose|what|which|when|where|why|how|"
-    r"is|are|was|were|do|does|did|can|could|i|i'm|my|please)\b))",
+    rf"(?:\s*[,!.:;]+\s*|\s*[-\u2013\u2014]\s+|\s+(?=(?:{_OPENERS}|i|i'm|my|please)\b))",
     re.IGNORECASE,
 )
 # Thanks (or "please") that close the text after a sentence or a comma: "... ? Thanks!",
