@@ -26,6 +26,7 @@ cache after a retrieval change.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 import random
@@ -91,6 +92,15 @@ def _key(domains: Sequence[str], settings_json: str) -> str:
 
 
 NOISY = ("httpx", "chromadb", "bm25s", "index", "qa")  # loggers quieted in the scripts' output
+
+
+def report(name: str, lines: Sequence[str], data: object) -> Path:
+    """Print a script's table and write its figures to ``eval/out/<name>.json``."""
+    print("\n".join(lines))
+    dest = ROOT / "eval" / "out" / f"{name}.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(data, indent=1))
+    return dest
 
 
 def shared_cases(domains: Sequence[str], embeddings: str = "minilm") -> list[Case]:

@@ -16,7 +16,6 @@ markdown tables and writes ``eval/out/rerank.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from itertools import product
 from pathlib import Path
@@ -26,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import shared_cases  # noqa: E402
+from cases import report, shared_cases  # noqa: E402
 from judge import TOP_K, _for_reader  # noqa: E402
 
 from qa.answer import reader, reading  # noqa: E402
@@ -93,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         out[f"{key}|all six"] = {"picked": final}
         lines.append(f"\nFitted on all six tune halves: {final}; shipped: "
                      f"({reading.RANK_RELEVANCE}, {reading.RANK_MARGIN}).")  # fmt: skip
-    print("\n".join(lines))
-    dest = ROOT / "eval" / "out" / "rerank.json"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(out, indent=1))
+    report("rerank", lines, out)
     return 0
 
 

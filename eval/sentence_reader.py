@@ -17,7 +17,6 @@ reading the quoted sentence alone (``reading.spot``, chosen after W by ``eval/sp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import shared_cases  # noqa: E402
+from cases import report, shared_cases  # noqa: E402
 from judge import SENTENCES, TOP_K, found_for  # noqa: E402
 
 from qa.answer import extract, reader  # noqa: E402
@@ -72,21 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     every = max(GRID, key=lambda w: score(w, domains))
     lines.append(f"\nAll six domains' tune halves pick W = {every} (the shipped value: "
                  f"{extract.W_READER}).")  # fmt: skip
-    print("\n".join(lines))
-    dest = ROOT / "eval" / "out" / "sentence_reader.json"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(
-        json.dumps(
-            {
-                "lodo": out,
-                "all": every,
-                "grid": {
-                    str(w): {f"{d}|{h}": v for (d, h), v in g.items()} for w, g in grid.items()
-                },
-            },
-            indent=1,
-        )
-    )
+    grids = {str(w): {f"{d}|{h}": v for (d, h), v in g.items()} for w, g in grid.items()}
+    report("sentence_reader", lines, {"lodo": out, "all": every, "grid": grids})
     return 0
 
 

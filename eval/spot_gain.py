@@ -21,7 +21,6 @@ No constant is fitted; every half is reported. Prints a markdown table and write
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import shared_cases  # noqa: E402
+from cases import report, shared_cases  # noqa: E402
 from judge import SENTENCES, TOP_K, _for_reader, found_for  # noqa: E402
 
 from qa.answer import extract, reader  # noqa: E402
@@ -92,10 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         m = np.mean(v, axis=0)
         out[f"{d}|{h}"] = dict(zip(ways, map(float, m), strict=True)) | {"n": len(v)}
         lines.append(f"| {d} | {h} | {len(v)} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
-    print("\n".join(lines))
-    dest = ROOT / "eval" / "out" / "spot_gain.json"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(out, indent=1))
+    report("spot_gain", lines, out)
     return 0
 
 
