@@ -22,7 +22,7 @@ from calibrate import Judged
 from cases import Case
 
 from index.text import ENGLISH, detect
-from qa.answer import extract
+from qa.answer import extract, reader
 from qa.answer.evidence import weigh
 from qa.answer.markers import strip_markers
 from qa.answer.reader import Reader, Reading
@@ -43,6 +43,24 @@ def readers_from(folder: Path, domains: list[str]) -> dict[str, Reader]:
     if (folder / "all").is_dir():
         out["*"] = Reader(folder / "all")
     return out
+
+
+def reader_of(folder: Path | None, domains: list[str]) -> Callable[[str], Reader]:
+    """The reader a domain's cases are read with: the shipped one for every domain, or, given a
+    folder of leave-one-domain-out models, ``folder/without-<domain>/`` (``folder/all/`` for a
+    domain it has no model for: the seed article, never trained on)."""
+    if folder is None:
+        shipped = reader.load()
+        if shipped is None:
+            raise SystemExit("no reader model in qa/answer/models/reader/")
+        return lambda domain: shipped
+    models = readers_from(folder, domains)
+    return lambda domain: models.get(domain) or models["*"]
+
+
+def output_name(script: str, folder: Path | None) -> str:
+    """``script``, or ``script-<folder>`` when read with another folder of models."""
+    return script if folder is None else f"{script}-{folder.name}"
 
 
 _READ: dict[tuple[int, int], Found] = {}  # (reader, case): the reading, shared by every variant

@@ -2,6 +2,8 @@
 
     python eval/reader_gain.py --reader qa/answer/models/reader     # the shipped model
     python eval/reader_gain.py --reader DIR --domains squad,cuad     # any model, some domains
+    python eval/reader_gain.py --readers eval/out/reader/lodo-ft    # -> reader_gain-lodo-ft
+        # per domain the model trained without it (DIR/without-<domain>/; DIR/all/ for the seeds)
 
 For the answerable questions of each domain's TEST half (the cases of ``eval/cases.py``: the
 product's own fused top-10 passages), side by side, without and with the reader:
@@ -12,8 +14,9 @@ product's own fused top-10 passages), side by side, without and with the reader:
 - shown contains: the answer text the user reads holds a reference (``holds_answer``).
 
 The reader must never have trained on the domain it is measured on: the general model (trained on
-Natural Questions, Quoref and FairytaleQA only) serves every domain. Prints a markdown table and
-writes ``eval/out/reader_gain.{json,md}``.
+general reading-comprehension sets only) serves every domain; ``--readers DIR`` reads each domain
+with ``DIR/without-<domain>/`` (a model fine-tuned on the other domains' tune halves and pools).
+Prints a markdown table and writes ``eval/out/reader_gain.{json,md}`` (``reader_gain-<DIR>`` with ``--readers DIR``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -31,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
 from cases import shared_cases  # noqa: E402
-from judge import found_for, judged  # noqa: E402
+from judge import found_for, judged, output_name, reader_of  # noqa: E402
 
 from qa.answer.reader import Reader  # noqa: E402
 from qa.evaluation.metrics import contains_answer  # noqa: E402
@@ -64,17 +68,24 @@ def figures(cases, reader: Reader | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--reader", type=Path, default=ROOT / "qa" / "answer" / "models" / "reader")
+    p.add_argument(
+        "--readers",
+        type=Path,
+        default=None,
+        help="a folder of leave-one-domain-out models: without-<domain>/, all/",
+    )
     p.add_argument("--domains", default=",".join(DOMAINS))
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
     domains = args.domains.split(",")
-    cases = shared_cases(domains)
-    reader = Reader(args.reader)
+    cases = shared_cases(DOMAINS)  # every domain (the cache holds them all); the asked ones read
+    shipped = Reader(args.reader)
+    model_for = reader_of(args.readers, list(DOMAINS)) if args.readers else lambda d: shipped
     out = {}
     for d in [*domains, "seeds"]:
         half = [c for c in cases if c.domain == d and c.half == "test" and c.answerable]
         t0 = time.perf_counter()
-        out[d] = {"without": figures(half, None), "with": figures(half, reader)}
+        out[d] = {"without": figures(half, None), "with": figures(half, model_for(d))}
         log.info("%s: %d questions in %.0f s", d, len(half), time.perf_counter() - t0)
     head = "| domain (test half) | n | " + " | ".join(
         f"{k} off / on"
@@ -90,8 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     md = "\n".join(lines)
     print(md)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "reader_gain.json").write_text(json.dumps(out, indent=1) + "\n")
-    (args.out / "reader_gain.md").write_text(f"`python eval/reader_gain.py`\n\n{md}\n")
+    name = output_name("reader_gain", args.readers)
+    command = shlex.join(
+        ["python", "eval/reader_gain.py", *(sys.argv[1:] if argv is None else argv)]
+    )
+    (args.out / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
+    (args.out / f"{name}.md").write_text(f"`{command}`\n\n{md}\n")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The passages' order with the reader: fit ``RANK_RELEVANCE`` and ``RANK_MARGIN``, leave-one-domain-out.
 
     python eval/rerank.py                  # the shipped reader, the six domains and the seeds
+    python eval/rerank.py --readers DIR    # each domain read by DIR/without-<domain>/
 
 With the reader on, the passages the answer step reads (the fused top ``QA_TOP_K`` = 5) are put in
 the order of ``qa.answer.reading.rank``: the fused score relative to the best passage's, plus
@@ -26,9 +27,9 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
 from cases import report, shared_cases  # noqa: E402
-from judge import TOP_K, _for_reader  # noqa: E402
+from judge import TOP_K, _for_reader, output_name, reader_of  # noqa: E402
 
-from qa.answer import reader, reading  # noqa: E402
+from qa.answer import reading  # noqa: E402
 from qa.evaluation.metrics import contains_answer  # noqa: E402
 
 RELEVANCE = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1)
@@ -59,17 +60,18 @@ def pick(read: dict, fit_on: list[str], key: str) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
     args = p.parse_args(argv)
     domains = args.domains.split(",")
-    model = reader.load()
+    model_for = reader_of(args.readers, list(DOMAINS))
     read: dict[tuple[str, str], list] = {}
-    for c in shared_cases(domains):
+    for c in shared_cases(DOMAINS):
         if c.kind != "answerable" or not c.item.answers or c.domain not in (*domains, "seeds"):
             continue
         ps = c.passages[:TOP_K]
         if not ps:
             continue
-        rs = model.score(_for_reader(c), [q.text for q in ps])
+        rs = model_for(c.domain).score(_for_reader(c), [q.text for q in ps])
         flags = {
             "answer": [bool(contains_answer(q.text, c.item.answers)) for q in ps],
             "gold": [q.source in c.item.sources for q in ps]
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         out[f"{key}|all six"] = {"picked": final}
         lines.append(f"\nFitted on all six tune halves: {final}; shipped: "
                      f"({reading.RANK_RELEVANCE}, {reading.RANK_MARGIN}).")  # fmt: skip
-    report("rerank", lines, out)
+    report(output_name("rerank", args.readers), lines, out)
     return 0
 
 

@@ -1,6 +1,7 @@
 """How much the reader's span should count in choosing the answer sentence, leave-one-domain-out.
 
     python eval/sentence_reader.py                       # the shipped reader, the six domains
+    python eval/sentence_reader.py --readers DIR         # each domain read by DIR/without-<domain>/
 
 ``qa.answer.extract.W_READER``: a sentence holding the reader's answer span gains W times the
 reader's relevance of its passage. For each W of the grid, every answerable question of the six
@@ -26,21 +27,21 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
 from cases import report, shared_cases  # noqa: E402
-from judge import SENTENCES, TOP_K, found_for  # noqa: E402
+from judge import SENTENCES, TOP_K, found_for, output_name, reader_of  # noqa: E402
 
-from qa.answer import extract, reader  # noqa: E402
+from qa.answer import extract  # noqa: E402
 from qa.answer.markers import strip_markers  # noqa: E402
 from qa.evaluation.metrics import holds_answer, token_f1  # noqa: E402
 
 GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
-def figures(cases, model, w: float) -> dict[tuple[str, str], tuple[float, float]]:
+def figures(cases, model_for, w: float) -> dict[tuple[str, str], tuple[float, float]]:
     """(domain, half) -> (shown contains, phrase F1) with W_READER = w."""
     aw = extract.AnswerWeights(reader=w)
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for c in cases:
-        found = found_for(c, model).top(TOP_K)
+        found = found_for(c, model_for(c.domain)).top(TOP_K)
         ask = c.asked.ask
         d = extract.draft(ask, list(found.passages), found.weights or {}, SENTENCES, aw,
                           spans=found.spans)  # fmt: skip
@@ -54,12 +55,13 @@ def figures(cases, model, w: float) -> dict[tuple[str, str], tuple[float, float]
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
     args = p.parse_args(argv)
     domains = args.domains.split(",")
-    cases = shared_cases(domains)
+    cases = shared_cases(DOMAINS)
     cases = [c for c in cases if c.domain in domains and c.kind == "answerable" and c.item.answers]
-    model = reader.load()
-    grid = {w: figures(cases, model, w) for w in GRID}
+    model_for = reader_of(args.readers, list(DOMAINS))
+    grid = {w: figures(cases, model_for, w) for w in GRID}
     score = lambda w, ds: np.mean([sum(grid[w][(d, "tune")]) for d in ds])  # noqa: E731
     out, lines = {}, ["| domain (left out) | W picked | shown contains W=0 -> W | phrase F1 W=0 -> W |",
                       "| --- | --- | --- | --- |"]  # fmt: skip
@@ -72,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"\nAll six domains' tune halves pick W = {every} (the shipped value: "
                  f"{extract.W_READER}).")  # fmt: skip
     grids = {str(w): {f"{d}|{h}": v for (d, h), v in g.items()} for w, g in grid.items()}
-    report("sentence_reader", lines, {"lodo": out, "all": every, "grid": grids})
+    report(
+        output_name("sentence_reader", args.readers),
+        lines,
+        {"lodo": out, "all": every, "grid": grids},
+    )
     return 0
 
 

@@ -1,6 +1,7 @@
 """The answer phrase where the reader's span lies outside the quoted sentence: heuristic or reader?
 
     python eval/spot_gain.py                 # the shipped reader, the six domains and the seeds
+    python eval/spot_gain.py --readers DIR   # each domain read by DIR/without-<domain>/
 
 When the reader's span in its passage lies outside the sentence the answer quotes, the phrase is
 marked by the heuristic (``qa.answer.focus``), and where that marks nothing, by the reader
@@ -31,9 +32,9 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
 from cases import report, shared_cases  # noqa: E402
-from judge import SENTENCES, TOP_K, _for_reader, found_for  # noqa: E402
+from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
 
-from qa.answer import extract, reader  # noqa: E402
+from qa.answer import extract  # noqa: E402
 from qa.answer.reading import ReadSpan, spot  # noqa: E402
 from qa.evaluation.metrics import token_f1  # noqa: E402
 from qa.question.asked import yes_no  # noqa: E402
@@ -61,15 +62,17 @@ def _spot_first(model, c, found, ask: str) -> extract.Draft:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
     args = p.parse_args(argv)
     domains = args.domains.split(",")
-    cases = shared_cases(domains)
+    model_for = reader_of(args.readers, list(DOMAINS))
+    cases = shared_cases(DOMAINS)
     cases = [c for c in cases if c.domain in (*domains, "seeds") and c.kind == "answerable"
              and c.item.answers]  # fmt: skip
-    model = reader.load()
     ways = ("heuristic", "spot where none", "spot first")
     rows: dict[tuple[str, str], list[list[float]]] = {}
     for c in cases:
+        model = model_for(c.domain)
         found = found_for(c, model).top(TOP_K)
         ask = c.asked.ask
         passages, weights = list(found.passages), found.weights or {}
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         m = np.mean(v, axis=0)
         out[f"{d}|{h}"] = dict(zip(ways, map(float, m), strict=True)) | {"n": len(v)}
         lines.append(f"| {d} | {h} | {len(v)} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
-    report("spot_gain", lines, out)
+    report(output_name("spot_gain", args.readers), lines, out)
     return 0
 
 

@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--name", default="")
+    ap.add_argument(
+        "--init", default="", help="start from this run's weights (runs/<init>/model.pt)"
+    )
     ap.add_argument("--cache-only", action="store_true", help="build the caches and stop")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -219,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     tok = runtime.load_tokenizer(tok_path)
     model = ReaderModel()
     load_pretrained(model, tensors)
+    if args.init:  # fine-tune a trained reader (its lower layers are what the cache holds)
+        model.load_state_dict(torch.load(OUT / "runs" / args.init / "model.pt", weights_only=True))
     k = args.freeze
 
     # Examples per domain, each domain's lower layers cached once (shared by every LODO run).
@@ -233,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         digest = hashlib.sha1(
             path.read_bytes()
             + f"{k} {args.max_tokens} {args.limit} {args.negatives} {runtime.ENCODING_VERSION}".encode()
+            + (f" init={args.init}".encode() if args.init else b"")
         )
         cache = Cache(OUT / "cache" / f"{d}-k{k}-{digest.hexdigest()[:12]}.npy",
                       np.array([len(e["ids"]) for e in ex]))  # fmt: skip
@@ -309,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             calibration=val.get("calibration", dict(a=1.0, b=0.0)),
             trained_on=used,
             left_out=args.leave_out or None,
+            init=args.init or None,
             freeze=k,
             epochs=args.epochs,
             epochs_done=ep + 1,
