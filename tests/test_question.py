@@ -11,6 +11,7 @@ from index.text import detect
 from qa.errors import BadQuestionError
 from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE, reply
 from qa.question.ask import split
+from qa.question.asked import form_words
 from qa.question.read import read
 
 
@@ -84,6 +85,27 @@ def test_a_greeting_does_not_turn_an_answer_into_a_guess(seed_engine):
     answer = seed_engine.ask("Hello! Who is the State Department spokesman?")
     assert answer.text.startswith("Ned Price")
     assert answer.standalone_question == answer.question  # no "Reading this as" for a greeting
+
+
+@pytest.mark.parametrize(
+    "question, shaping",
+    [
+        ("Where did the meeting take place?", {"take", "place"}),
+        ("When will the talks take place?", {"take", "place"}),
+        ("Where was the meeting held?", {"held"}),
+        ("Where was the summit held this year?", set()),  # "held" away from its auxiliary
+        ("Who held the record?", set()),  # "held" names the act asked about
+        ("Which place did she take?", set()),  # "take" and "place" apart are words of the topic
+    ],
+)
+def test_phrases_that_only_say_an_event_happened_are_not_asked_words(question, shaping):
+    assert form_words(question) & {"take", "place", "held"} == shaping
+
+
+def test_a_vague_question_about_the_article_is_not_refused(seed_engine):
+    # The seed article reports one meeting; "take place" is no topic of a document.
+    for question in ("Where did the meeting take place?", "Where was the meeting held?"):
+        assert seed_engine.verdict(question).status != "refused", question
 
 
 def test_languages_are_told_apart_from_english():

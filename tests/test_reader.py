@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from conftest import offered
 
 from qa.answer import reader
@@ -121,6 +122,32 @@ def test_where_words_mark_no_phrase_the_sentence_is_read_alone(seed_engine):
     assert offered(answer)
     phrase = " ".join(p.text for c in answer.citations for p in c.phrases)
     assert "trade and fuel purchases" in phrase  # the heuristic marked nothing here
+
+
+def test_no_span_ends_inside_a_possessive():
+    text = "Wang, who was named Xi’s top foreign policy adviser last month, visited Italy."
+    model = reader.load(threads=1)
+    (enc,) = model.encode("What role was Wang named to?", [text])
+    ends = {
+        text[a:b]: bool(ok)
+        for (a, b), ok in zip(enc.offsets, reader.span_ends(text, enc.offsets), strict=True)
+    }
+    assert ends["Xi"] and ends["adviser"] and not ends["’"] and not ends["s"]
+    # logits that prefer "Xi’s" (start at "Xi", end at "s") and then "Xi’s ... adviser"
+    first, n = enc.context_start, len(enc.offsets)
+    at = {text[a:b]: first + t for t, (a, b) in enumerate(enc.offsets)}
+    start, end = np.zeros(first + n + 1), np.zeros(first + n + 1)
+    start[at["Xi"]], end[at["s"]], end[at["adviser"]] = 5.0, 5.0, 4.0
+    ok = reader.span_ends(text, enc.offsets)
+    assert reader.best_span(start, end, first, n, 30)[:2] == (at["Xi"], at["s"])
+    assert reader.best_span(start, end, first, n, 30, ok)[:2] == (at["Xi"], at["adviser"])
+
+
+def test_a_possessive_name_is_marked_with_what_it_owns(seed_engine):
+    answer = seed_engine.ask("What role was Wang named to last month?")
+    phrases = [p.text for c in answer.citations for p in c.phrases]
+    assert phrases and phrases[0] == "Xi’s top foreign policy adviser"
+    assert answer.text.startswith("Xi’s top foreign policy adviser —")
 
 
 def test_a_yes_no_question_gets_no_spotted_phrase(seed_engine):

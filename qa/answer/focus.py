@@ -26,6 +26,9 @@ from index.text import (
     tokenize,
 )
 from qa.question.followup import entities
+from qa.question.phrases import TIME_PHRASE
+from qa.question.word_forms import POSSESSIVE_S
+from qa.question.word_lists import STOP_WORDS
 
 # Constants tuned by eval/tune.py on the TUNE halves (see the README's table of tuned constants).
 MIN_WORDS = 50  # sentences shorter than this are searched whole for the phrase
@@ -105,10 +108,31 @@ def candidates(kind: str | None, text: str, question: str) -> list[tuple[int, in
         found = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
     else:
         found = [(e.start, e.end) for e in entities(text) if not _lone_opener(text, e.start, e.end)]
+        if kind != "name":  # "Xi’s" answers no "what role": "Xi’s top foreign policy adviser" does
+            found = [_owned(text, s, e) for s, e in found]
     found = [(s, e) for s, e in found if not set(tokenize(text[s:e])) <= asked]
     if kind == "name":  # "Who did Blinken meet in Munich?" is not answered by "Munich ..."
         return [(s, e) for s, e in found if not set(tokenize(text[s:e])) & asked] or found
     return found
+
+
+_OWNED_WORD = re.compile(r"\s+([a-z][a-z-]*)")
+OWNED_WORDS = 6  # at most this many words after a possessive name are what it owns
+
+
+def _owned(text: str, start: int, end: int) -> tuple[int, int]:
+    """A possessive name with what it owns ("Xi’s top foreign policy adviser"): the lower-case
+    words after it, up to a function word, a time phrase ("last month") or punctuation. Any
+    other span is returned as it is."""
+    if not POSSESSIVE_S.search(text[start:end]):
+        return start, end
+    at = end
+    for _ in range(OWNED_WORDS):
+        m = _OWNED_WORD.match(text, at)
+        if not m or m.group(1) in STOP_WORDS or TIME_PHRASE.match(text, m.start(1)):
+            break
+        at = m.end()
+    return start, at
 
 
 def _lone_opener(text: str, start: int, end: int) -> bool:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.question.word_forms import POSSESSIVE_S
+
 # Words that shape a question rather than say what it is about: they do not place the window.
 _STOPWORDS_TEXT = """
     a about above after again against all am an and any are as at be because been before
@@ -54,7 +56,7 @@ class Reading:
     relevance: float  # calibrated probability that the passage answers the question
     start: int  # best span, passage[start:end]
     end: int
-    span_score: float  # start + end logit of the best span
+    span_score: float  # start + end logit of the best span (wherever it ends: the margin)
     null_score: float  # start + end logit of [CLS]: "no answer here"
     relevance_logit: float
     window: tuple[int, int]  # the characters of the passage the model read
@@ -155,19 +157,41 @@ def encode(
 
 
 def best_span(
-    start: np.ndarray, end: np.ndarray, first: int, count: int, max_answer: int
+    start: np.ndarray,
+    end: np.ndarray,
+    first: int,
+    count: int,
+    max_answer: int,
+    ends: np.ndarray | None = None,
 ) -> tuple[int, int, float]:
-    """The best (i, j) with first <= i <= j < first + count, j - i < max_answer, by start + end."""
+    """The best (i, j) with first <= i <= j < first + count, j - i < max_answer, by start + end;
+    ``ends`` (one flag per passage token): where a span may end (None: anywhere)."""
     if count <= 0:
         return first, first, -math.inf
     s = start[first : first + count]
     e = end[first : first + count]
     grid = s[:, None] + e[None, :]
     i, j = np.indices(grid.shape)
-    grid = np.where((j >= i) & (j - i < max_answer), grid, -np.inf)
+    allowed = (j >= i) & (j - i < max_answer)
+    if ends is not None and ends.any():
+        allowed &= ends[None, :]
+    grid = np.where(allowed, grid, -np.inf)
     flat = int(np.argmax(grid))
     bi, bj = divmod(flat, count)
     return first + bi, first + bj, float(grid[bi, bj])
+
+
+def span_ends(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Where an answer span may end, per passage token: not inside a possessive ("Xi’s" is no
+    answer; "Xi’s top foreign policy adviser" is), neither after its "s" nor at its apostrophe."""
+    ok = np.ones(len(offsets), dtype=bool)
+    for t, (_, b) in enumerate(offsets):
+        after = text[b + 1 : b + 2]
+        if POSSESSIVE_S.search(text[max(0, b - 2) : b]) and not text[b : b + 1].isalnum():
+            ok[t] = False  # "Xi’s|"
+        elif b > 0 and POSSESSIVE_S.search(text[b - 1 : b + 1]) and not after.isalnum():
+            ok[t] = False  # "Xi’|s"
+    return ok
 
 
 class Reader:
@@ -229,9 +253,13 @@ class Reader:
         encoded = self.encode(question, passages)
         start, end, rel = self.run(encoded)
         out = []
-        for row, e in enumerate(encoded):
+        for row, (text, e) in enumerate(zip(passages, encoded, strict=True)):
             count = len(e.offsets)
-            i, j, span = best_span(start[row], end[row], e.context_start, count, self.max_answer)
+            # The span shown ends where an answer can (``span_ends``); how far the model prefers
+            # an answer to none is read from its own best span, as the decision was fitted on.
+            *_, span = best_span(start[row], end[row], e.context_start, count, self.max_answer)
+            ok = span_ends(text, e.offsets)
+            i, j, _ = best_span(start[row], end[row], e.context_start, count, self.max_answer, ok)
             if count:
                 a = e.offsets[i - e.context_start][0]
                 b = e.offsets[j - e.context_start][1]

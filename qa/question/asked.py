@@ -1,11 +1,12 @@
 """The question's words as an answer must match them.
 
 A question's words do not all name its topic. Some only shape it: modal and light verbs, verbs
-that ask for an event or a meaning, first- and second-person pronouns ("my", "I", "you" name the
-people in the conversation, not the documents' subject; "he" does, and stays), the pieces of
-contractions. An answer seldom repeats them, so they must not count against a passage. The degree
-word after "how" ("how often", "how old") asks for a quantity: any number in a text answers it
-("every 6 weeks"), and a text without one does not, however many other words it shares.
+and phrases that ask for an event ("happen", "take place", "was held") or a meaning, first- and
+second-person pronouns ("my", "I", "you" name the people in the conversation, not the documents'
+subject; "he" does, and stays), the pieces of contractions. An answer seldom repeats them, so
+they must not count against a passage. The degree word after "how" ("how often", "how old") asks
+for a quantity: any number in a text answers it ("every 6 weeks"), and a text without one does
+not, however many other words it shares.
 
 Both lists are general English, written from grammar before any measurement.
 """
@@ -72,13 +73,21 @@ FORM_WORDS = _words(
     """must shall ought happen happens happened happening mean means meant get gets got getting
     i me my mine myself you your yours yourself we us our ours m s re ve ll d"""
 )
+# Phrases that, like "happen", only say that an event occurred: "take place", "was held".
+# ("Who held the record?" keeps "held": it is the phrase, not the word, that shapes the question.)
+_EVENT_FRAME = re.compile(
+    r"\b(?:take|takes|took|taken|taking)\s+place\b|\b(?:is|are|was|were|be|been|being)\s+held\b"
+    r"|\bheld(?=\W*$)",  # "Where was the meeting held?"
+    re.IGNORECASE,
+)
 DEGREE_WORDS = _words("often frequently much many long far old big large tall high wide deep heavy")
 _HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)
 
 
 def form_words(question: str) -> frozenset[str]:
-    """The question's words (lower-cased) that only shape it: "must", "my"."""
-    return frozenset(w.lower() for w in re.findall(r"\w+", question)) & FORM_WORDS
+    """The question's words (lower-cased) that only shape it: "must", "my", "take place"."""
+    frames = {w.lower() for m in _EVENT_FRAME.finditer(question) for w in m.group(0).split()}
+    return frozenset(w.lower() for w in re.findall(r"\w+", question)) & FORM_WORDS | frames
 
 
 def degree_words(question: str) -> frozenset[str]:

@@ -35,7 +35,7 @@ from qa.question.pronouns import (
     PRONOUNS,
     WEATHER,
 )
-from qa.question.word_forms import content_stems
+from qa.question.word_forms import POSSESSIVE_S, content_stems
 from qa.question.word_lists import word_set
 from qa.types import Turn
 
@@ -125,7 +125,6 @@ _PREP_X = re.compile(
 )
 _TIME_PREP = re.compile(r"(on|in|at|during|since|by|before|after|until|from)\s+", re.IGNORECASE)
 _PREP_WORDS = word_set("in on at of for from to")
-_POSSESSIVE_END = re.compile(r"[’']s$")
 _PATTERNS = {
     cls: re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE)
     for cls, words in PRONOUNS.items()
@@ -309,7 +308,7 @@ def _slot(x: str, prev: str, people: dict) -> tuple[int, int, str] | None:
     if own and own[0].possessive:  # "What about Newcomen's?"
         owners = [m for m in found if m.possessive]
         if owners:
-            return owners[0].start, owners[0].end, _POSSESSIVE_END.sub("", x)
+            return owners[0].start, owners[0].end, POSSESSIVE_S.sub("", x)
     kind = PERSON if own and own[0].key in people else own[0].kind if own else NAME
     if kind != NAME:
         same_kind = [m for m in found if m.kind == kind and m.is_name]

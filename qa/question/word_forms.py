@@ -11,6 +11,7 @@ from qa.question.word_lists import IRREGULAR_VERBS, STOP_WORDS
 
 WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w’'.-]*\w)?")  # "1,200", "Wang's", "U.S"
 POSSESSIVE = re.compile(r"(?:[’']s|s[’'])$")  # "Wang's", "officials'"
+POSSESSIVE_S = re.compile(r"[’']s$")  # "Wang's" (not "officials'", which may close a quote)
 
 
 @lru_cache(maxsize=4096)
