@@ -181,17 +181,19 @@ def best_span(
     return first + bi, first + bj, float(grid[bi, bj])
 
 
+def possessive_end(text: str, end: int) -> bool:
+    """Whether a span ending at ``end`` stops inside a possessive: after its "s" ("Xi’s|") or at
+    its apostrophe ("Xi’|s")."""
+    if POSSESSIVE_S.search(text[max(0, end - 2) : end]) and not text[end : end + 1].isalnum():
+        return True
+    tail = text[end - 1 : end + 1] if end > 0 else ""
+    return bool(POSSESSIVE_S.search(tail)) and not text[end + 1 : end + 2].isalnum()
+
+
 def span_ends(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray:
     """Where an answer span may end, per passage token: not inside a possessive ("Xi’s" is no
-    answer; "Xi’s top foreign policy adviser" is), neither after its "s" nor at its apostrophe."""
-    ok = np.ones(len(offsets), dtype=bool)
-    for t, (_, b) in enumerate(offsets):
-        after = text[b + 1 : b + 2]
-        if POSSESSIVE_S.search(text[max(0, b - 2) : b]) and not text[b : b + 1].isalnum():
-            ok[t] = False  # "Xi’s|"
-        elif b > 0 and POSSESSIVE_S.search(text[b - 1 : b + 1]) and not after.isalnum():
-            ok[t] = False  # "Xi’|s"
-    return ok
+    answer; "Xi’s top foreign policy adviser" is)."""
+    return np.array([not possessive_end(text, b) for _, b in offsets], dtype=bool)
 
 
 class Reader:
@@ -255,11 +257,14 @@ class Reader:
         out = []
         for row, (text, e) in enumerate(zip(passages, encoded, strict=True)):
             count = len(e.offsets)
-            # The span shown ends where an answer can (``span_ends``); how far the model prefers
-            # an answer to none is read from its own best span, as the decision was fitted on.
-            *_, span = best_span(start[row], end[row], e.context_start, count, self.max_answer)
-            ok = span_ends(text, e.offsets)
-            i, j, _ = best_span(start[row], end[row], e.context_start, count, self.max_answer, ok)
+            i, j, span = best_span(start[row], end[row], e.context_start, count, self.max_answer)
+            if count and possessive_end(text, e.offsets[j - e.context_start][1]):
+                # The span shown ends where an answer can; how far the model prefers an answer
+                # to none stays its own best span's, as the decision was fitted on.
+                ok = span_ends(text, e.offsets)
+                i, j, _ = best_span(
+                    start[row], end[row], e.context_start, count, self.max_answer, ok
+                )
             if count:
                 a = e.offsets[i - e.context_start][0]
                 b = e.offsets[j - e.context_start][1]
