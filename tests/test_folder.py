@@ -33,13 +33,14 @@ class _Index:
 # --- the folder ----------------------------------------------------------------------------------
 
 
-def test_save_writes_atomically_and_says_whether_it_replaced(tmp_path):
+def test_save_writes_atomically_and_says_what_it_did(tmp_path):
     folder = Folder(tmp_path / "docs", max_upload_bytes=100)
     upload = tmp_path / "upload"
     upload.write_text("first version")
-    assert folder.save(upload, "notes.txt") is False  # the folder is created on first use
+    assert folder.save(upload, "notes.txt") == "new"  # the folder is created on first use
+    assert folder.save(upload, "notes.txt") == "same"
     upload.write_text("second version")
-    assert folder.save(upload, "notes.txt") is True
+    assert folder.save(upload, "notes.txt") == "changed"
     assert (folder.path / "notes.txt").read_text() == "second version"
     assert [p.name for p in folder.path.iterdir()] == ["notes.txt"]  # no .upload-*.part left
 

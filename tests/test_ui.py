@@ -332,6 +332,27 @@ def test_upload_is_saved_safely_indexed_and_answerable(docs_engine, tmp_path):
     assert "red in 1950" in docs_engine.ask("When was the Zorblat lighthouse repainted red?").text
 
 
+def test_upload_says_added_when_the_folder_watcher_indexed_it_first(
+    docs_engine, tmp_path, monkeypatch
+):
+    """The app's folder watcher can index a saved upload before the upload's own ingest runs
+    (seen in CI: "pixel.txt is indexed (no change)"); the message still says what happened."""
+    ui = ChatUI(docs_engine)
+    real = docs_engine.ingest
+
+    def watcher_first(**kw):
+        real()  # the watcher's round, between the save and the upload's ingest
+        return real(**kw)
+
+    monkeypatch.setattr(docs_engine, "ingest", watcher_first)
+    src = tmp_path / "raced.txt"
+    src.write_text(f"{NEW_FACT}\n", encoding="utf-8")
+    assert "Added raced.txt" in ui.upload([str(src)])[0]
+    src.write_text(f"{NEW_FACT} It was repainted red in 1950.\n", encoding="utf-8")
+    assert "Replaced raced.txt" in ui.upload([str(src)])[0]
+    assert "raced.txt is already indexed (no change)" in ui.upload([str(src)])[0]
+
+
 def test_bad_uploads_get_clear_messages_and_leave_nothing_behind(docs_engine, tmp_path):
     docs = docs_engine.settings.docs_dir
     before = sorted(p.name for p in docs.iterdir())

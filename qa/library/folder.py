@@ -7,6 +7,7 @@ follows the folder (``Engine.ingest``), or is told about a removal (``remove_doc
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import os
 import re
@@ -16,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from index import CONVERT, MAX_FILE_BYTES, SUPPORTED, DocumentInfo
 from index.text import control_chars
@@ -25,6 +26,8 @@ from qa.errors import FolderError, NotIndexedError, UploadRejected
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = tuple(sorted(SUPPORTED))
+
+Saved = Literal["new", "changed", "same"]  # what a save did to the folder
 
 _UNSAFE_NAME = re.compile(r"[^\w\-. ()]+")
 # Every C0 and C1 control, tab and line feed too; bidi controls are left to _UNSAFE_NAME ("_").
@@ -89,8 +92,12 @@ class Folder:
                     out.append((Path(dirpath) / name).relative_to(self.path).as_posix())
         return sorted(out)
 
-    def save(self, upload: Path, name: str) -> bool:
-        """Copy an upload into the folder under ``name`` (from safe_filename); True if it replaced a file."""
+    def save(self, upload: Path, name: str) -> Saved:
+        """Copy an upload into the folder under ``name`` (from safe_filename).
+
+        "new" when no file had the name, "changed" when it replaced other bytes, "same" when the
+        file held these bytes already.
+        """
         size = upload.stat().st_size
         if size == 0:
             raise UploadRejected(f"{name}: the file is empty.")
@@ -103,18 +110,20 @@ class Folder:
         dest = self.path / name
         if dest.resolve().parent != self.path.resolve():
             raise UploadRejected(f"{name}: not a plain file name.")
-        existed = dest.exists()
+        before = _digest(dest) if dest.is_file() else None
         # Written under a hidden name first (the scanner skips it), then renamed into place.
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=self.path)
         try:
             with os.fdopen(fd, "wb") as out, upload.open("rb") as src:
                 shutil.copyfileobj(src, out)
+            same = before is not None and _digest(Path(tmp)) == before
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        log.info("saved upload %s (%d bytes, replaced: %s)", name, size, existed)
-        return existed
+        saved: Saved = "new" if before is None else "same" if same else "changed"
+        log.info("saved upload %s (%d bytes, %s)", name, size, saved)
+        return saved
 
     def delete(self, source: str) -> bool:
         """Delete a source's file from the folder; True if there was one (OSError if it stays)."""
@@ -157,3 +166,9 @@ def _delete(folder: Folder, source: str, state: str) -> bool:
         raise FolderError(
             f"{source} could not be deleted ({exc.strerror or exc}); {state}."
         ) from exc
+
+
+def _digest(path: Path) -> bytes:
+    """A file's SHA-256, read in blocks (uploads are bounded by ``max_upload_bytes``)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()

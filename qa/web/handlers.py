@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qa.errors import QAError, UploadRejected
 from qa.library import feedback as feedback_log
-from qa.library.folder import Folder, remove_document, safe_filename
+from qa.library.folder import Folder, Saved, remove_document, safe_filename
 from qa.types import Answer, Stage
 from qa.web.conversation import (
     Conversation,
@@ -325,7 +325,8 @@ class ChatUI:
         Returns (status, documents panel, cleared upload box).
         """
         lines: list[tuple[str, str]] = []
-        saved: dict[str, bool] = {}  # file name -> whether it replaced an earlier version
+        before = self._indexed()  # read first: a folder watcher may index the files before us
+        saved: dict[str, Saved] = {}  # file name -> what the save did to the folder
         for f in files or ():
             original = getattr(f, "orig_name", None) or Path(str(getattr(f, "name", f))).name
             try:
@@ -338,28 +339,44 @@ class ChatUI:
         if not files:
             lines.append(("error", "Choose a file to upload first."))
         if saved:
-            lines += self._index(saved, progress)
+            lines += self._index(saved, before, progress)
             self.refresh_start()
         return render_status(lines), self.documents(), None
 
-    def _index(self, saved: dict[str, bool], progress: ProgressFn) -> list[tuple[str, str]]:
-        """Bring the index in line with the folder and report on the saved files."""
+    def _indexed(self) -> set[str] | None:
+        """The indexed sources (None when the index cannot say)."""
+        try:
+            return {d.source for d in self.engine.documents()}
+        except QAError:
+            return None
+
+    def _index(
+        self, saved: dict[str, Saved], before: set[str] | None, progress: ProgressFn
+    ) -> list[tuple[str, str]]:
+        """Bring the index in line with the folder and report on the saved files.
+
+        What happened to a file is read from the index before and after, not only from this
+        ingest's report: the folder watcher may have indexed it first, and this ingest found
+        nothing left to do.
+        """
         report, error = self._ingest(progress, add_back=list(saved))  # removed before or not
         if error:
             return [("error", f"Saved {', '.join(saved)}, but indexing failed: {error}")]
+        after = self._indexed() or set()
         lines: list[tuple[str, str]] = []
         skipped = {s.source: s.reason for s in report.skipped}
-        for name, replaced in saved.items():
+        for name, what in saved.items():
+            new = before is not None and name not in before and name in after
             if name in skipped:
                 self.folder.delete(name)  # a file the index refuses is not kept
                 lines.append(("error", f"{name} was not added: {skipped[name]}."))
-            elif name in report.added:
+            elif name in report.added or new:
                 lines.append(("ok", f"Added {name}; you can ask about it now."))
-            elif name in report.updated:
+            elif name in report.updated or (what == "changed" and name in after):
                 lines.append(("ok", f"Replaced {name} with the new version; it is indexed."))
             else:
-                what = "is already indexed" if replaced else "is indexed"
-                lines.append(("ok", f"{name} {what} (no change)."))
+                state = "is indexed" if what == "new" else "is already indexed"
+                lines.append(("ok", f"{name} {state} (no change)."))
         return lines
 
     def _ingest(self, progress: ProgressFn, add_back: list[str] | None = None):
