@@ -44,16 +44,29 @@ def assert_spans_exact(answer) -> None:
     ("question", "phrase"),
     [
         ("Who is the State Department spokesman?", "Ned Price"),
-        ("When did Blinken meet Wang Yi?", "Saturday"),
+        pytest.param(
+            "When did Blinken meet Wang Yi?",
+            "Saturday",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "a known miss of the general4 reader (model card): in 'met with ... Wang Yi on "
+                    "Saturday, in the first face-to-face meeting ... since the US military shot "
+                    "down a suspected surveillance balloon in China earlier this month' it marks "
+                    "the 'since ...' clause (general3 marked 'Saturday'); the sentence is right"
+                ),
+            ),
+        ),
         pytest.param(
             "Which country is Wang expected to visit after the Munich conference?",
             "Russia",
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "a known miss of the general3 reader (model card): reading the passage it marks "
+                    "a known miss of the reader (model card): reading the passage, general3 marks "
                     "'France and Italy' ('has already visited France and Italy this week and is "
-                    "expected to visit Russia'); the sentence read alone gives 'Russia'"
+                    "expected to visit Russia'), general4 the whole 'France and Italy this week "
+                    "and is expected to visit Russia'"
                 ),
             ),
         ),

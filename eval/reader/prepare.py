@@ -51,11 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra-questions", type=int, default=600, help="per set not listed")
     ap.add_argument("--no-cases", action="store_true", help="pools and extra data only")
     ap.add_argument("--extras", default="", help="comma-separated extra sets (default: every one)")
+    ap.add_argument(
+        "--take",
+        default="",
+        help="questions per extra set, e.g. fairytaleqa=8125 "
+        "(overrides EXTRA_QUESTIONS; more than the set holds: all of it)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "chromadb", "bm25s", "index", "qa"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     print("command: python eval/reader/prepare.py " + shlex.join(sys.argv[1:]), flush=True)
+    take = {k: int(v) for k, v in (t.split("=") for t in args.take.split(",") if t)}
     emb = product.embedder()
     names = [d for d in args.domains.split(",") if d]
     all_cases = [] if args.no_cases else product.cases()
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         stem = path.name.removesuffix(".jsonl.gz")
         if args.extras and stem not in args.extras.split(","):
             continue
-        limit = EXTRA_QUESTIONS.get(stem, args.extra_questions)
+        limit = {**EXTRA_QUESTIONS, **take}.get(stem, args.extra_questions)
         rows = pools.pool_questions(f"extra-{stem}", [path], emb, args.seed, limit, whole=False)
         out = args.out / f"extra-{stem}"
         out.mkdir(parents=True, exist_ok=True)

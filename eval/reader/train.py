@@ -178,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--domains", default="", help="comma-separated (default: all prepared)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--freeze", type=int, default=2, help="lower layers frozen and cached")
-    ap.add_argument("--epochs", type=float, default=2)
+    ap.add_argument(
+        "--epochs",
+        type=float,
+        default=2,
+        help="a fraction trains part of one; 0.0001 with --init: validate it only",
+    )
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3, help="new heads learn faster")
     ap.add_argument("--batch", type=int, default=32)
@@ -282,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     history = []
     for ep, plan_ep in enumerate(plan):
         sums = np.zeros(3)  # span loss, relevance loss, batches: this epoch's means
+        run_span = run_rel = float("nan")  # no batch (--epochs 0.0001: validate --init only)
         for idx in plan_ep:
             batch = [train_ex[i] for i in idx]
             (s, e, r), labels = run_upper(model, k, batch)
