@@ -41,7 +41,9 @@ def test_save_writes_atomically_and_says_what_it_did(tmp_path):
     assert folder.save(upload, "notes.txt") == "same"
     upload.write_text("second version")
     assert folder.save(upload, "notes.txt") == "changed"
-    assert (folder.path / "notes.txt").read_text() == "second version"
+    upload.write_text("second versioN")  # the same size, other bytes
+    assert folder.save(upload, "notes.txt") == "changed"
+    assert (folder.path / "notes.txt").read_text() == "second versioN"
     assert [p.name for p in folder.path.iterdir()] == ["notes.txt"]  # no .upload-*.part left
 
 

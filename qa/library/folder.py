@@ -110,7 +110,9 @@ class Folder:
         dest = self.path / name
         if dest.resolve().parent != self.path.resolve():
             raise UploadRejected(f"{name}: not a plain file name.")
-        before = _digest(dest) if dest.is_file() else None
+        existed = dest.is_file()
+        # Only a file of the same size can hold the same bytes: no other is read.
+        before = _digest(dest) if existed and dest.stat().st_size == size else None
         # Written under a hidden name first (the scanner skips it), then renamed into place.
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=self.path)
         try:
@@ -121,7 +123,7 @@ class Folder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        saved: Saved = "new" if before is None else "same" if same else "changed"
+        saved: Saved = "same" if same else "changed" if existed else "new"
         log.info("saved upload %s (%d bytes, %s)", name, size, saved)
         return saved
 
