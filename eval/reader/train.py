@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "--epochs",
         type=float,
         default=2,
-        help="a fraction trains part of one; 0.0001 with --init: validate it only",
+        help="a fraction trains part of one; 0 with --init: validate it only",
     )
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3, help="new heads learn faster")
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                             weight_decay=0.01)  # fmt: skip
     rng = random.Random(args.seed)
     lengths = [len(e["ids"]) for e in train_ex]
-    epochs = math.ceil(args.epochs)
+    epochs = max(1, math.ceil(args.epochs))  # --epochs 0: one pass of no batch, validation only
     plan = [batches(lengths, args.batch, rng) for _ in range(epochs)]
     if args.epochs != epochs:  # a fraction of the last epoch
         plan[-1] = plan[-1][: int(len(plan[-1]) * (args.epochs - epochs + 1))]
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     history = []
     for ep, plan_ep in enumerate(plan):
         sums = np.zeros(3)  # span loss, relevance loss, batches: this epoch's means
-        run_span = run_rel = float("nan")  # no batch (--epochs 0.0001: validate --init only)
+        run_span = run_rel = float("nan")  # no batch (--epochs 0: validate --init only)
         for idx in plan_ep:
             batch = [train_ex[i] for i in idx]
             (s, e, r), labels = run_upper(model, k, batch)

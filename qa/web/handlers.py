@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from index import DocumentInfo
 from qa.errors import QAError, UploadRejected
 from qa.library import feedback as feedback_log
 from qa.library.folder import Folder, Saved, remove_document, safe_filename
@@ -303,10 +304,11 @@ class ChatUI:
 
     # Documents -------------------------------------------------------------------------------
 
-    def documents(self) -> str:
-        """The documents panel: indexed documents and the folder's files not indexed."""
+    def documents(self, indexed: Sequence[DocumentInfo] | None = None) -> str:
+        """The documents panel: indexed documents (``indexed``, when just read) and the folder's
+        files not indexed."""
         try:
-            indexed = self.engine.documents()
+            indexed = self.engine.documents() if indexed is None else indexed
         except QAError as exc:
             return render_status([("error", str(exc))])
         try:
@@ -338,22 +340,25 @@ class ChatUI:
                 lines.append(("error", f"{original}: could not be saved ({exc.strerror or exc})."))
         if not files:
             lines.append(("error", "Choose a file to upload first."))
+        after = None
         if saved:
-            lines += self._index(saved, before, progress)
+            report_lines, after = self._index(saved, before, progress)
+            lines += report_lines
             self.refresh_start()
-        return render_status(lines), self.documents(), None
+        return render_status(lines), self.documents(after), None
 
-    def _indexed(self) -> set[str] | None:
-        """The indexed sources (None when the index cannot say)."""
+    def _indexed(self) -> list[DocumentInfo] | None:
+        """The indexed documents (None when the index cannot say)."""
         try:
-            return {d.source for d in self.engine.documents()}
+            return self.engine.documents()
         except QAError:
             return None
 
     def _index(
-        self, saved: dict[str, Saved], before: set[str] | None, progress: ProgressFn
-    ) -> list[tuple[str, str]]:
-        """Bring the index in line with the folder and report on the saved files.
+        self, saved: dict[str, Saved], before: Sequence[DocumentInfo] | None, progress: ProgressFn
+    ) -> tuple[list[tuple[str, str]], list[DocumentInfo] | None]:
+        """Bring the index in line with the folder and report on the saved files; also the
+        indexed documents after it (for the panel).
 
         What happened to a file is read from the index before and after, not only from this
         ingest's report: the folder watcher may have indexed it first, and this ingest found
@@ -361,12 +366,14 @@ class ChatUI:
         """
         report, error = self._ingest(progress, add_back=list(saved))  # removed before or not
         if error:
-            return [("error", f"Saved {', '.join(saved)}, but indexing failed: {error}")]
-        after = self._indexed() or set()
+            return [("error", f"Saved {', '.join(saved)}, but indexing failed: {error}")], None
+        indexed = self._indexed()
+        had = None if before is None else {d.source for d in before}
+        after = {d.source for d in indexed or ()}
         lines: list[tuple[str, str]] = []
         skipped = {s.source: s.reason for s in report.skipped}
         for name, what in saved.items():
-            new = before is not None and name not in before and name in after
+            new = had is not None and name not in had and name in after
             if name in skipped:
                 self.folder.delete(name)  # a file the index refuses is not kept
                 lines.append(("error", f"{name} was not added: {skipped[name]}."))
@@ -377,7 +384,7 @@ class ChatUI:
             else:
                 state = "is indexed" if what == "new" else "is already indexed"
                 lines.append(("ok", f"{name} {state} (no change)."))
-        return lines
+        return lines, indexed
 
     def _ingest(self, progress: ProgressFn, add_back: list[str] | None = None):
         """Index the folder (``add_back``: documents the user adds again after removing them);
