@@ -48,7 +48,9 @@ _LEFT = " \"'“”‘’"
 _RIGHT = " \"'“”‘’.,;:!?"
 _DATE = re.compile(
     rf"\b(?:(?:early|late|mid)[- ])?(?:{MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
+    rf"|\b(?:{MONTHS.upper()})\s+\d{{1,2}}(?:,?\s+\d{{4}})?"  # as contracts write it: "MAY 20, 1992"
+    r"|\b(?:(?:early|late)\s+)?(?:spring|summer|autumn|fall|winter)\s+of\s+(?:1\d{3}|20\d{2})\b"
     rf"|\b(?:{WEEKDAYS})\b"
     r"|\b(?:1\d{3}|20\d{2})s?\b"
     r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
@@ -200,8 +202,16 @@ def _nearest(
     if not anchors:
         return (cands[0],)
     anchors = [a + offset for a in anchors]
+    return (min(cands, key=lambda c: _distance(c, anchors)),)
 
-    def distance(c: tuple[int, int]) -> int:
-        return min(min(abs(a - c[0]), abs(a - c[1])) for a in anchors)
 
-    return (min(cands, key=distance),)
+def _distance(span: tuple[int, int], anchors: list[int]) -> int:
+    """How far a span's nearer edge lies from the nearest of these offsets."""
+    return min(min(abs(x - span[0]), abs(x - span[1])) for x in anchors)
+
+
+def nearer(sentence: str, question: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Whether ``first`` lies strictly closer to the question's words in ``sentence`` than
+    ``second`` (False when the sentence holds none of them)."""
+    anchors = _words_at(sentence, question)
+    return bool(anchors) and _distance(first, anchors) < _distance(second, anchors)

@@ -99,13 +99,9 @@ def reread(reader: Reader, question: str, quoted: str) -> Reading | None:
 def spot(reader: Reader, question: str, sentence: str) -> tuple[int, int] | None:
     """The reader's answer span in one sentence read alone (offsets into it; None: none).
 
-    Used where the reader's span in the passage lies outside the sentence the answer quotes and
-    the heuristic marks no phrase in it (never for a yes/no question: ``extract.draft``).
-    Against the heuristic alone it won on every half of every domain and on the seed questions
-    (token F1, e.g. TAT-QA test 0.212 -> 0.317, SQuAD test 0.319 -> 0.361, seeds 0.370 ->
-    0.402). Put before the heuristic's phrase it did no better on the tune halves (mean 0.215
-    vs 0.216) and lost the seed article's "Russia" to "France and Italy"
-    (``python eval/spot_gain.py``)."""
+    Used where the reader's span in the passage lies outside the sentence the answer quotes
+    (never for a yes/no question: ``extract.draft``), before the heuristic's phrase
+    (``extract.SPOT_FIRST``; measured by ``python eval/spot_gain.py``)."""
     r = reader.score(question, [sentence])[0]
     return (r.start, r.end) if r.end > r.start else None
 
