@@ -12,11 +12,11 @@ against the references:
 
 - heuristic: no sentence read alone;
 - spot where none: the sentence read alone only where the heuristic marks nothing;
-- typed (``extract.typed``), with that: a "when" question whose phrase holds no date (one
+- typed (``phrase.typed``), with that: a "when" question whose phrase holds no date (one
   making up half its words at least) gets the heuristic's date in the same sentence;
-- spot first (``extract.SPOT_FIRST``): the sentence read alone wherever the passage span lies
+- spot first (``phrase.SPOT_FIRST``): the sentence read alone wherever the passage span lies
   outside it, before the heuristic; then typed with it;
-- ... unless the heuristic's name is nearer (``extract.SPOT_NEARER``, the product's rule): for a
+- ... unless the heuristic's name is nearer (``phrase.SPOT_NEARER``, the product's rule): for a
   "who" question, the heuristic's phrase where it lies nearer the question's words; and the
   same for every kind of question.
 
@@ -41,17 +41,21 @@ from cases import report, shared_cases  # noqa: E402
 from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
+from qa.answer.phrase import PhraseRule  # noqa: E402
 from qa.answer.reading import spot  # noqa: E402
 from qa.evaluation.metrics import token_f1  # noqa: E402
 
-UNTYPED = extract.AnswerWeights(typed=frozenset(), spot_first=False)
-TYPED = extract.AnswerWeights(spot_first=False)
-FIRST = extract.AnswerWeights(typed=frozenset(), spot_nearer=frozenset())
-BOTH = extract.AnswerWeights(spot_nearer=frozenset())
-NAMES = extract.AnswerWeights(spot_nearer=frozenset({"name"}))
-ALL = extract.AnswerWeights(
-    spot_nearer=frozenset({"name", "time", "number", "place", "entity", None})
-)
+
+def _rule(**changes) -> extract.AnswerWeights:
+    return extract.AnswerWeights(phrase=PhraseRule(**changes))
+
+
+UNTYPED = _rule(typed=frozenset(), spot_first=False)
+TYPED = _rule(spot_first=False)
+FIRST = _rule(typed=frozenset(), spot_nearer=frozenset())
+BOTH = _rule(spot_nearer=frozenset())
+NAMES = _rule(spot_nearer=frozenset({"name"}))
+ALL = _rule(spot_nearer=frozenset({"name", "time", "number", "place", "entity", None}))
 
 
 def main(argv: list[str] | None = None) -> int:

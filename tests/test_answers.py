@@ -11,8 +11,9 @@ import pytest
 import reliability
 from conftest import SEEDS, offered
 
-from qa.answer.extract import AnswerWeights, ScoredSentence, answer_kind, compose, draft, typed
+from qa.answer.extract import AnswerWeights, ScoredSentence, answer_kind, compose, draft
 from qa.answer.focus import FocusWeights, candidates, focus, segments
+from qa.answer.phrase import PhraseRule, typed
 from qa.errors import BadQuestionError
 from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE
 from qa.question.clean import MAX_HISTORY_TURNS, clean_history
@@ -247,12 +248,13 @@ def test_a_when_question_is_answered_by_a_date_not_by_a_clause_that_holds_one():
     weights = {"blinken": 1.0, "meet": 1.0, "wang": 1.0, "yi": 1.0}
     clause = _span(sentence, "since the US military shot down a suspected surveillance balloon "
                    "earlier this month", 40)  # fmt: skip
-    assert typed(q, whole, clause, weights, AnswerWeights()) == _span(sentence, "Saturday", 40)
+    rule = PhraseRule()
+    assert typed(q, "time", whole, clause, weights, rule) == _span(sentence, "Saturday", 40)
     # a phrase that is a date, or a question that asks for no date, keeps the reader's phrase
     day = _span(sentence, "on Saturday", 40)
-    assert typed(q, whole, day, weights, AnswerWeights()) == day
-    assert typed("Why did they meet?", whole, clause, weights, AnswerWeights()) == clause
-    assert typed(q, whole, clause, weights, AnswerWeights(typed=frozenset())) == clause
+    assert typed(q, "time", whole, day, weights, rule) == day
+    assert typed("Why did they meet?", None, whole, clause, weights, rule) == clause
+    assert typed(q, "time", whole, clause, weights, PhraseRule(typed=frozenset())) == clause
 
 
 def test_the_sentence_read_alone_gives_the_phrase_unless_a_name_lies_nearer():
@@ -267,17 +269,18 @@ def test_the_sentence_read_alone_gives_the_phrase_unless_a_name_lies_nearer():
     passage = Passage("p", "news.txt", 0, len(text), text, 1.0, 0)
     blinken = (text.index("Blinken"), text.index("Blinken") + len("Blinken"))
 
-    def marked(q: str, aw: AnswerWeights) -> list[str]:
+    def marked(q: str, rule: PhraseRule) -> list[str]:
         weights = {w: 1.0 for w in q.lower().rstrip("?").split()[2:]}
+        aw = AnswerWeights(phrase=rule)
         d = draft(q, [passage], weights, 1, aw, spot=lambda sentence: blinken)
         return [p.text for c in d.citations for p in c.phrases]
 
     who = "Who is the State Department spokesman?"
-    assert marked(who, AnswerWeights()) == ["Ned Price"]
-    assert marked(who, AnswerWeights(spot_nearer=frozenset())) == ["Blinken"]
-    assert marked("What did the spokesman say in Munich?", AnswerWeights()) == ["Blinken"]
+    assert marked(who, PhraseRule()) == ["Ned Price"]
+    assert marked(who, PhraseRule(spot_nearer=frozenset())) == ["Blinken"]
+    assert marked("What did the spokesman say in Munich?", PhraseRule()) == ["Blinken"]
     # the heuristic first, the sentence read alone only where it marks nothing
-    assert marked(who, AnswerWeights(spot_first=False)) == ["Ned Price"]
+    assert marked(who, PhraseRule(spot_first=False)) == ["Ned Price"]
 
 
 def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():

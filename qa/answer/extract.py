@@ -11,11 +11,12 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
-from qa.answer.focus import FocusWeights, candidates, focus, nearer
+from qa.answer.focus import FocusWeights, focus
+from qa.answer.phrase import PhraseRule, Spot, part, phrase_of
 from qa.question.asked import NUMBER, covered, yes_no
 from qa.types import Citation, Passage, Span
 
@@ -44,23 +45,6 @@ SECOND_SENTENCE_RATIO = 0.7  # ... and score at least this close to the best
 # hold the reference more often on every one (e.g. SQuAD 0.778 -> 0.820, COVID-QA 0.457 ->
 # 0.513, CUAD 0.058 -> 0.195); the marked phrase is the focused answer either way.
 CUT_TO_CLAUSE = False
-# The answer phrase where the reader's span in its passage lies outside the quoted sentence, and
-# the phrase of a "when" question. Chosen on the tune halves, leave-one-domain-out, by
-# ``python eval/spot_gain.py`` (token F1 of the marked phrase; no number fitted):
-# - SPOT_FIRST: the reader reads that sentence alone and its span is the phrase, before the
-#   heuristic's (``focus``); False: the heuristic's, the sentence read alone only where it marks
-#   none. First won on the tune halves (mean 0.269 -> 0.276) and on every test half;
-# - SPOT_NEARER: ... unless the question asks for one of these kinds and the heuristic's phrase
-#   lies nearer the question's words ("State Department spokesman Ned Price", not the "Blinken"
-#   the sentence opens with): chosen by five folds of six (tune mean 0.277 -> 0.278);
-# - TYPED: a question of these kinds whose phrase holds nothing of the kind (a date making up at
-#   least TYPED_SHARE of its words, a share set beforehand, not fitted) gets the heuristic's
-#   phrase of that kind in the same sentence: "Saturday", not the "since ... earlier this month"
-#   clause. Dates only: numbers lost ("Five of", "62 and": the number pattern's edges).
-SPOT_FIRST = True
-SPOT_NEARER = frozenset({"name"})
-TYPED_KINDS = frozenset({"time"})
-TYPED_SHARE = 0.5
 
 _YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _TIME = re.compile(
@@ -86,10 +70,7 @@ class AnswerWeights:
     second_ratio: float = SECOND_SENTENCE_RATIO
     focus: FocusWeights = field(default_factory=FocusWeights)
     cut: bool = CUT_TO_CLAUSE
-    typed: frozenset[str] = TYPED_KINDS
-    typed_share: float = TYPED_SHARE
-    spot_first: bool = SPOT_FIRST
-    spot_nearer: frozenset[str] = SPOT_NEARER
+    phrase: PhraseRule = field(default_factory=PhraseRule)
 
 
 @dataclass(frozen=True)
@@ -157,7 +138,6 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
 
 
 Meaning = Callable[[list[str]], list[float]]  # sentences -> their similarity to the question
-Spot = Callable[[str], "tuple[int, int] | None"]  # a sentence -> the answer's offsets in it
 
 
 def score_sentences(
@@ -307,8 +287,8 @@ def compose(
         if focused and k == 0 and weights:
             inside = _inside(phrase, s.span)
             f = focus(s.span.text, question, weights, kind, aw.focus, inside)
-            quoted[pid].append(_sub(s.span, f.start, f.end) if aw.cut else s.span)
-            phrases[pid] += [_sub(s.span, a, b) for a, b in f.phrases]
+            quoted[pid].append(part(s.span, f.start, f.end) if aw.cut else s.span)
+            phrases[pid] += [part(s.span, a, b) for a, b in f.phrases]
         else:
             quoted[pid].append(s.span)
     # The answering clause leads; other quotes of a passage follow in document order.
@@ -338,7 +318,7 @@ LEAD_WORDS = 8  # a phrase longer than this is not put before its quote
 LEAD_AFTER = 3  # ... nor one that already stands among the quote's first words
 
 
-def lead(phrase: str, quote: str, part: str) -> str:
+def lead(phrase: str, quote: str, cited: str) -> str:
     """The answer first: "June 12, 2022 — The 75th Tony Awards, which ..., took place on ..."
 
     When the quote opens with other matter, the answer-bearing phrase is put before it; a quote
@@ -347,10 +327,10 @@ def lead(phrase: str, quote: str, part: str) -> str:
     phrase = phrase.strip()
     at = quote.find(phrase)
     if not phrase or len(phrase.split()) > LEAD_WORDS or at < 0:
-        return part
+        return cited
     if len(quote[:at].split()) < LEAD_AFTER:
-        return part
-    return f"{phrase} — {part}"
+        return cited
+    return f"{phrase} — {cited}"
 
 
 def _inside(phrase: Span | None, sentence: Span) -> tuple[int, int] | None:
@@ -360,42 +340,6 @@ def _inside(phrase: Span | None, sentence: Span) -> tuple[int, int] | None:
     if phrase.end <= phrase.start:
         return None
     return phrase.start - sentence.start, phrase.end - sentence.start
-
-
-def _sub(span: Span, start: int, end: int) -> Span:
-    """The part ``[start:end]`` of a span's text, in document coordinates."""
-    return Span(span.start + start, span.start + end, span.text[start:end])
-
-
-def typed(
-    question: str, sentence: Span, phrase: Span, weights: dict[str, float], aw: AnswerWeights
-) -> Span:
-    """The reader's phrase, or, when the question asks for a kind of thing (``aw.typed``: a
-    date) and the phrase holds none, the heuristic's phrase of that kind in the same sentence:
-    "When did Blinken meet Wang Yi?" is answered by "Saturday", not by the clause the reader
-    marks."""
-    kind = answer_kind(question)
-    if kind not in aw.typed:
-        return phrase
-    words = len(phrase.text.split()) or 1
-    found = candidates(kind, phrase.text, question)
-    if any(len(phrase.text[a:b].split()) >= aw.typed_share * words for a, b in found):
-        return phrase
-    f = focus(sentence.text, question, weights, kind, aw.focus)
-    return _sub(sentence, *f.phrases[0]) if f.phrases else phrase
-
-
-def _heuristic_nearer(
-    question: str, sentence: Span, at: tuple[int, int], weights: dict[str, float], aw: AnswerWeights
-) -> bool:
-    """Whether the heuristic's phrase in the sentence lies closer to the question's words than
-    the reader's span read alone: "State Department spokesman Ned Price" answers "Who is the
-    State Department spokesman?", not the "Blinken" the sentence opens with."""
-    kind = answer_kind(question)
-    if not weights or kind not in aw.spot_nearer:
-        return False
-    f = focus(sentence.text, question, weights, kind, aw.focus)
-    return bool(f.phrases) and nearer(sentence.text, question, f.phrases[0], at)
 
 
 @dataclass(frozen=True)
@@ -426,8 +370,8 @@ def draft(
     one scores higher, and the first one inside the best sentence is its phrase. When none lies
     in it, ``spot`` (the reader reading that sentence alone; not for a yes/no question: no
     phrase answers it) gives it, unless the heuristic's lies nearer the question's words
-    (``SPOT_NEARER``); without one, the heuristic (``focus``) marks one. A "when" question's
-    phrase that holds no date gives way to the heuristic's date (``typed``).
+    (``qa.answer.phrase``); without one, the heuristic (``focus``) marks one. A "when"
+    question's phrase that holds no date gives way to the heuristic's date.
     ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
@@ -436,18 +380,18 @@ def draft(
         return Draft("", (), 0.0)
     chosen = choose(scored, max_sentences, weights, aw)
     best = chosen[0]
-    phrase = next((s.span for s in spans if s.passage_id == best.passage.id
-                   and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
-    alone = spot is not None and focused and not yes_no(question)
-    if phrase is None and alone and aw.spot_first:
-        at = spot(best.span.text)  # the reader, reading the sentence alone
-        if at and not _heuristic_nearer(question, best.span, at, weights, aw):
-            phrase = _sub(best.span, *at)
-    if phrase is not None and focused and weights:
-        phrase = typed(question, best.span, phrase, weights, aw)
+    read = next((s.span for s in spans if s.passage_id == best.passage.id
+                 and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
+    alone = spot if spot is not None and focused and not yes_no(question) else None
+    rule = replace(aw.phrase, focus=aw.focus)
+    phrase = (
+        phrase_of(question, answer_kind(question), best.span, read, weights, rule, alone)
+        if focused
+        else read
+    )
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
-    if phrase is None and alone and not aw.spot_first and not citations[0].phrases:
-        at = spot(best.span.text)
+    if phrase is None and alone and not rule.spot_first and not citations[0].phrases:
+        at = alone(best.span.text)
         if at:  # the heuristic marked nothing: the reader, reading the sentence alone
-            text, citations = compose(chosen, question, weights, aw, focused, _sub(best.span, *at))
+            text, citations = compose(chosen, question, weights, aw, focused, part(best.span, *at))
     return Draft(text, citations, chosen[0].lexical)

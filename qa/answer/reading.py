@@ -101,7 +101,7 @@ def spot(reader: Reader, question: str, sentence: str) -> tuple[int, int] | None
 
     Used where the reader's span in the passage lies outside the sentence the answer quotes
     (never for a yes/no question: ``extract.draft``), before the heuristic's phrase
-    (``extract.SPOT_FIRST``; measured by ``python eval/spot_gain.py``)."""
+    (``qa.answer.phrase``; measured by ``python eval/spot_gain.py``)."""
     r = reader.score(question, [sentence])[0]
     return (r.start, r.end) if r.end > r.start else None
 
