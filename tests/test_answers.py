@@ -233,6 +233,16 @@ def test_dates_as_contracts_and_histories_write_them():
         assert [text[a:b] for a, b in candidates("time", text, q)] == [date]
 
 
+def test_a_number_takes_the_word_it_counts_not_a_function_word():
+    q = "How many launches were successful?"
+    for text, number in [
+        ("Five of the remaining six were successful.", "Five"),
+        ("between 62 and full retirement age", "62"),
+        ("The Saturday ride is 60 km long.", "60 km"),
+    ]:
+        assert next(text[a:b] for a, b in candidates("number", text, q)) == number
+
+
 def _span(text: str, part: str, at: int = 0) -> Span:
     start = text.index(part)
     return Span(at + start, at + start + len(part), part)

@@ -57,10 +57,12 @@ _DATE = re.compile(
     r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|decade)\b"
     rf"|\b(?i:{CLOCK})"
 )
+# A number with the word it counts ("60 km", "two independent"), not a function word ("Five of").
+_UNIT = rf"(?:[\s-]+(?!(?:{'|'.join(sorted(STOP_WORDS))})\b)[a-z]+)?"
 _NUMBER = re.compile(
     r"(?:\$|£|€)?\b\d[\d,.]*(?:\s*(?:%|percent|per cent))?"
-    r"(?:\s+(?:million|billion|thousand|hundred|trillion))?(?:[\s-]+[a-z]+)?"
-    rf"|\b(?:{CARDINALS}|{MAGNITUDES}|dozen|half|a few|several)\b(?:[\s-]+[a-z]+)?",
+    rf"(?:\s+(?:million|billion|thousand|hundred|trillion))?{_UNIT}"
+    rf"|\b(?:{CARDINALS}|{MAGNITUDES}|dozen|half|a few|several)\b{_UNIT}",
     re.IGNORECASE,
 )
 

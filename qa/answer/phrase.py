@@ -18,7 +18,7 @@ marked phrase; no number fitted):
 - TYPED_KINDS / TYPED_SHARE: a question of these kinds whose phrase holds nothing of the kind
   making up this share of its words (set beforehand, not fitted) gets the heuristic's phrase of
   that kind: "Saturday", not the "since ... earlier this month" clause. Dates only: numbers lost
-  ("Five of", "62 and": the number pattern's edges).
+  ("Five of", "62 and": the number pattern's edges), and tied once those were mended.
 """
 
 from __future__ import annotations
