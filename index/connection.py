@@ -202,7 +202,9 @@ class Connection:
         """Replace the collection's metadata. ``bumped``: it carries a new generation, noted as
         this process' own write (under the lock, so no reader here takes it for another's)."""
         metadata = {k: v for k, v in metadata.items() if k != "hnsw:space"}  # Chroma refuses it
-        with _SEEN_LOCK:
+        # The locks in the order ``follow_writes`` takes them (this connection's, then the
+        # process's): the other order let a remove and a question deadlock.
+        with self._reload_lock, _SEEN_LOCK:
             self.call(lambda: self.collection.modify(metadata=metadata), write=True)
             if bumped:
                 _SEEN[self._key()] = (str(self.collection.id), int(metadata["generation"]))

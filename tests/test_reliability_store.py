@@ -126,6 +126,41 @@ def test_a_damaged_vector_index_is_reported_with_the_fix(tmp_path, embedder, dam
     reliability.add("faults_injected", 4, f"store: {damage} (ask, dense ask, ingest, rebuild)")
 
 
+def test_a_write_and_a_question_never_wait_on_each_other(tmp_path, embedder):
+    """A generation bump (a remove, an ingest) and a question's look for other writers, at once
+    in two threads of one process, many times over: both finish (the two took the connection's
+    lock and the process's in opposite orders, and a remove beside the chat's suggestions hung)."""
+    from index.store import open_store
+
+    settings = _store(tmp_path, embedder, n=2)
+    store = open_store(settings.store_config, embedder.name, embedder.dim, create=False)
+    rounds, done = 150, []
+
+    def bump():
+        for _ in range(rounds):
+            store.bump_generation()
+        done.append("bump")
+
+    def look():
+        for _ in range(rounds):
+            store.refresh_generation()
+        done.append("look")
+
+    assert store.connection.backend.in_memory  # an embedded store: questions look for writers
+    threads = [threading.Thread(target=f, daemon=True) for f in (bump, look)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: the two paths meet inside their locks
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        sys.setswitchinterval(interval)
+    assert sorted(done) == ["bump", "look"], f"deadlocked: only {done} finished"
+    assert store.generation >= rounds
+
+
 def test_a_vector_index_older_than_its_records_is_reported(tmp_path, embedder):
     settings = _store(tmp_path, embedder)
     old = tmp_path / "old-index"
