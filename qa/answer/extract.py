@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
@@ -383,14 +383,14 @@ def draft(
     read = next((s.span for s in spans if s.passage_id == best.passage.id
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
     alone = spot if spot is not None and focused and not yes_no(question) else None
-    rule = replace(aw.phrase, focus=aw.focus)
+    kind = answer_kind(question)
     phrase = (
-        phrase_of(question, answer_kind(question), best.span, read, weights, rule, alone)
+        phrase_of(question, kind, best.span, read, weights, aw.phrase, alone, aw.focus)
         if focused
         else read
     )
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
-    if phrase is None and alone and not rule.spot_first and not citations[0].phrases:
+    if phrase is None and alone and not aw.phrase.spot_first and not citations[0].phrases:
         at = alone(best.span.text)
         if at:  # the heuristic marked nothing: the reader, reading the sentence alone
             text, citations = compose(chosen, question, weights, aw, focused, part(best.span, *at))

@@ -24,7 +24,7 @@ marked phrase; no number fitted):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qa.answer.focus import FocusWeights, candidates, focus, nearer
 from qa.types import Span
@@ -45,7 +45,6 @@ class PhraseRule:
     spot_nearer: frozenset[str] = SPOT_NEARER
     typed: frozenset[str] = TYPED_KINDS
     typed_share: float = TYPED_SHARE
-    focus: FocusWeights = field(default_factory=FocusWeights)
 
 
 def part(span: Span, start: int, end: int) -> Span:
@@ -61,16 +60,18 @@ def phrase_of(
     weights: dict[str, float],
     rule: PhraseRule,
     spot: Spot | None = None,
+    fw: FocusWeights | None = None,
 ) -> Span | None:
     """The phrase to mark in ``sentence``: ``read`` (the reader's span in it, or None), else the
-    sentence read alone by ``spot`` (None: not read), then ``typed``. None: the heuristic's."""
+    sentence read alone by ``spot`` (None: not read), then ``typed``. None: the heuristic's.
+    ``fw``: the clause focus the heuristic's phrase is found with."""
     phrase = read
     if phrase is None and spot is not None and rule.spot_first:
         at = spot(sentence.text)
-        if at and not heuristic_nearer(question, kind, sentence, at, weights, rule):
+        if at and not heuristic_nearer(question, kind, sentence, at, weights, rule, fw):
             phrase = part(sentence, *at)
     if phrase is not None and weights:
-        phrase = typed(question, kind, sentence, phrase, weights, rule)
+        phrase = typed(question, kind, sentence, phrase, weights, rule, fw)
     return phrase
 
 
@@ -81,6 +82,7 @@ def typed(
     phrase: Span,
     weights: dict[str, float],
     rule: PhraseRule,
+    fw: FocusWeights | None = None,
 ) -> Span:
     """The phrase, or, when the question asks for a kind of thing (``rule.typed``: a date) and
     the phrase holds none, the heuristic's phrase of that kind in the same sentence: "When did
@@ -91,7 +93,7 @@ def typed(
     found = candidates(kind, phrase.text, question)
     if any(len(phrase.text[a:b].split()) >= rule.typed_share * words for a, b in found):
         return phrase
-    f = focus(sentence.text, question, weights, kind, rule.focus)
+    f = focus(sentence.text, question, weights, kind, fw)
     return part(sentence, *f.phrases[0]) if f.phrases else phrase
 
 
@@ -102,10 +104,11 @@ def heuristic_nearer(
     at: tuple[int, int],
     weights: dict[str, float],
     rule: PhraseRule,
+    fw: FocusWeights | None = None,
 ) -> bool:
     """Whether, for a question of a kind in ``rule.spot_nearer``, the heuristic's phrase lies
     closer to the question's words than ``at`` (the span of the sentence read alone)."""
     if not weights or kind not in rule.spot_nearer:
         return False
-    f = focus(sentence.text, question, weights, kind, rule.focus)
+    f = focus(sentence.text, question, weights, kind, fw)
     return bool(f.phrases) and nearer(sentence.text, question, f.phrases[0], at)
