@@ -281,6 +281,31 @@ def test_double_enter_never_loses_a_question(page):
     assert "apologize" in shown or box == "What did Biden say he would not apologize for?"
 
 
+def test_a_question_typed_before_the_last_one_left_waits_in_the_box(page):
+    # Enter, new text and Enter again in one go, before the first question's inputs are even
+    # gathered (CI once ran that fast): the first question leaves, the second waits in the box;
+    # neither is lost, neither takes the other's place, nothing is asked twice.
+    page.evaluate("""() => {
+      const t = document.querySelector('#qa-question textarea');
+      const type = (v) => { t.value = v; t.dispatchEvent(new Event('input', {bubbles: true})); };
+      const enter = () => ['keydown', 'keypress'].forEach((k) => t.dispatchEvent(
+        new KeyboardEvent(k, {key: 'Enter', bubbles: true, cancelable: true})));
+      type('Where is Wang expected to travel after Munich?'); enter();
+      type('What did Biden say he would not apologize for?'); enter();
+    }""")
+    page.locator(DONE).first.wait_for()
+    page.wait_for_timeout(1500)  # a second answer would be here by now
+    shown = page.locator("#qa-transcript").inner_text()
+    assert page.locator("#qa-transcript .qa-turn").count() == 1, shown
+    assert "Where is Wang expected to travel after Munich?" in shown and "Russia" in shown
+    box = "#qa-question textarea"
+    assert page.input_value(box) == "What did Biden say he would not apologize for?"
+    page.press(box, "Enter")  # once the answer is done, the waiting question goes
+    page.locator(DONE).nth(1).wait_for()
+    assert "apologize" in page.locator("#qa-transcript .qa-turn").nth(1).inner_text()
+    assert page.input_value(box) == ""
+
+
 def test_feedback_is_saved_for_evaluation_and_kept_in_the_chat(page, app):
     answer = ask(page, "Who did Blinken meet on Saturday?")
     answer.locator(".qa-fb[data-rating=up]").click()

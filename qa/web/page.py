@@ -61,9 +61,10 @@ ESCAPE_STOPS = """document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape' || document.querySelector('#qa-main.qa-source-open')) return;
   if (document.querySelector('#qa-live .qa-busy')) document.querySelector('#qa-stop')?.click();
 });"""
-# After an answer: keep the chat in the browser; a question that failed goes back into the box,
-# unless something new was typed there meanwhile.
-AFTER_JS = """let kept = null;
+# After an answer: the next question may leave (thread.js); keep the chat in the browser; a
+# question that failed goes back into the box, unless something new was typed there meanwhile.
+AFTER_JS = """if (window.qaDone) window.qaDone();
+let kept = null;
 try { kept = JSON.parse(c || 'null'); } catch (e) { kept = null; }
 if (kept && Array.isArray(kept.turns) && !kept.turns.length) { if (S.load(kept.id)) S.remove(kept.id); }
 else S.save(c);

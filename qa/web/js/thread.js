@@ -133,6 +133,8 @@ element.addEventListener("click", (e) => {
   const copier = e.target.closest(".qa-copy");
   if (copier) return void copy(copier);
   if (e.target.closest(".qa-again")) {
+    if (window.qaSending()) return;
+    window.qaSentAt = Date.now();
     trigger("qa_again", { sources: window.qaSources ? window.qaSources() : null });
     return;
   }
@@ -142,7 +144,8 @@ element.addEventListener("click", (e) => {
     return;
   }
   const example = e.target.closest(".qa-example");
-  if (example) {
+  if (example && !window.qaSending()) {
+    window.qaSentAt = Date.now();
     trigger("qa_example", {
       question: example.textContent, sources: window.qaSources ? window.qaSources() : null,
     });
@@ -188,18 +191,48 @@ if (window.matchMedia("(min-width: 768px)").matches) {
   setTimeout(() => document.querySelector("#qa-question textarea")?.focus({ preventScroll: true }), 0);
 }
 
+// One question on its way at a time. From the Enter (or click) that sends a question until its
+// answer is done (AFTER_JS in page.py calls qaDone), another Enter, Ask or example neither sends
+// nor replaces it: the new text stays in the box. Gradio's own "once" guard starts only after
+// the event's inputs are gathered, so two quick Enters could both leave, the second's text
+// taking the first's place. A send that never shows an answer lets go after SEND_HOLD_MS.
+const SEND_HOLD_MS = 10000;
+window.qaSentAt = 0;
+window.qaSending = () => window.qaSentAt > 0 && (Date.now() - window.qaSentAt < SEND_HOLD_MS
+  || document.querySelector("#qa-live .qa-busy") !== null);
+window.qaDone = () => { window.qaSentAt = 0; };
+let held = false;  // the Enter's keypress follows its keydown: it is held too
+
 // The question is taken from the box at the moment Enter is pressed (or Ask clicked), so text
 // typed right after it is never sent in its place, nor wiped (see page.py, TAKE_JS).
 document.addEventListener("keydown", (e) => {
-  // An Enter on the box just emptied (a double Enter) keeps the question noted by the first.
-  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target === questionBox()
-      && e.target.value.trim()) {
+  held = false;
+  if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.target !== questionBox()) return;
+  if (window.qaSending()) {
+    held = true;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  } else if (e.target.value.trim()) {
     window.qaTyped = e.target.value;
+    window.qaSentAt = Date.now();
+  }
+}, true);
+document.addEventListener("keypress", (e) => {
+  if (held && e.key === "Enter") {
+    e.preventDefault();
+    e.stopImmediatePropagation();
   }
 }, true);
 document.addEventListener("click", (e) => {
+  if (!e.target.closest || !e.target.closest("#qa-ask")) return;
   const text = questionBox()?.value;
-  if (e.target.closest && e.target.closest("#qa-ask") && text && text.trim()) window.qaTyped = text;
+  if (window.qaSending()) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  } else if (text && text.trim()) {
+    window.qaTyped = text;
+    window.qaSentAt = Date.now();
+  }
 }, true);
 
 // Skip links: each moves the focus to its part of the page (the question box, the chat list's
