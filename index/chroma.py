@@ -68,6 +68,9 @@ _CORRUPT_TEXT = (
     "index_metadata",
 )
 _MISSING_TEXT = ("does not exist", "not found")
+# Chroma's local HNSW reader when a collection's vector index was never written to disk and is
+# not in the server's memory either: seen after a writer was killed mid-write.
+_UNREADY_TEXT = ("nothing found on disk",)
 
 
 def _matches(exc: BaseException, texts: tuple[str, ...]) -> bool:
@@ -102,6 +105,11 @@ def timed_out(exc: BaseException) -> bool:
 def corrupt(exc: BaseException) -> bool:
     """Whether a failure says the store's files are damaged."""
     return _matches(exc, _CORRUPT_TEXT)
+
+
+def index_unready(exc: BaseException) -> bool:
+    """Whether a Chroma server could not open a collection's vector index ("Nothing found on disk")."""
+    return _matches(exc, _UNREADY_TEXT)
 
 
 def missing(exc: BaseException) -> bool:

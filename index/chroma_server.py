@@ -151,6 +151,13 @@ class Server:
             return StoreError(
                 f"Cannot reach the Chroma server at {where} ({what}). " + start_server_hint(where)
             ), True
+        if chroma.index_unready(exc):  # tried again (it may pass); if not, the fix
+            return StoreError(
+                f"The Chroma server at {where} cannot open the vector index of collection "
+                f"'{self.config.collection}' ({what}); Chroma is left so when a write to it is cut "
+                "off. Rebuild the collection from your documents: qa ingest --rebuild "
+                "(or restart the Chroma server and try again)."
+            ), True
         return StoreError(f"The Chroma server at {where} failed: {what}"), False
 
     # ---- writing

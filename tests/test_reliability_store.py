@@ -337,6 +337,24 @@ class _WebPage(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def test_a_server_index_chroma_cannot_open_is_tried_again_then_names_the_fix():
+    # What `chroma run` answered a query once after a writer was killed mid-write (CI; see
+    # chroma-core/chroma#4212): the collection's vector index is in neither its memory nor its disk.
+    from chromadb.errors import InternalError
+
+    from index.chroma_server import Server
+    from index.config import StoreConfig
+
+    server = Server(StoreConfig(chroma_url="http://127.0.0.1:9", collection="docs"))
+    exc = InternalError("Error executing plan: Internal error: Error creating hnsw segment "
+                        "reader: Nothing found on disk")  # fmt: skip
+    err, retry = server.fault(exc, write=False)
+    assert retry, "a fault the server may get past is tried again before it is reported"
+    assert "collection 'docs'" in str(err) and "qa ingest --rebuild" in str(err)
+    other, retry = server.fault(InternalError("Error executing plan: something else"), write=False)
+    assert not retry and "qa ingest --rebuild" not in str(other)
+
+
 def test_a_url_that_is_not_a_chroma_server_says_so_in_one_line(tmp_path):
     web = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _WebPage)
     threading.Thread(target=web.serve_forever, daemon=True).start()
