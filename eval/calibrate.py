@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 from cases import Case, shared_cases  # noqa: E402
 from logistic import auc, fit, predict  # noqa: E402
 
-from qa.answer.evidence import FEATURES  # noqa: E402
+from qa.answer.evidence import FEATURES, SHAPE_FEATURES  # noqa: E402
 
 log = logging.getLogger("calibrate")
 DOMAINS = ("squad", "hotpotqa", "covidqa", "cuad", "doc2dial", "tatqa")  # English questions
@@ -56,7 +56,9 @@ RIGHT_AT_LEAST = 0.80  # confident answers right at least this often (target)
 # Read by the right model only: whether one passage stands out from the next says how likely the
 # answer is right, not whether the documents are about the question (in the topic model too it
 # refused more of SQuAD's answerable questions, 5.0% -> 5.7%, left out, for no gain elsewhere).
-RIGHT_ONLY = ("gap",)
+# The answer's shape (``evidence.Shape``) says how likely an answer of that shape is right, not
+# whether the documents are about the question: the right model's too.
+RIGHT_ONLY = ("gap", *SHAPE_FEATURES)
 TOPIC_MASK = np.array([0.0 if f in RIGHT_ONLY else 1.0 for f in FEATURES])
 OUTCOMES = ("answered", "uncertain", "refused")
 

@@ -23,7 +23,7 @@ from cases import Case
 
 from index.text import ENGLISH, detect
 from qa.answer import extract, reader
-from qa.answer.evidence import weigh
+from qa.answer.evidence import shape_of, weigh
 from qa.answer.markers import strip_markers
 from qa.answer.reader import Reader, Reading
 from qa.answer.reading import Found, read, reread, spot
@@ -129,7 +129,9 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
         if key not in _QUOTED:
             _QUOTED[key] = reread(reader, _for_reader(case), text)
         quoted = _QUOTED[key]
-    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted, found.gap)
+    shape = shape_of(case.asked.question, text)
+    ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted, found.gap,
+               shape)  # fmt: skip
     answers = case.item.answers
     right = bool(answers) and bool(holds_answer(text, answers))
     phrases = [p.text for c in draft.citations for p in c.phrases]

@@ -22,7 +22,7 @@ from index import ingest as index_ingest
 from index.text import ENGLISH
 from qa.answer import extract, verdict
 from qa.answer.calibration import Calibration, calibration
-from qa.answer.evidence import weigh
+from qa.answer.evidence import shape_of, weigh
 from qa.answer.markers import strip_markers
 from qa.answer.pages import pin_pages
 from qa.answer.reader import Reader
@@ -256,8 +256,7 @@ class Engine:
         return self._decide(asked, self.find(asked))[1]
 
     def _decide(self, asked: Asked, found: Found) -> tuple[extract.Draft, verdict.Verdict]:
-        weights = found.weights or {}
-        passages = list(found.passages)
+        weights, passages = found.weights or {}, list(found.passages)
         meaning = (
             self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
         )
@@ -268,8 +267,9 @@ class Engine:
             meaning=meaning, spot=partial(spot, reader, question) if reader else None,
         )  # fmt: skip
         # the reader's reading of the answer as quoted: does what the user reads answer?
-        quoted = reread(reader, question, strip_markers(draft.text)) if reader else None
-        signals = (found.relevance, found.margin, quoted, found.gap)
+        text = strip_markers(draft.text)
+        quoted = reread(reader, question, text) if reader else None
+        signals = (found.relevance, found.margin, quoted, found.gap, shape_of(asked.question, text))
         evidence = weigh(passages, weights, draft.sentence, *signals) if passages else None
         reads = verdict.reads(asked.language, self.multilingual)
         return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)

@@ -44,6 +44,39 @@ def test_every_embedding_model_has_its_calibrations():
         assert c.fitted_on, key
 
 
+@pytest.mark.parametrize(
+    ("question", "kind", "yes_no", "how_to"),
+    [
+        ("When did Blinken meet Wang Yi?", "time", False, False),
+        ("How many balloons were shot down?", "number", False, False),
+        ("Who is the State Department spokesman?", "name", False, False),
+        ("Which country is Wang expected to visit?", "entity", False, False),
+        ("Did Beijing provide evidence?", None, True, False),
+        ("How do I renew my driving licence?", None, False, True),
+        ("How does the balloon stay up?", None, False, False),  # an explanation, not a step
+        ("Can I pay the fee online?", None, True, True),
+    ],
+)
+def test_the_answer_shape_is_read_from_the_question_as_written(question, kind, yes_no, how_to):
+    from qa.answer.evidence import FEATURES, LENGTH_SCALE, SHAPE_FEATURES, shape_of, weigh
+
+    shape = shape_of(question, "Wang Yi met Blinken in Munich on Saturday, officials said.")
+    assert (shape.kind, shape.yes_no, shape.how_to, shape.words) == (kind, yes_no, how_to, 10)
+    got = dict(zip(FEATURES, weigh([], {}, 0.5, shape=shape).features(), strict=True))
+    assert [got[k] for k in ("time", "number", "name", "place", "entity")].count(1.0) == (
+        kind is not None
+    )
+    assert got["yes_no"] == yes_no and got["how_to"] == how_to
+    assert got["length"] == 10 / LENGTH_SCALE
+    assert shape_of(question, "word " * 1000).features()[-1] == 2.0  # a long quote is capped
+    # The shape says how likely an answer of that shape is right, not whether the documents are
+    # about the question: only the right model reads it.
+    for key, raw in cal._table().items():
+        c = cal.parse(key, raw)
+        topic = dict(zip(FEATURES, c.topic.weights, strict=True))
+        assert all(topic[f] == 0.0 for f in SHAPE_FEATURES), key
+
+
 def test_a_missing_calibration_says_how_to_make_one(monkeypatch):
     monkeypatch.setattr(cal, "_table", lambda: {"minilm": {}})
     with pytest.raises(Exception) as e:

@@ -159,6 +159,9 @@ SPEECH_VERBS = word_set(
     discuss discussed
     """
 )
+# How a question asking what to do opens ("How do I renew ...?", "Can I ...?"): its answer is a
+# step or a rule, more often a passage than a phrase.
+HOW_TO_OPENINGS = ("how do", "how can", "how to", "how should", "what do i", "what should", "can i")
 # The verbs a yes/no question opens with ("Did ...?", "Is ...?").
 AUXILIARIES = word_set(
     "did does do is are was were has have had will would can could should may might must"
