@@ -38,11 +38,11 @@ from qa.question.word_lists import HOW_TO_OPENINGS
 from qa.types import Passage
 
 KINDS = ("time", "number", "name", "place", "entity")  # what ``answer_kind`` tells apart
+SHAPE_FEATURES = (*KINDS, "yes_no", "how_to", "length")  # read by the right model only
 FEATURES = (
     "cosine", "coverage", "relevance", "sentence", "reader", "margin", "quoted", "quoted_margin",
-    "gap", *KINDS, "yes_no", "how_to", "length",
+    "gap", *SHAPE_FEATURES,
 )  # fmt: skip
-SHAPE_FEATURES = (*KINDS, "yes_no", "how_to", "length")  # read by the right model only
 LENGTH_SCALE = 60  # words of the answer as quoted that read as 1.0 (capped at twice that)
 
 
