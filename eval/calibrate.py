@@ -11,6 +11,9 @@ The decision (``qa.answer.verdict``) reads two logistic models over the evidence
 - ``refuse_below``: the largest topic threshold refusing at most REFUSE_AT_MOST of the fitting
   domains' answerable questions, each domain weighing the same (topic fitted on answerable vs
   cross-corpus questions);
+- ``meaning_floor``: the cosine MEANING_FLOOR of the fitting domains' cross-corpus questions
+  stay below; a question whose best passage reaches it is never refused (calibrations that read
+  the cosine only);
 - ``confident_at``: the lowest threshold on ``right`` at which the fitting domains' confident
   answers, pooled, are right RIGHT_AT_LEAST of the time and at most CONFIDENT_AT_MOST of each
   fitting domain's near-miss questions are answered with confidence. Whether confident answers
@@ -53,6 +56,9 @@ CROSSLINGUAL = ("xquad",)  # questions in other languages over English documents
 REFUSE_AT_MOST = 0.03  # answerable questions refused, fitting domains together (target: 5%)
 CONFIDENT_AT_MOST = 0.12  # near-miss questions answered with confidence, each domain (target 15%)
 RIGHT_AT_LEAST = 0.80  # confident answers right at least this often (target)
+# The share of the fitting domains' cross-corpus questions whose best cosine stays below the
+# meaning floor (chosen on the tune halves, leave-one-domain-out, among 0.95-1.0: README).
+MEANING_FLOOR = 0.99
 # Read by the right model only: whether one passage stands out from the next says how likely the
 # answer is right, not whether the documents are about the question (in the topic model too it
 # refused more of SQuAD's answerable questions, 5.0% -> 5.7%, left out, for no gain elsewhere).
@@ -61,6 +67,7 @@ RIGHT_AT_LEAST = 0.80  # confident answers right at least this often (target)
 RIGHT_ONLY = ("gap", *SHAPE_FEATURES)
 TOPIC_MASK = np.array([0.0 if f in RIGHT_ONLY else 1.0 for f in FEATURES])
 OUTCOMES = ("answered", "uncertain", "refused")
+COSINE = FEATURES.index("cosine")
 
 
 @dataclass
@@ -86,13 +93,20 @@ class Fitted:
     right_b: float
     confident_at: float
     domains: tuple[str, ...]
+    meaning_floor: float | None = None
+
+    def refused(self, x: np.ndarray) -> np.ndarray:
+        """Per row of x: refused (the topic model says no, and nothing is close in meaning)."""
+        topic = predict(x, self.topic_w, self.topic_b) < self.refuse_below
+        if self.meaning_floor is None:
+            return topic
+        return topic & (x[:, COSINE] < self.meaning_floor)
 
     def outcome(self, x: np.ndarray) -> np.ndarray:
         """0 answered, 1 uncertain, 2 refused, per row of x."""
-        topic = predict(x, self.topic_w, self.topic_b)
         right = predict(x, self.right_w, self.right_b)
         out = np.where(right >= self.confident_at, 0, 1)
-        return np.where(topic < self.refuse_below, 2, out)
+        return np.where(self.refused(x), 2, out)
 
     def to_json(self) -> dict:
         return {
@@ -102,6 +116,7 @@ class Fitted:
             "right": {"weights": dict(zip(FEATURES, map(float, self.right_w), strict=True)),
                       "bias": self.right_b},
             "confident_at": self.confident_at,
+            "meaning_floor": self.meaning_floor,
             "fitted_on": list(self.domains),
         }  # fmt: skip
 
@@ -134,6 +149,9 @@ def fit_decision(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndar
     y = np.concatenate([np.ones(len(xa)), np.zeros(len(xc))])
     tw, tb = fit(x, y, np.concatenate([wa, wc]))
     refuse = _refuse_threshold(answerable, tw, tb, topic)
+    floor = None
+    if mask[COSINE]:  # the cosine MEANING_FLOOR of the cross-corpus questions stay below
+        floor = float(np.quantile(_balanced(cross)[0][:, COSINE], MEANING_FLOOR))
     # right: answerable answered right (1) vs answered wrong or near-miss (0)
     groups = {d: answerable[d] + nearmiss[d] for d in domains}
     xr, wr = _balanced(groups)
@@ -141,7 +159,7 @@ def fit_decision(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndar
                    for d in domains for j in groups[d] if groups[d]])  # fmt: skip
     rw, rb = fit(xr * mask, yr, wr)
     confident = _confident_threshold(answerable, nearmiss, rw, rb, mask)
-    return Fitted(tw * topic, tb, refuse, rw * mask, rb, confident, tuple(domains))
+    return Fitted(tw * topic, tb, refuse, rw * mask, rb, confident, tuple(domains), floor)
 
 
 def _refuse_threshold(answerable, tw, tb, mask) -> float:
@@ -224,7 +242,8 @@ def lodo(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray) -> 
     for d in domains:
         fitted = fit_decision(judged, [o for o in domains if o != d], mask)
         out[d] = {**measure(judged, fitted, mask, d), **separation(judged, d, mask, fitted),
-                  "refuse_below": fitted.refuse_below, "confident_at": fitted.confident_at}  # fmt: skip
+                  "refuse_below": fitted.refuse_below, "confident_at": fitted.confident_at,
+                  "meaning_floor": fitted.meaning_floor}  # fmt: skip
     return out
 
 
@@ -317,7 +336,8 @@ def run(cases: list[Case], judge: Judge, domains: Sequence[str], mask: np.ndarra
         res = lodo(judged, domains, mask)
     else:
         res = {d: {**measure(judged, final, mask, d), **separation(judged, d, mask, final),
-                   "refuse_below": final.refuse_below, "confident_at": final.confident_at}
+                   "refuse_below": final.refuse_below, "confident_at": final.confident_at,
+                   "meaning_floor": final.meaning_floor}
                for d in domains}  # fmt: skip
     seeds = measure(judged, final, mask, "seeds")
     multilingual = measure(judged, final, mask, "multilingual")

@@ -129,7 +129,8 @@ class Settings(BaseSettings):
         le=1.0,
         description="Refuse when the calibrated probability that the documents are about the "
         "question is below this (default: the calibration's, qa/answer/calibration.json, fitted "
-        "by eval/calibrate.py per embedding model); in generated mode the model is not asked then.",
+        "by eval/calibrate.py per embedding model), unless a passage matches it closely in meaning "
+        "(the calibration's meaning_floor); in generated mode the model is not asked then.",
     )
     answer_confidence: float | None = Field(
         None,

@@ -42,6 +42,10 @@ def test_every_embedding_model_has_its_calibrations():
         # confident where the fitting domains' confident answers were right 80% of the time
         assert 0.0 < c.confident_at <= 1.0, key
         assert c.fitted_on, key
+        if key.startswith("minilm"):  # fitted with the cosine: a floor on its scale
+            assert c.meaning_floor is not None and 0.3 < c.meaning_floor < 0.9, key
+        if key.startswith("words"):  # cosine not read: no floor on it either
+            assert c.meaning_floor is None, key
 
 
 @pytest.mark.parametrize(
@@ -103,6 +107,19 @@ def test_questions_the_documents_are_not_about_are_refused(seed_engine_of):
     questions = _squad_questions(100)  # Wikipedia questions, asked of a news article
     refused = [seed_engine_of.verdict(q).status == "refused" for q in questions]
     assert sum(refused) / len(refused) >= REFUSED_AT_LEAST, sum(refused)
+
+
+def test_a_passage_close_in_meaning_is_never_refused(seed_store):
+    # A topic threshold that would refuse anything (QA_MIN_RELEVANCE=1.0): a question whose
+    # passage matches it in meaning is still answered or "not sure"; the others are refused.
+    strict = Engine(seed_store.model_copy(update={"min_relevance": 1.0}))
+    asked = "What did Blinken tell Wang Yi about the Chinese surveillance balloon?"
+    v = strict.verdict(asked)
+    assert v.status != "refused", v
+    floor = strict.calibration(strict.read(asked)).meaning_floor
+    assert floor is not None and v.topic < 1.0
+    far = [strict.verdict(q) for q in _squad_questions(20)]
+    assert all(f.status == "refused" for f in far), [f.reason for f in far]
 
 
 def test_another_language_is_said_so_or_answered_by_meaning(seed_engine_of):

@@ -7,7 +7,9 @@ calibration: cosine left out) two logistic models over ``qa.answer.evidence.FEAT
 
 - ``topic``: the probability that the documents are about the question at all. Below
   ``refuse_below`` the outcome is a refusal: only questions the documents are plainly not about
-  (asked of another corpus, in the tuning) are refused.
+  (asked of another corpus, in the tuning) are refused. A question whose best passage matches it
+  in meaning as closely as ``meaning_floor`` (a cosine that 99% of the fitting domains'
+  cross-corpus questions stay below) is never refused, whatever the topic model says.
 - ``right``: the probability that the extractive answer is right. At or above ``confident_at`` it
   is given as the answer; below it, as the best guess, "not sure".
 
@@ -50,6 +52,7 @@ class Calibration:
     refuse_below: float
     right: Logistic
     confident_at: float
+    meaning_floor: float | None = None  # cosine at or above which nothing is refused
     fitted_on: tuple[str, ...] = ()
     notes: dict = field(default_factory=dict, compare=False)
 
@@ -58,6 +61,10 @@ class Calibration:
 
     def right_probability(self, evidence: Evidence) -> float:
         return self.right.probability(evidence)
+
+    def close_in_meaning(self, evidence: Evidence) -> bool:
+        """Whether the best passage matches the question in meaning too closely for a refusal."""
+        return self.meaning_floor is not None and evidence.cosine >= self.meaning_floor
 
 
 def _logistic(raw: dict, where: str) -> Logistic:
@@ -78,6 +85,7 @@ def parse(key: str, raw: dict) -> Calibration:
             refuse_below=float(raw["refuse_below"]),
             right=_logistic(raw["right"], f"{where}.right"),
             confident_at=float(raw["confident_at"]),
+            meaning_floor=None if raw.get("meaning_floor") is None else float(raw["meaning_floor"]),
             fitted_on=tuple(raw.get("fitted_on", ())),
             notes=raw.get("notes", {}),
         )

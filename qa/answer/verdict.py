@@ -3,9 +3,9 @@
 ``decide`` is the only place an outcome is chosen (extractive and generated answers alike):
 
 - **refused** only on a clear miss: the calibrated topic model (``qa.answer.calibration``) says
-  the documents are not about the question at all. A passage that matches the question in
-  meaning keeps the topic probability up, so it is never answered with "the documents do not
-  answer this". A follow-up to an answered question is never refused outright (the conversation
+  the documents are not about the question at all, and no passage matches it in meaning as
+  closely as the calibration's ``meaning_floor``: such a passage is never answered with "the
+  documents do not answer this". A follow-up to an answered question is never refused outright (the conversation
   is on a topic the documents cover): at worst "not sure". A question in another language, read
   by an English-only embedding model, is refused as such (the surfaces name the setting that
   reads it), not as "not in the documents";
@@ -68,7 +68,7 @@ def decide(
         return Verdict(REFUSED, language if not reads_language else NO_PASSAGES)
     topic = calibration.topic_probability(evidence)
     right = calibration.right_probability(evidence)
-    if topic < calibration.refuse_below:
+    if topic < calibration.refuse_below and not calibration.close_in_meaning(evidence):
         if asked.follows_answer:
             return Verdict(UNCERTAIN, FOLLOW_UP, topic, right)
         return Verdict(REFUSED, OFF_TOPIC if reads_language else language, topic, right)
