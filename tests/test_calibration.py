@@ -42,9 +42,9 @@ def test_every_embedding_model_has_its_calibrations():
         # confident where the fitting domains' confident answers were right 80% of the time
         assert 0.0 < c.confident_at <= 1.0, key
         assert c.fitted_on, key
-        if key.startswith("minilm"):  # fitted with the cosine: a floor on its scale
-            assert c.meaning_floor is not None and 0.3 < c.meaning_floor < 0.9, key
-        if key.startswith("words"):  # cosine not read: no floor on it either
+        if key in ("minilm", "minilm+reader", "e5", "e5+reader"):  # a floor on their cosine
+            assert c.meaning_floor is not None and 0.3 < c.meaning_floor < 0.95, key
+        else:  # words: the cosine is not read; e5:meaning: fitted on one set, nothing chosen
             assert c.meaning_floor is None, key
 
 
