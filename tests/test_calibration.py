@@ -62,14 +62,12 @@ def test_every_embedding_model_has_its_calibrations():
     ],
 )
 def test_the_answer_shape_is_read_from_the_question_as_written(question, kind, yes_no, how_to):
-    from qa.answer.evidence import FEATURES, LENGTH_SCALE, SHAPE_FEATURES, shape_of, weigh
+    from qa.answer.evidence import FEATURES, KINDS, LENGTH_SCALE, SHAPE_FEATURES, shape_of, weigh
 
     shape = shape_of(question, "Wang Yi met Blinken in Munich on Saturday, officials said.")
     assert (shape.kind, shape.yes_no, shape.how_to, shape.words) == (kind, yes_no, how_to, 10)
     got = dict(zip(FEATURES, weigh([], {}, 0.5, shape=shape).features(), strict=True))
-    assert [got[k] for k in ("time", "number", "name", "place", "entity")].count(1.0) == (
-        kind is not None
-    )
+    assert [got[k] for k in KINDS].count(1.0) == (kind is not None)
     assert got["yes_no"] == yes_no and got["how_to"] == how_to
     assert got["length"] == 10 / LENGTH_SCALE
     assert shape_of(question, "word " * 1000).features()[-1] == 2.0  # a long quote is capped

@@ -8,8 +8,9 @@ calibration: cosine left out) two logistic models over ``qa.answer.evidence.FEAT
 - ``topic``: the probability that the documents are about the question at all. Below
   ``refuse_below`` the outcome is a refusal: only questions the documents are plainly not about
   (asked of another corpus, in the tuning) are refused. A question whose best passage matches it
-  in meaning as closely as ``meaning_floor`` (a cosine that 99% of the fitting domains'
-  cross-corpus questions stay below) is never refused, whatever the topic model says.
+  in meaning as closely as ``meaning_floor`` (a cosine that nearly all of the fitting domains'
+  cross-corpus questions stay below: eval/calibrate.py's MEANING_FLOOR, per embedding model) is
+  never refused, whatever the topic model says.
 - ``right``: the probability that the extractive answer is right. At or above ``confident_at`` it
   is given as the answer; below it, as the best guess, "not sure".
 

@@ -5,10 +5,10 @@
 - **refused** only on a clear miss: the calibrated topic model (``qa.answer.calibration``) says
   the documents are not about the question at all, and no passage matches it in meaning as
   closely as the calibration's ``meaning_floor``: such a passage is never answered with "the
-  documents do not answer this". A follow-up to an answered question is never refused outright (the conversation
-  is on a topic the documents cover): at worst "not sure". A question in another language, read
-  by an English-only embedding model, is refused as such (the surfaces name the setting that
-  reads it), not as "not in the documents";
+  documents do not answer this". A follow-up to an answered question is never refused outright
+  (the conversation is on a topic the documents cover): at worst "not sure". A question in
+  another language, read by an English-only embedding model, is refused as such (the surfaces
+  name the setting that reads it), not as "not in the documents";
 - **answered** when the calibrated probability that the extractive answer is right reaches
   ``confident_at`` (set where confident answers are right at least 80% of the time, on domains
   the calibration was fitted on);
