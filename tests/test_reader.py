@@ -41,8 +41,8 @@ def test_the_model_ships_with_its_card_and_config():
 def test_the_reader_reads_the_same_on_every_cpu():
     """onnxruntime's fast int8 kernel saturates on x86-64 CPUs without VNNI (AVX2, AVX-512F) and
     moved a third of the spans there; the reader asks for the exact kernel. These figures were
-    read on such a CPU with the exact kernel, as a VNNI CPU computes them (the fast kernel gave
-    "Wang Yi" and logits up to 0.55 away)."""
+    read on such a CPU with the exact kernel, equal to a copy of the model with u8 weights, which
+    no CPU computes inexactly (the fast kernel gave "Wang Yi" and logits up to 0.55 away)."""
     text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
     passages = [text[:700], text[700:1400]]
     got = reader.load().score("Who did Blinken meet in Munich?", passages)
