@@ -27,7 +27,7 @@ from qa.evaluation.references import convert_reference
 from qa.evaluation.runner import evaluate
 from qa.outcomes import NOT_SURE
 
-SLICE_ARTICLES = 4  # the first articles of the SQuAD test half: ~40 questions, ~30 paragraphs
+SLICE_ARTICLES = 2  # the first articles of the SQuAD test half: 121 questions, 73 paragraphs
 
 
 def shares(answers) -> dict[str, float]:
@@ -121,6 +121,6 @@ def test_three_outcomes_on_a_fixed_slice(squad_slice):
     # sure") holds a reference for ~85% of SQuAD's answerable questions. A small slice gets a
     # margin.
     assert answerable["refused"] <= 0.1, report
-    assert shown >= 0.75, report  # measured 0.86
+    assert shown >= 0.75, report  # measured 0.88 (refused 0.05, near-miss 0.07, cross 0.99)
     assert near["answered"] <= 0.35, report
     assert cross["refused"] >= 0.9, report
