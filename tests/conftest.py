@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,12 @@ from deploy.procs import free_port, stop_process, wait_http
 from index.offline import quiet
 
 quiet()
+# Ctrl-C as a keyboard sends it: several tests interrupt a real `qa` process with SIGINT. A suite
+# started in the background by a non-interactive shell (`nohup ./scripts/test.sh &`) inherits
+# SIGINT ignored, and an ignored signal stays ignored in every process it starts; restoring
+# Python's handler here gives those processes the default, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # The suite never talks to a real OpenAI account: tests that need a model start their own server.
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_OPENAI_API_KEY", "QA_OPENAI_BASE_URL"):
     os.environ.pop(var, None)
