@@ -92,8 +92,11 @@ def test_second_writer_is_refused(make_settings, embedder):
     assert 2 <= time.monotonic() - t0 < 60
 
 
+@pytest.mark.slow
 def test_interrupted_ingest_recovers(make_settings, tmp_path, embedder):
-    """Kill an ingest mid-way (SIGKILL); the next run reaches exactly the clean state."""
+    """Kill an ingest mid-way (SIGKILL); the next run reaches exactly the clean state. (Slow
+    only: the default suite's ``test_sigkill_ingest_converges`` kills it over and over, with edits
+    between, and checks the same end state.)"""
     docs = tmp_path / "many"
     docs.mkdir()
     for i in range(120):

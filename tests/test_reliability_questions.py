@@ -333,7 +333,12 @@ def _cli_inprocess_test(max_examples: int):
 
 
 def test_cli_with_generated_questions(seed_store, capsys):
-    _cli_inprocess_test(200)(seed_store, capsys)
+    _cli_inprocess_test(100)(seed_store, capsys)
+
+
+@pytest.mark.slow
+def test_cli_with_many_generated_questions(seed_store, capsys):
+    _cli_inprocess_test(1000)(seed_store, capsys)
 
 
 # ---- the web chat
