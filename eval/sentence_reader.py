@@ -4,13 +4,14 @@
     python eval/sentence_reader.py --readers DIR         # each domain read by DIR/without-<domain>/
 
 ``qa.answer.extract.W_READER``: a sentence holding the reader's answer span gains W times the
-reader's relevance of its passage. For each W of the grid, every answerable question of the six
+reader's relevance of its passage (and ``W_SURE`` times how far the reader prefers that span to
+no answer, squashed: the pair is fitted together). For each pair of the grid, every answerable question of the six
 domains (the cases of ``eval/cases.py``: the product's own fused passages, read by the shipped
 reader, which trained on none of them) is answered as ``ask`` would; two figures per domain and
 half: shown contains (the answer text holds a reference, ``holds_answer``) and phrase F1 (the
-marked phrase against the references). For each domain left out, W is the grid value with the
-best mean of (shown contains + phrase F1) over the OTHER domains' tune halves; the left-out
-domain's test half is reported under that W beside W = 0. The phrase here is marked without
+marked phrase against the references). For each domain left out, the pair is the grid's with
+the best mean of (shown contains + phrase F1) over the OTHER domains' tune halves; the left-out
+domain's test half is reported under that pair beside (0, 0) and the shipped pair. The phrase here is marked without
 reading the quoted sentence alone (``reading.spot``, chosen after W by ``eval/spot_gain.py``). Prints a markdown table and writes
 ``eval/out/sentence_reader.json``.
 """
@@ -33,12 +34,15 @@ from qa.answer import extract  # noqa: E402
 from qa.answer.markers import strip_markers  # noqa: E402
 from qa.evaluation.metrics import holds_answer, token_f1  # noqa: E402
 
-GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+SURE = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # W_SURE: times the squashed span-over-null margin
 
 
-def figures(cases, model_for, w: float) -> dict[tuple[str, str], tuple[float, float]]:
-    """(domain, half) -> (shown contains, phrase F1) with W_READER = w."""
-    aw = extract.AnswerWeights(reader=w)
+def figures(
+    cases, model_for, w: float, sure: float = 0.0
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(domain, half) -> (shown contains, phrase F1) with W_READER = w, W_SURE = sure."""
+    aw = extract.AnswerWeights(reader=w, sure=sure)
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for c in cases:
         found = found_for(c, model_for(c.domain)).top(TOP_K)
@@ -61,19 +65,23 @@ def main(argv: list[str] | None = None) -> int:
     cases = shared_cases(DOMAINS)
     cases = [c for c in cases if c.domain in domains and c.kind == "answerable" and c.item.answers]
     model_for = reader_of(args.readers, list(DOMAINS))
-    grid = {w: figures(cases, model_for, w) for w in GRID}
-    score = lambda w, ds: np.mean([sum(grid[w][(d, "tune")]) for d in ds])  # noqa: E731
-    out, lines = {}, ["| domain (left out) | W picked | shown contains W=0 -> W | phrase F1 W=0 -> W |",
+    pairs = [(w, u) for w in GRID for u in SURE]
+    grid = {pair: figures(cases, model_for, *pair) for pair in pairs}
+    score = lambda pair, ds: np.mean([sum(grid[pair][(d, "tune")]) for d in ds])  # noqa: E731
+    shipped = (extract.W_READER, extract.W_SURE)
+    out, lines = {}, ["| domain (left out) | (W_READER, W_SURE) picked | shown contains "
+                      "(0, 0) -> shipped -> picked | phrase F1 (0, 0) -> shipped -> picked |",
                       "| --- | --- | --- | --- |"]  # fmt: skip
     for d in domains:
-        w = max(GRID, key=lambda w: score(w, [o for o in domains if o != d]))
-        (c0, f0), (c1, f1) = grid[0.0][(d, "test")], grid[w][(d, "test")]
-        out[d] = {"picked": w, "contains": [c0, c1], "phrase F1": [f0, f1]}
-        lines.append(f"| {d} | {w} | {c0:.3f} -> {c1:.3f} | {f0:.3f} -> {f1:.3f} |")
-    every = max(GRID, key=lambda w: score(w, domains))
-    lines.append(f"\nAll six domains' tune halves pick W = {every} (the shipped value: "
-                 f"{extract.W_READER}).")  # fmt: skip
-    grids = {str(w): {f"{d}|{h}": v for (d, h), v in g.items()} for w, g in grid.items()}
+        pick = max(pairs, key=lambda pair: score(pair, [o for o in domains if o != d]))
+        (c0, f0), (cs, fs), (c1, f1) = (grid[k][(d, "test")] for k in ((0.0, 0.0), shipped, pick))
+        out[d] = {"picked": pick, "contains": [c0, cs, c1], "phrase F1": [f0, fs, f1]}
+        lines.append(f"| {d} | {pick} | {c0:.3f} -> {cs:.3f} -> {c1:.3f} | "
+                     f"{f0:.3f} -> {fs:.3f} -> {f1:.3f} |")  # fmt: skip
+    every = max(pairs, key=lambda pair: score(pair, domains))
+    lines.append(f"\nAll six domains' tune halves pick (W_READER, W_SURE) = {every} (the shipped "
+                 f"values: {shipped}).")  # fmt: skip
+    grids = {str(k): {f"{d}|{h}": v for (d, h), v in g.items()} for k, g in grid.items()}
     report(
         output_name("sentence_reader", args.readers),
         lines,

@@ -37,6 +37,7 @@ class ReadSpan:
     passage_id: str
     span: Span
     relevance: float
+    sure: float = 0.0  # how far the reader prefers this span to "no answer here", on [0, 1)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Found:
             p, r = self.passages[i], self.readings[i]
             if r.end > r.start:
                 span = Span(p.start + r.start, p.start + r.end, p.text[r.start : r.end])
-                out.append(ReadSpan(p.id, span, r.relevance))
+                out.append(ReadSpan(p.id, span, r.relevance, max(0.0, r.squashed)))
         return tuple(out)
 
     @property
