@@ -84,6 +84,24 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Did Biden say he would apologize for shooting down the balloon?",
+        "Did Wang confirm the meeting with Blinken?",
+    ],
+)
+def test_a_yes_no_answer_leads_with_its_sentence_not_a_phrase(seed_engine, question):
+    """"the wolf — Biden said ..." answered nothing: a yes/no question is answered by the sentence
+    that says it, quoted first; what is marked in it stays marked."""
+    answer = seed_engine.ask(question)
+    assert offered(answer) and not answer.refused, (answer.status, answer.reply)
+    assert_spans_exact(answer)
+    first = answer.citations[0].sentences
+    assert any(answer.text.startswith(f"{s.text} [1]") for s in first), answer.text
+    assert answer.citations[0].phrases  # marked inside the sentence, as before
+
+
+@pytest.mark.parametrize(
     "question", ["What is the boiling point of water at sea level?", "Who won the 2018 World Cup?"]
 )
 def test_clear_misses_are_refused(seed_engine, question):

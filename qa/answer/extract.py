@@ -275,7 +275,8 @@ def compose(
 
     The best sentence is cut to its answering clause, with the phrase marked, when ``focused``;
     ``phrase`` (document coordinates, inside the best sentence) is the phrase when it was found
-    already (the reader's span). The answer leads with its phrase (``lead``).
+    already (the reader's span). The answer leads with its phrase (``lead``), unless it answers
+    a yes/no question.
     """
     aw = aw or AnswerWeights()
     numbers: dict[str, int] = {}
@@ -316,7 +317,15 @@ def compose(
         for pid, n in numbers.items()
     )
     first = chosen[0].passage.id if chosen else None
-    if parts and first is not None and phrases.get(first) and quoted[first]:
+    # A yes/no question is not answered by a phrase of the text ("the wolf — Biden said ... he
+    # would not apologize"): its sentence leads, the phrase marked inside it.
+    if (
+        parts
+        and first is not None
+        and phrases.get(first)
+        and quoted[first]
+        and not yes_no(question)
+    ):
         parts[0] = lead(phrases[first][0].text, quoted[first][0].text, parts[0])
     return " ".join(parts), citations
 

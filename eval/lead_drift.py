@@ -1,0 +1,122 @@
+"""What a change to the answer's wording moves in the decision, without refitting it.
+
+    python eval/lead_drift.py --before <git revision> [--embeddings minilm,e5]
+
+The decision's features read the answer as quoted (the reader's reading of it, its length), so
+a change to how answers are worded can move an outcome although nothing was refitted. This
+drafts every case (answerable, near-miss, cross-corpus, seeds) with ``qa/answer/extract.py`` as
+it was at ``--before`` and as it is now, only where the two drafts differ, and decides both with
+the shipped calibrations (with the reader and without): it prints how many outcomes moved, per
+calibration and kind of case. A handful of moves in thousands: no refit needed; more: rerun
+``eval/calibrate.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+import judge  # noqa: E402
+from calibrate import DOMAINS  # noqa: E402
+from cases import shared_cases  # noqa: E402
+
+from index.text import ENGLISH, detect  # noqa: E402
+from qa.answer import extract  # noqa: E402
+from qa.answer.calibration import calibration  # noqa: E402
+from qa.answer.evidence import FEATURES  # noqa: E402
+from qa.question.asked import yes_no  # noqa: E402
+
+EXTRACT = "qa/answer/extract.py"
+# The domains each embedding model's cases were built for (as eval/calibrate.py was run: README).
+DOMAINS_OF = {"e5": ("squad", "covidqa", "cuad", "doc2dial", "tatqa", "xquad")}
+# The calibrations deciding on each embedding model's cases ("words": the same passages, read
+# without their cosine).
+CALIBRATIONS = {"minilm": ("minilm", "words")}
+
+
+def extract_at(revision: str):
+    """``qa.answer.extract`` as it was at a git revision, as a module of its own."""
+    source = subprocess.run(["git", "show", f"{revision}:{EXTRACT}"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout  # fmt: skip
+    path = Path(tempfile.mkdtemp()) / "extract_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("extract_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def outcome(cal, x) -> str:
+    """The decision on a feature vector (a case's question is no follow-up, read in English)."""
+    ev = dict(zip(FEATURES, x, strict=True))
+    topic = cal.topic.bias + sum(
+        w * ev[f] for w, f in zip(cal.topic.weights, FEATURES, strict=True)
+    )
+    right = cal.right.bias + sum(
+        w * ev[f] for w, f in zip(cal.right.weights, FEATURES, strict=True)
+    )
+    p_topic, p_right = (
+        1 / (1 + 2.718281828459045 ** -min(60, max(-60, z))) for z in (topic, right)
+    )
+    floor = cal.meaning_floor is not None and ev["cosine"] >= cal.meaning_floor
+    if p_topic < cal.refuse_below and not floor:
+        return "refused"
+    return "answered" if p_right >= cal.confident_at else "not sure"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--before", required=True, help="the git revision to compare with")
+    p.add_argument("--embeddings", default="minilm,e5")
+    p.add_argument(
+        "--yes-no",
+        action="store_true",
+        help="only yes/no questions (where a change touches only them: faster)",
+    )
+    args = p.parse_args(argv)
+    before = extract_at(args.before)
+    shipped = judge.reader_of(None, list(DOMAINS))("*")
+    print("| calibration | cases drafted differently | outcomes moved | moves |")
+    print("| --- | --- | --- | --- |")
+    for emb in args.embeddings.split(","):
+        cases = [
+            c
+            for c in shared_cases(DOMAINS_OF.get(emb, DOMAINS), emb)
+            if detect(c.item.question) == ENGLISH
+        ]
+        total = len(cases)
+        if args.yes_no:
+            cases = [c for c in cases if yes_no(c.asked.ask)]
+        for reader in (shipped, None):
+            judged = []
+            for c in cases:
+                found = judge.found_for(c, reader)
+                judge.extract = before
+                old = judge.judged(c, found, reader=reader)
+                judge.extract = extract
+                new = judge.judged(c, found, reader=reader)
+                if not (old.x == new.x).all():
+                    judged.append((c.kind, old.x, new.x))
+            for name in CALIBRATIONS.get(emb, (emb,)):
+                cal = calibration(name, reader is not None)
+                moves = Counter()
+                for kind, x0, x1 in judged:
+                    a, b = outcome(cal, x0), outcome(cal, x1)
+                    if a != b:
+                        moves[f"{kind}: {a} -> {b}"] += 1
+                print(f"| {cal.key} | {len(judged)} of {total} | {sum(moves.values())} | "
+                      f"{', '.join(f'{k} ({n})' for k, n in moves.most_common()) or '-'} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
