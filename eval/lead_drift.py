@@ -5,10 +5,11 @@
 The decision's features read the answer as quoted (the reader's reading of it, its length), so
 a change to how answers are worded can move an outcome although nothing was refitted. This
 drafts every case (answerable, near-miss, cross-corpus, seeds) with ``qa/answer/extract.py`` as
-it was at ``--before`` and as it is now, only where the two drafts differ, and decides both with
-the shipped calibrations (with the reader and without): it prints how many outcomes moved, per
-calibration and kind of case. A handful of moves in thousands: no refit needed; more: rerun
-``eval/calibrate.py``.
+it was at ``--before`` and as it is now, and decides both with the shipped calibrations (with the
+reader and without). It prints how many outcomes moved, per calibration and kind of case (a
+handful in thousands: no refit needed; more: rerun ``eval/calibrate.py``), and the phrase F1 of
+each domain's answerable questions (test halves) before and now, as ``eval/calibrate.py``
+reports it (the phrase does not enter the decision).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import importlib.util
 import subprocess
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import judge  # noqa: E402
+import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
 from cases import shared_cases  # noqa: E402
 
@@ -85,25 +87,31 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     before = extract_at(args.before)
     shipped = judge.reader_of(None, list(DOMAINS))("*")
-    print("| calibration | cases drafted differently | outcomes moved | moves |")
-    print("| --- | --- | --- | --- |")
+    moved_rows, f1_rows = [], []
     for emb in args.embeddings.split(","):
         cases = [
             c
             for c in shared_cases(DOMAINS_OF.get(emb, DOMAINS), emb)
             if detect(c.item.question) == ENGLISH
         ]
-        total = len(cases)
-        if args.yes_no:
-            cases = [c for c in cases if yes_no(c.asked.ask)]
         for reader in (shipped, None):
-            judged = []
+            judged, f1 = [], defaultdict(lambda: ([], []))  # (domain, half) -> before, now
             for c in cases:
+                answerable = c.kind == "answerable" and bool(c.item.answers)
+                touched = not args.yes_no or yes_no(c.asked.ask)
+                if not (answerable or touched):
+                    continue
                 found = judge.found_for(c, reader)
-                judge.extract = before
-                old = judge.judged(c, found, reader=reader)
                 judge.extract = extract
                 new = judge.judged(c, found, reader=reader)
+                old = new
+                if touched:
+                    judge.extract = before
+                    old = judge.judged(c, found, reader=reader)
+                    judge.extract = extract
+                if answerable:
+                    f1[(c.domain, c.half)][0].append(old.phrase_f1)
+                    f1[(c.domain, c.half)][1].append(new.phrase_f1)
                 if not (old.x == new.x).all():
                     judged.append((c.kind, old.x, new.x))
             for name in CALIBRATIONS.get(emb, (emb,)):
@@ -113,8 +121,21 @@ def main(argv: list[str] | None = None) -> int:
                     a, b = outcome(cal, x0), outcome(cal, x1)
                     if a != b:
                         moves[f"{kind}: {a} -> {b}"] += 1
-                print(f"| {cal.key} | {len(judged)} of {total} | {sum(moves.values())} | "
-                      f"{', '.join(f'{k} ({n})' for k, n in moves.most_common()) or '-'} |")  # fmt: skip
+                moved_rows.append(f"| {cal.key} | {len(judged)} of {len(cases)} | "
+                                  f"{sum(moves.values())} | "
+                                  f"{', '.join(f'{k} ({n})' for k, n in moves.most_common()) or '-'} |")  # fmt: skip
+            key = f"{emb}+reader" if reader else emb
+            figures = [f"{d} {np.mean(o):.3f} -> {np.mean(n):.3f}"
+                       for (d, h), (o, n) in sorted(f1.items()) if h == "test"]  # fmt: skip
+            f1_rows.append(f"| {key} | {', '.join(figures)} |")
+    print("| calibration | cases whose features differ | outcomes moved | moves |")
+    print("| --- | --- | --- | --- |")
+    print("\n".join(moved_rows))
+    print(
+        "\n| embeddings, reader | phrase F1 of answerable questions, test halves: before -> now |"
+    )
+    print("| --- | --- |")
+    print("\n".join(f1_rows))
     return 0
 
 

@@ -5,14 +5,15 @@
 
 ``qa.answer.extract.W_READER``: a sentence holding the reader's answer span gains W times the
 reader's relevance of its passage (and ``W_SURE`` times how far the reader prefers that span to
-no answer, squashed: the pair is fitted together). For each pair of the grid, every answerable question of the six
-domains (the cases of ``eval/cases.py``: the product's own fused passages, read by the shipped
-reader, which trained on none of them) is answered as ``ask`` would; two figures per domain and
-half: shown contains (the answer text holds a reference, ``holds_answer``) and phrase F1 (the
-marked phrase against the references). For each domain left out, the pair is the grid's with
-the best mean of (shown contains + phrase F1) over the OTHER domains' tune halves; the left-out
-domain's test half is reported under that pair beside (0, 0) and the shipped pair. The phrase here is marked without
-reading the quoted sentence alone (``reading.spot``, chosen after W by ``eval/spot_gain.py``). Prints a markdown table and writes
+no answer, squashed: the pair is fitted together). For each pair of the grid, every answerable
+question of the six domains (the cases of ``eval/cases.py``: the product's own fused passages,
+read by the shipped reader, which trained on none of them) is answered as ``ask`` would; two
+figures per domain and half: shown contains (the answer text holds a reference,
+``holds_answer``) and phrase F1 (the marked phrase against the references). For each domain left
+out, the pair is the grid's with the best mean of (shown contains + phrase F1) over the OTHER
+domains' tune halves; the left-out domain's test half is reported under that pair beside (0, 0)
+and the shipped pair. The phrase here is marked without reading the quoted sentence alone
+(``reading.spot``, chosen after W by ``eval/spot_gain.py``). Prints a markdown table and writes
 ``eval/out/sentence_reader.json``.
 """
 

@@ -90,15 +90,15 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
         "Did Wang confirm the meeting with Blinken?",
     ],
 )
-def test_a_yes_no_answer_leads_with_its_sentence_not_a_phrase(seed_engine, question):
+def test_a_yes_no_answer_is_the_sentence_that_says_it(seed_engine, question):
     """"the wolf — Biden said ..." answered nothing: a yes/no question is answered by the sentence
-    that says it, quoted first; what is marked in it stays marked."""
+    that says yes or no, quoted first, and that whole sentence is the answer's phrase."""
     answer = seed_engine.ask(question)
     assert offered(answer) and not answer.refused, (answer.status, answer.reply)
     assert_spans_exact(answer)
-    first = answer.citations[0].sentences
-    assert any(answer.text.startswith(f"{s.text} [1]") for s in first), answer.text
-    assert answer.citations[0].phrases  # marked inside the sentence, as before
+    cited = answer.citations[0]
+    assert len(cited.phrases) == 1 and cited.phrases[0] in cited.sentences, answer.text
+    assert answer.text.startswith(f"{cited.phrases[0].text} [1]"), answer.text
 
 
 @pytest.mark.parametrize(

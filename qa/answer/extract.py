@@ -387,7 +387,8 @@ def draft(
     in it, ``spot`` (the reader reading that sentence alone; not for a yes/no question: no
     phrase answers it) gives it, unless the heuristic's lies nearer the question's words
     (``qa.answer.phrase``); without one, the heuristic (``focus``) marks one. A "when"
-    question's phrase that holds no date gives way to the heuristic's date.
+    question's phrase that holds no date gives way to the heuristic's date. A yes/no question's
+    phrase is its whole sentence (it says yes or no; no phrase of it does).
     ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
@@ -400,11 +401,15 @@ def draft(
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
     alone = spot if spot is not None and focused and not yes_no(question) else None
     kind = answer_kind(question)
-    phrase = (
-        phrase_of(question, kind, best.span, read, weights, aw.phrase, alone, aw.focus)
-        if focused
-        else read
-    )
+    if focused and yes_no(question):
+        # "Yes" or "no" is said by a sentence, not by a phrase of it: the sentence is the answer.
+        phrase = best.span
+    else:
+        phrase = (
+            phrase_of(question, kind, best.span, read, weights, aw.phrase, alone, aw.focus)
+            if focused
+            else read
+        )
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
     if phrase is None and alone and not aw.phrase.spot_first and not citations[0].phrases:
         at = alone(best.span.text)
