@@ -58,21 +58,11 @@ def extract_at(revision: str):
 
 
 def outcome(cal, x) -> str:
-    """The decision on a feature vector (a case's question is no follow-up, read in English)."""
-    ev = dict(zip(FEATURES, x, strict=True))
-    topic = cal.topic.bias + sum(
-        w * ev[f] for w, f in zip(cal.topic.weights, FEATURES, strict=True)
-    )
-    right = cal.right.bias + sum(
-        w * ev[f] for w, f in zip(cal.right.weights, FEATURES, strict=True)
-    )
-    p_topic, p_right = (
-        1 / (1 + 2.718281828459045 ** -min(60, max(-60, z))) for z in (topic, right)
-    )
-    floor = cal.meaning_floor is not None and ev["cosine"] >= cal.meaning_floor
-    if p_topic < cal.refuse_below and not floor:
+    """``verdict.decide`` on a feature vector (a case's question is no follow-up, in English)."""
+    close = cal.meaning_floor is not None and x[FEATURES.index("cosine")] >= cal.meaning_floor
+    if cal.topic.of(x) < cal.refuse_below and not close:
         return "refused"
-    return "answered" if p_right >= cal.confident_at else "not sure"
+    return "answered" if cal.right.of(x) >= cal.confident_at else "not sure"
 
 
 def main(argv: list[str] | None = None) -> int:

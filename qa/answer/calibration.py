@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +41,11 @@ class Logistic:
     bias: float
 
     def probability(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.features(), strict=True))
+        return self.of(evidence.features())
+
+    def of(self, features: Sequence[float]) -> float:
+        """The probability of a feature vector (``Evidence.features`` order)."""
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
 

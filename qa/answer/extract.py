@@ -399,9 +399,10 @@ def draft(
     best = chosen[0]
     read = next((s.span for s in spans if s.passage_id == best.passage.id
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
-    alone = spot if spot is not None and focused and not yes_no(question) else None
+    asks_yes_no = yes_no(question)
+    alone = spot if spot is not None and focused and not asks_yes_no else None
     kind = answer_kind(question)
-    if focused and yes_no(question):
+    if focused and asks_yes_no:
         # "Yes" or "no" is said by a sentence, not by a phrase of it: the sentence is the answer.
         phrase = best.span
     else:
