@@ -9,6 +9,10 @@ lock only if no other live claim is there. Two writers cannot both see only thei
 each other both step back and try again after a random pause. A claim carries an expiry on the
 server's clock (from Chroma's heartbeat, so machines' clocks do not matter), renewed by a
 heartbeat thread; a holder that dies stops renewing and its claim lapses after ``lock_ttl``.
+A claim also names its process (``index.liveness``): a writer on the same machine (same kernel
+boot and pid namespace) that finds the holder's process gone clears its claim after
+``DEAD_SETTLE_S`` instead of waiting out the expiry, so a new ingest after a crash does not
+sit idle for two minutes.
 A holder that cannot renew in time counts itself as having lost the lock, and its next write
 fails (``Lease.check``) instead of racing the next holder.
 """
@@ -30,10 +34,14 @@ from index.config import StoreConfig
 from index.errors import StoreLockedError
 from index.flock import flocked
 from index.ledger import Ledger
+from index.liveness import gone, process_identity
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often a waiting writer looks again
+# A holder seen dead keeps its claim this long (at most the lease's lifetime): a write it sent
+# just before it died has time to land before the next writer reads the collection.
+DEAD_SETTLE_S = 10.0
 
 
 @contextlib.contextmanager
@@ -64,6 +72,9 @@ class ChromaLease:
         self.ttl = max(1.0, config.lock_ttl)
         self.owner = uuid.uuid4().hex
         self.host, self.pid = socket.gethostname(), os.getpid()
+        self.identity = process_identity()
+        self.settle = min(DEAD_SETTLE_S, self.ttl)
+        self._dead_since: dict[str, float] = {}  # claim id -> when its holder was seen dead
         self._valid_until = 0.0  # monotonic time until which this process may write
         self._renewed = threading.Condition()  # notified after each renewal
         self._lost: str | None = None
@@ -117,18 +128,30 @@ class ChromaLease:
         for rid, meta in self.ledger.leases():
             if meta.get("owner") == self.owner:
                 continue
-            if float(meta.get("expires", 0)) <= now:
+            if float(meta.get("expires", 0)) <= now or self._settled_dead(rid, meta):
                 lapsed.append(rid)  # a holder that died: its claim is cleared
             elif live is None:
                 live = meta
         if lapsed:
-            log.warning("cleared %d lapsed lease(s) on '%s'", len(lapsed), self.config.collection)
+            log.warning("cleared %d lease(s) of writers that died on '%s'", len(lapsed),
+                        self.config.collection)  # fmt: skip
             self.ledger.delete(lapsed, fenced=False)
         return live
 
+    def _settled_dead(self, rid: str, meta: dict) -> bool:
+        """The claim's process is gone (same machine) and has been for ``settle`` seconds."""
+        if not gone(meta):
+            self._dead_since.pop(rid, None)
+            return False
+        seen = self._dead_since.setdefault(rid, time.monotonic())
+        if time.monotonic() - seen < self.settle:
+            return False
+        log.info("the writer holding '%s' (%s) is gone", self.config.collection, _who(meta))
+        return True
+
     def _record(self, now: float) -> dict:
         return {"host": self.host, "pid": self.pid, "expires": now + self.ttl,
-                "renewed": now}  # fmt: skip
+                "renewed": now, **self.identity}  # fmt: skip
 
     def _server_now(self) -> float:
         return self.ledger.now()

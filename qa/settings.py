@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         120.0,
         ge=1,
         description="On a Chroma server, a writer's lease lapses this long after its last renewal "
-        "(a writer that died lets go after this).",
+        "(a writer that died lets go after this; on the same machine, 10 s after it died).",
     )
     lock_wait: float = Field(
         180.0,

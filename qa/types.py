@@ -390,8 +390,10 @@ def _sentences(value: Any, unsupported: list) -> tuple[AnswerSentence, ...]:
     out = []
     for s in value:
         support = s.get("support", 1.0)
-        if not isinstance(s.get("supported"), bool) or isinstance(support, bool) or not (
-            isinstance(support, int | float) and -1e6 < support < 1e6
+        if (
+            not isinstance(s.get("supported"), bool)
+            or isinstance(support, bool)
+            or not (isinstance(support, int | float) and -1e6 < support < 1e6)
         ):
             raise ValueError("a sentence's support must be a flag and a finite number")
         cites, added = _numbers(s.get("citations", [])), _numbers(s.get("added", []))

@@ -29,7 +29,8 @@ from test_reliability_crash import check_store, expected_ids, question_for, writ
 from index.errors import StoreLockedError
 from index.ingest import ingest
 from index.keyword import KeywordIndex
-from index.lock import ChromaLease
+from index.liveness import gone, process_identity
+from index.lock import DEAD_SETTLE_S, ChromaLease
 from index.store import open_store
 from qa.engine import Engine
 from qa.settings import Settings
@@ -112,6 +113,87 @@ def test_leases_in_one_process_exclude_each_other_and_lapse(tmp_path, chroma_ser
     reliability.add("faults_injected", 1, "writer lease: holder stopped renewing (lapsed)")
 
 
+HOLD_LEASE = """
+import sys, time
+from index.liveness import gone, process_identity
+from index.lock import DEAD_SETTLE_S, ChromaLease
+from index.store import open_store
+from qa.settings import Settings
+settings = Settings(chroma_url=sys.argv[1], collection=sys.argv[2], store_dir=sys.argv[3])
+store = open_store(settings.store_config, sys.argv[4], int(sys.argv[5]))
+ChromaLease(store.ledger, settings.store_config).acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_writers_lease_is_cleared_without_waiting_out_its_lifetime(
+    tmp_path, chroma_server, embedder
+):
+    settings = _machine(tmp_path, "m", chroma_server, _collection(), lock_ttl=120, lock_wait=0)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LEASE, chroma_server, settings.collection,
+         str(tmp_path / "holder"), embedder.name, str(embedder.dim)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # Alive in another process: its claim stands.
+        with pytest.raises(StoreLockedError, match=f"process {holder.pid} "):
+            ChromaLease(store.ledger, settings.store_config).acquire()
+        holder.kill()
+        holder.wait()
+        t0 = time.monotonic()
+        waiting = Settings(**{**settings.model_dump(), "lock_wait": 60}).store_config
+        lease = ChromaLease(store.ledger, waiting)
+        lease.acquire()
+        waited = time.monotonic() - t0
+    finally:
+        holder.kill()
+        holder.wait()
+    # Not the claim's 120 s lifetime: the settle time a last write gets to land, and no less.
+    assert lease.settle - 0.5 <= waited < lease.settle + 8, f"waited {waited:.1f} s"
+    lease.release()
+    assert not store.ledger.leases()
+    reliability.add("faults_injected", 1, "writer lease: holder SIGKILLed, cleared as dead")
+
+
+def test_a_claim_from_another_machine_is_not_judged_by_local_pids(
+    tmp_path, chroma_server, embedder
+):
+    settings = _machine(tmp_path, "m", chroma_server, _collection(), lock_ttl=120, lock_wait=1)
+    store = open_store(settings.store_config, embedder.name, embedder.dim)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs here, recorded as if by another kernel
+    store.ledger.put_lease("elsewhere", {"host": "other", "pid": dead.pid, "started": 1,
+                                         "boot": "another-boot", "pidns": "1:1",
+                                         "expires": store.ledger.now() + 120})  # fmt: skip
+    with pytest.raises(StoreLockedError, match="on other"):
+        ChromaLease(store.ledger, settings.store_config).acquire()
+
+
+def test_liveness_proves_death_only_on_this_kernel():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record = {"pid": proc.pid, **process_identity(proc.pid)}
+        assert set(record) == {"pid", "boot", "pidns", "started"}
+        assert not gone(record)
+        assert gone({**record, "started": int(record["started"]) + 1})  # the pid was reused
+        proc.kill()
+        time.sleep(0.5)
+        assert gone(record)  # a zombie, not yet reaped
+        proc.wait()
+        assert gone(record)
+        assert not gone({**record, "boot": "another-boot"})
+        assert not gone({**record, "pidns": "0:0"})
+        assert not gone({"pid": proc.pid})  # an older record: nothing provable
+        assert not gone({**process_identity(), "pid": os.getpid()})
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_many_writers_racing_for_the_lease_never_hold_it_together(
     tmp_path, chroma_server, embedder
 ):
@@ -177,7 +259,7 @@ def test_a_killed_holder_lets_go_and_the_next_ingest_converges(tmp_path, chroma_
     _docs(Path(a.docs_dir), range(120))
     shutil.copytree(a.docs_dir, b.docs_dir, dirs_exist_ok=True)  # a copy: the same bytes
     log = tmp_path / "holder.log"
-    ttl = 15  # longer than the next process takes to start, so it has to wait for the lapse
+    ttl = 60  # a dead holder on this machine is let go of after the settle time, not this
     holder = _spawn_ingest(a, log, QA_LOCK_TTL=ttl)
     deadline = time.monotonic() + 300
     while "taken at" not in log.read_text():
@@ -201,13 +283,15 @@ def test_a_killed_holder_lets_go_and_the_next_ingest_converges(tmp_path, chroma_
     else:
         assert code == 0, text[-3000:]
     check_store(b, embedder, expected_ids(Path(b.docs_dir), embedder))
-    assert "waiting for another writer" in text and "cleared 1 lapsed lease" in text, text[-3000:]
-    # Taken once the dead holder's claim lapsed (its last renewal was at most ttl/5 before
-    # the kill), not before, and not much later.
+    assert "waiting for another writer" in text and "is gone" in text, text[-3000:]
+    assert "cleared 1 lease(s) of writers that died" in text, text[-3000:]
+    # The holder ran on this machine, so its death is seen: its claim is cleared once it has
+    # been dead for the settle time (a last write has landed), long before it would lapse
+    # (its last renewal was at most ttl/5 before the kill).
     taken = _intervals(text)[0][0]
-    assert ttl * 4 / 5 - 1 <= taken - killed_at <= ttl + 10, taken - killed_at
+    assert DEAD_SETTLE_S <= taken - killed_at < ttl * 4 / 5 - 1, taken - killed_at
     reliability.note(f"killed lease holder: the next writer took over {taken - killed_at:.1f} s "
-                     f"after the kill (lease {ttl} s)")  # fmt: skip
+                     f"after the kill (lease {ttl} s, settle {DEAD_SETTLE_S:.0f} s)")  # fmt: skip
     # Both machines, the one that was killed too, come to exactly the clean state.
     want = expected_ids(Path(b.docs_dir), embedder)
     check_store(b, embedder, want)
