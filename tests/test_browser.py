@@ -183,6 +183,7 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     turn["answer"]["status"] = "answered"
     unsure = json.loads(json.dumps(turn))
     unsure["question"] = "Where will Wang travel next year?"
+    unsure["answer"]["standalone_question"] = unsure["question"]  # asked as it stands
     unsure["answer"].update(status="uncertain", refused=False, reason="not-confident",
                             text="a visit to Russia. [1]",
                             answer="Not sure. The closest answer in the documents: a visit to Russia. [1]")  # fmt: skip
@@ -205,6 +206,7 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     colour = "e => getComputedStyle(e).backgroundColor"
     assert verdict.evaluate(colour) != focused.locator(".qa-lead").evaluate(colour)
     assert focused.locator(".qa-verdict").count() == 0  # an answer has no verdict line
+    assert page.locator(".qa-reading").count() == 0  # neither was read as another question
     viewer = open_source(page, uncertain)  # its sources open like any other
     assert viewer.locator("mark.qa-phrase").inner_text() == "Russia"
     shot(page, test_output, "web-phrase-uncertain-desktop")
