@@ -100,6 +100,29 @@ def chroma_server(tmp_path_factory):
         stop_process(proc)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Chromium, one per browser-test module (each module's own Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch_chromium
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    """A fresh desktop tab on the module's ``app``, as a new user (empty browser storage)."""
+    from tests.browser import open_page
+
+    pg = open_page(browser, app.url)
+    yield pg
+    pg.context.close()
+
+
 @pytest.fixture(scope="session")
 def test_output() -> Path:
     """The folder where tests leave artefacts for people to look at (screenshots, reports)."""

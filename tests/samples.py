@@ -6,6 +6,14 @@ import io
 import zipfile
 from pathlib import Path
 
+# A one-page manual the browser tests ask about (a PDF in their documents folder).
+ESPRESSO = (
+    "Lumen Barista Pro manual.\n\nThe Lumen Barista Pro espresso machine must be descaled every "
+    "6 weeks with Lumen descaling powder. Fill the tank with fresh water before each use.\n\n"
+    "The warranty on the Barista Pro lasts three years, but it is void if the machine was "
+    "descaled with vinegar. Keep the receipt as proof of purchase."
+)
+
 
 def write_pdf(path: Path, text: str, password: str | None = None) -> Path:
     """A real PDF made with fpdf2, optionally encrypted with pypdf."""

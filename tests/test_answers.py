@@ -91,7 +91,7 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
     ],
 )
 def test_a_yes_no_answer_is_the_sentence_that_says_it(seed_engine, question):
-    """"the wolf — Biden said ..." answered nothing: a yes/no question is answered by the sentence
+    """ "the wolf — Biden said ..." answered nothing: a yes/no question is answered by the sentence
     that says yes or no, quoted first, and that whole sentence is the answer's phrase."""
     answer = seed_engine.ask(question)
     assert offered(answer) and not answer.refused, (answer.status, answer.reply)

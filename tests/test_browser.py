@@ -24,7 +24,6 @@ from tests.browser import (
     WAIT_MS,
     ask,
     axe_violations,
-    launch_chromium,
     open_page,
     open_source,
     outside_hosts,
@@ -34,16 +33,9 @@ from tests.browser import (
     wait_ready,
 )
 from tests.conftest import ROOT, SEEDS, free_port, wait_http
-from tests.samples import write_pdf
+from tests.samples import ESPRESSO, write_pdf
 
 pytestmark = pytest.mark.browser
-
-ESPRESSO = (
-    "Lumen Barista Pro manual.\n\nThe Lumen Barista Pro espresso machine must be descaled every "
-    "6 weeks with Lumen descaling powder. Fill the tank with fresh water before each use.\n\n"
-    "The warranty on the Barista Pro lasts three years, but it is void if the machine was "
-    "descaled with vinegar. Keep the receipt as proof of purchase."
-)
 
 
 @pytest.fixture(scope="module")
@@ -54,24 +46,6 @@ def app(tmp_path_factory):
     write_pdf(base / "docs" / "espresso.pdf", ESPRESSO)
     with running_app(base, base / "docs") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, app):
-    """A fresh desktop tab on the app, as a new user (empty browser storage)."""
-    pg = open_page(browser, app.url)
-    yield pg
-    pg.context.close()
 
 
 def test_answer_leads_with_its_evidence_under_it(page, app, test_output):
@@ -199,9 +173,7 @@ def test_the_phrase_is_marked_and_uncertain_answers_read_as_closest_passages(pag
     assert "expected to visit Russia after" in focused.locator("blockquote").inner_text()
     assert focused.locator(".qa-evidence h3").inner_text().lower() == "evidence"
     verdict = uncertain.locator(".qa-verdict")
-    assert (
-        verdict.inner_text().startswith("Not sure.") and "closest answer" in verdict.inner_text()
-    )
+    assert verdict.inner_text().startswith("Not sure.") and "closest answer" in verdict.inner_text()
     assert uncertain.locator(".qa-evidence h3").inner_text().lower() == "closest passages"
     colour = "e => getComputedStyle(e).backgroundColor"
     assert verdict.evaluate(colour) != focused.locator(".qa-lead").evaluate(colour)

@@ -14,7 +14,6 @@ from tests.browser import (
     PHONE,
     ask,
     axe_violations,
-    launch_chromium,
     open_page,
     open_source,
     running_app,
@@ -23,8 +22,7 @@ from tests.browser import (
     wait_ready,
 )
 from tests.conftest import SEEDS
-from tests.samples import write_pdf, write_pptx
-from tests.test_browser import ESPRESSO
+from tests.samples import ESPRESSO, write_pdf, write_pptx
 
 pytestmark = pytest.mark.browser
 
@@ -50,23 +48,6 @@ def app(tmp_path_factory):
         )
     with running_app(base, docs) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, app):
-    pg = open_page(browser, app.url)
-    yield pg
-    pg.context.close()
 
 
 def _focused(pg) -> str:
@@ -250,7 +231,10 @@ def test_copy_ask_again_and_edit_the_last_question(browser, app, test_output):
         pg.wait_for_function("() => document.querySelector('.qa-copy').innerText === 'Copied'")
         copied = pg.evaluate("() => navigator.clipboard.readText()")
         # the answer as shown: its phrase first, then the sentence quoted whole
-        assert copied.startswith("40,000 euros") and "The Heron launch budget is 40,000 euros. [1]" in copied
+        assert (
+            copied.startswith("40,000 euros")
+            and "The Heron launch budget is 40,000 euros. [1]" in copied
+        )
         assert "[1] Heron launch plan, slide 2 (launch.pptx)" in copied
         old = pg.locator(DONE).first.element_handle()
         pg.locator(DONE).first.locator(".qa-again").click()

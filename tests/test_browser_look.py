@@ -12,7 +12,6 @@ from tests.browser import (
     PHONE,
     ask,
     axe_violations,
-    launch_chromium,
     open_page,
     open_source,
     running_app,
@@ -20,8 +19,7 @@ from tests.browser import (
     upload,
 )
 from tests.conftest import SEEDS
-from tests.samples import write_pdf
-from tests.test_browser import ESPRESSO
+from tests.samples import ESPRESSO, write_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +38,6 @@ def app(tmp_path_factory):
     )
     with running_app(base, base / "docs") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def _overflow(pg) -> int:

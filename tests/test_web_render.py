@@ -389,6 +389,8 @@ def test_a_highlight_under_a_pixel_is_still_drawn():
     assert "could not be located" not in html and "qa-pdf-hl" in html
     assert "width:0.00%" not in html and "height:0.00%" not in html
     reliability.case("issue 27: a highlight under a pixel is drawn", True)
+
+
 # --- issue 25: generated answers shown as they were made -----------------------------------------
 
 
