@@ -11,14 +11,13 @@ ingest, taking turns slice by slice so a shared CPU's load falls on both alike.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
 import time
 from pathlib import Path
 
-from qa.evaluation.converters import _slug
+from qa.evaluation.converters import hotpot_document
 from qa.evaluation.dataset import EvalItem
 
 log = logging.getLogger(__name__)
@@ -34,12 +33,7 @@ def hotpot_contexts(src: Path) -> dict[str, list[str]]:
         if not line.strip():
             continue
         rec = json.loads(line)
-        names = []
-        for ctx in rec["contexts"]:
-            text = f"{ctx['title']}\n{ctx['paragraph_text']}"
-            digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-            names.append(f"{_slug(ctx['title'])}_{digest}.txt")
-        out[rec["question_id"]] = names
+        out[rec["question_id"]] = [hotpot_document(ctx)[0] for ctx in rec["contexts"]]
     return out
 
 

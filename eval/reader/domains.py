@@ -20,7 +20,6 @@ same files come out of every run.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import random
 from collections import defaultdict
@@ -63,19 +62,14 @@ def squad_hints() -> dict[str, int]:
 def hotpotqa_contexts() -> dict[str, list[str]]:
     """HotpotQA question id -> the file names of its 10 paragraphs (gold and distractors),
     named as ``qa.evaluation.converters.convert_hotpotqa`` names them."""
-    from qa.evaluation.converters import _slug
+    from qa.evaluation.converters import hotpot_document
 
     out = {}
     path = product.DATASETS / "hotpotqa-dev500" / "dev_subsampled.jsonl"
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             rec = json.loads(line)
-            names = []
-            for ctx in rec["contexts"]:
-                text = f"{ctx['title']}\n{ctx['paragraph_text']}"
-                digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-                names.append(f"{_slug(ctx['title'])}_{digest}.txt")
-            out[rec["question_id"]] = names
+            out[rec["question_id"]] = [hotpot_document(ctx)[0] for ctx in rec["contexts"]]
     return out
 
 

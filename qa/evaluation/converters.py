@@ -38,6 +38,14 @@ def _slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")[:60] or "doc"
 
 
+def hotpot_document(ctx: dict) -> tuple[str, str]:
+    """A HotpotQA context paragraph as a document: (file name, text); the name is its title's
+    slug and a digest of the text, so the same paragraph is one file across questions."""
+    text = f"{ctx['title']}\n{ctx['paragraph_text']}"
+    digest = hashlib.sha1(text.encode()).hexdigest()[:10]
+    return f"{_slug(ctx['title'])}_{digest}.txt", text
+
+
 def _write_docs(out: Path, docs: dict[str, str]) -> Path:
     docs_dir = out / "docs"
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -102,9 +110,7 @@ def convert_hotpotqa(src: Path, out: Path) -> Converted:
             rec = json.loads(line)
             gold = []
             for ctx in rec["contexts"]:
-                text = f"{ctx['title']}\n{ctx['paragraph_text']}"
-                digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-                name = f"{_slug(ctx['title'])}_{digest}.txt"
+                name, text = hotpot_document(ctx)
                 docs[name] = text
                 if ctx.get("is_supporting"):
                     gold.append(name)
