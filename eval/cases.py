@@ -37,6 +37,7 @@ from pathlib import Path
 
 import retrieval_bench as rb
 
+from index.chunk import CHUNKING_VERSION
 from qa.evaluation.dataset import EvalItem, load_dataset
 from qa.evaluation.protocol import cross_corpus, near_miss, split_reference
 from qa.question.read import Asked
@@ -82,13 +83,14 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
 
 # How a case is made: bump when that changes, so that a cache built the old way is not reused
 # (2: the question read as ``Engine.read`` reads it, its weights from the ask alone; 3: "take
-# place" and a closing "held" are no asked words).
+# place" and a closing "held" are no asked words). The chunking version is in the key too: cases
+# read passages cut as the index cuts them.
 VERSION = 3
 
 
 def _key(domains: Sequence[str], settings_json: str) -> str:
     extra = "|multilingual|spelling" if MULTILINGUAL_QA.exists() else "|spelling"
-    key = f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}|{VERSION}"
+    key = f"{sorted(domains)}|{DEPTH}|{settings_json}{extra}|{VERSION}|{CHUNKING_VERSION}"
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 

@@ -15,7 +15,7 @@ CHARS_PER_TOKEN = 8
 # The version of how documents are read and cut into chunks: bump it when a reader, the sentence
 # splitter (``index.text.sentences``) or the packing changes, so that indexes built before are
 # cut again (``recipe``).
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 
 
 def _split_long(text: str, s: int, e: int, n_tokens: int, limit: int) -> list[tuple[int, int]]:

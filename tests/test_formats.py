@@ -829,3 +829,125 @@ def test_ocr_text_gets_back_the_spaces_it_dropped():
     # Real words the vocabulary lacks stay whole, and so does a run of fewer than three words.
     kept = "environmentalist photosynthesis microeconomics Melbournesuburbs U.S. e.g."
     assert respace(kept) == kept
+
+
+# ---- hard-wrapped plain text
+
+# A licence-like text wrapped by hand near 72 columns: a title, paragraphs, a lettered list
+# whose items hang their continuation lines, a table, a fenced block and an indented one.
+WRAPPED = """\
+LUMEN SERVICE TERMS
+
+  1. Warranty.
+
+  The Lumen Barista Pro is covered by a limited warranty for three years
+from the date of purchase, provided that the machine was descaled with
+Lumen descaling powder and never with vinegar.  The warranty does not
+cover the glass carafe, the seals or damage caused by hard water when
+the machine was not descaled every six weeks as the manual describes.
+
+  a) Claims must be made within thirty days of finding the fault, with
+     the receipt and the serial number printed under the water tank.
+  b) Repairs are done in the Lumen workshop in Lyon.
+
+| part | price |
+| --- | --- |
+| seal kit | 12 EUR |
+
+```
+lumen-service --serial 4412-AB --reason "pump makes a rattling noise at startup"
+lumen-service --list
+```
+
+Setup steps:
+    descale --powder lumen --water fresh --cycles two --then rinse the tank
+    rinse --cycles three
+"""
+
+
+def test_hard_wrapped_text_reads_as_paragraphs_each_character_in_place():
+    from index.formats.wrap import unwrap, wrap_width
+
+    text = unwrap(WRAPPED)
+    assert len(text) == len(WRAPPED)
+    assert all(a == b or (a == "\n" and b == " ") for a, b in zip(WRAPPED, text, strict=True))
+    assert wrap_width(WRAPPED) is not None
+    sentences = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    assert (
+        "The Lumen Barista Pro is covered by a limited warranty for three years from the date of "
+        "purchase, provided that the machine was descaled with Lumen descaling powder and never "
+        "with vinegar."
+    ) in sentences
+    assert any(s.startswith("The warranty does not cover") and s.endswith("describes.")
+               for s in sentences)  # fmt: skip
+    assert (  # a list item with its hanging continuation, the next item its own
+        "a) Claims must be made within thirty days of finding the fault, with the receipt and the "
+        "serial number printed under the water tank."
+    ) in sentences
+    assert "b) Repairs are done in the Lumen workshop in Lyon." in sentences
+    for own in ("LUMEN SERVICE TERMS", "Warranty.", "| part | price |", "lumen-service --list",
+                "rinse --cycles three", "Setup steps:"):  # fmt: skip
+        assert own in sentences, own
+    assert "\n".join(text.splitlines()[-3:]) == "\n".join(WRAPPED.splitlines()[-3:])  # code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title\n" + "A paragraph written on one line, as most files do. " * 6 + "\nNext line.\n",
+        "one\ntwo\nthree\nfour\nfive\n",  # short lines: a list, no wrap
+        "Revenue | 1,043 | 749\nCosts | 512 | 488\nNet income before tax | 531 | 261\nTax | 1 | 2\n",
+    ],
+)
+def test_text_that_is_not_hard_wrapped_is_left_as_written(text):
+    from index.formats.wrap import unwrap
+
+    assert unwrap(text) == text
+
+
+def test_wrapped_txt_md_and_eml_answer_with_whole_sentences(tmp_path, make_settings, embedder):
+    from email.message import EmailMessage
+
+    from index.ingest import ingest
+    from qa.engine import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "terms.txt").write_text(WRAPPED, encoding="utf-8")
+    (docs / "notes.md").write_text(
+        "# Harbour notes\n\nThe Corvell harbour ferry leaves pier four at seven in the morning\n"
+        "and returns from the island at half past six in the evening on weekdays.\nOn Sundays "
+        "it does not run at all, because the crew is resting.\n"
+        "The pier four kiosk sells tickets, maps, coffee and the tide tables for\n"
+        "the whole week ahead, and it opens an hour before the first ferry.\n",
+        encoding="utf-8",
+    )
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "Ann <ann@example.org>", "Kettle recall"
+    msg.set_content(
+        "Hi Bob,\n\nthe Vapor kettle recall covers every kettle made between March and June\n"
+        "2025, because the lid hinge can crack when the kettle boils dry for a\n"
+        "minute or more.  Owners get a new lid by post within two weeks.\n\nAnn\n"
+    )
+    (docs / "recall.eml").write_bytes(bytes(msg))
+    settings = make_settings(docs_dir=docs)
+    ingest(settings.ingest_config, embedder=embedder)
+    engine = Engine(settings)
+    asked = {
+        "How long is the warranty on the Barista Pro?": "The Lumen Barista Pro is covered by a "
+        "limited warranty for three years from the date of purchase",
+        "When does the ferry return from the island?": "and returns from the island at half past "
+        "six in the evening on weekdays.",
+        "Why are the Vapor kettles recalled?": "because the lid hinge can crack when the kettle "
+        "boils dry for a minute or more.",
+    }
+    for question, words in asked.items():
+        answer = engine.ask(question)
+        assert offered(answer), (question, answer.reply)
+        assert words in answer.reply and "\n" not in answer.text, (question, answer.reply)
+        for c in answer.citations:
+            source = (docs / c.source).read_bytes()
+            for s in c.sentences:  # the spans are the file's characters (a wrap's break a space)
+                if c.source != "recall.eml":
+                    written = source.decode()[s.start : s.end]
+                    assert written.replace("\n", " ") == s.text, (written, s.text)

@@ -19,6 +19,7 @@ import re
 from email.message import EmailMessage
 
 from index.formats.base import LoadError, Parsed, TextBuilder
+from index.formats.wrap import unwrap
 from index.text.controls import printable
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -102,7 +103,7 @@ def _body(msg: EmailMessage) -> str:
         from index.formats.html import read_html
 
         return read_html(content.encode("utf-8")).text
-    return _clean_lines(content).strip()
+    return unwrap(_clean_lines(content).strip())
 
 
 def _clean_lines(text: str) -> str:

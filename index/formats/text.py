@@ -1,10 +1,12 @@
-"""Plain text and Markdown: decoded as written; a Markdown title is its first heading."""
+"""Plain text and Markdown: decoded as written, hard-wrapped paragraphs read as paragraphs
+(``index.formats.wrap``: each character at its offset); a Markdown title is its first heading."""
 
 from __future__ import annotations
 
 import re
 
 from index.formats.base import MAX_TEXT_CHARS, LoadError, Parsed, decode_text
+from index.formats.wrap import unwrap
 
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -13,13 +15,13 @@ _FRONT_MATTER_TITLE = re.compile(r"^title:\s*['\"]?(.+?)['\"]?\s*$", re.IGNORECA
 
 def read_text(data: bytes) -> Parsed:
     """A .txt file."""
-    return Parsed(_checked(decode_text(data)))
+    return Parsed(unwrap(_checked(decode_text(data))))
 
 
 def read_markdown(data: bytes) -> Parsed:
     """A .md file: the text as written, titled by its first heading without the ``#``."""
     text = _checked(decode_text(data))
-    return Parsed(text, markdown_title(text))
+    return Parsed(unwrap(text), markdown_title(text))
 
 
 def markdown_title(text: str) -> str:

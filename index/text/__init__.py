@@ -26,7 +26,7 @@ from index.text.numbers import CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
 from index.text.shares import found_weight, weighted_share
-from index.text.tokens import STOPWORDS, tokenize, words
+from index.text.tokens import STOPWORDS, squash_spaces, tokenize, words
 
 __all__ = [
     "CARDINALS",
@@ -47,6 +47,7 @@ __all__ = [
     "language_name",
     "printable",
     "sentence_spans",
+    "squash_spaces",
     "tokenize",
     "vocabulary",
     "weighted_share",

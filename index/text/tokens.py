@@ -27,6 +27,11 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def squash_spaces(text: str) -> str:
+    """Runs of whitespace (newlines and a wrapped line's indent included) as one space, ends trimmed."""
+    return " ".join(text.split())
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens, unstemmed."""
     return _TOKEN.findall(text.lower())

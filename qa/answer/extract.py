@@ -14,7 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from index.text import CLOCK, MONTHS, WEEKDAYS, sentence_spans, tokenize, weighted_share
+from index.text import (
+    CLOCK,
+    MONTHS,
+    WEEKDAYS,
+    sentence_spans,
+    squash_spaces,
+    tokenize,
+    weighted_share,
+)
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.phrase import PhraseRule, Spot, part, phrase_of
 from qa.question.asked import NUMBER, covered, yes_no
@@ -300,9 +308,11 @@ def compose(
         else:
             quoted[pid].append(s.span)
     # The answering clause leads; other quotes of a passage follow in document order.
+    # As one line: a hard-wrapped sentence's breaks and indents read as the spaces they are.
     parts = [
         " ".join(
-            sp.text for sp in quoted[pid][:1] + sorted(quoted[pid][1:], key=lambda sp: sp.start)
+            squash_spaces(sp.text)
+            for sp in quoted[pid][:1] + sorted(quoted[pid][1:], key=lambda sp: sp.start)
         )
         + f" [{n}]"
         for pid, n in numbers.items()
@@ -326,7 +336,9 @@ def compose(
         and quoted[first]
         and not yes_no(question)
     ):
-        parts[0] = lead(phrases[first][0].text, quoted[first][0].text, parts[0])
+        parts[0] = lead(
+            squash_spaces(phrases[first][0].text), squash_spaces(quoted[first][0].text), parts[0]
+        )
     return " ".join(parts), citations
 
 

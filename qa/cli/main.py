@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index import quiet
+from index.text import squash_spaces
 from qa.cli.output import format_documents, format_report, format_sources, format_sync
 from qa.cli.terminal import ProgressBar, clean, json_text
 from qa.errors import BadQuestionError, ConfigError, QAError
@@ -134,7 +135,7 @@ def _mark_phrases(answer, bold: bool) -> str:
     text = clean(answer.reply)
     if not bold:
         return text
-    for phrase in {clean(p.text) for c in answer.citations for p in c.phrases}:
+    for phrase in {squash_spaces(clean(p.text)) for c in answer.citations for p in c.phrases}:
         text = text.replace(phrase, f"\x1b[1m{phrase}\x1b[22m", 1)  # our escape, after cleaning
     return text
 

@@ -12,6 +12,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from index.text import squash_spaces
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)
 
@@ -118,11 +120,6 @@ def mean(values: Iterable[float | None]) -> float | None:
     """The mean of the values that are not None, to 4 decimals; None when there are none."""
     xs = [v for v in values if v is not None]
     return round(sum(xs) / len(xs), 4) if xs else None
-
-
-def squash_spaces(text: str) -> str:
-    """Runs of whitespace (newlines included) as one space, ends trimmed."""
-    return " ".join(text.split())
 
 
 def contains_text(haystack: str, needle: str) -> bool:
