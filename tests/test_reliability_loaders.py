@@ -118,6 +118,19 @@ def test_an_rtf_of_braces_and_an_eml_of_short_lines_stay_under_their_ceilings():
         assert held, (ext, r)
 
 
+def test_a_hard_wrapped_text_of_40_mb_stays_under_the_txt_ceiling(tmp_path):
+    """Every line break of it is a wrap that becomes a space (index/formats/wrap.py): spliced a
+    block at a time, not a string per line (a string per line took 211 MB)."""
+    line = b"word " * 13 + b"word\n"  # 70 characters a line, each wrapped into the next
+    path = tmp_path / "wrapped.txt"
+    path.write_bytes(line * (40_000_000 // len(line)))
+    r = adversarial.probe(path, ROOT)
+    a, b = CEILINGS[".txt"]
+    reliability.add("files_fuzzed", 1, "adversarial 40 MB hard-wrapped .txt, memory watched")
+    assert r["skipped"] is None and r["s"] <= MAX_SECONDS, r
+    assert r["mb"] <= a * r["size"] / 1e6 + b, r
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_every_loader_has_a_memory_ceiling_at_49_mb():

@@ -40,7 +40,7 @@ def unwrap(text: str) -> str:
     width = wrap_width(text)
     if width is None:
         return text
-    soft: list[int] = []  # offsets of the breaks that are wraps
+    out = _Spliced(text)
     previous: re.Match | None = None
     fenced = False
     code: int | None = None  # the indent of the indented code block we are in
@@ -60,18 +60,39 @@ def unwrap(text: str) -> str:
             and m.start() == previous.end() + 1  # no blank line between
             and wraps(previous.group(0), line, width)
         ):
-            soft.append(previous.end())
+            out.space_at(previous.end())
         if fence:
             fenced = not fenced
         previous = m
-    if not soft:
-        return text
-    pieces, at = [], 0
-    for i in soft:
-        pieces.append(text[at:i])
-        at = i + 1
-    pieces.append(text[at:])
-    return " ".join(pieces)
+    return out.text()
+
+
+class _Spliced:
+    """A text with single characters replaced by spaces, built a block at a time: a 40 MB file
+    of wrapped lines costs about two copies of its text, not a string per line."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, text: str):
+        self.source = text
+        self.blocks: list[str] = []
+        self.pieces: list[str] = []
+        self.at = 0  # the source is copied up to here
+        self.block_start = 0
+
+    def space_at(self, i: int) -> None:
+        self.pieces.append(self.source[self.at : i])
+        self.at = i + 1
+        if self.at - self.block_start >= self.BLOCK:
+            self.blocks.append(" ".join(self.pieces) + " ")
+            self.pieces, self.block_start = [], self.at
+
+    def text(self) -> str:
+        if not self.blocks and not self.pieces:
+            return self.source
+        self.pieces.append(self.source[self.at :])
+        self.blocks.append(" ".join(self.pieces))
+        return "".join(self.blocks)
 
 
 def wrap_width(text: str) -> int | None:
