@@ -122,14 +122,13 @@ def _code_after(last: str, line: str) -> bool:
 
 
 def wraps(last: str, line: str, width: int) -> bool:
-    """Did the line ``last`` wrap into ``line`` (the two lines as written, one after the other)?"""
+    """Did the line ``last`` wrap into ``line`` (the two lines as written, one after the other;
+    ``unwrap`` has already kept code, and the line a code block starts with, out of this)?"""
     last = last.rstrip()
     words = line.split()
     if not words or not last.strip() or _OWN_LINE.match(line):
         return False
     if _TABULAR.search(last.strip()) or _TABULAR.search(line.strip()):
-        return False
-    if _code_after(last, line):
         return False
     if len(last) + 1 + len(words[0]) > width:
         return True  # the next word would not have fit
