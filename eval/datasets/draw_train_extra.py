@@ -31,6 +31,9 @@ cuad-clauses          github:maastrichtlawtech/law3027-advanced-       data/CUAD
                       legal-analytics (77c8f5a), github:TheAtticus-    clauses.csv, full_
                       Project/cuad (67faa0e)                           contract_txt/*.txt;
                                                                        category_descriptions.csv
+tydiqa                github:sagorbrur/tydiqa-language-specific        language_data/english/
+                      (55c6649)                                        english_tydiqa_{train,
+                                                                       dev}.json
 xquad (check only)    github:google-deepmind/xquad (7d30520)           xquad.en.json
 ====================  ===============================================  =====================
 
@@ -90,6 +93,10 @@ SNAPSHOTS = {  # name: (fetch source, commit)
     ),
     "cuad-code": ("TheAtticusProject/cuad", "67faa0e6023b04fcaae6cc09497ab00e5d63a2a2"),
     "xquad": ("google-deepmind/xquad", "7d30520c717524000f0d9d2f9c10a069acd9d285"),
+    "tydiqa": (
+        "sagorbrur/tydiqa-language-specific",
+        "55c6649475e0765f717a6d32a173c6664096a8ce",
+    ),
 }
 
 
@@ -440,6 +447,32 @@ def quoref(snap: Snapshot) -> list[dict]:
     return rows
 
 
+# -- TyDi QA GoldP (English) -----------------------------------------------------------------------
+
+
+def tydiqa(snap: Snapshot) -> list[dict]:
+    """TyDi QA's gold-passage task, its English questions (train and dev): questions written by
+    people who wanted to know the answer, each with the Wikipedia passage holding it; the passage
+    as context, cut around the answer when longer than MAX_CONTEXT."""
+    rng, rows, skipped = _rng("tydiqa"), [], Counter()
+    for split in ("train", "dev"):
+        data = json.loads(snap.text(f"language_data/english/english_tydiqa_{split}.json"))["data"]
+        for e in data:
+            for p in e["paragraphs"]:
+                text = p["context"]
+                for qa in p["qas"]:  # dev: up to three annotators' answers, each a span
+                    spans = [locate(text, a["text"], a["answer_start"]) for a in qa["answers"]]
+                    spans = [s for s in spans if s]
+                    if not spans:
+                        skipped["answer not found"] += 1
+                        continue
+                    ws, we = window(text, *spans[0], rng)
+                    spans = [s for s in spans if ws <= s[0] and s[1] <= we]
+                    rows.append(row(f"tydiqa-{qa['id']}", qa["question"], text[ws:we], spans, ws))
+    print(f"tydiqa: skipped {dict(skipped)}")
+    return rows
+
+
 # -- FairytaleQA ----------------------------------------------------------------------------------
 
 
@@ -678,6 +711,7 @@ SETS = (
     "fairytaleqa",
     "wikitablequestions",
     "cuad-clauses",
+    "tydiqa",
 )
 
 
@@ -704,6 +738,8 @@ def main() -> None:
             rows = fairytaleqa(snap("fairytale"))
         elif name == "wikitablequestions":
             rows = wikitablequestions(snap("wtq"))
+        elif name == "tydiqa":
+            rows = tydiqa(snap("tydiqa"))
         else:
             rows = cuad_clauses(snap("cuad"), snap("cuad-code"), args.tmp)
         if name != "cuad-clauses":  # (CUAD's: no window that occurs in an eval contract)
