@@ -76,18 +76,14 @@ def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
 
 def check(model: ReaderModel, folder: Path) -> dict:
     """Dequantized PyTorch vs the int8 ONNX on a few questions and passages."""
-    from export import PARITY_QUESTIONS
+    from export import PARITY_QUESTIONS, padded
 
     reader = runtime.Reader(folder, threads=2)
     worst, same, n = 0.0, 0, 0
     for q, passages in PARITY_QUESTIONS:
         enc = reader.encode(q, passages)
         s8, e8, _ = reader.run(enc)
-        width = s8.shape[1]
-        pad = [width - len(x.ids) for x in enc]
-        ids = torch.tensor([list(x.ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
-        types = torch.tensor([list(x.type_ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
-        mask = torch.tensor([[1] * len(x.ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
+        ids, mask, types = padded(enc, s8.shape[1])
         with torch.no_grad():
             st, et, _ = (t.numpy() for t in model(ids, mask, types))
         m = mask.numpy().astype(bool)

@@ -88,6 +88,16 @@ def export(run: Path, out: Path, opset: int = 17, per_channel: bool = True) -> d
     return report
 
 
+def padded(enc, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Encoded windows as PyTorch reads them: ids, attention mask, token types, padded to
+    ``width`` (the length onnxruntime's outputs have)."""
+    pad = [width - len(x.ids) for x in enc]
+    ids = torch.tensor([list(x.ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
+    mask = torch.tensor([[1] * len(x.ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
+    types = torch.tensor([list(x.type_ids) + [0] * p for x, p in zip(enc, pad, strict=True)])
+    return ids, mask, types
+
+
 def parity(model: ReaderModel, out: Path, fp32: Path) -> dict:
     """PyTorch vs fp32 ONNX vs int8 ONNX over a few questions and passages."""
     r8 = runtime.Reader(out, threads=2)
@@ -98,10 +108,7 @@ def parity(model: ReaderModel, out: Path, fp32: Path) -> dict:
         enc = r8.encode(q, passages)
         s8, e8, rel8 = r8.run(enc)
         s32, e32, rel32 = r32.run(enc)
-        width = s8.shape[1]
-        ids = torch.tensor([list(x.ids) + [0] * (width - len(x.ids)) for x in enc])
-        types = torch.tensor([list(x.type_ids) + [0] * (width - len(x.ids)) for x in enc])
-        mask = torch.tensor([[1] * len(x.ids) + [0] * (width - len(x.ids)) for x in enc])
+        ids, mask, types = padded(enc, s8.shape[1])
         with torch.no_grad():
             st, et, rt = (t.numpy() for t in model(ids, mask, types))
         m = mask.numpy().astype(bool)
