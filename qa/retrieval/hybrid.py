@@ -58,10 +58,21 @@ class Pool:
     _trust: float | None = None
 
     def complete(self) -> None:
-        """Exact cosine for candidates the dense side did not return, so both sides are whole."""
+        """Exact cosine for candidates the dense side did not return, so both sides are whole.
+
+        A keyword candidate the store no longer holds was removed since the keyword snapshot
+        was taken (an ingest in progress, here or in another process): it is dropped, so a
+        deleted document is never quoted while the keyword side catches up.
+        """
         missing = [cid for cid in self.chunks if cid not in self.cos]
         if missing:
             self.cos.update(self.corpus.store.cosine(missing, self.vector))
+            gone = {cid for cid in missing if cid not in self.cos}
+            if gone:
+                log.debug("%d keyword candidates removed from the store since", len(gone))
+                for cid in gone:
+                    del self.chunks[cid]
+                self.keyword_ids = [cid for cid in self.keyword_ids if cid not in gone]
 
     def linked(self, cid: str) -> list[StoredChunk]:
         """The first chunks of other documents whose title this candidate's text names."""
