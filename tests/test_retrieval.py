@@ -240,12 +240,14 @@ def test_a_document_removed_from_the_store_is_not_quoted_before_the_keyword_side
     engine = Engine(s)
     question = "When does the ferry to Vela Luka leave the harbour?"
     assert engine.retrieve(question, k=5)[0].source == "ferry.txt"
+    assert [p.source for p in engine.retrieve(question, k=5, mode="bm25")] == ["ferry.txt"]
     snapshot = engine.corpus.keyword
     engine.corpus.store.delete_source("ferry.txt")  # Chroma only: no generation bump yet
     assert engine.corpus.keyword is snapshot  # the keyword side still holds ferry.txt's chunks
     assert {c.source for c in snapshot.chunks} >= {"ferry.txt"}
     got = engine.retrieve(question, k=5)
     assert got and {p.source for p in got} == {"mill.txt"}
+    assert [p.source for p in engine.retrieve(question, k=5, mode="bm25")] == []  # mill: no word
     answer = engine.ask(question)
     assert "Vela Luka" not in answer.text and all(c.source == "mill.txt" for c in answer.citations)
 

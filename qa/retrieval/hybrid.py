@@ -116,6 +116,8 @@ class Retriever:
         keyword = self.corpus.keyword  # one consistent snapshot, even if a refresh swaps it
         if mode == "bm25":
             hits = keyword.search(question, k, sources)
+            held = self.corpus.store.get([c.id for c in hits])  # as in ``Pool.complete``
+            hits = [c for c in hits if c.id in held]
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
         vector = self.corpus.embed_query(question) if vector is None else vector
         if mode == "dense":
