@@ -287,18 +287,24 @@ def ceiling(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray,
 
 
 def table(res: dict) -> str:
+    """The left-out figures, with the thresholds the fold fitted without the domain (a fold's
+    ``confident_at`` one grid step apart moves a domain's confident share by points: shown so
+    that a change of figures can be traced to a change of boundary)."""
     head = ("| domain (left out) | answerable refused | not sure | confident | confident right | "
             "shown contains | phrase F1 | near-miss confident | near-miss refused | "
-            "cross refused | topic AUC | right AUC |")  # fmt: skip
-    lines = [head, "|" + " --- |" * 12]
+            "cross refused | topic AUC | right AUC | fold refuse_below / confident_at |")  # fmt: skip
+    lines = [head, "|" + " --- |" * 13]
     for d, r in res.items():
         a, n, c = r.get("answerable", {}), r.get("near-miss", {}), r.get("cross", {})
         cells = [a.get("refused"), a.get("uncertain"), a.get("answered"), a.get("confident right"),
                  a.get("shown contains"), a.get("phrase F1"), n.get("answered"), n.get("refused"),
                  c.get("refused"), r.get("topic AUC (answerable vs cross)"),
                  r.get("right AUC (answerable vs near-miss)")]  # fmt: skip
+        fold = f"{r.get('refuse_below', 0):.3f} / {r.get('confident_at', 0):.2f}"
         lines.append(
-            f"| {d} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |"
+            f"| {d} | "
+            + " | ".join("" if v is None else f"{v:.3f}" for v in cells)
+            + f" | {fold} |"
         )
     return "\n".join(lines)
 
