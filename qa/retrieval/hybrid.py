@@ -166,8 +166,8 @@ def rank(pool: Pool, fusion: Fusion, k: int) -> list[Passage]:
         known = set(ids)
         new = [t for t in bonus if t not in known]
         if new:
-            pool.complete()
-            ids += new
+            pool.complete()  # drops a linked chunk the store no longer holds
+            ids += [t for t in new if t in pool.chunks]
             d, b = pool.sides(ids)
             fused = FUSIONS[fusion.method](pool, d, b, fusion.dense_weight)
         fused = fused + np.array([bonus.get(i, 0.0) for i in ids])
