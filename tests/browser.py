@@ -115,7 +115,28 @@ def ask(pg, question: str):
     pg.press("#qa-question textarea", "Enter")
     done = pg.locator(DONE)
     done.nth(n).wait_for()
+    wait_kept(pg)
     return done.nth(n)
+
+
+def wait_kept(pg, *needles: str) -> None:
+    """The chat on screen is kept in this browser: the save runs just after an answer (or a
+    rating) is shown, so a reload at once could otherwise come before it. ``needles`` must be
+    in the kept chat too (a rating, a correction)."""
+    pg.wait_for_function(
+        """(needles) => {
+          const t = document.querySelector('#qa-transcript .qa-transcript');
+          if (!t) return false;
+          const n = Number(t.dataset.turns);
+          if (!n) return true;
+          const key = Object.keys(localStorage).find((k) => k.endsWith('/chat/' + t.dataset.chat));
+          const text = key ? localStorage.getItem(key) : null;
+          let chat = null;
+          try { chat = JSON.parse(text); } catch (e) { return false; }
+          return !!chat && chat.turns.length === n && needles.every((s) => text.includes(s));
+        }""",
+        arg=list(needles),
+    )
 
 
 def upload(pg, *paths: Path) -> str:

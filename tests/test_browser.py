@@ -30,6 +30,7 @@ from tests.browser import (
     running_app,
     shot,
     upload,
+    wait_kept,
     wait_ready,
 )
 from tests.conftest import ROOT, SEEDS, free_port, wait_http
@@ -295,6 +296,7 @@ def test_feedback_is_saved_for_evaluation_and_kept_in_the_chat(page, app):
     mine = [r for r in records if r["question"] == "Who did Blinken meet on Saturday?"]
     assert [r["rating"] for r in mine][-2:] == ["up", "down"]
     assert mine[-1]["correction"] == "Wang Yi, China's top diplomat" and mine[-1]["citations"]
+    wait_kept(page, "Wang Yi, China's top diplomat")
     page.reload()
     wait_ready(page)
     page.wait_for_selector("#qa-transcript .qa-fb[data-rating=down][aria-pressed=true]")

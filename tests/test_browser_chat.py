@@ -19,6 +19,7 @@ from tests.browser import (
     running_app,
     shot,
     upload,
+    wait_kept,
     wait_ready,
 )
 from tests.conftest import SEEDS
@@ -254,6 +255,7 @@ def test_copy_ask_again_and_edit_the_last_question(browser, app, test_output):
         pg.press("#qa-question textarea", "Enter")
         pg.locator(DONE).first.wait_for()
         assert "Priya Raman" in pg.locator(DONE).first.inner_text()
+        wait_kept(pg, "Priya Raman")
         pg.reload()
         wait_ready(pg)
         assert pg.locator("#qa-transcript .qa-turn").count() == 1  # the edit is kept
