@@ -3,6 +3,7 @@
     python eval/calibrate.py                      # MiniLM, reader on and off (cases cached)
     python eval/calibrate.py --embeddings e5      # the multilingual model's own calibration
     python eval/calibrate.py --no-write           # figures only
+    python eval/calibrate.py --steadiness 10      # ... and how far they move on small changes
 
 The decision (``qa.answer.verdict``) reads two logistic models over the evidence
 (``qa.answer.evidence.FEATURES``): ``topic`` (are the documents about the question at all?) and
@@ -56,6 +57,7 @@ CROSSLINGUAL = ("xquad",)  # questions in other languages over English documents
 REFUSE_AT_MOST = 0.03  # answerable questions refused, fitting domains together (target: 5%)
 CONFIDENT_AT_MOST = 0.12  # near-miss questions answered with confidence, each domain (target 15%)
 RIGHT_AT_LEAST = 0.80  # confident answers right at least this often (target)
+CONFIDENT_STEP = 0.001  # the grid confident_at is chosen on (0.01 before 2026-12-07: README)
 # Per embedding model, the share of the fitting domains' cross-corpus questions whose best cosine
 # stays below the meaning floor. Chosen on the tune halves (each domain under a decision fitted
 # without it) among 0.95, 0.975, 0.99, 0.995, 0.998 and 1.0: the one refusing the fewest
@@ -186,21 +188,25 @@ def _refuse_threshold(answerable, tw, tb, mask) -> float:
 def _confident_threshold(answerable, nearmiss, rw, rb, mask) -> float:
     """The lowest threshold on ``right`` at which the fitting domains' confident answers, pooled
     (each domain's answerable questions weighing the same), are right at least RIGHT_AT_LEAST of
-    the time, and at most
-    CONFIDENT_AT_MOST of each fitting domain's near-miss questions pass. The model's output is
-    a ranking more than a probability (near-miss questions weigh as much as answerable ones in
-    its fit), so the boundary is set on what it lets through, not on its value."""
-    scored = [(predict(_xs(js) * mask, rw, rb), np.array([j.right for j in js]))
-              for js in answerable.values() if js]  # fmt: skip
-    near = [predict(_xs(n) * mask, rw, rb) for n in nearmiss.values() if n]
-    for t in np.arange(0.05, 1.0, 0.01):
-        passed = sum(float(np.mean(p >= t)) for p, _ in scored)  # each domain weighing the same
-        right = sum(float(np.mean((p >= t) & r)) for p, r in scored)
-        if not passed or right / passed < RIGHT_AT_LEAST:
-            continue
-        if all(float(np.mean(p >= t)) <= CONFIDENT_AT_MOST for p in near):
-            return float(round(t, 2))
-    return 0.99
+    the time, and at most CONFIDENT_AT_MOST of each fitting domain's near-miss questions pass.
+    The model's output is a ranking more than a probability (near-miss questions weigh as much as
+    answerable ones in its fit), so the boundary is set on what it lets through, not on its
+    value. Thresholds are tried CONFIDENT_STEP apart (README: a coarser grid made the left-out
+    figures jump with small changes of the fitting data)."""
+    grid = np.round(np.arange(0.05, 1.0, CONFIDENT_STEP), 4)
+    passes = lambda p: p[None, :] >= grid[:, None]  # noqa: E731  (threshold x case)
+    passed, right = np.zeros(len(grid)), np.zeros(len(grid))
+    for js in answerable.values():
+        if js:  # each domain weighing the same
+            through = passes(predict(_xs(js) * mask, rw, rb))
+            passed += through.mean(axis=1)
+            right += (through & np.array([j.right for j in js])[None, :]).mean(axis=1)
+    near_ok = np.ones(len(grid), dtype=bool)
+    for n in nearmiss.values():
+        if n:
+            near_ok &= passes(predict(_xs(n) * mask, rw, rb)).mean(axis=1) <= CONFIDENT_AT_MOST
+    ok = (passed > 0) & (right >= RIGHT_AT_LEAST * passed) & near_ok
+    return float(grid[ok.argmax()]) if ok.any() else 0.99
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -283,6 +289,30 @@ def ceiling(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray,
     return "\n".join(lines)
 
 
+def steadiness(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray,
+               floor_at: float | None, k: int, share: float = 0.02) -> str:  # fmt: skip
+    """How far each left-out figure moves when ``share`` of the tune cases are left out of the
+    fit at random, ``k`` times (seeded): the noise band a change of figures must stand out of
+    before it says anything (README: "How steady the figures are")."""
+    rng = np.random.default_rng(0)
+    tune = [i for i, j in enumerate(judged) if j.case.half == "tune"]
+    drops = [set(rng.choice(tune, int(len(tune) * share), replace=False)) for _ in range(k)]
+    names = ("refused", "uncertain", "answered", "confident right")
+    lines = ["| domain (left out) | confident_at | answerable refused | not sure | confident | "
+             "confident right |", "|" + " --- |" * 6]  # fmt: skip
+    for d in domains:
+        rows = []
+        for drop in drops:
+            kept = [j for i, j in enumerate(judged) if i not in drop]
+            fitted = fit_decision(kept, [o for o in domains if o != d], mask, floor_at)
+            a = measure(judged, fitted, mask, d).get("answerable", {})
+            rows.append([fitted.confident_at, *(a.get(n, float("nan")) for n in names)])
+        m, sd = np.nanmean(rows, axis=0), np.nanstd(rows, axis=0)
+        cells = (f"{a:.3f} ± {b:.3f}" for a, b in zip(m, sd, strict=True))
+        lines.append(f"| {d} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -300,7 +330,7 @@ def table(res: dict) -> str:
                  a.get("shown contains"), a.get("phrase F1"), n.get("answered"), n.get("refused"),
                  c.get("refused"), r.get("topic AUC (answerable vs cross)"),
                  r.get("right AUC (answerable vs near-miss)")]  # fmt: skip
-        fold = f"{r.get('refuse_below', 0):.3f} / {r.get('confident_at', 0):.2f}"
+        fold = f"{r.get('refuse_below', 0):.3f} / {r.get('confident_at', 0):.3f}"
         lines.append(
             f"| {d} | "
             + " | ".join("" if v is None else f"{v:.3f}" for v in cells)
@@ -373,6 +403,14 @@ def main(argv: list[str] | None = None) -> int:
         "(without-<domain>/, all/): calibrates the decision with the reader too",
     )
     p.add_argument("--no-write", action="store_true")
+    p.add_argument(
+        "--steadiness",
+        type=int,
+        default=0,
+        metavar="K",
+        help="refit each fold K times with 2%% of the tune cases left out at random and print "
+        "how far the left-out figures move (mean ± sd)",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "out")
     args = p.parse_args(argv)
     domains = args.domains.split(",")
@@ -402,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n## {key}: {how}\n\n{table(res['lodo'])}\n")
         if len(fit_on) > 1:
             print(f"The ceiling (README):\n\n{ceiling(res['judged'], fit_on, mask, floor_at)}\n")
+        if len(fit_on) > 1 and args.steadiness:
+            band = steadiness(res["judged"], fit_on, mask, floor_at, args.steadiness)
+            print(f"How steady ({args.steadiness} refits, 2% of tune cases out):\n\n{band}\n")
         print(f"seeds (final fit): {json.dumps(res['seeds'], indent=1)}")
         print(f"multilingual (final fit): {json.dumps(res['multilingual'], indent=1)}")
     if not args.no_write and entries:
