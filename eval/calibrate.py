@@ -293,7 +293,7 @@ def steadiness(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarra
                floor_at: float | None, k: int, share: float = 0.02) -> str:  # fmt: skip
     """How far each left-out figure moves when ``share`` of the tune cases are left out of the
     fit at random, ``k`` times (seeded): the noise band a change of figures must stand out of
-    before it says anything (README: "How steady the figures are")."""
+    before it says anything (README: "How steady these figures are")."""
     rng = np.random.default_rng(0)
     tune = [i for i, j in enumerate(judged) if j.case.half == "tune"]
     drops = [set(rng.choice(tune, int(len(tune) * share), replace=False)) for _ in range(k)]
