@@ -297,14 +297,14 @@ def steadiness(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarra
     rng = np.random.default_rng(0)
     tune = [i for i, j in enumerate(judged) if j.case.half == "tune"]
     drops = [set(rng.choice(tune, int(len(tune) * share), replace=False)) for _ in range(k)]
+    kept = [[j for i, j in enumerate(judged) if i not in drop] for drop in drops]
     names = ("refused", "uncertain", "answered", "confident right")
     lines = ["| domain (left out) | confident_at | answerable refused | not sure | confident | "
              "confident right |", "|" + " --- |" * 6]  # fmt: skip
     for d in domains:
         rows = []
-        for drop in drops:
-            kept = [j for i, j in enumerate(judged) if i not in drop]
-            fitted = fit_decision(kept, [o for o in domains if o != d], mask, floor_at)
+        for fit_on in kept:
+            fitted = fit_decision(fit_on, [o for o in domains if o != d], mask, floor_at)
             a = measure(judged, fitted, mask, d).get("answerable", {})
             rows.append([fitted.confident_at, *(a.get(n, float("nan")) for n in names)])
         m, sd = np.nanmean(rows, axis=0), np.nanstd(rows, axis=0)
