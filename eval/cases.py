@@ -51,7 +51,7 @@ CROSS_SEED = "qa-chat cross-corpus sample 2026-12-04"
 SEEDS_QA = ROOT / "eval" / "seeds_qa.jsonl"
 MULTILINGUAL_QA = ROOT / "eval" / "multilingual_qa.jsonl"
 # The settings the retrieved passages depend on (the cache is rebuilt when one changes).
-RETRIEVAL_FIELDS = {"embeddings", "chunk_tokens", "chunk_overlap_tokens", "candidates",
+RETRIEVAL_FIELDS = {"embeddings", "chunk_tokens", "chunk_overlap_tokens", "candidates", "focus",
                     "retrieval", "fusion", "dense_weight", "link_weight"}  # fmt: skip
 
 
@@ -124,14 +124,17 @@ def build_cases(
     work: Path,
     cache: Path | None = None,
     embeddings: str = "minilm",
+    overrides: dict | None = None,
 ) -> list[Case]:
-    """Every case of every domain (see the module docstring); cached in ``cache`` when given."""
+    """Every case of every domain (see the module docstring); cached in ``cache`` when given;
+    ``overrides``: settings other than the shipped ones (``{"focus": False}``)."""
     from index.embed import make_embedder
     from index.ingest import ingest
     from qa.engine import Engine
     from qa.settings import Settings
 
-    base = Settings(embeddings=embeddings)
+    overrides = overrides or {}
+    base = Settings(embeddings=embeddings, **overrides)
     key = _key(domains, base.model_dump_json(include=RETRIEVAL_FIELDS))
     if cache and cache.is_file():
         stored = pickle.loads(cache.read_bytes())
@@ -153,6 +156,7 @@ def build_cases(
             collection=f"{name}-{embeddings}",
             docs_dir=folder,
             embeddings=embeddings,
+            **overrides,
         )
         report = ingest(settings.ingest_config, embedder=embedder)
         log.info("index %s: %s", name, report.summary())

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Boost for a document whose title a top passage names (one hop; 0 turns it off).",
     )
+    focus: bool = Field(
+        False,
+        description="Where the best passage opens a document and the question has words it lacks "
+        "(a question naming a document: 'When does the Supply Agreement between A and B expire?'), "
+        "that document's passage that best matches those words is placed beside it (README: off "
+        "by default, as measured).",
+    )
     min_relevance: float | None = Field(
         None,
         ge=0.0,

@@ -180,6 +180,59 @@ def test_a_named_document_is_pulled_into_hybrid_results(make_settings, tmp_path,
     assert "kiss.txt" in linked[:2] and "temple.txt" in linked
 
 
+def _contract(parties: str, clauses: list[str]) -> str:
+    filler = " ".join(
+        f"Clause {i}. The parties shall keep records of deliveries, invoices and inspections "
+        "under this agreement and shall make them available on reasonable notice."
+        for i in range(12)
+    )
+    head = f"SUPPLY AGREEMENT\nThis Supply Agreement is made on 3 March 2020 between {parties}.\n\n"
+    return head + filler + "\n\n" + "\n\n".join(clauses)
+
+
+def test_a_question_naming_a_document_gets_its_answer_passage_second(make_settings, tmp_path):
+    """The opening of a contract matches a question that names it (title, parties); the clause
+    that answers is further in and, without the hop, outside the passages read."""
+    from index.ingest import ingest
+    from qa.engine import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "alpha.txt").write_text(_contract(
+        "Alpha Widgets Corporation and Beta Shipping Limited",
+        ["Term. This agreement expires on 31 December 2030 unless renewed in writing."],
+    ))  # fmt: skip
+    for name, parties in (("gamma", "Gamma Mills Inc and Delta Freight Limited"),
+                          ("epsilon", "Epsilon Foods plc and Zeta Logistics GmbH")):  # fmt: skip
+        (docs / f"{name}.txt").write_text(_contract(parties, [
+            "Expiry of this agreement follows five years after signing; either party may end it "
+            "early on ninety days notice.",
+        ]))  # fmt: skip
+    question = (
+        "When does the Supply Agreement between Alpha Widgets Corporation and Beta Shipping "
+        "Limited expire?"
+    )
+    plain_settings = make_settings(docs_dir=docs, top_k=2, chunk_tokens=64, focus=False)
+    ingest(plain_settings.ingest_config)
+    plain = Engine(plain_settings).retrieve(question, k=2)
+    focused = Engine(make_settings(docs_dir=docs, top_k=2, chunk_tokens=64, focus=True)).retrieve(
+        question, k=2
+    )
+    assert plain[0].source == focused[0].source == "alpha.txt" and plain[0].start == 0
+    assert not any("31 December 2030" in p.text for p in plain)
+    assert focused[1].source == "alpha.txt" and "31 December 2030" in focused[1].text
+    assert [p.rank for p in focused] == [0, 1]
+    # A question the opening answers has no words the hop could look for: nothing moves.
+    opening = (
+        "When was the Supply Agreement between Alpha Widgets Corporation and Beta Shipping "
+        "Limited made?"
+    )
+    on = Engine(make_settings(docs_dir=docs, top_k=2, chunk_tokens=64, focus=True))
+    assert [p.id for p in on.retrieve(opening, k=2)] == [
+        p.id for p in Engine(plain_settings).retrieve(opening, k=2)
+    ]
+
+
 def test_a_question_asked_of_some_documents_searches_only_them(make_settings, tmp_path):
     """Issue 25: sources=[...] filters both sides (Chroma's where on the dense side, the keyword
     side scoring only their chunks) and the title links; ask(), retrieve() and errors agree."""

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused by normalised scores.
 
 A search gathers a ``Pool`` of candidates (the dense top n and the BM25 top n, each scored on
-both sides), then ``rank`` fuses and orders them and follows title links one hop. The two steps
+both sides), then ``rank`` fuses and orders them and follows title links one hop (and, with
+``QA_FOCUS``, one hop inside a document the question names: ``_focus``). The two steps
 are apart so that eval/tune_retrieval.py can gather once and rank under many constants, through
 the very code the product runs.
 """
@@ -9,7 +10,7 @@ the very code the product runs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from qa.types import Passage
 log = logging.getLogger(__name__)
 
 LINK_FROM = 3  # the best few passages whose title mentions pull in the named documents
+FOCUS_FROM = 10  # candidates per side inside a named document
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,17 @@ class Fusion:
     dense_weight: float = 0.5
     link_weight: float = 0.15
     method: str = "minmax"  # a key of FUSIONS
+    focus: bool = False  # a named document's best other passage placed second (``_focus``)
 
     @classmethod
     def of(cls, settings: Settings) -> Fusion:
         """The constants in force for these settings."""
         return cls(
-            settings.candidates, settings.dense_weight, settings.link_weight, settings.fusion
+            settings.candidates,
+            settings.dense_weight,
+            settings.link_weight,
+            settings.fusion,
+            settings.focus,
         )
 
 
@@ -172,10 +179,53 @@ def rank(pool: Pool, fusion: Fusion, k: int) -> list[Passage]:
             fused = FUSIONS[fusion.method](pool, d, b, fusion.dense_weight)
         fused = fused + np.array([bonus.get(i, 0.0) for i in ids])
     order = np.argsort(-fused, kind="stable")[:k]
-    return [
+    out = [
         _passage(pool.chunks[ids[j]], r, float(fused[j]), dense=float(d[j]), keyword=float(b[j]))
         for r, j in enumerate(order)
     ]
+    if fusion.focus and len(out) > 1:
+        out = _focus(pool, out, fusion, k)
+    return out
+
+
+def _focus(pool: Pool, ranked: list[Passage], fusion: Fusion, k: int) -> list[Passage]:
+    """One hop inside a named document.
+
+    A question that names a document ("When does the Supply Agreement between MediWound and
+    Challenge Bioproducts expire?") matches that document's opening best: the title and the
+    parties are there, the answer ("a term of five years") is further in. When the best passage
+    opens a document and the question has words that opening lacks, the document's passage that
+    best matches those words (and the question's meaning) is placed second, level with the
+    opening: the reader's reading decides which of the two leads (without the reader, the
+    opening).
+    """
+    top = ranked[0]
+    if top.start != 0:
+        return ranked
+    held = set(tokenize(top.text))
+    rest = [w for w in tokenize(pool.question) if w not in held]
+    if not rest:
+        return ranked
+    inner = Pool(
+        " ".join(rest), pool.vector, pool.keyword, pool.corpus,
+        pool.keyword.scores(" ".join(rest), [top.source]), [], [], sources=frozenset([top.source]),
+    )  # fmt: skip
+    words = pool.keyword.top(inner.bm25, FOCUS_FROM)
+    if not words:
+        return ranked
+    dense = pool.corpus.store.query(pool.vector, FOCUS_FROM, frozenset([top.source]))
+    inner.keyword_ids, inner.dense_ids = [c.id for c in words], [c.id for c in dense]
+    inner.chunks.update({c.id: c for c in words})
+    inner.chunks.update({c.id: c for c in dense})
+    inner.cos.update({c.id: c.score for c in dense})
+    inner.complete()
+    plain = Fusion(fusion.candidates, fusion.dense_weight, 0.0, fusion.method, focus=False)
+    best = next((p for p in rank(inner, plain, 2) if p.id != top.id), None)
+    if best is None:
+        return ranked
+    kept = [p for p in ranked if p.id != best.id]
+    merged = [top, replace(best, score=top.score), *kept[1:]]
+    return [replace(p, rank=r) for r, p in enumerate(merged[:k])]
 
 
 def fuse_scores(dense: np.ndarray, keyword: np.ndarray, dense_weight: float) -> np.ndarray:
