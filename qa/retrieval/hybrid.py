@@ -143,19 +143,31 @@ class Retriever:
         sources: frozenset[str] | None = None,
     ) -> Pool:
         """The dense top n and the BM25 top n, each scored on both sides."""
-        keyword = keyword or self.corpus.keyword
-        dense = self.corpus.store.query(vector, n, sources)
-        bm25 = keyword.scores(question, sources)
-        top = keyword.top(bm25, n)
-        pool = Pool(
-            question, vector, keyword, self.corpus, bm25, [c.id for c in dense],
-            [c.id for c in top], sources=sources,
-        )  # fmt: skip
-        pool.chunks.update({c.id: c for c in top})
-        pool.chunks.update({c.id: c for c in dense})
-        pool.cos.update({c.id: c.score for c in dense})
-        pool.complete()
-        return pool
+        return gather(self.corpus, keyword or self.corpus.keyword, question, vector, n, sources)
+
+
+def gather(
+    corpus: Corpus,
+    keyword: KeywordIndex,
+    question: str,
+    vector: np.ndarray,
+    n: int,
+    sources: frozenset[str] | None = None,
+) -> Pool:
+    """The dense top n (of ``vector``) and the BM25 top n (of ``question``'s words), each scored
+    on both sides; of ``sources`` only, if given."""
+    dense = corpus.store.query(vector, n, sources)
+    bm25 = keyword.scores(question, sources)
+    top = keyword.top(bm25, n)
+    pool = Pool(
+        question, vector, keyword, corpus, bm25, [c.id for c in dense],
+        [c.id for c in top], sources=sources,
+    )  # fmt: skip
+    pool.chunks.update({c.id: c for c in top})
+    pool.chunks.update({c.id: c for c in dense})
+    pool.cos.update({c.id: c.score for c in dense})
+    pool.complete()
+    return pool
 
 
 def rank(pool: Pool, fusion: Fusion, k: int) -> list[Passage]:
@@ -206,19 +218,10 @@ def _focus(pool: Pool, ranked: list[Passage], fusion: Fusion, k: int) -> list[Pa
     rest = [w for w in tokenize(pool.question) if w not in held]
     if not rest:
         return ranked
-    inner = Pool(
-        " ".join(rest), pool.vector, pool.keyword, pool.corpus,
-        pool.keyword.scores(" ".join(rest), [top.source]), [], [], sources=frozenset([top.source]),
-    )  # fmt: skip
-    words = pool.keyword.top(inner.bm25, FOCUS_FROM)
-    if not words:
+    inner = gather(pool.corpus, pool.keyword, " ".join(rest), pool.vector, FOCUS_FROM,
+                   frozenset([top.source]))  # fmt: skip
+    if not inner.keyword_ids:  # none of those words in the document: nothing to look for
         return ranked
-    dense = pool.corpus.store.query(pool.vector, FOCUS_FROM, frozenset([top.source]))
-    inner.keyword_ids, inner.dense_ids = [c.id for c in words], [c.id for c in dense]
-    inner.chunks.update({c.id: c for c in words})
-    inner.chunks.update({c.id: c for c in dense})
-    inner.cos.update({c.id: c.score for c in dense})
-    inner.complete()
     plain = Fusion(fusion.candidates, fusion.dense_weight, 0.0, fusion.method, focus=False)
     best = next((p for p in rank(inner, plain, 2) if p.id != top.id), None)
     if best is None:
