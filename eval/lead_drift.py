@@ -34,7 +34,7 @@ from index.text import ENGLISH, detect  # noqa: E402
 from qa.answer import extract  # noqa: E402
 from qa.answer.calibration import calibration  # noqa: E402
 from qa.answer.evidence import FEATURES  # noqa: E402
-from qa.question.asked import yes_no  # noqa: E402
+from qa.question.asked import sentence_answers, yes_no  # noqa: E402
 
 EXTRACT = "qa/answer/extract.py"
 # The domains each embedding model's cases were built for (as eval/calibrate.py was run: README).
@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only yes/no questions (where a change touches only them: faster)",
     )
+    p.add_argument(
+        "--sentence-answers",
+        action="store_true",
+        help="only the questions a sentence answers (yes/no, why, how to: asked.sentence_answers)",
+    )
     args = p.parse_args(argv)
     before = extract_at(args.before)
     shipped = judge.reader_of(None, list(DOMAINS))("*")
@@ -88,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             judged, f1 = [], defaultdict(lambda: ([], []))  # (domain, half) -> before, now
             for c in cases:
                 answerable = c.kind == "answerable" and bool(c.item.answers)
-                touched = not args.yes_no or yes_no(c.asked.ask)
+                touched = (
+                    (not args.yes_no or yes_no(c.asked.ask))
+                    and (not args.sentence_answers or sentence_answers(c.asked.ask))
+                )  # fmt: skip
                 if not (answerable or touched):
                     continue
                 found = judge.found_for(c, reader)

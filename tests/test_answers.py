@@ -84,15 +84,35 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
 
 
 @pytest.mark.parametrize(
+    ("question", "whole"),
+    [
+        ("Did Wang confirm the meeting with Blinken?", True),
+        ("Why was Blinken's visit to Beijing called off?", True),
+        ("How do I renew my driving licence?", True),
+        ("Can I pay the fee online?", True),
+        ("How was Blinken described throughout the meeting?", False),  # a quote answers it
+        ("How long was the meeting between Blinken and Wang?", False),
+        ("What role was Wang named to last month?", False),
+    ],
+)
+def test_which_questions_a_whole_sentence_answers(question, whole):
+    from qa.question.asked import sentence_answers
+
+    assert sentence_answers(question) is whole
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "Did Biden say he would apologize for shooting down the balloon?",
         "Did Wang confirm the meeting with Blinken?",
+        "Why was Blinken's visit to Beijing called off?",
     ],
 )
-def test_a_yes_no_answer_is_the_sentence_that_says_it(seed_engine, question):
+def test_a_yes_no_or_why_answer_is_the_sentence_that_says_it(seed_engine, question):
     """ "the wolf — Biden said ..." answered nothing: a yes/no question is answered by the sentence
-    that says yes or no, quoted first, and that whole sentence is the answer's phrase."""
+    that says yes or no, a "why" question by the sentence that gives the reason, quoted first,
+    and that whole sentence is the answer's phrase."""
     answer = seed_engine.ask(question)
     assert offered(answer) and not answer.refused, (answer.status, answer.reply)
     assert_spans_exact(answer)

@@ -33,8 +33,7 @@ from dataclasses import dataclass
 
 from qa.answer.extract import answer_kind
 from qa.answer.reader import Reading, squash
-from qa.question.asked import covered, lower_words, yes_no
-from qa.question.word_lists import HOW_TO_OPENINGS
+from qa.question.asked import covered, how_to, yes_no
 from qa.types import Passage
 
 KINDS = ("time", "number", "name", "place", "entity")  # what ``answer_kind`` tells apart
@@ -66,11 +65,10 @@ class Shape:
 
 def shape_of(question: str, answer: str) -> Shape:
     """The shape of the question as the user wrote it and of the answer as quoted (no markers)."""
-    opening = " ".join(lower_words(question)[:3])
     return Shape(
         kind=answer_kind(question),
         yes_no=yes_no(question),
-        how_to=any(opening == o or opening.startswith(f"{o} ") for o in HOW_TO_OPENINGS),
+        how_to=how_to(question),
         words=len(answer.split()),
     )
 

@@ -25,7 +25,7 @@ from index.text import (
 )
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.phrase import PhraseRule, Spot, part, phrase_of
-from qa.question.asked import NUMBER, covered, yes_no
+from qa.question.asked import NUMBER, covered, sentence_answers
 from qa.types import Citation, Passage, Span
 
 if TYPE_CHECKING:
@@ -283,8 +283,8 @@ def compose(
 
     The best sentence is cut to its answering clause, with the phrase marked, when ``focused``;
     ``phrase`` (document coordinates, inside the best sentence) is the phrase when it was found
-    already (the reader's span). The answer leads with its phrase (``lead``), unless it answers
-    a yes/no question.
+    already (the reader's span). The answer leads with its phrase (``lead``), unless a sentence
+    answers the question (``sentence_answers``).
     """
     aw = aw or AnswerWeights()
     numbers: dict[str, int] = {}
@@ -327,14 +327,14 @@ def compose(
         for pid, n in numbers.items()
     )
     first = chosen[0].passage.id if chosen else None
-    # A yes/no question is not answered by a phrase of the text ("the wolf — Biden said ... he
-    # would not apologize"): its sentence leads, the phrase marked inside it.
+    # A yes/no, "why" or "how do I" question is not answered by a phrase of the text ("the wolf
+    # — Biden said ... he would not apologize"): its sentence leads.
     if (
         parts
         and first is not None
         and phrases.get(first)
         and quoted[first]
-        and not yes_no(question)
+        and not sentence_answers(question)
     ):
         parts[0] = lead(
             squash_spaces(phrases[first][0].text), squash_spaces(quoted[first][0].text), parts[0]
@@ -396,11 +396,12 @@ def draft(
     The best sentence is the best-scoring one; a second sentence joins only when it adds asked
     words. ``spans`` are the reader's answer phrases, the most relevant first: a sentence holding
     one scores higher, and the first one inside the best sentence is its phrase. When none lies
-    in it, ``spot`` (the reader reading that sentence alone; not for a yes/no question: no
-    phrase answers it) gives it, unless the heuristic's lies nearer the question's words
-    (``qa.answer.phrase``); without one, the heuristic (``focus``) marks one. A "when"
-    question's phrase that holds no date gives way to the heuristic's date. A yes/no question's
-    phrase is its whole sentence (it says yes or no; no phrase of it does).
+    in it, ``spot`` (the reader reading that sentence alone; not where a sentence answers) gives
+    it, unless the heuristic's lies nearer the question's words (``qa.answer.phrase``); without
+    one, the heuristic (``focus``) marks one. A "when"
+    question's phrase that holds no date gives way to the heuristic's date. The phrase of a
+    question a sentence answers (yes/no, "why", "how do I": ``sentence_answers``) is its whole
+    sentence.
     ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
@@ -411,11 +412,11 @@ def draft(
     best = chosen[0]
     read = next((s.span for s in spans if s.passage_id == best.passage.id
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
-    asks_yes_no = yes_no(question)
-    alone = spot if spot is not None and focused and not asks_yes_no else None
+    whole = sentence_answers(question)
+    alone = spot if spot is not None and focused and not whole else None
     kind = answer_kind(question)
-    if focused and asks_yes_no:
-        # "Yes" or "no" is said by a sentence, not by a phrase of it: the sentence is the answer.
+    if focused and whole:
+        # "Yes" or "no", a reason or a step is said by a sentence, not by a phrase of it.
         phrase = best.span
     else:
         phrase = (

@@ -102,7 +102,7 @@ def spot(reader: Reader, question: str, sentence: str) -> tuple[int, int] | None
     """The reader's answer span in one sentence read alone (offsets into it; None: none).
 
     Used where the reader's span in the passage lies outside the sentence the answer quotes
-    (never for a yes/no question: ``extract.draft``), before the heuristic's phrase
+    (never where a sentence answers: ``extract.draft``), before the heuristic's phrase
     (``qa.answer.phrase``; measured by ``python eval/spot_gain.py``)."""
     r = reader.score(question, [sentence])[0]
     return (r.start, r.end) if r.end > r.start else None
