@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import retrieval_bench as rb
 
 from index.chunk import CHUNKING_VERSION
@@ -104,6 +105,41 @@ def report(name: str, lines: Sequence[str], data: object) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(data, indent=1))
     return dest
+
+
+def ways_table(
+    rows: dict[tuple[str, str], list[list[float]]],
+    ways: Sequence[str],
+    domains: Sequence[str],
+    counts: dict[tuple[str, str], Sequence[int]] | None = None,
+    counted: str = "",
+) -> tuple[list[str], dict]:
+    """Phrase F1 of several ways side by side (``rows``: per (domain, half), a list of F1s, a way
+    each, per question), and the way each left-out domain's folds (the other tune halves) choose,
+    with its test half's figure: the table's lines and its figures. ``counts``: a number per way
+    and (domain, half), shown in brackets and kept under ``counted``."""
+    lines = ["| domain | half | n | " + " | ".join(f"phrase F1, {w}" for w in ways) + " |",
+             "| --- | --- | --- | " + "--- | " * len(ways)]  # fmt: skip
+    out = {}
+    for (d, h), v in sorted(rows.items()):
+        m = np.mean(v, axis=0)
+        out[f"{d}|{h}"] = dict(zip(ways, map(float, m), strict=True)) | {"n": len(v)}
+        cells = [f"{x:.3f}" for x in m]
+        if counts is not None:
+            n = [int(k) for k in counts[(d, h)]]
+            out[f"{d}|{h}"][counted] = dict(zip(ways, n, strict=True))
+            cells = [f"{x} ({k})" for x, k in zip(cells, n, strict=True)]
+        lines.append(f"| {d} | {h} | {len(v)} | " + " | ".join(cells) + " |")
+    if counts is not None:
+        lines += ["", f"(in brackets: {counted})"]
+    lines += ["", "| left out | the other five tune halves choose | its test half F1 |",
+              "| --- | --- | --- |"]  # fmt: skip
+    for d in (x for x in domains if f"{x}|tune" in out and f"{x}|test" in out):
+        others = [f"{x}|tune" for x in domains if x != d and f"{x}|tune" in out]
+        way = max(ways, key=lambda w: sum(out[k][w] for k in others))
+        out[f"{d}|lodo"] = {"way": way, "f1": out[f"{d}|test"][way]}
+        lines.append(f"| {d} | {way} | {out[f'{d}|test'][way]:.3f} |")
+    return lines, out
 
 
 def shared_cases(domains: Sequence[str], embeddings: str = "minilm") -> list[Case]:

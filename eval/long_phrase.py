@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases  # noqa: E402
+from cases import report, shared_cases, ways_table  # noqa: E402
 from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
 
 from index.text import words  # noqa: E402
@@ -90,23 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             fired[(c.domain, c.half)] = fired.get((c.domain, c.half), 0) + hit
     finally:
         extract.sentence_answers = shipped
-    lines = ["| domain | half | n | " + " | ".join(f"phrase F1, {w}" for w in WAYS) + " |",
-             "| --- | --- | --- | " + "--- | " * len(WAYS)]  # fmt: skip
-    out = {}
-    for (d, h), v in sorted(rows.items()):
-        m, n = np.mean(v, axis=0), fired[(d, h)]
-        out[f"{d}|{h}"] = dict(zip(WAYS, map(float, m), strict=True)) | {"n": len(v)}
-        out[f"{d}|{h}"]["sentence phrases"] = dict(zip(WAYS, map(int, n), strict=True))
-        cells = " | ".join(f"{x:.3f} ({int(k)})" for x, k in zip(m, n, strict=True))
-        lines.append(f"| {d} | {h} | {len(v)} | {cells} |")
-    lines += ["", "(in brackets: questions whose phrase is the whole sentence)", "",
-              "| left out | the other five tune halves choose | its test half F1 |",
-              "| --- | --- | --- |"]  # fmt: skip
-    for d in (x for x in domains if f"{x}|tune" in out and f"{x}|test" in out):
-        others = [f"{x}|tune" for x in domains if x != d and f"{x}|tune" in out]
-        way = max(WAYS, key=lambda w: sum(out[k][w] for k in others))
-        out[f"{d}|lodo"] = {"way": way, "f1": out[f"{d}|test"][way]}
-        lines.append(f"| {d} | {way} | {out[f'{d}|test'][way]:.3f} |")
+    lines, out = ways_table(rows, list(WAYS), domains, fired,
+                            "questions whose phrase is the whole sentence")  # fmt: skip
     report(output_name("long_phrase", args.readers), lines, out)
     return 0
 

@@ -35,9 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-import numpy as np  # noqa: E402
 from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases  # noqa: E402
+from cases import report, shared_cases, ways_table  # noqa: E402
 from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
@@ -92,20 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
             f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
         rows.setdefault((c.domain, c.half), []).append(f1s)
-    lines = ["| domain | half | n | " + " | ".join(f"phrase F1, {w}" for w in ways) + " |",
-             "| --- | --- | --- | " + "--- | " * len(ways)]  # fmt: skip
-    out = {}
-    for (d, h), v in sorted(rows.items()):
-        m = np.mean(v, axis=0)
-        out[f"{d}|{h}"] = dict(zip(ways, map(float, m), strict=True)) | {"n": len(v)}
-        lines.append(f"| {d} | {h} | {len(v)} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
-    lines += ["", "| left out | the other five tune halves choose | its test half F1 |",
-              "| --- | --- | --- |"]  # fmt: skip
-    for d in (x for x in domains if f"{x}|tune" in out and f"{x}|test" in out):
-        others = [f"{x}|tune" for x in domains if x != d and f"{x}|tune" in out]
-        way = max(ways, key=lambda w: sum(out[k][w] for k in others))
-        out[f"{d}|lodo"] = {"way": way, "f1": out[f"{d}|test"][way]}
-        lines.append(f"| {d} | {way} | {out[f'{d}|test'][way]:.3f} |")
+    lines, out = ways_table(rows, ways, domains)
     report(output_name("spot_gain", args.readers), lines, out)
     return 0
 
