@@ -86,7 +86,7 @@ def rrf(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
 
 def _rrf_search(retriever, question: str, vector: np.ndarray, n: int = 30) -> list[Located]:
     """The common hybrid: RRF of dense top-n and BM25 top-n over our chunks; the top 10."""
-    dense = retriever.corpus.store.query(vector, n)
+    dense = retriever.corpus.nearest(vector, n)
     bm25 = retriever.corpus.keyword.search(question, n)
     chunk = {c.id: c for c in dense + bm25}
     return [chunk[c] for c in rrf([[c.id for c in dense], [c.id for c in bm25]])[:10]]

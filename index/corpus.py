@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from index.config import IngestConfig, StoreConfig
 from index.embed import Embedder
+from index.exact import EXACT_UP_TO, Vectors
 from index.ingest import ingest
 from index.keyword import KeywordIndex
-from index.store import Store, open_store
+from index.store import Store, StoredChunk, open_store
 from index.types import DocumentInfo, DocumentText, IngestReport
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class Corpus:
         self.store.check()  # a vector index that disagrees with its records fails here, clearly
         self._keyword = KeywordIndex.for_store(self.store)
         self._lock = threading.Lock()
+        self._vectors: tuple[KeywordIndex, Vectors] | None = None  # of one keyword snapshot
+        self._vectors_lock = threading.Lock()
 
     @property
     def keyword(self) -> KeywordIndex:
@@ -84,6 +88,47 @@ class Corpus:
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of a question."""
         return self.embedder.embed_query(text)
+
+    def nearest(
+        self,
+        vector: np.ndarray,
+        n: int,
+        sources: frozenset[str] | None = None,
+        keyword: KeywordIndex | None = None,
+    ) -> list[StoredChunk]:
+        """The n chunks nearest ``vector`` by cosine, best first (of ``sources`` only, if given).
+
+        Exact over the keyword snapshot's chunks up to ``index.exact.EXACT_UP_TO`` of them (the
+        same answer in every process), Chroma's approximate index above. A chunk removed from
+        the store since the snapshot is still returned: the caller checks against the store
+        (``qa.retrieval.hybrid.Pool.complete``).
+        """
+        keyword = keyword or self.keyword
+        if len(keyword) > EXACT_UP_TO:
+            return self.store.query(vector, n, sources)
+        allowed = None if sources is None else keyword.positions_of(sources)
+        hits = self._vectors_of(keyword).nearest(vector, n, allowed)
+        rows = keyword.rows([pos for _, pos, _ in hits])
+        return [replace(rows[pos], score=cos) for _, pos, cos in hits if pos in rows]
+
+    def warm(self) -> None:
+        """Read the vectors exact search needs now, not at the first question."""
+        keyword = self.keyword
+        if len(keyword) <= EXACT_UP_TO:
+            self._vectors_of(keyword)
+
+    def _vectors_of(self, keyword: KeywordIndex) -> Vectors:
+        """The vectors of a keyword snapshot's chunks, read from the store once per snapshot."""
+        held = self._vectors
+        if held is not None and held[0] is keyword:
+            return held[1]
+        with self._vectors_lock:
+            if self._vectors is None or self._vectors[0] is not keyword:
+                ids, positions = keyword.live()
+                vectors = Vectors.build(ids, positions, self.store.vectors(ids))
+                log.debug("%d vectors of %s read for exact search", len(vectors), self.where)
+                self._vectors = (keyword, vectors)
+            return self._vectors[1]
 
     def frequencies(self, terms) -> dict[str, int]:
         """How many chunks hold each (stemmed) term the keyword index knows."""

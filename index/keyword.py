@@ -133,16 +133,33 @@ class KeywordIndex:
     def _only(self, sources: Iterable[str]) -> np.ndarray:
         """The length norms with every position outside ``sources`` made unscorable."""
         norm = np.full_like(self._norm, np.inf)
+        pos = self.positions_of(sources)
+        norm[pos] = self._norm[pos]
+        return norm
+
+    def positions_of(self, sources: Iterable[str]) -> np.ndarray:
+        """The positions of these sources' chunks in this snapshot."""
         names = sorted(set(sources))
+        found = [np.zeros(0, dtype=np.int64)]
         for i in range(0, len(names), 500):
             part = names[i : i + 500]
             rows = self._db().execute(
                 f"SELECT pos FROM chunks WHERE source IN ({','.join('?' * len(part))})", part
             )
-            pos = np.fromiter((r[0] for r in rows), dtype=np.int64)
-            pos = pos[pos < self.n_pos]
-            norm[pos] = self._norm[pos]
-        return norm
+            found.append(np.fromiter((r[0] for r in rows), dtype=np.int64))
+        pos = np.concatenate(found)
+        return pos[pos < self.n_pos]
+
+    def live(self) -> tuple[list[str], list[int]]:
+        """Every chunk this snapshot scores: ids and positions, in position order."""
+        ids, positions = [], []
+        for pos, cid in self._db().execute(
+            "SELECT pos, id FROM chunks WHERE pos < ? ORDER BY pos", (self.n_pos,)
+        ):
+            if np.isfinite(self._norm[pos]):
+                ids.append(cid)
+                positions.append(pos)
+        return ids, positions
 
     def known_sources(self, sources: Iterable[str]) -> set[str]:
         """Which of these sources the index holds."""
@@ -175,7 +192,7 @@ class KeywordIndex:
             sel = np.zeros(len(pos), dtype=bool)
             sel[best] = True
         score = dict(zip(pos[sel].tolist(), val[sel].tolist(), strict=True))
-        rows = self._rows(list(score))
+        rows = self.rows(list(score))
         # The order a whole build by (source, start) gave, whatever order updates left.
         order = sorted(rows, key=lambda p: (-score[p], *_order(rows[p])))[:k]
         return [replace(rows[p], score=score[p]) for p in order]
@@ -184,7 +201,8 @@ class KeywordIndex:
         """The k best chunks for the query's words, best first (score = BM25)."""
         return self.top(self.scores(query, sources), k)
 
-    def _rows(self, positions: Sequence[int]) -> dict[int, StoredChunk]:
+    def rows(self, positions: Sequence[int]) -> dict[int, StoredChunk]:
+        """The chunks at these positions (positions beyond this snapshot are left out)."""
         out: dict[int, StoredChunk] = {}
         positions = [p for p in positions if p < self.n_pos]
         for i in range(0, len(positions), 500):
@@ -229,7 +247,7 @@ class KeywordIndex:
                 hit = links.get(tuple(ws[i : i + n]))
                 if hit is not None and hit not in found:
                     found.append(hit)
-        rows = self._rows(found)
+        rows = self.rows(found)
         return [p for p in found if p in rows and rows[p].source != source]
 
     # ---- kept beside a store
@@ -371,7 +389,7 @@ class _Chunks(Sequence):
     def __getitem__(self, pos):
         if isinstance(pos, slice):
             raise TypeError("chunks are read one position at a time")
-        row = self._index._rows([int(pos)]).get(int(pos))
+        row = self._index.rows([int(pos)]).get(int(pos))
         if row is None:
             raise IndexError(f"no chunk at position {pos}")
         return row

@@ -219,6 +219,16 @@ class Store:
             )
         ]
 
+    def vectors(self, ids: Sequence[str], batch: int = 5_000) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (missing ids are left out)."""
+        out: dict[str, np.ndarray] = {}
+        for s in range(0, len(ids), batch):
+            part = list(ids[s : s + batch])
+            got = self.call(lambda part=part: self._col.get(ids=part, include=["embeddings"]))
+            emb = np.asarray(got["embeddings"], dtype=np.float32)
+            out.update(zip(got["ids"], emb, strict=True))
+        return out
+
     def cosine(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine similarity of the given chunks to a unit vector."""
         got = self.call(lambda: self._col.get(ids=ids, include=["embeddings"]))

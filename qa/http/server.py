@@ -61,11 +61,20 @@ def watch(engine: Engine, settings: Settings):
 
 
 def warm(engine: Engine) -> None:
-    """Load a local embedding model in the background (after the page is built: on two cores
-    it would slow the build); a model behind an API has nothing to load and is not called."""
-    warm = getattr(engine.embedder, "warm", None)
-    if warm is not None:
-        threading.Thread(target=warm, name="warm-embedder", daemon=True).start()
+    """Load a local embedding model and the vectors of exact search in the background (after
+    the page is built: on two cores it would slow the build); a model behind an API has nothing
+    to load and is not called."""
+    model = getattr(engine.embedder, "warm", None)
+
+    def run() -> None:
+        try:
+            if model is not None:
+                model()
+            engine.corpus.warm()
+        except Exception as exc:  # the first question loads them again, or says why
+            log.warning("warming up failed (the first question will try again): %s", exc)
+
+    threading.Thread(target=run, name="warm", daemon=True).start()
 
 
 def build_server(

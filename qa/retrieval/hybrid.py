@@ -65,21 +65,23 @@ class Pool:
     _trust: float | None = None
 
     def complete(self) -> None:
-        """Exact cosine for candidates the dense side did not return, so both sides are whole.
+        """Every candidate's cosine, as the store holds its vector, so both sides are whole.
 
-        A keyword candidate the store no longer holds was removed since the keyword snapshot
-        was taken (an ingest in progress, here or in another process): it is dropped, so a
-        deleted document is never quoted while the keyword side catches up.
+        A candidate the store no longer holds was removed since the keyword snapshot was taken
+        (an ingest in progress, here or in another process): it is dropped, so a deleted
+        document is never quoted while the keyword side (and the exact dense side, read with
+        it: ``Corpus.nearest``) catches up.
         """
         missing = [cid for cid in self.chunks if cid not in self.cos]
         if missing:
             self.cos.update(self.corpus.store.cosine(missing, self.vector))
             gone = {cid for cid in missing if cid not in self.cos}
             if gone:
-                log.debug("%d keyword candidates removed from the store since", len(gone))
+                log.debug("%d candidates removed from the store since", len(gone))
                 for cid in gone:
                     del self.chunks[cid]
                 self.keyword_ids = [cid for cid in self.keyword_ids if cid not in gone]
+                self.dense_ids = [cid for cid in self.dense_ids if cid not in gone]
 
     def linked(self, cid: str) -> list[StoredChunk]:
         """The first chunks of other documents whose title this candidate's text names."""
@@ -128,8 +130,10 @@ class Retriever:
             return [_passage(c, i, c.score, keyword=c.score) for i, c in enumerate(hits)]
         vector = self.corpus.embed_query(question) if vector is None else vector
         if mode == "dense":
-            dense = self.corpus.store.query(vector, k, sources)
-            return [_passage(c, i, c.score, dense=c.score) for i, c in enumerate(dense)]
+            dense = self.corpus.nearest(vector, k, sources, keyword)
+            held = self.corpus.store.cosine([c.id for c in dense], vector)  # as ``Pool.complete``
+            dense = [c for c in dense if c.id in held]
+            return [_passage(c, i, held[c.id], dense=held[c.id]) for i, c in enumerate(dense)]
         fusion = Fusion.of(s)
         pool = self.pool(question, vector, max(fusion.candidates, k), keyword, sources)
         return rank(pool, fusion, k)
@@ -156,7 +160,7 @@ def gather(
 ) -> Pool:
     """The dense top n (of ``vector``) and the BM25 top n (of ``question``'s words), each scored
     on both sides; of ``sources`` only, if given."""
-    dense = corpus.store.query(vector, n, sources)
+    dense = corpus.nearest(vector, n, sources, keyword)
     bm25 = keyword.scores(question, sources)
     top = keyword.top(bm25, n)
     pool = Pool(
@@ -165,8 +169,7 @@ def gather(
     )  # fmt: skip
     pool.chunks.update({c.id: c for c in top})
     pool.chunks.update({c.id: c for c in dense})
-    pool.cos.update({c.id: c.score for c in dense})
-    pool.complete()
+    pool.complete()  # every cosine as the store holds the vector; removed chunks dropped
     return pool
 
 
