@@ -3,9 +3,9 @@
 Chroma's HNSW graph is approximate, and in embedded mode it is built again from the write log
 each time a process opens a collection that has not reached its sync threshold, on several
 threads: two processes asking the same question of the same folder did not always get the
-same passages. Measured on the evaluation's 13 collections (395 to 5,534 chunks), 401 to 436
-of 7,422 questions missed one of their 10 nearest chunks, a different set in each process,
-however large ``n_results`` or ``ef_search`` was (eval/exact_gain.py). Most were questions
+same passages. Measured on the evaluation's 13 collections (10 to 5,534 chunks), 396 and 420
+of 7,422 questions, in two runs, missed one of their 10 nearest chunks, a different set in each
+process, however large ``n_results`` or ``ef_search`` was (eval/exact_gain.py). Most were questions
 the documents are not about, where every cosine is low and the graph's greedy walk stops
 early; some missed their best chunk.
 
@@ -16,15 +16,11 @@ ties broken by chunk id. Larger collections use Chroma's index.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 
-log = logging.getLogger(__name__)
-
 EXACT_UP_TO = 20_000  # chunks: 30 MB of float32 vectors, about 2 ms a question on 2 cores
-LOAD_BATCH = 5_000  # vectors read from the store per call
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class Vectors:
         matrix = np.zeros((len(keep), dim), dtype=np.float32)
         for row, (cid, _) in enumerate(keep):
             matrix[row] = vectors[cid]
-        norms = np.clip(np.linalg.norm(matrix, axis=1), 1e-12, None) if len(keep) else matrix[:, 0]
+        norms = np.clip(np.linalg.norm(matrix, axis=1), 1e-12, None)
         return cls(
             tuple(c for c, _ in keep),
             np.array([p for _, p in keep], dtype=np.int64),

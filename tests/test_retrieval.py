@@ -321,6 +321,8 @@ def test_exact_vectors_order_by_cosine_break_ties_by_id_and_keep_to_the_allowed(
     assert got[0][2] == pytest.approx(1.0) and got[2][2] == pytest.approx(0.6)
     assert [i for i, _, _ in v.nearest(np.array([1.0, 0.0]), 3, np.array([2, 3]))] == ["c", "d"]
     assert v.nearest(np.array([1.0, 0.0]), 3, np.array([9])) == []
+    empty = Vectors.build([], [], {})  # an empty collection
+    assert len(empty) == 0 and empty.nearest(np.array([1.0, 0.0]), 3) == []
 
 
 def test_the_dense_side_is_exact_in_a_small_collection_and_follows_its_changes(
