@@ -3,9 +3,9 @@
 Chroma's HNSW graph is approximate, and in embedded mode it is built again from the write log
 each time a process opens a collection that has not reached its sync threshold, on several
 threads: two processes asking the same question of the same folder did not always get the
-same passages. Measured on the evaluation's 13 collections (10 to 5,534 chunks), 396 and 420
-of 7,422 questions, in two runs, missed one of their 10 nearest chunks, a different set in each
-process, however large ``n_results`` or ``ef_search`` was (eval/exact_gain.py). Most were questions
+same passages. Measured on the evaluation's 13 collections (10 to 5,534 chunks), 396, 420 and
+389 of 7,422 questions, in three runs, missed one of their 10 nearest chunks, a different set in
+each process, however large ``n_results`` or ``ef_search`` was (eval/exact_gain.py). Most were questions
 the documents are not about, where every cosine is low and the graph's greedy walk stops
 early; some missed their best chunk.
 
@@ -20,7 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EXACT_UP_TO = 20_000  # chunks: 30 MB of float32 vectors, about 2 ms a question on 2 cores
+EXACT_UP_TO = 20_000  # chunks: 30 MB of float32 vectors, about 3 ms a question on 2 cores
+# Rows per matrix-vector product. OpenBLAS runs a product this size on one thread; a larger one it
+# spreads over every core, and on a busy 2-core machine (a test run beside it) 5,000 rows at
+# once took 12 ms a question where five blocks of 1,024 took 0.13 ms (20,000 rows: 12 vs 3.4 ms).
+BLOCK = 1_024
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,11 @@ class Vectors:
         of the rows whose position is in ``allowed`` only, if given. Equal cosines: by id."""
         if n < 1 or not len(self):
             return []
-        sims = (self.matrix @ vector.astype(np.float32)) / self.norms
+        v = vector.astype(np.float32)
+        sims = np.empty(len(self), dtype=np.float32)
+        for i in range(0, len(self), BLOCK):
+            np.matmul(self.matrix[i : i + BLOCK], v, out=sims[i : i + BLOCK])
+        sims /= self.norms
         if allowed is not None:
             inside = np.isin(self.positions, allowed)
             sims = np.where(inside, sims, -np.inf)
