@@ -12,14 +12,16 @@ will be on documents the model has not met, not better.
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-from calibrate import Judged
-from cases import Case
+from calibrate import DOMAINS, Judged
+from cases import Case, shared_cases
 
 from index.text import ENGLISH, detect
 from qa.answer import extract, reader
@@ -61,6 +63,31 @@ def reader_of(folder: Path | None, domains: list[str]) -> Callable[[str], Reader
 def output_name(script: str, folder: Path | None) -> str:
     """``script``, or ``script-<folder>`` when read with another folder of models."""
     return script if folder is None else f"{script}-{folder.name}"
+
+
+@dataclass(frozen=True)
+class ReaderRun:
+    """What a script that reads the answerable cases with the reader works on (``reader_run``)."""
+
+    domains: list[str]  # as ``--domains`` names them
+    readers: Path | None  # ``--readers``: a folder of leave-one-domain-out models, or None
+    cases: list[Case]  # those domains' answerable cases with a reference (and the seed article's)
+    model_for: Callable[[str], Reader]  # the reader each domain's cases are read with
+
+
+def reader_run(description: str, argv: list[str] | None, seeds: bool = True) -> ReaderRun:
+    """The command line such scripts share (``--domains``, ``--readers``) and what it picks;
+    the seed article's cases too with ``seeds``."""
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.RawTextHelpFormatter)  # fmt: skip
+    p.add_argument("--domains", default=",".join(DOMAINS))
+    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
+    args = p.parse_args(argv)
+    domains = args.domains.split(",")
+    asked = {*domains, "seeds"} if seeds else set(domains)
+    cases = [c for c in shared_cases(DOMAINS)
+             if c.domain in asked and c.kind == "answerable" and c.item.answers]  # fmt: skip
+    return ReaderRun(domains, args.readers, cases, reader_of(args.readers, list(DOMAINS)))
 
 
 _READ: dict[tuple[int, int], Found] = {}  # (reader, case): the reading, shared by every variant

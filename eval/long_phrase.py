@@ -22,7 +22,6 @@ other five tune halves) would choose. Prints a markdown table and writes
 
 from __future__ import annotations
 
-import argparse
 import sys
 from functools import partial
 from pathlib import Path
@@ -31,9 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
-from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases, ways_table  # noqa: E402
-from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
+from cases import report, ways_table  # noqa: E402
+from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_run  # noqa: E402
 
 from index.text import words  # noqa: E402
 from qa.answer import extract  # noqa: E402
@@ -61,14 +59,8 @@ WAYS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--domains", default=",".join(DOMAINS))
-    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
-    args = p.parse_args(argv)
-    domains = args.domains.split(",")
-    model_for = reader_of(args.readers, list(DOMAINS))
-    cases = [c for c in shared_cases(DOMAINS) if c.domain in (*domains, "seeds")
-             and c.kind == "answerable" and c.item.answers]  # fmt: skip
+    run = reader_run(__doc__, argv)
+    domains, cases, model_for = run.domains, run.cases, run.model_for
     shipped = extract.sentence_answers
     rows: dict[tuple[str, str], list[list[float]]] = {}
     fired: dict[tuple[str, str], np.ndarray] = {}
@@ -92,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         extract.sentence_answers = shipped
     lines, out = ways_table(rows, list(WAYS), domains, fired,
                             "questions whose phrase is the whole sentence")  # fmt: skip
-    report(output_name("long_phrase", args.readers), lines, out)
+    report(output_name("long_phrase", run.readers), lines, out)
     return 0
 
 

@@ -16,7 +16,6 @@ markdown tables and writes ``eval/out/rerank.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from itertools import product
 from pathlib import Path
@@ -25,9 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
-from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases  # noqa: E402
-from judge import TOP_K, _for_reader, output_name, reader_of  # noqa: E402
+from cases import report  # noqa: E402
+from judge import TOP_K, _for_reader, output_name, reader_run  # noqa: E402
 
 from qa.answer import reading  # noqa: E402
 from qa.evaluation.metrics import contains_answer  # noqa: E402
@@ -58,16 +56,10 @@ def pick(read: dict, fit_on: list[str], key: str) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--domains", default=",".join(DOMAINS))
-    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
-    args = p.parse_args(argv)
-    domains = args.domains.split(",")
-    model_for = reader_of(args.readers, list(DOMAINS))
+    run = reader_run(__doc__, argv)
+    domains, model_for = run.domains, run.model_for
     read: dict[tuple[str, str], list] = {}
-    for c in shared_cases(DOMAINS):
-        if c.kind != "answerable" or not c.item.answers or c.domain not in (*domains, "seeds"):
-            continue
+    for c in run.cases:
         ps = c.passages[:TOP_K]
         if not ps:
             continue
@@ -94,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         out[f"{key}|all six"] = {"picked": final}
         lines.append(f"\nFitted on all six tune halves: {final}; shipped: "
                      f"({reading.RANK_RELEVANCE}, {reading.RANK_MARGIN}).")  # fmt: skip
-    report(output_name("rerank", args.readers), lines, out)
+    report(output_name("rerank", run.readers), lines, out)
     return 0
 
 

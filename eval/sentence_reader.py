@@ -19,7 +19,6 @@ and the shipped pair. The phrase here is marked without reading the quoted sente
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import numpy as np  # noqa: E402
-from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases  # noqa: E402
-from judge import SENTENCES, TOP_K, found_for, output_name, reader_of  # noqa: E402
+from cases import report  # noqa: E402
+from judge import SENTENCES, TOP_K, found_for, output_name, reader_run  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
 from qa.answer.markers import strip_markers  # noqa: E402
@@ -58,14 +56,8 @@ def figures(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--domains", default=",".join(DOMAINS))
-    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
-    args = p.parse_args(argv)
-    domains = args.domains.split(",")
-    cases = shared_cases(DOMAINS)
-    cases = [c for c in cases if c.domain in domains and c.kind == "answerable" and c.item.answers]
-    model_for = reader_of(args.readers, list(DOMAINS))
+    run = reader_run(__doc__, argv, seeds=False)
+    domains, cases, model_for = run.domains, run.cases, run.model_for
     pairs = [(w, u) for w in GRID for u in SURE]
     grid = {pair: figures(cases, model_for, *pair) for pair in pairs}
     score = lambda pair, ds: np.mean([sum(grid[pair][(d, "tune")]) for d in ds])  # noqa: E731
@@ -84,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                  f"values: {shipped}).")  # fmt: skip
     grids = {str(k): {f"{d}|{h}": v for (d, h), v in g.items()} for k, g in grid.items()}
     report(
-        output_name("sentence_reader", args.readers),
+        output_name("sentence_reader", run.readers),
         lines,
         {"lodo": out, "all": every, "grid": grids},
     )

@@ -27,7 +27,6 @@ folds (the other five tune halves) would choose. Prints a markdown table and wri
 
 from __future__ import annotations
 
-import argparse
 import sys
 from functools import partial
 from pathlib import Path
@@ -35,9 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from calibrate import DOMAINS  # noqa: E402
-from cases import report, shared_cases, ways_table  # noqa: E402
-from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_of  # noqa: E402
+from cases import report, ways_table  # noqa: E402
+from judge import SENTENCES, TOP_K, _for_reader, found_for, output_name, reader_run  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
 from qa.answer.phrase import PhraseRule  # noqa: E402
@@ -58,15 +56,8 @@ ALL = _rule(spot_nearer=frozenset({"name", "time", "number", "place", "entity", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--domains", default=",".join(DOMAINS))
-    p.add_argument("--readers", type=Path, default=None, help="leave-one-domain-out models")
-    args = p.parse_args(argv)
-    domains = args.domains.split(",")
-    model_for = reader_of(args.readers, list(DOMAINS))
-    cases = shared_cases(DOMAINS)
-    cases = [c for c in cases if c.domain in (*domains, "seeds") and c.kind == "answerable"
-             and c.item.answers]  # fmt: skip
+    run = reader_run(__doc__, argv)
+    domains, cases, model_for = run.domains, run.cases, run.model_for
     ways = (
         "heuristic",
         "spot where none",
@@ -92,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
         rows.setdefault((c.domain, c.half), []).append(f1s)
     lines, out = ways_table(rows, ways, domains)
-    report(output_name("spot_gain", args.readers), lines, out)
+    report(output_name("spot_gain", run.readers), lines, out)
     return 0
 
 
