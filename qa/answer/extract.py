@@ -398,10 +398,9 @@ def draft(
     one scores higher, and the first one inside the best sentence is its phrase. When none lies
     in it, ``spot`` (the reader reading that sentence alone; not where a sentence answers) gives
     it, unless the heuristic's lies nearer the question's words (``qa.answer.phrase``); without
-    one, the heuristic (``focus``) marks one. A "when"
-    question's phrase that holds no date gives way to the heuristic's date. The phrase of a
-    question a sentence answers (yes/no, "why", "how do I": ``sentence_answers``) is its whole
-    sentence.
+    one, the heuristic (``focus``) marks one. A "when" question's phrase that holds no date gives
+    way to the heuristic's date. The phrase of a question a sentence answers (yes/no, "why",
+    "how do I": ``sentence_answers``) is its whole sentence.
     ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
