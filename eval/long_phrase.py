@@ -12,7 +12,8 @@ phrase for:
 - yes/no: yes/no questions only (before 2026-12-07);
 - + why: and "Why ...?";
 - + how to: and "How do I ...?", "Can I ...?" (``word_lists.HOW_TO_OPENINGS``);
-- + why, how to: both (the product's rule);
+- + why, how to: both (the product's rule before requests came to be read so too, 2026-12-07:
+  ``eval/question_forms.py``);
 - + why, how: "Why" and every "How ...?" but for a quantity ("how many", "how long", ...).
 
 No number is fitted; every half is reported, and which way each left-out domain's folds (the

@@ -93,6 +93,11 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
         ("How was Blinken described throughout the meeting?", False),  # a quote answers it
         ("How long was the meeting between Blinken and Wang?", False),
         ("What role was Wang named to last month?", False),
+        ("I need help with the loan simulator.", True),  # a request: about a topic
+        ("Yeah, um, i'm looking for some help with a non-driver ID renewal.", True),
+        ("Tell me about the on-site investigation", True),
+        ("balloon altitude", False),  # a few words typed as a search: a phrase answers
+        ("Which rider leads, the one from Lyon or the one from Nice?", False),
     ],
 )
 def test_which_questions_a_whole_sentence_answers(question, whole):
@@ -329,6 +334,53 @@ def test_the_sentence_read_alone_gives_the_phrase_unless_a_name_lies_nearer():
     assert marked("What did the spokesman say in Munich?", PhraseRule()) == ["Blinken"]
     # the heuristic first, the sentence read alone only where it marks nothing
     assert marked(who, PhraseRule(spot_first=False)) == ["Ned Price"]
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("Which dog is a giant breed, the Leonberger or the Basset Hound?",
+         ("Leonberger", "Basset Hound")),
+        ("Which of these battles occurred earlier--the Battle of Peleliu or the Battle of Belleau "
+         "Wood?", ("Battle of Peleliu", "Battle of Belleau Wood")),
+        ("Who was born first Am Rong or Ava DuVernay ?", ("Am Rong", "Ava DuVernay")),
+        ("who is younger Keith Bostic or Jerry Glanville ?", ("Keith Bostic", "Jerry Glanville")),
+        ("In between Liberty and MIT Technology Review which has a circulation of over 200,000?",
+         ("Liberty", "MIT Technology Review")),
+        ("In which genus are there more species, Lavatera or Oplismenus?",
+         ("Lavatera", "Oplismenus")),
+        ("What did Biden or Xi say?", None),  # "Xi say" is no name
+        ("Is the Leonberger or the Basset Hound larger?", None),  # yes/no opening: not a choice
+        ("What drugs are used to control the disease or to provide palliative care?", None),
+        ("What audit or inspection rights does the Supply Agreement give?", None),
+        ("Which ride is longer, the one on Saturday or the one that starts at the harbour and "
+         "follows the coast road all the way?", None),  # a clause, not a thing chosen
+    ],
+)  # fmt: skip
+def test_a_question_that_names_two_choices(question, pair):
+    from qa.question.asked import options
+
+    assert options(question) == pair
+
+
+def test_a_choice_question_is_answered_by_the_choice_the_sentence_names():
+    """ "Which is traditionally drunk before bed, Hot toddy or Kir?" marked the clause around
+    the drink, not the drink: the phrase is the option the quoted sentence names (the one the
+    reader's span overlaps when it names both)."""
+    from qa.answer.phrase import option
+
+    text = "A hot toddy is traditionally drunk before retiring for the night, unlike kir."
+    passage = Passage("p", "drinks.txt", 10, 10 + len(text), text, 1.0, 0)
+    q = "Which is traditionally drunk before retiring to bed, Hot toddy or Kir?"
+    weights = {"traditionally": 2.0, "drunk": 2.0, "retiring": 2.0, "bed": 1.0}
+    d = draft(q, [passage], weights, 1)
+    assert [p.text for c in d.citations for p in c.phrases] == ["hot toddy"]
+    assert d.text == f"{text} [1]"  # it stands among the first words: not put before them
+    sentence = Span(10, 10 + len(text), text)
+    kir = Span(10 + text.index("kir"), 10 + text.index("kir") + 3, "kir")
+    assert option(("Hot toddy", "Kir"), sentence, kir) == kir  # the reader's pick, of the two
+    assert option(("Hot toddy", "Kir"), sentence, None).text == "hot toddy"  # else the first
+    assert option(("Mulled wine", "Grog"), sentence, None) is None
 
 
 def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():

@@ -24,8 +24,8 @@ from index.text import (
     weighted_share,
 )
 from qa.answer.focus import FocusWeights, focus
-from qa.answer.phrase import PhraseRule, Spot, part, phrase_of
-from qa.question.asked import NUMBER, covered, sentence_answers
+from qa.answer.phrase import PhraseRule, Spot, option, part, phrase_of
+from qa.question.asked import NUMBER, covered, options, sentence_answers
 from qa.types import Citation, Passage, Span
 
 if TYPE_CHECKING:
@@ -423,6 +423,9 @@ def draft(
             if focused
             else read
         )
+        pair = options(question) if focused else None
+        if pair is not None:  # "Which is older, A or B?": the one the sentence names
+            phrase = option(pair, best.span, phrase) or phrase
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
     if phrase is None and alone and not aw.phrase.spot_first and not citations[0].phrases:
         at = alone(best.span.text)

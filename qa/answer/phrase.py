@@ -19,10 +19,15 @@ marked phrase; no number fitted):
   making up this share of its words (set beforehand, not fitted) gets the heuristic's phrase of
   that kind: "Saturday", not the "since ... earlier this month" clause. Dates only: numbers lost
   ("Five of", "62 and": the number pattern's edges), and tied once those were mended.
+
+A question that names two things to choose between ("Which is older, A or B?":
+``asked.options``) is answered by the one the sentence names (``option``), not by a phrase
+around it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,3 +117,19 @@ def heuristic_nearer(
         return False
     f = focus(sentence.text, question, weights, kind, fw)
     return bool(f.phrases) and nearer(sentence.text, question, f.phrases[0], at)
+
+
+def option(options: tuple[str, str], sentence: Span, phrase: Span | None) -> Span | None:
+    """The option the sentence names, as it is written there: the one ``phrase`` overlaps when
+    it names both, else the first named. None: it names neither."""
+    found = []
+    for name in options:
+        pattern = r"\s+".join(re.escape(w) for w in name.split())
+        m = re.search(rf"(?<!\w){pattern}(?!\w)", sentence.text, re.IGNORECASE)
+        if m:
+            found.append(part(sentence, m.start(), m.end()))
+    if phrase is not None:
+        for f in found:
+            if f.start < phrase.end and phrase.start < f.end:
+                return f
+    return min(found, key=lambda f: f.start) if found else None

@@ -17,7 +17,13 @@ import re
 
 from index.text import CARDINALS, MAGNITUDES, tokenize, weighted_share
 from index.text import words as lower_words
-from qa.question.word_lists import AUXILIARIES, HOW_TO_OPENINGS
+from qa.question.word_lists import (
+    AUXILIARIES,
+    FILLERS,
+    HOW_TO_OPENINGS,
+    NAME_PARTICLES,
+    REQUEST_OPENERS,
+)
 
 NUMBER_WORD = "#number"  # stands for the degree word(s) of a "how ..." question in the weights
 NUMBER = re.compile(
@@ -127,13 +133,92 @@ def how_to(question: str) -> bool:
     return any(opening == o or opening.startswith(f"{o} ") for o in HOW_TO_OPENINGS)
 
 
+def request(question: str) -> bool:
+    """True for a request that asks no question ("I need help with the loan simulator.", "Tell
+    me about on-site investigation"): no question mark, and it opens, after any fillers ("Yeah,
+    um, ..."), with the asker or a verb that asks (``REQUEST_OPENERS``)."""
+    if question.rstrip().endswith("?"):
+        return False
+    opening = [w for w in lower_words(question)[:6] if w not in FILLERS][:1]
+    return bool(opening) and opening[0] in REQUEST_OPENERS
+
+
 def sentence_answers(question: str) -> bool:
     """True when a sentence answers the question, not a phrase of it: yes or no ("Did ...?"), a
-    reason ("Why ...?") or a step ("How do I ...?"). Measured by ``python eval/long_phrase.py``
-    (token F1 of the marked phrase): better on the six domains' tune halves. The folds chose
-    every "How ...?" too; but "How was Blinken described?" is answered by a quote, and the seed
-    article (news) loses with it, so a manner stays a phrase."""
-    return yes_no(question) or how_to(question) or lower_words(question)[:1] == ["why"]
+    reason ("Why ...?"), a step ("How do I ...?") or a request about a topic ("I need help
+    with ..."). Measured by ``python eval/long_phrase.py`` (token F1 of the marked phrase):
+    better on the six domains' tune halves. The folds chose every "How ...?" too; but "How was
+    Blinken described?" is answered by a quote, and the seed article (news) loses with it, so a
+    manner stays a phrase."""
+    return (
+        yes_no(question)
+        or how_to(question)
+        or lower_words(question)[:1] == ["why"]
+        or request(question)
+    )
+
+
+# A question that names what it chooses between: "Which is older, the Leonberger or the Basset
+# Hound?", "Who was born first Am Rong or Ava DuVernay?". Its answer is one of the two.
+_CHOOSERS = frozenset({"which", "who", "whom", "whose", "what"})
+_LISTED = re.compile(r"(?:,|:|;|--|—|–)\s*(?P<a>[^,:;—–?]+?)\s+or\s+(?P<b>[^,:;—–?]+?)[\s?.!]*$")
+_BETWEEN = re.compile(  # "In between A and B which one ...?", "Between A and B, who ...?"
+    r"\s*(?:in\s+)?between\s+(?P<a>[^,?]+?)\s+and\s+(?P<b>[^,?]+?)\s*,?\s+(?:which|who|what)\b",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+OPTION_WORDS = 8  # an option longer than this is a clause, not a thing chosen
+
+
+def options(question: str) -> tuple[str, str] | None:
+    """The two things a "which/who ..." question asks to choose between, articles dropped: after
+    a comma, colon or dash ("..., A or B?"), or, without one, two names (capitalised) either side
+    of the last "or"; or named first ("Between A and B, which ...?"). None for any other
+    question (a yes/no one included)."""
+    m = _BETWEEN.match(question)
+    if m:
+        a, b = m.group("a"), m.group("b")
+    elif not _CHOOSERS & set(lower_words(question)[:2]):  # "Which ...", "In which ..."
+        return None
+    elif m := _LISTED.search(question):
+        a, b = m.group("a"), m.group("b")
+    else:
+        head, sep, b = question.rstrip(" ?.!").rpartition(" or ")
+        a = " ".join(_named_tail(head.split()))
+        if not sep or not a or not _named(b.split()):
+            return None
+    pair = tuple(_ARTICLE.sub("", x.strip()) for x in (a, b))
+    if not all(pair) or any(len(x.split()) > OPTION_WORDS for x in pair):
+        return None
+    return pair[0], pair[1]
+
+
+def _capital(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit()
+
+
+def _named(words: list[str]) -> bool:
+    """Whether the words are a name: capitalised, but for particles inside ("Battle of X")."""
+    return (
+        bool(words)
+        and _capital(words[0])
+        and _capital(words[-1])
+        and all(_capital(w) or w.lower() in NAME_PARTICLES for w in words)
+    )
+
+
+def _named_tail(words: list[str]) -> list[str]:
+    """The capitalised name the words end with ("born first Am Rong": "Am Rong"), particles
+    inside it kept ("Battle of Belleau Wood")."""
+    out: list[str] = []
+    for w in reversed(words):
+        if _capital(w) or (out and w.lower() in NAME_PARTICLES):
+            out.insert(0, w)
+        else:
+            break
+    while out and out[0].lower() in NAME_PARTICLES:
+        out.pop(0)
+    return out if len(out) < len(words) else []  # the whole question is no name
 
 
 def covered(weights: dict[str, float], text: str) -> float:

@@ -162,6 +162,11 @@ SPEECH_VERBS = word_set(
 # How a question asking what to do opens ("How do I renew ...?", "Can I ...?"): its answer is a
 # step or a rule, more often a passage than a phrase.
 HOW_TO_OPENINGS = ("how do", "how can", "how to", "how should", "what do i", "what should", "can i")
+# How a request that is no question opens ("I need help with ...", "Tell me about ..."), after
+# any of the fillers a spoken turn starts with ("Yeah, um, I'm looking for ..."): it asks about a
+# topic, and a sentence answers it, not a phrase.
+REQUEST_OPENERS = word_set("i we my our tell explain describe help show please")
+FILLERS = word_set("yeah yes um uh ok okay hi hello hey well so oh")
 # The verbs a yes/no question opens with ("Did ...?", "Is ...?").
 AUXILIARIES = word_set(
     "did does do is are was were has have had will would can could should may might must"

@@ -1,0 +1,84 @@
+"""Two forms of question and the phrase that answers them: choices and requests.
+
+    python eval/question_forms.py                 # the shipped reader, the six domains and the seeds
+    python eval/question_forms.py --readers DIR   # each domain read by DIR/without-<domain>/
+
+- a choice ("Which is older, the Leonberger or the Basset Hound?", ``asked.options``) is answered
+  by the option the quoted sentence names (``phrase.option``), not by the phrase around it;
+- a request that asks no question ("I need help with the loan simulator.", ``asked.request``) is
+  answered by its whole sentence, as a yes/no question is (``asked.sentence_answers``).
+
+For every answerable question of each domain (both halves; the cases of ``eval/cases.py``, read
+by the shipped reader, which trained on none of them) and of the seed article, the marked
+phrase's token F1 against the references without either rule, with each, and with both (the
+product); in brackets how many questions each rule reads differently. Both are rules of grammar,
+nothing fitted; the table says which way each left-out domain's folds (the other five tune
+halves) would choose. Prints a markdown table and writes ``eval/out/question_forms.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+import numpy as np  # noqa: E402
+from cases import report, ways_table  # noqa: E402
+from judge import SENTENCES, TOP_K, _spot, found_for, output_name, reader_run  # noqa: E402
+
+from qa.answer import extract  # noqa: E402
+from qa.evaluation.metrics import token_f1  # noqa: E402
+from qa.question import asked  # noqa: E402
+
+
+def _no_request(question: str) -> bool:
+    return asked.sentence_answers(question) and not asked.request(question)
+
+
+def _no_options(question: str) -> None:
+    return None
+
+
+WAYS = {  # (options, sentence_answers) as ``extract.draft`` reads them
+    "neither": (_no_options, _no_request),
+    "+ choices": (asked.options, _no_request),
+    "+ requests": (_no_options, asked.sentence_answers),
+    "both (shipped)": (asked.options, asked.sentence_answers),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    run = reader_run(__doc__, argv)
+    shipped = extract.options, extract.sentence_answers
+    rows: dict[tuple[str, str], list[list[float]]] = {}
+    fired: dict[tuple[str, str], np.ndarray] = {}
+    try:
+        for c in run.cases:
+            model = run.model_for(c.domain)
+            found = found_for(c, model).top(TOP_K)
+            ask, passages, weights = c.asked.ask, list(found.passages), found.weights or {}
+            f1s = []
+            for options, whole in WAYS.values():
+                extract.options, extract.sentence_answers = options, whole
+                d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
+                                  spot=partial(_spot, model, c))  # fmt: skip
+                phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+                f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
+            key = (c.domain, c.half)
+            rows.setdefault(key, []).append(f1s)
+            choice, request = asked.options(ask) is not None, asked.request(ask)
+            hit = np.array([0, choice, request, choice or request], dtype=float)
+            fired[key] = fired.get(key, 0) + hit
+    finally:
+        extract.options, extract.sentence_answers = shipped
+    lines, out = ways_table(rows, list(WAYS), run.domains, fired,
+                            "questions a rule reads differently")  # fmt: skip
+    report(output_name("question_forms", run.readers), lines, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
