@@ -5,13 +5,16 @@
 
 - a choice ("Which is older, the Leonberger or the Basset Hound?", ``asked.options``) is answered
   by the option the quoted sentence names (``phrase.option``), not by the phrase around it;
+- a choice in time ("Who was born first, A or B?", ``qa.answer.compare``) whose options the
+  sentences date is answered by the earlier (or later) one, its sentence quoted first, the
+  other's beside it;
 - a request that asks no question ("I need help with the loan simulator.", ``asked.request``) is
   answered by its whole sentence, as a yes/no question is (``asked.sentence_answers``).
 
 For every answerable question of each domain (both halves; the cases of ``eval/cases.py``, read
 by the shipped reader, which trained on none of them) and of the seed article, the marked
-phrase's token F1 against the references without either rule, with each, and with both (the
-product); in brackets how many questions each rule reads differently. Both are rules of grammar,
+phrase's token F1 against the references without these rules, with each, and with all (the
+product); in brackets how many questions each rule may read differently. Both are rules of grammar,
 nothing fitted; the table says which way each left-out domain's folds (the other five tune
 halves) would choose. Prints a markdown table and writes ``eval/out/question_forms.json``.
 """
@@ -30,6 +33,7 @@ from cases import report, ways_table  # noqa: E402
 from judge import SENTENCES, TOP_K, _spot, found_for, output_name, reader_run  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
+from qa.answer.compare import compare, direction  # noqa: E402
 from qa.evaluation.metrics import token_f1  # noqa: E402
 from qa.question import asked  # noqa: E402
 
@@ -42,27 +46,37 @@ def _no_options(question: str) -> None:
     return None
 
 
-WAYS = {  # (options, sentence_answers) as ``extract.draft`` reads them
-    "neither": (_no_options, _no_request),
-    "+ choices": (asked.options, _no_request),
-    "+ requests": (_no_options, asked.sentence_answers),
-    "both (shipped)": (asked.options, asked.sentence_answers),
+def _no_compare(question: str, scored: object) -> None:
+    return None
+
+
+WAYS = {  # (options, sentence_answers, compare) as ``extract.draft`` reads them
+    "none": (_no_options, _no_request, _no_compare),
+    "+ choices": (asked.options, _no_request, _no_compare),
+    "+ choices in time": (asked.options, _no_request, compare),
+    "+ requests": (_no_options, asked.sentence_answers, _no_compare),
+    "all (shipped)": (asked.options, asked.sentence_answers, compare),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     run = reader_run(__doc__, argv)
-    shipped = extract.options, extract.sentence_answers
+    shipped = extract.options, extract.sentence_answers, extract.compare
     rows: dict[tuple[str, str], list[list[float]]] = {}
     fired: dict[tuple[str, str], np.ndarray] = {}
+    timed_n: dict[tuple[str, str], int] = {}
     try:
         for c in run.cases:
             model = run.model_for(c.domain)
             found = found_for(c, model).top(TOP_K)
             ask, passages, weights = c.asked.ask, list(found.passages), found.weights or {}
             f1s = []
-            for options, whole in WAYS.values():
-                extract.options, extract.sentence_answers = options, whole
+            for options, whole, compared in WAYS.values():
+                extract.options, extract.sentence_answers, extract.compare = (
+                    options,
+                    whole,
+                    compared,
+                )
                 d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
                                   spot=partial(_spot, model, c))  # fmt: skip
                 phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
@@ -70,12 +84,16 @@ def main(argv: list[str] | None = None) -> int:
             key = (c.domain, c.half)
             rows.setdefault(key, []).append(f1s)
             choice, request = asked.options(ask) is not None, asked.request(ask)
-            hit = np.array([0, choice, request, choice or request], dtype=float)
+            timed = choice and direction(ask) is not None
+            hit = np.array([0, choice, choice, request, choice or request], dtype=float)
+            timed_n[key] = timed_n.get(key, 0) + timed
             fired[key] = fired.get(key, 0) + hit
     finally:
-        extract.options, extract.sentence_answers = shipped
+        extract.options, extract.sentence_answers, extract.compare = shipped
     lines, out = ways_table(rows, list(WAYS), run.domains, fired,
                             "questions a rule reads differently")  # fmt: skip
+    lines += ["", "choices in time (a choice asking for the earlier or the later): "
+              + ", ".join(f"{d} {h} {n}" for (d, h), n in sorted(timed_n.items()) if n)]  # fmt: skip
     report(output_name("question_forms", run.readers), lines, out)
     return 0
 

@@ -11,7 +11,14 @@ import pytest
 import reliability
 from conftest import SEEDS, offered
 
-from qa.answer.extract import AnswerWeights, ScoredSentence, answer_kind, compose, draft
+from qa.answer.extract import (
+    AnswerWeights,
+    ScoredSentence,
+    answer_kind,
+    compose,
+    draft,
+    score_sentences,
+)
 from qa.answer.focus import FocusWeights, candidates, focus, segments
 from qa.answer.phrase import PhraseRule, typed
 from qa.errors import BadQuestionError
@@ -229,9 +236,6 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
 
 def test_a_contents_entry_is_not_an_answer():
     """A PDF's table of contents ("3 Cleaning the filter … 12") names the topic, not the answer."""
-    from qa.answer.extract import score_sentences
-    from qa.types import Passage
-
     contents = "2 Setting up the pump … 4\n\n3 Cleaning the pump filter regularly … 12"
     body = "Rinse the filter under warm water every week. Replace it once a year."
     passages = [
@@ -381,6 +385,34 @@ def test_a_choice_question_is_answered_by_the_choice_the_sentence_names():
     assert option(("Hot toddy", "Kir"), sentence, kir) == kir  # the reader's pick, of the two
     assert option(("Hot toddy", "Kir"), sentence, None).text == "hot toddy"  # else the first
     assert option(("Mulled wine", "Grog"), sentence, None) is None
+
+
+def test_a_choice_in_time_is_answered_by_the_dates_the_documents_give():
+    """ "Which battle occurred earlier, A or B?" is answered by the option whose sentence gives the
+    earlier year, quoted first, the other option's dated sentence beside it; "later" the other
+    way; a death, or one undated option, compares nothing."""
+    from qa.answer.compare import compare, direction
+
+    texts = [
+        "The Battle of Peleliu was fought from September to November 1944 in the Pacific.",
+        "The Battle of Belleau Wood (1–26 June 1918) occurred near the Marne River in France.",
+    ]
+    passages = [Passage(f"p{i}", "wars.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
+                for i, t in enumerate(texts)]  # fmt: skip
+    weights = {"battl": 1.0, "peleliu": 3.0, "belleau": 3.0, "wood": 2.0, "occur": 1.0}
+    q = "Which of these battles occurred earlier--the Battle of Peleliu or the Battle of Belleau Wood?"
+    d = draft(q, passages, weights, 2)
+    assert [p.text for c in d.citations for p in c.phrases] == ["Battle of Belleau Wood"]
+    assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the earlier one's date first
+    assert d.text.startswith("The Battle of Belleau Wood (1–26 June 1918)"), d.text
+    later = q.replace("earlier", "later")
+    assert [p.text for c in draft(later, passages, weights, 2).citations for p in c.phrases] == [
+        "Battle of Peleliu"
+    ]
+    assert direction("Who died first, A or B?") is None
+    assert direction("Who was born first, A or B?") == -1 and direction("Who is younger?") == 1
+    scored = [s.span.text for s in score_sentences(q, passages[:1], weights)]
+    assert compare(q, scored) is None  # Belleau Wood undated here: nothing compared
 
 
 def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():

@@ -23,6 +23,7 @@ from index.text import (
     tokenize,
     weighted_share,
 )
+from qa.answer.compare import compare
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.phrase import PhraseRule, Spot, option, part, phrase_of
 from qa.question.asked import NUMBER, covered, options, sentence_answers
@@ -394,7 +395,8 @@ def draft(
     """The extractive answer to ``question`` from ``passages``, best first.
 
     The best sentence is the best-scoring one; a second sentence joins only when it adds asked
-    words. ``spans`` are the reader's answer phrases, the most relevant first: a sentence holding
+    words (a choice in time whose options the sentences date, ``compare``: the chosen option's
+    sentence, then the other's). ``spans`` are the reader's answer phrases, the most relevant first: a sentence holding
     one scores higher, and the first one inside the best sentence is its phrase. When none lies
     in it, ``spot`` (the reader reading that sentence alone; not where a sentence answers) gives
     it, unless the heuristic's lies nearer the question's words (``qa.answer.phrase``); without
@@ -407,7 +409,12 @@ def draft(
     scored = score_sentences(question, passages, weights, aw, meaning, spans) if passages else []
     if not scored:
         return Draft("", (), 0.0)
-    chosen = choose(scored, max_sentences, weights, aw)
+    # "Who was born first, A or B?": the sentences that date the two, the chosen one's first
+    compared = compare(question, [s.span.text for s in scored]) if focused else None
+    if compared is not None:
+        chosen = [scored[i] for i in compared.sentences[:max_sentences]]
+    else:
+        chosen = choose(scored, max_sentences, weights, aw)
     best = chosen[0]
     read = next((s.span for s in spans if s.passage_id == best.passage.id
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
@@ -423,8 +430,8 @@ def draft(
             if focused
             else read
         )
-        pair = options(question) if focused else None
-        if pair is not None:  # "Which is older, A or B?": the one the sentence names
+        pair = (compared.option,) if compared else options(question) if focused else None
+        if pair is not None:  # "Which is larger, A or B?": the one the sentence names
             phrase = option(pair, best.span, phrase) or phrase
     text, citations = compose(chosen, question, weights, aw, focused, phrase)
     if phrase is None and alone and not aw.phrase.spot_first and not citations[0].phrases:

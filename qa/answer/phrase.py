@@ -119,15 +119,21 @@ def heuristic_nearer(
     return bool(f.phrases) and nearer(sentence.text, question, f.phrases[0], at)
 
 
-def option(options: tuple[str, str], sentence: Span, phrase: Span | None) -> Span | None:
+def named_at(name: str, text: str) -> tuple[int, int] | None:
+    """Where the text names ``name`` (any case, any spacing between its words); None: nowhere."""
+    pattern = r"\s+".join(re.escape(w) for w in name.split())
+    m = re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
+    return m.span() if m else None
+
+
+def option(options: tuple[str, ...], sentence: Span, phrase: Span | None) -> Span | None:
     """The option the sentence names, as it is written there: the one ``phrase`` overlaps when
     it names both, else the first named. None: it names neither."""
     found = []
     for name in options:
-        pattern = r"\s+".join(re.escape(w) for w in name.split())
-        m = re.search(rf"(?<!\w){pattern}(?!\w)", sentence.text, re.IGNORECASE)
-        if m:
-            found.append(part(sentence, m.start(), m.end()))
+        at = named_at(name, sentence.text)
+        if at:
+            found.append(part(sentence, *at))
     if phrase is not None:
         for f in found:
             if f.start < phrase.end and phrase.start < f.end:

@@ -167,6 +167,11 @@ HOW_TO_OPENINGS = ("how do", "how can", "how to", "how should", "what do i", "wh
 # topic, and a sentence answers it, not a phrase.
 REQUEST_OPENERS = word_set("i we my our tell explain describe help show please")
 FILLERS = word_set("yeah yes um uh ok okay hi hello hey well so oh")
+# What a choice in time asks for (``qa.answer.compare``): the earlier of two, or the later; and
+# the words that ask for a date other than the first a text gives (a birth's, a release's).
+EARLIER_WORDS = word_set("first earlier earliest older oldest before sooner")
+LATER_WORDS = word_set("later latest younger youngest recently newer newest last")
+UNDATED_WORDS = word_set("died die dies death dead ended end ends closed")
 # The verbs a yes/no question opens with ("Did ...?", "Is ...?").
 AUXILIARIES = word_set(
     "did does do is are was were has have had will would can could should may might must"
