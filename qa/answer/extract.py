@@ -396,8 +396,9 @@ def draft(
 
     The best sentence is the best-scoring one; a second sentence joins only when it adds asked
     words (a choice in time whose options the sentences date, ``compare``: the chosen option's
-    sentence, then the other's). ``spans`` are the reader's answer phrases, the most relevant first: a sentence holding
-    one scores higher, and the first one inside the best sentence is its phrase. When none lies
+    sentence, then the other's). ``spans`` are the reader's answer phrases, the most relevant
+    first: a sentence holding one scores higher, and the first one inside the best sentence is
+    its phrase. When none lies
     in it, ``spot`` (the reader reading that sentence alone; not where a sentence answers) gives
     it, unless the heuristic's lies nearer the question's words (``qa.answer.phrase``); without
     one, the heuristic (``focus``) marks one. A "when" question's phrase that holds no date gives

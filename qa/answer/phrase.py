@@ -20,9 +20,9 @@ marked phrase; no number fitted):
   that kind: "Saturday", not the "since ... earlier this month" clause. Dates only: numbers lost
   ("Five of", "62 and": the number pattern's edges), and tied once those were mended.
 
-A question that names two things to choose between ("Which is older, A or B?":
+A question that names two things to choose between ("Which is larger, A or B?":
 ``asked.options``) is answered by the one the sentence names (``option``), not by a phrase
-around it.
+around it; measured by ``python eval/question_forms.py``.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def sentence_answers(question: str) -> bool:
     with ..."). Measured by ``python eval/long_phrase.py`` (token F1 of the marked phrase):
     better on the six domains' tune halves. The folds chose every "How ...?" too; but "How was
     Blinken described?" is answered by a quote, and the seed article (news) loses with it, so a
-    manner stays a phrase."""
+    manner stays a phrase. Requests: ``python eval/question_forms.py``."""
     return (
         yes_no(question)
         or how_to(question)
@@ -158,7 +158,7 @@ def sentence_answers(question: str) -> bool:
     )
 
 
-# A question that names what it chooses between: "Which is older, the Leonberger or the Basset
+# A question that names what it chooses between: "Which is larger, the Leonberger or the Basset
 # Hound?", "Who was born first Am Rong or Ava DuVernay?". Its answer is one of the two.
 _CHOOSERS = frozenset({"which", "who", "whom", "whose", "what"})
 _LISTED = re.compile(r"(?:,|:|;|--|—|–)\s*(?P<a>[^,:;—–?]+?)\s+or\s+(?P<b>[^,:;—–?]+?)[\s?.!]*$")
