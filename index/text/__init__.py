@@ -20,7 +20,7 @@ vocabulary file when first asked):
 from __future__ import annotations
 
 from index.text.controls import CONTROLS, control_chars, printable
-from index.text.dates import CLOCK, MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS
+from index.text.dates import CLOCK, MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS, YEARS
 from index.text.languages import ENGLISH, detect, language_name
 from index.text.numbers import CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
@@ -39,6 +39,7 @@ __all__ = [
     "STOPWORDS",
     "WEEKDAYS",
     "WEEKDAY_NAMES",
+    "YEARS",
     "common_rank",
     "control_chars",
     "detect",

@@ -14,12 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.text import words
+from index.text import YEARS, words
 from qa.answer.phrase import named_at
 from qa.question.asked import options
 from qa.question.word_lists import EARLIER_WORDS, LATER_WORDS, UNDATED_WORDS
 
-_YEAR = re.compile(r"(?<![\d,.])(1\d{3}|20\d{2})(?![\d,])")
+_YEAR = re.compile(rf"(?<![\d,.])({YEARS})(?![\d,])")  # not inside "12,019" or "3.1918"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from index.text import (
     CLOCK,
     MONTHS,
     WEEKDAYS,
+    YEARS,
     sentence_spans,
     squash_spaces,
     tokenize,
@@ -59,7 +60,7 @@ SECOND_SENTENCE_RATIO = 0.7  # ... and score at least this close to the best
 # 0.513, CUAD 0.058 -> 0.195); the marked phrase is the focused answer either way.
 CUT_TO_CLAUSE = False
 
-_YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
+_YEAR = re.compile(rf"\b({YEARS})s?\b")
 _TIME = re.compile(
     rf"\b({MONTHS}|{WEEKDAYS}|century|decade|\d{{1,2}}(st|nd|rd|th))\b|\b(?i:{CLOCK})"
 )

@@ -21,6 +21,7 @@ from index.text import (
     MAGNITUDES,
     MONTHS,
     WEEKDAYS,
+    YEARS,
     common_rank,
     found_weight,
     tokenize,
@@ -50,9 +51,9 @@ _DATE = re.compile(
     rf"\b(?:(?:early|late|mid)[- ])?(?:{MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?(?:{MONTHS})(?:,?\s+\d{{4}})?"
     rf"|\b(?:{MONTHS.upper()})\s+\d{{1,2}}(?:,?\s+\d{{4}})?"  # as contracts write it: "MAY 20, 1992"
-    r"|\b(?:(?:early|late)\s+)?(?:spring|summer|autumn|fall|winter)\s+of\s+(?:1\d{3}|20\d{2})\b"
+    rf"|\b(?:(?:early|late)\s+)?(?:spring|summer|autumn|fall|winter)\s+of\s+(?:{YEARS})\b"
     rf"|\b(?:{WEEKDAYS})\b"
-    r"|\b(?:1\d{3}|20\d{2})s?\b"
+    rf"|\b(?:{YEARS})s?\b"
     r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
     r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|decade)\b"
     rf"|\b(?i:{CLOCK})"
