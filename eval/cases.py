@@ -86,7 +86,7 @@ def _sample(items: Sequence[EvalItem], n: int, salt: str) -> list[EvalItem]:
 # (2: the question read as ``Engine.read`` reads it, its weights from the ask alone; 3: "take
 # place" and a closing "held" are no asked words; 4: the dense side exact, ``index.exact``). The
 # chunking version is in the key too: cases read passages cut as the index cuts them.
-VERSION = 4
+VERSION = 5
 
 
 def _key(domains: Sequence[str], settings_json: str) -> str:
@@ -144,7 +144,7 @@ def ways_table(
 
 def shared_cases(domains: Sequence[str], embeddings: str = "minilm") -> list[Case]:
     """The cases as the eval scripts share them: log lines with their time (the libraries'
-    quieted), offline, built in ``.qa_store/calib`` and cached in ``.qa_store/cases-<model>.pkl``."""
+    quieted), offline, built in ``.qa_store/calib`` and cached in ``cache_path``."""
     from index.offline import quiet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -152,7 +152,14 @@ def shared_cases(domains: Sequence[str], embeddings: str = "minilm") -> list[Cas
         logging.getLogger(name).setLevel(logging.WARNING)
     quiet()
     store = ROOT / ".qa_store"
-    return build_cases(domains, store / "calib", store / f"cases-{embeddings}.pkl", embeddings)
+    return build_cases(domains, store / "calib", cache_path(domains, embeddings), embeddings)
+
+
+def cache_path(domains: Sequence[str], embeddings: str = "minilm") -> Path:
+    """The cases' cache for this set of domains and embedding model: one file per set, so that
+    a script run on one domain does not replace the cache of all of them."""
+    tag = hashlib.sha1("|".join(sorted(domains)).encode()).hexdigest()[:8]
+    return ROOT / ".qa_store" / f"cases-{embeddings}-{tag}.pkl"
 
 
 def build_cases(

@@ -4,7 +4,7 @@
     python eval/tune.py --embeddings e5      # over the multilingual model's retrieval
 
 The cases are ``eval/cases.py``'s (every domain's questions with the passages the product
-retrieves, cached in ``.qa_store/cases-<embeddings>.pkl``, shared with ``eval/calibrate.py``);
+retrieves, cached in ``.qa_store/cases-<embeddings>-<domains>.pkl``, shared with ``eval/calibrate.py``);
 the answer is the product's own ``qa.answer.extract.draft`` over each answerable case's top
 TOP_K passages. Two figures per domain, each a mean over its answerable questions:
 
@@ -47,7 +47,7 @@ for _var in list(os.environ):  # the shipped defaults, offline, no model
     if _var.startswith("QA_") or _var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         os.environ.pop(_var)
 
-from cases import Case, build_cases, pick  # noqa: E402
+from cases import Case, build_cases, cache_path, pick  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
 from qa.answer.focus import FocusWeights  # noqa: E402
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet()
     t0 = time.perf_counter()
     domains = args.domains.split(",")
-    cache = ROOT / ".qa_store" / f"cases-{args.embeddings}.pkl"
+    cache = cache_path(domains, args.embeddings)
     cases = build_cases(domains, ROOT / ".qa_store" / "calib", cache, args.embeddings)
     scorer = Scorer(cases)
     for d in domains:

@@ -102,6 +102,27 @@ def test_phrases_that_only_say_an_event_happened_are_not_asked_words(question, s
     assert form_words(question) & {"take", "place", "held"} == shaping
 
 
+@pytest.mark.parametrize(
+    "question, shaping",
+    [
+        ("I need information about the balloon.", {"need", "information", "about"}),
+        ("I have questions about the balloon.", {"have", "questions", "about"}),
+        ("Hello, I just wanted to know what I need.", {"just", "wanted", "to", "know"}),
+        ("Um, tell me about the talks.", {"tell", "about"}),
+        ("Could you explain to me what the role is?", {"explain"}),
+        ("I was wondering where I begin?", {"wondering"}),
+        ("What is ivermectin actually meant for?", {"actually"}),
+        ("What information is needed?", set()),  # the words, not the frame: the topic
+        ("What did Blinken explain to Wang?", set()),  # what was explained is asked
+        ("Did she tell him about the balloon?", set()),
+    ],
+)
+def test_phrases_that_only_say_the_asker_wants_to_know_are_not_asked_words(question, shaping):
+    frame = {"need", "information", "about", "have", "questions", "just", "wanted", "to", "know",
+             "tell", "explain", "wondering", "actually"}  # fmt: skip
+    assert form_words(question) & frame == shaping
+
+
 def test_a_vague_question_about_the_article_is_not_refused(seed_engine):
     # The seed article reports one meeting; "take place" is no topic of a document.
     for question in ("Where did the meeting take place?", "Where was the meeting held?"):
@@ -177,6 +198,9 @@ def test_typos_are_read_as_the_documents_words(seed_engine):
     # A word the documents or the language know is left alone, and so are short words.
     assert corrections("Who is Natasha Bertrand?", freq) == {}
     assert corrections("What is a quasar? Was it cold?", freq) == {}
+    # A word the documents spell the other English way is read as theirs ("apologize").
+    assert corrections("Why would Biden not apologise?", freq) == {"apologise": "apologize"}
+    assert corrections("Did he apologize? Is it the centre?", freq) == {}  # theirs, or unused
     answer = seed_engine.ask("Who did Blinkin meet on Saturday?")
     assert answer.standalone_question == "Who did Blinken meet on Saturday?"
     assert "Wang Yi" in answer.text

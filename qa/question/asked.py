@@ -3,8 +3,9 @@
 A question's words do not all name its topic. Some only shape it: modal and light verbs, verbs
 and phrases that ask for an event ("happen", "take place", "was held") or a meaning, first- and
 second-person pronouns ("my", "I", "you" name the people in the conversation, not the documents'
-subject; "he" does, and stays), the pieces of contractions. An answer seldom repeats them, so
-they must not count against a passage. The degree word after "how" ("how often", "how old") asks
+subject; "he" does, and stays), the pieces of contractions, hedges ("what exactly", "actually"),
+and the phrases that only say the asker wants to know ("I wanted to know", "could you tell me",
+"information about"). An answer seldom repeats them, so they must not count against a passage. The degree word after "how" ("how often", "how old") asks
 for a quantity: any number in a text answers it ("every 6 weeks"), and a text without one does
 not, however many other words it shares.
 
@@ -77,7 +78,8 @@ def _words(text: str) -> frozenset[str]:
 
 FORM_WORDS = _words(
     """must shall ought happen happens happened happening mean means meant get gets got getting
-    i me my mine myself you your yours yourself we us our ours m s re ve ll d"""
+    i me my mine myself you your yours yourself we us our ours m s re ve ll d
+    actually really exactly just basically precisely"""
 )
 # Phrases that, like "happen", only say that an event occurred: "take place", "was held".
 # ("Who held the record?" keeps "held": it is the phrase, not the word, that shapes the question.)
@@ -86,14 +88,35 @@ _EVENT_FRAME = re.compile(
     r"|\bheld(?=\W*$)",  # "Where was the meeting held?"
     re.IGNORECASE,
 )
+# Phrases that only say the asker wants to know: "I wanted to know", "I'm wondering", "could you
+# tell me", "information about", "questions about". They are the asker's stance, not the topic
+# (an answer seldom repeats them); the same words elsewhere stay ("What information is needed?").
+_ASK_FRAME = re.compile(
+    r"\b(?:want|wants|wanted|wanting|like|need|needs|needed|trying|hoping)\s+to\s+"
+    r"(?:know|ask|find\s+out|learn|understand)\b"
+    r"|\bwonder(?:s|ed|ing)?\b"
+    r"|(?:\b(?:you|please)\s+|^\W*)(?:tell|explain|describe|show)(?:\s+(?:me|us))?(?:\s+about)?\b"
+    r"|\blet\s+me\s+know\b|\b(?:do|does|did)\s+you\s+know\b"
+    r"|\b(?:(?:need|needs|needed|want|wanted|looking\s+for|search(?:ing)?(?:\s+for)?|get|have"
+    r"|had|got)\s+(?:some\s+|more\s+|any\s+|a\s+few\s+|a\s+)?)?(?:information|info|details"
+    r"|help|advice|questions?)\s+(?:about|on|regarding|concerning|with)\b",
+    re.IGNORECASE,
+)
 DEGREE_WORDS = _words("often frequently much many long far old big large tall high wide deep heavy")
 _HOW = re.compile(r"\bhow\s+(\w+)", re.IGNORECASE)
 
 
 def form_words(question: str) -> frozenset[str]:
-    """The question's words (lower-cased) that only shape it: "must", "my", "take place"."""
-    frames = {w.lower() for m in _EVENT_FRAME.finditer(question) for w in m.group(0).split()}
+    """The question's words (lower-cased) that only shape it: "must", "my", "take place", "I
+    wanted to know", "information about"."""
+    found = [*_EVENT_FRAME.finditer(question), *_ASK_FRAME.finditer(_unfilled(question))]
+    frames = {w.lower() for m in found for w in re.findall(r"\w+", m.group(0))}
     return frozenset(w.lower() for w in re.findall(r"\w+", question)) & FORM_WORDS | frames
+
+
+def _unfilled(question: str) -> str:
+    """The question without the fillers a spoken turn opens with ("Yeah, um, tell me ...")."""
+    return re.sub(rf"^(?:\W*\b(?:{'|'.join(sorted(FILLERS))})\b)+", "", question, flags=re.I)
 
 
 def degree_words(question: str) -> frozenset[str]:

@@ -5,6 +5,9 @@ A word of the question (letters a-z) that the documents never use, that is no En
 swapped) from words the documents do use, is read as the most frequent of those. Short words
 are left alone (one edit turns most of them into another word), and so are words the documents
 or the language know: a correct name the documents lack is not "corrected" into another.
+
+An English word the documents never use whose other spelling they do ("centre" in documents
+that write "center", "licence", "organise", "colour", "travelled") is read as theirs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,15 @@ from index.text import known_words, tokenize
 MIN_LETTERS = 5  # shorter words are never corrected
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")  # whole words of letters (not "Orion4"), accents too
+
+# British and American spellings of the same word, each way: (ending, the other's ending).
+_SPELLINGS = (
+    ("tre", "ter"), ("tres", "ters"), ("our", "or"), ("ours", "ors"), ("ise", "ize"),
+    ("ised", "ized"), ("ises", "izes"), ("ising", "izing"), ("isation", "ization"),
+    ("yse", "yze"), ("ysed", "yzed"), ("ence", "ense"), ("ogue", "og"), ("lled", "led"),
+    ("lling", "ling"), ("ller", "ler"), ("mme", "m"),
+)  # fmt: skip
+_OTHER_ENDINGS = (*_SPELLINGS, *((b, a) for a, b in _SPELLINGS))
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]  # stemmed terms -> chunks holding them
 
@@ -39,15 +51,40 @@ def _english_stems() -> frozenset[str]:
     return frozenset(t for w in known_words() for t in tokenize(w))
 
 
+def other_spellings(word: str) -> list[str]:
+    """The word's other English spellings that the endings allow ("centre" -> "center")."""
+    lower = word.lower()
+    return [lower[: -len(a)] + b for a, b in _OTHER_ENDINGS if lower.endswith(a)
+            and len(lower) - len(a) >= 3]  # fmt: skip
+
+
+def _spelt_otherwise(words: set[str], frequencies: Frequencies) -> dict[str, str]:
+    """The words the documents spell another way, and that way ("Centre" -> "Center")."""
+    vocabulary = known_words()
+    others = {w: [o for o in other_spellings(w) if o in vocabulary] for w in words}
+    terms = {t for w, os in others.items() if os for t in tokenize(" ".join([w.lower(), *os]))}
+    seen = frequencies(terms) if terms else {}
+    out = {}
+    for word, options in others.items():
+        own = tokenize(word.lower())
+        if not own or own[0] in seen:
+            continue  # the documents spell it this way too (or it is a stop word)
+        used = [o for o in options if tokenize(o) and tokenize(o)[0] in seen]
+        if used:
+            out[word] = used[0].capitalize() if word[0].isupper() else used[0]
+    return out
+
+
 def corrections(text: str, frequencies: Frequencies) -> dict[str, str]:
-    """The question's misspelt words and what they are read as (an empty dict: none)."""
+    """The question's misspelt words (and words the documents spell otherwise) and what they
+    are read as (an empty dict: none)."""
     vocabulary, english = known_words(), _english_stems()
     words = {w for w in _WORD.findall(text) if len(w) >= MIN_LETTERS and w.isascii()}
     unknown = [w for w in words if w.lower() not in vocabulary
                and not set(tokenize(w.lower())) & english]  # fmt: skip
+    out = _spelt_otherwise(set(words) - set(unknown), frequencies)
     stems = {w: tokenize(w.lower()) for w in unknown}
     seen = frequencies({s[0] for s in stems.values() if s})
-    out: dict[str, str] = {}
     for word in unknown:
         if not stems[word] or stems[word][0] in seen:
             continue  # a word the documents use, or a stop word
