@@ -4,9 +4,10 @@
     python eval/tune.py --embeddings e5      # over the multilingual model's retrieval
 
 The cases are ``eval/cases.py``'s (every domain's questions with the passages the product
-retrieves, cached in ``.qa_store/cases-<embeddings>-<domains>.pkl``, shared with ``eval/calibrate.py``);
-the answer is the product's own ``qa.answer.extract.draft`` over each answerable case's top
-TOP_K passages. Two figures per domain, each a mean over its answerable questions:
+retrieves, cached in ``.qa_store/cases-<embeddings>-<domains>.pkl``, shared with
+``eval/calibrate.py``); the answer is the product's own ``qa.answer.extract.draft`` over each
+answerable case's top TOP_K passages. Two figures per domain, each a mean over its answerable
+questions:
 
 - ``holds``: the answer text shown (markers stripped) holds a reference answer
   (``qa.evaluation.metrics.holds_answer``);

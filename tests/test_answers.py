@@ -413,6 +413,53 @@ def test_a_choice_question_is_answered_by_the_choice_the_sentence_names():
     assert option(("Mulled wine", "Grog"), sentence, None) is None
 
 
+def test_an_option_is_found_with_the_middle_names_a_text_gives_it():
+    """ "Who is older, Ferdi Taygan or Mahesh Bhupathi?" over "Mahesh Shrinivas Bhupathi (born 7
+    June 1974)": the option is named there, its middle name inside; the phrase is the name as the
+    text writes it."""
+    from qa.answer.phrase import named_at
+
+    texts = [
+        "Mahesh Shrinivas Bhupathi (born 7 June 1974) is a retired Indian tennis player.",
+        "Ferdi Taygan (born December 5, 1956) is a former American tennis player.",
+    ]
+    passages = [Passage(f"p{i}", "tennis.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
+                for i, t in enumerate(texts)]  # fmt: skip
+    weights = {"ferdi": 3.0, "taygan": 3.0, "mahesh": 3.0, "bhupathi": 3.0, "older": 1.0}
+    d = draft("Who is older, Ferdi Taygan or Mahesh Bhupathi?", passages, weights, 2)
+    assert [p.text for c in d.citations for p in c.phrases] == ["Ferdi Taygan"]
+    assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the earlier birth first
+    younger = draft("Who is younger, Ferdi Taygan or Mahesh Bhupathi?", passages, weights, 2)
+    assert [p.text for c in younger.citations for p in c.phrases] == ["Mahesh Shrinivas Bhupathi"]
+    # Capitalised words only, and a one-word name is matched as written.
+    assert named_at("Mahesh Bhupathi", "Mahesh and his friend Bhupathi") is None
+    assert named_at("Bhupathi", texts[0]) == (17, 25)
+
+
+def test_a_choice_in_count_is_answered_by_the_counts_the_documents_give():
+    """ "Which genus has more species, A or B?" is answered by the option whose sentence counts
+    more of them ("about 66 species" over "two species"), quoted first, the other beside it;
+    "fewer" the other way; a noun no sentence counts ("more often") compares nothing."""
+    from qa.answer.compare import compare, counted
+
+    texts = [
+        "Xanthoceras is a genus of two species of flowering plants native to northern China.",
+        "Ehretia is a genus of flowering plants in the borage family with about 66 species.",
+    ]
+    passages = [Passage(f"p{i}", "plants.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
+                for i, t in enumerate(texts)]  # fmt: skip
+    weights = {"genus": 1.0, "speci": 1.0, "xanthocera": 3.0, "ehretia": 3.0}
+    q = "Which genus has more species, Xanthoceras or Ehretia?"
+    d = draft(q, passages, weights, 2)
+    assert [p.text for c in d.citations for p in c.phrases] == ["Ehretia"]
+    assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the larger count first
+    fewer = draft(q.replace("more", "fewer"), passages, weights, 2)
+    assert [p.text for c in fewer.citations for p in c.phrases] == ["Xanthoceras"]
+    assert counted("Who has released more studio albums, Kiss or Queen?") == ("album", 1)
+    assert counted("Who was born first, Kiss or Queen?") is None
+    assert compare("Which is published more often, Xanthoceras or Ehretia?", texts) is None
+
+
 def test_a_choice_in_time_is_answered_by_the_dates_the_documents_give():
     """ "Which battle occurred earlier, A or B?" is answered by the option whose sentence gives the
     earlier year, quoted first, the other option's dated sentence beside it; "later" the other

@@ -201,6 +201,10 @@ def test_typos_are_read_as_the_documents_words(seed_engine):
     # A word the documents spell the other English way is read as theirs ("apologize").
     assert corrections("Why would Biden not apologise?", freq) == {"apologise": "apologize"}
     assert corrections("Did he apologize? Is it the centre?", freq) == {}  # theirs, or unused
+    from qa.question.spelling import other_spellings
+
+    assert "traveled" in other_spellings("travelled") and "filed" not in other_spellings("filled")
+    assert other_spellings("hour") == []  # a stem of fewer than three letters is no spelling
     answer = seed_engine.ask("Who did Blinkin meet on Saturday?")
     assert answer.standalone_question == "Who did Blinken meet on Saturday?"
     assert "Wang Yi" in answer.text

@@ -22,7 +22,7 @@ from __future__ import annotations
 from index.text.controls import CONTROLS, control_chars, printable
 from index.text.dates import CLOCK, MONTH_NAMES, MONTHS, WEEKDAY_NAMES, WEEKDAYS, YEARS
 from index.text.languages import ENGLISH, detect, language_name
-from index.text.numbers import CARDINALS, MAGNITUDES
+from index.text.numbers import CARDINAL_VALUES, CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
 from index.text.shares import found_weight, weighted_share
@@ -30,6 +30,7 @@ from index.text.tokens import STOPWORDS, squash_spaces, tokenize, words
 
 __all__ = [
     "CARDINALS",
+    "CARDINAL_VALUES",
     "CLOCK",
     "CONTROLS",
     "ENGLISH",

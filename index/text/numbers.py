@@ -7,6 +7,7 @@ CARDINAL_WORDS = (
     "twelve", "twenty", "thirty", "forty", "fifty", "hundred",
 )  # fmt: skip
 CARDINALS = "|".join(CARDINAL_WORDS)  # "one|two|...|hundred": for a regex group
+CARDINAL_VALUES = dict(zip(CARDINAL_WORDS, (*range(1, 13), 20, 30, 40, 50, 100), strict=True))
 # The larger round numbers ("a thousand", "two million").
 MAGNITUDE_WORDS = ("thousand", "million", "billion")
 MAGNITUDES = "|".join(MAGNITUDE_WORDS)

@@ -119,10 +119,21 @@ def heuristic_nearer(
     return bool(f.phrases) and nearer(sentence.text, question, f.phrases[0], at)
 
 
+# Capitalised words a text may hold inside a name ("Pavel [Sergeyevich] Alexandrov").
+MIDDLE_NAMES = 2
+
+
 def named_at(name: str, text: str) -> tuple[int, int] | None:
-    """Where the text names ``name`` (any case, any spacing between its words); None: nowhere."""
-    pattern = r"\s+".join(re.escape(w) for w in name.split())
-    m = re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
+    """Where the text names ``name`` (any case, any spacing between its words); else, for a name
+    of two words or more, where it names it with up to MIDDLE_NAMES capitalised words after its
+    first ("Mahesh Shrinivas Bhupathi" for "Mahesh Bhupathi"); None: nowhere."""
+    words = [re.escape(w) for w in name.split()]
+    gap = r"\s+"
+    m = re.search(rf"(?<!\w)(?i:{gap.join(words)})(?!\w)", text)
+    if m is None and len(words) > 1:
+        middle = rf"(?:\s+[A-Z][\w.’'-]*){{1,{MIDDLE_NAMES}}}"
+        rest = gap.join(words[1:])
+        m = re.search(rf"(?<!\w)(?i:{words[0]}){middle}\s+(?i:{rest})(?!\w)", text)
     return m.span() if m else None
 
 

@@ -22,12 +22,13 @@ MIN_LETTERS = 5  # shorter words are never corrected
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")  # whole words of letters (not "Orion4"), accents too
 
-# British and American spellings of the same word, each way: (ending, the other's ending).
+# British and American spellings of the same word, each way: (ending, the other's ending). A
+# double l after "e" only: "travelled", not "filled" (read as "filed").
 _SPELLINGS = (
     ("tre", "ter"), ("tres", "ters"), ("our", "or"), ("ours", "ors"), ("ise", "ize"),
     ("ised", "ized"), ("ises", "izes"), ("ising", "izing"), ("isation", "ization"),
-    ("yse", "yze"), ("ysed", "yzed"), ("ence", "ense"), ("ogue", "og"), ("lled", "led"),
-    ("lling", "ling"), ("ller", "ler"), ("mme", "m"),
+    ("yse", "yze"), ("ysed", "yzed"), ("ence", "ense"), ("ogue", "og"), ("elled", "eled"),
+    ("elling", "eling"), ("eller", "eler"), ("mme", "m"),
 )  # fmt: skip
 _OTHER_ENDINGS = (*_SPELLINGS, *((b, a) for a, b in _SPELLINGS))
 

@@ -172,6 +172,10 @@ FILLERS = word_set("yeah yes um uh ok okay hi hello hey well so oh")
 EARLIER_WORDS = word_set("first earlier earliest older oldest before sooner")
 LATER_WORDS = word_set("later latest younger youngest recently newer newest last")
 UNDATED_WORDS = word_set("died die dies death dead ended end ends closed")
+# What a choice in count asks for ("Which genus has more species, A or B?"): the larger count of
+# the noun, or the smaller.
+MORE_WORDS = word_set("more most greater")
+FEWER_WORDS = word_set("fewer fewest less least")
 # The verbs a yes/no question opens with ("Did ...?", "Is ...?").
 AUXILIARIES = word_set(
     "did does do is are was were has have had will would can could should may might must"
