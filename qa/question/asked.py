@@ -5,11 +5,12 @@ and phrases that ask for an event ("happen", "take place", "was held") or a mean
 second-person pronouns ("my", "I", "you" name the people in the conversation, not the documents'
 subject; "he" does, and stays), the pieces of contractions, hedges ("what exactly", "actually"),
 and the phrases that only say the asker wants to know ("I wanted to know", "could you tell me",
-"information about"). An answer seldom repeats them, so they must not count against a passage. The degree word after "how" ("how often", "how old") asks
-for a quantity: any number in a text answers it ("every 6 weeks"), and a text without one does
-not, however many other words it shares.
+"information about"). An answer seldom repeats them, so they must not count against a passage.
+The degree word after "how" ("how often", "how old") asks for a quantity: any number in a text
+answers it ("every 6 weeks"), and a text without one does not, however many other words it
+shares.
 
-Both lists are general English, written from grammar before any measurement.
+The lists are general English, written from grammar before any measurement.
 """
 
 from __future__ import annotations
