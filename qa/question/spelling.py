@@ -63,7 +63,9 @@ def _spelt_otherwise(words: set[str], frequencies: Frequencies) -> dict[str, str
     """The words the documents spell another way, and that way ("Centre" -> "Center")."""
     vocabulary = known_words()
     others = {w: [o for o in other_spellings(w) if o in vocabulary] for w in words}
-    terms = {t for w, alts in others.items() if alts for t in tokenize(" ".join([w.lower(), *alts]))}
+    terms = {
+        t for w, alts in others.items() if alts for t in tokenize(" ".join([w.lower(), *alts]))
+    }
     seen = frequencies(terms) if terms else {}
     out: dict[str, str] = {}
     for word, options in others.items():
