@@ -36,6 +36,17 @@ def turns(*pairs: str) -> list[dict]:
     return [{"role": ("user", "assistant")[i % 2], "content": t} for i, t in enumerate(pairs)]
 
 
+def _passages(source: str, texts: list[str]) -> list[Passage]:
+    """One passage per text, 100 characters apart, the first ranked best."""
+    return [Passage(f"p{i}", source, 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
+            for i, t in enumerate(texts)]  # fmt: skip
+
+
+def _marked(answer) -> list[str]:
+    """The phrases an answer (or a draft) marks, in order."""
+    return [p.text for c in answer.citations for p in c.phrases]
+
+
 def assert_spans_exact(answer) -> None:
     """Every sentence and phrase is a span of the seed document, phrases inside their sentences."""
     for c in answer.citations:
@@ -76,7 +87,7 @@ def test_answer_leads_with_the_phrase_and_quotes_its_sentence(seed_engine, quest
     # either way the documents' answer is shown first, the same text.
     assert offered(answer) and not answer.refused, (answer.status, answer.reply)
     assert_spans_exact(answer)
-    marked = [p.text for c in answer.citations for p in c.phrases]
+    marked = _marked(answer)
     assert marked == [phrase], marked
     # The marked phrase leads, then the whole sentence that holds it is quoted, cited [1].
     assert answer.text.startswith(f"{phrase} — "), answer.text
@@ -178,7 +189,7 @@ def test_not_sure_offers_the_closest_passages_as_such(seed_engine):
     assert answer.citations and all(c.sentences for c in answer.citations)
     # A guess is offered as one: at most one phrase marked (the reader's span or the heuristic's),
     # and the text leads with it.
-    marked = [p.text for c in answer.citations for p in c.phrases]
+    marked = _marked(answer)
     assert len(marked) <= 1 and (not marked or answer.text.startswith(marked[0]))
     assert_spans_exact(answer)
     for c in answer.citations:
@@ -254,7 +265,7 @@ def test_how_questions_are_answered_from_the_sentence_with_the_number(
     answer = Engine(settings).ask(question)
     assert offered(answer), answer.reply
     assert words in answer.text and words in answer.reply
-    marked = [p.text for c in answer.citations for p in c.phrases]
+    marked = _marked(answer)
     # The quantity is marked (the reader may take its preposition: "every 6 weeks")
     assert len(marked) == 1 and phrase in marked[0] and len(marked[0].split()) <= 4, answer.text
     assert answer.text.startswith(marked[0])  # the number first, then the sentence that holds it
@@ -356,7 +367,7 @@ def test_the_sentence_read_alone_gives_the_phrase_unless_a_name_lies_nearer():
         weights = {w: 1.0 for w in q.lower().rstrip("?").split()[2:]}
         aw = AnswerWeights(phrase=rule)
         d = draft(q, [passage], weights, 1, aw, spot=lambda sentence: blinken)
-        return [p.text for c in d.citations for p in c.phrases]
+        return _marked(d)
 
     who = "Who is the State Department spokesman?"
     assert marked(who, PhraseRule()) == ["Ned Price"]
@@ -404,7 +415,7 @@ def test_a_choice_question_is_answered_by_the_choice_the_sentence_names():
     q = "Which is traditionally drunk before retiring to bed, Hot toddy or Kir?"
     weights = {"traditionally": 2.0, "drunk": 2.0, "retiring": 2.0, "bed": 1.0}
     d = draft(q, [passage], weights, 1)
-    assert [p.text for c in d.citations for p in c.phrases] == ["hot toddy"]
+    assert _marked(d) == ["hot toddy"]
     assert d.text == f"{text} [1]"  # it stands among the first words: not put before them
     sentence = Span(10, 10 + len(text), text)
     kir = Span(10 + text.index("kir"), 10 + text.index("kir") + 3, "kir")
@@ -423,14 +434,13 @@ def test_an_option_is_found_with_the_middle_names_a_text_gives_it():
         "Mahesh Shrinivas Bhupathi (born 7 June 1974) is a retired Indian tennis player.",
         "Ferdi Taygan (born December 5, 1956) is a former American tennis player.",
     ]
-    passages = [Passage(f"p{i}", "tennis.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
-                for i, t in enumerate(texts)]  # fmt: skip
+    passages = _passages("tennis.txt", texts)
     weights = {"ferdi": 3.0, "taygan": 3.0, "mahesh": 3.0, "bhupathi": 3.0, "older": 1.0}
     d = draft("Who is older, Ferdi Taygan or Mahesh Bhupathi?", passages, weights, 2)
-    assert [p.text for c in d.citations for p in c.phrases] == ["Ferdi Taygan"]
+    assert _marked(d) == ["Ferdi Taygan"]
     assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the earlier birth first
     younger = draft("Who is younger, Ferdi Taygan or Mahesh Bhupathi?", passages, weights, 2)
-    assert [p.text for c in younger.citations for p in c.phrases] == ["Mahesh Shrinivas Bhupathi"]
+    assert _marked(younger) == ["Mahesh Shrinivas Bhupathi"]
     # Capitalised words only, and a one-word name is matched as written.
     assert named_at("Mahesh Bhupathi", "Mahesh and his friend Bhupathi") is None
     assert named_at("Bhupathi", texts[0]) == (17, 25)
@@ -446,15 +456,14 @@ def test_a_choice_in_count_is_answered_by_the_counts_the_documents_give():
         "Xanthoceras is a genus of two species of flowering plants native to northern China.",
         "Ehretia is a genus of flowering plants in the borage family with about 66 species.",
     ]
-    passages = [Passage(f"p{i}", "plants.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
-                for i, t in enumerate(texts)]  # fmt: skip
+    passages = _passages("plants.txt", texts)
     weights = {"genus": 1.0, "speci": 1.0, "xanthocera": 3.0, "ehretia": 3.0}
     q = "Which genus has more species, Xanthoceras or Ehretia?"
     d = draft(q, passages, weights, 2)
-    assert [p.text for c in d.citations for p in c.phrases] == ["Ehretia"]
+    assert _marked(d) == ["Ehretia"]
     assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the larger count first
     fewer = draft(q.replace("more", "fewer"), passages, weights, 2)
-    assert [p.text for c in fewer.citations for p in c.phrases] == ["Xanthoceras"]
+    assert _marked(fewer) == ["Xanthoceras"]
     assert counted("Who has released more studio albums, Kiss or Queen?") == ("album", 1)
     assert counted("Who was born first, Kiss or Queen?") is None
     assert compare("Which is published more often, Xanthoceras or Ehretia?", texts) is None
@@ -470,18 +479,15 @@ def test_a_choice_in_time_is_answered_by_the_dates_the_documents_give():
         "The Battle of Peleliu was fought from September to November 1944 in the Pacific.",
         "The Battle of Belleau Wood (1–26 June 1918) occurred near the Marne River in France.",
     ]
-    passages = [Passage(f"p{i}", "wars.txt", 100 * i, 100 * i + len(t), t, 1.0 - i / 10, i)
-                for i, t in enumerate(texts)]  # fmt: skip
+    passages = _passages("wars.txt", texts)
     weights = {"battl": 1.0, "peleliu": 3.0, "belleau": 3.0, "wood": 2.0, "occur": 1.0}
     q = "Which of these battles occurred earlier--the Battle of Peleliu or the Battle of Belleau Wood?"
     d = draft(q, passages, weights, 2)
-    assert [p.text for c in d.citations for p in c.phrases] == ["Battle of Belleau Wood"]
+    assert _marked(d) == ["Battle of Belleau Wood"]
     assert [c.passage.id for c in d.citations] == ["p1", "p0"]  # the earlier one's date first
     assert d.text.startswith("The Battle of Belleau Wood (1–26 June 1918)"), d.text
     later = q.replace("earlier", "later")
-    assert [p.text for c in draft(later, passages, weights, 2).citations for p in c.phrases] == [
-        "Battle of Peleliu"
-    ]
+    assert _marked(draft(later, passages, weights, 2)) == ["Battle of Peleliu"]
     assert direction("Who died first, A or B?") is None
     assert direction("Who was born first, A or B?") == -1 and direction("Who is younger?") == 1
     scored = [s.span.text for s in score_sentences(q, passages[:1], weights)]

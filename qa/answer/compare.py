@@ -33,6 +33,7 @@ _COUNT = re.compile(
     rf"(?<![\w.,])(\d{{1,3}}(?:,\d{{3}})+|\d+)(?![\w,]|\.\d)|\b({CARDINALS})\b", re.I
 )
 COUNTED_WITHIN = 2  # words between a count and its noun ("66 accepted species")
+_AMOUNT_WORDS = MORE_WORDS | FEWER_WORDS
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def counted(question: str) -> tuple[str, int] | None:
     pair = options(question)
     at = named_at(pair[0], question) if pair else None
     head = words(question[: at[0]] if at else question)
-    ways = [i for i, w in enumerate(head) if w in MORE_WORDS | FEWER_WORDS]
+    ways = [i for i, w in enumerate(head) if w in _AMOUNT_WORDS]
     if not ways or ways[-1] == len(head) - 1:
         return None
     noun = tokenize(head[-1])  # the last word before the options: "albums" in "more studio albums"

@@ -115,9 +115,12 @@ def form_words(question: str) -> frozenset[str]:
     return frozenset(w.lower() for w in re.findall(r"\w+", question)) & FORM_WORDS | frames
 
 
+_OPENING_FILLERS = re.compile(rf"^(?:\W*\b(?:{'|'.join(sorted(FILLERS))})\b)+", re.IGNORECASE)
+
+
 def _unfilled(question: str) -> str:
     """The question without the fillers a spoken turn opens with ("Yeah, um, tell me ...")."""
-    return re.sub(rf"^(?:\W*\b(?:{'|'.join(sorted(FILLERS))})\b)+", "", question, flags=re.I)
+    return _OPENING_FILLERS.sub("", question)
 
 
 def degree_words(question: str) -> frozenset[str]:
