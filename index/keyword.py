@@ -17,7 +17,6 @@ import contextlib
 import logging
 import math
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -33,16 +32,15 @@ import numpy as np
 from index import bm25, keyword_files
 from index.config import StoreConfig
 from index.store import Store, StoredChunk
-from index.text.tokens import STOPWORDS, tokenize, words
+from index.text.titles import is_name, title_key
+from index.text.tokens import tokenize, words
 
 __all__ = ["KeywordIndex", "title_key"]
 
 log = logging.getLogger(__name__)
 
-MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
 FOLLOW_SHARE = 0.5  # more changed sources than this share of all: build again instead
 REBUILD_TRIES = 3  # a build the collection changed under is done again, at most this often
-_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 class KeywordIndex:
@@ -227,11 +225,9 @@ class KeywordIndex:
             sources: dict[tuple[str, ...], list[int]] = {}
             for title, first in self._db().execute("SELECT title, first_pos FROM sources"):
                 key = title_key(title)
-                if key and len(" ".join(key)) >= 4 and any(w not in STOPWORDS for w in key):
+                if is_name(key):
                     sources.setdefault(key, []).append(first)
-            links = {
-                k: v[0] for k, v in sources.items() if len(v) == 1 and len(k) <= MAX_TITLE_WORDS
-            }
+            links = {k: v[0] for k, v in sources.items() if len(v) == 1}
             self._links = (links, max((len(k) for k in links), default=0))
         return self._links
 
@@ -441,8 +437,3 @@ def _writable(folder: Path) -> bool:
 
 def _order(c: StoredChunk) -> tuple[str, int, str]:
     return (c.source, c.start, c.id)
-
-
-def title_key(title: str) -> tuple[str, ...]:
-    """A title as lower-case words, without a trailing "(disambiguation)" part."""
-    return tuple(words(_PAREN_TAIL.sub("", title)))

@@ -11,6 +11,7 @@ import pytest
 import reliability
 from conftest import SEEDS, offered
 
+from qa.answer.bridge import lead
 from qa.answer.extract import (
     AnswerWeights,
     ScoredSentence,
@@ -492,6 +493,43 @@ def test_a_choice_in_time_is_answered_by_the_dates_the_documents_give():
     assert direction("Who was born first, A or B?") == -1 and direction("Who is younger?") == 1
     scored = [s.span.text for s in score_sentences(q, passages[:1], weights)]
     assert compare(q, scored) is None  # Belleau Wood undated here: nothing compared
+
+
+def _titled(*docs: tuple[str, str]) -> list[Passage]:
+    """One passage per (title, text), each its own document, the first ranked best."""
+    return [Passage(f"p{i}", f"{title}.txt", 0, len(t), t, 1.0 - i / 10, i, title=title)
+            for i, (title, t) in enumerate(docs)]  # fmt: skip
+
+
+def test_a_two_hop_question_is_answered_by_the_document_its_best_sentence_names():
+    """The best sentence holds most of the question's words but names the document that answers
+    ("... by Hunter Davies"): that document's sentence holding the asked words the first lacks
+    ("born") leads, the first beside it, quoted second; not when the question itself names
+    that document, nor when the best passage does not name it, nor for a choice."""
+    film = ("Here We Go Round the Mulberry Bush is a 1967 British film made based on the novel "
+            "of the same name by Hunter Davies.")  # fmt: skip
+    author = "Hunter Davies (born 7 January 1936) is a British author, journalist and broadcaster."
+    passages = _titled(("Here We Go Round the Mulberry Bush", film), ("Hunter Davies", author))
+    weights = {"british": 1.0, "author": 1.5, "novel": 1.5, "mulberri": 3.0, "bush": 2.5,
+               "round": 1.0, "base": 1.0, "born": 1.5, "wrote": 1.0}  # fmt: skip
+    q = ('When was the British author who wrote the novel on which "Here We Go Round the '
+         'Mulberry Bush" was based born?')  # fmt: skip
+    plain = score_sentences(q, passages, weights)
+    assert plain[0].passage.id == "p0"  # the film's sentence scores best: the first hop
+    d = draft(q, passages, weights, 2)
+    assert [c.passage.id for c in d.citations] == ["p1", "p0"], d.text
+    assert d.text.startswith("7 January 1936 — Hunter Davies (born 7 January 1936)"), d.text
+    assert _marked(d) == ["7 January 1936"] and d.text.endswith("by Hunter Davies. [2]")
+    # Not a hop: the best passage names no other document ...
+    unnamed = _titled(("Here We Go Round the Mulberry Bush", film.replace("Hunter Davies", "a "
+                       "young writer")), ("Hunter Davies", author))  # fmt: skip
+    assert lead(q, score_sentences(q, unnamed, weights), weights)[0].passage.id == "p0"
+    # ... nor to a document the question names itself.
+    named = q.replace("the British author", "Hunter Davies, the British author,")
+    assert lead(named, plain, weights) == plain
+    # ... nor for a choice: one of its options answers it, not a third document.
+    choice = "Which British novelist was born earlier, Margaret Forster or Tom Stoppard?"
+    assert lead(choice, plain, weights) == plain
 
 
 def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():

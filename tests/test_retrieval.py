@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.keyword import KeywordIndex, title_key
+from index.keyword import KeywordIndex
 from index.store import StoredChunk
-from index.text import tokenize, weighted_share
+from index.text import names_title, title_key, tokenize, weighted_share
 from qa.answer import extract
 from qa.retrieval.hybrid import FUSIONS, Fusion, fuse_scores, rank
 from qa.types import Passage, Span
@@ -129,6 +129,15 @@ def _chunk(source: str, title: str, text: str, start: int = 0) -> StoredChunk:
 def test_title_key_drops_a_trailing_disambiguation():
     assert title_key("Kiss and Tell (1945 film)") == ("kiss", "and", "tell")
     assert title_key("Shirley Temple") == ("shirley", "temple")
+
+
+def test_a_title_is_named_by_its_words_together_not_by_a_longer_number():
+    assert names_title("the novel of the same name by Hunter  Davies.", "Hunter Davies")
+    assert names_title("a film with SHIRLEY TEMPLE", "Shirley Temple (actress)")
+    assert not names_title("Hunter and Davies", "Hunter Davies")
+    assert not names_title("EXHIBIT 10.43 Dated 29/3/18", "Exhibit 10(l)")  # a label's number
+    assert names_title("as set out in Exhibit 10, below", "Exhibit 10(l)")
+    assert not names_title("The end.", "The")  # only stop words: no name
 
 
 def test_links_only_titles_that_name_one_document():

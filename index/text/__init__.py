@@ -11,6 +11,8 @@ vocabulary file when first asked):
 - ``shares``: the IDF-weighted share of a question's words that a text holds (``weighted_share``).
 - ``ranks``: how common an English word is (``common_rank``), and the known words.
 - ``controls``: the one set of control characters (``control_chars``), and ``printable``.
+- ``titles``: a document's title as the words that name it (``title_key``) and where a text
+  names it (``names_title``).
 - ``languages``: which language a question is plainly written in (``detect``), by script and
   function words, and the languages' names.
 
@@ -26,6 +28,7 @@ from index.text.numbers import CARDINAL_VALUES, CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
 from index.text.shares import found_weight, weighted_share
+from index.text.titles import names_title, title_key
 from index.text.tokens import STOPWORDS, squash_spaces, tokenize, words
 
 __all__ = [
@@ -47,9 +50,11 @@ __all__ = [
     "found_weight",
     "known_words",
     "language_name",
+    "names_title",
     "printable",
     "sentence_spans",
     "squash_spaces",
+    "title_key",
     "tokenize",
     "vocabulary",
     "weighted_share",

@@ -24,6 +24,7 @@ from index.text import (
     tokenize,
     weighted_share,
 )
+from qa.answer import bridge
 from qa.answer.compare import compare
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.phrase import PhraseRule, Spot, option, part, phrase_of
@@ -395,22 +396,24 @@ def draft(
 ) -> Draft:
     """The extractive answer to ``question`` from ``passages``, best first.
 
-    The best sentence is the best-scoring one; a second sentence joins only when it adds asked
-    words (a choice in time whose options the sentences date, ``compare``: the chosen option's
-    sentence, then the other's). ``spans`` are the reader's answer phrases, the most relevant
-    first: a sentence holding one scores higher, and the first one inside the best sentence is
-    its phrase. When none lies
-    in it, ``spot`` (the reader reading that sentence alone; not where a sentence answers) gives
-    it, unless the heuristic's lies nearer the question's words (``qa.answer.phrase``); without
-    one, the heuristic (``focus``) marks one. A "when" question's phrase that holds no date gives
-    way to the heuristic's date. The phrase of a question a sentence answers (yes/no, "why",
-    "how do I": ``sentence_answers``) is its whole sentence.
+    The best sentence is the best-scoring one, or the second hop it leads to (``bridge``); a
+    second sentence joins only when it adds asked words (a choice in time whose options the
+    sentences date, ``compare``: the chosen option's sentence, then the other's). ``spans`` are
+    the reader's answer phrases, the most relevant first: a sentence holding one scores higher,
+    and the first one inside the best sentence is its phrase. When none lies in it, ``spot``
+    (the reader reading that sentence alone; not where a sentence answers) gives it, unless the
+    heuristic's lies nearer the question's words (``qa.answer.phrase``); without one, the
+    heuristic (``focus``) marks one. A "when" question's phrase that holds no date gives way to
+    the heuristic's date. The phrase of a question a sentence answers (yes/no, "why", "how do
+    I": ``sentence_answers``) is its whole sentence.
     ``focused=False`` quotes whole sentences.
     """
     aw = aw or AnswerWeights()
     scored = score_sentences(question, passages, weights, aw, meaning, spans) if passages else []
     if not scored:
         return Draft("", (), 0.0)
+    if meaning is None:  # a two-hop question: the document the best sentence names answers it
+        scored = bridge.lead(question, scored, weights)
     # "Who was born first, A or B?": the sentences that date the two, the chosen one's first
     compared = compare(question, [s.span.text for s in scored]) if focused else None
     if compared is not None:

@@ -1,0 +1,44 @@
+"""Document titles as names: the words a title is known by, and where a text names it.
+
+A title names its document in another text ("... the novel of the same name by Hunter Davies"
+names the document titled "Hunter Davies") when its words stand there together, in any case,
+without a trailing qualifier ("Kiss and Tell (1945 film)" is named "Kiss and Tell"). The keyword
+index follows such mentions one hop (title links), and the answer step follows them from its
+best sentence (``qa.answer.bridge``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.text.tokens import STOPWORDS, words
+
+MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
+_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def title_key(title: str) -> tuple[str, ...]:
+    """A title as lower-case words, without a trailing "(disambiguation)" part."""
+    return tuple(words(_PAREN_TAIL.sub("", title)))
+
+
+def is_name(key: tuple[str, ...]) -> bool:
+    """Whether a title's words can name its document elsewhere: a few characters at least, not
+    only stop words, and not a first line of prose."""
+    return (
+        bool(key)
+        and len(" ".join(key)) >= 4
+        and any(w not in STOPWORDS for w in key)
+        and len(key) <= MAX_TITLE_WORDS
+    )
+
+
+def names_title(text: str, title: str) -> bool:
+    """Whether the text names the document titled ``title``: its words together, any case, any
+    spacing, and not the start of a longer number ("Exhibit 10" is not named by "Exhibit 10.43")."""
+    key = title_key(title)
+    if not is_name(key):
+        return False
+    gap = r"\W+"
+    at = rf"(?<![\w.])(?i:{gap.join(re.escape(w) for w in key)})(?!\w|[.,/]\d)"
+    return re.search(at, text) is not None
