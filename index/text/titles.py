@@ -3,8 +3,9 @@
 A title names its document in another text ("... the novel of the same name by Hunter Davies"
 names the document titled "Hunter Davies") when its words stand there together, in any case,
 without a trailing qualifier ("Kiss and Tell (1945 film)" is named "Kiss and Tell"). The keyword
-index follows such mentions one hop (title links), and the answer step follows them from its
-best sentence (``qa.answer.bridge``).
+index links a chunk to the documents whose titles' words (``title_key``, those that can name:
+``is_name``) it holds, looked up word by word; the answer step follows a mention from its best
+sentence (``qa.answer.bridge``) only where it is no part of a longer number (``names_title``).
 """
 
 from __future__ import annotations

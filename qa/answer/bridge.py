@@ -50,18 +50,18 @@ def lead(question: str, scored: list[S], weights: dict[str, float]) -> list[S]:
     if not missing:
         return scored
     here = best.passage
+    passages = {s.passage.id: s.passage for s in scored[1:]}.values()
+    named = {
+        p.id
+        for p in passages
+        if p.title
+        and p.source != here.source
+        and p.title != here.title
+        and not names_title(question, p.title)
+        and names_title(here.text, p.title)
+    }
     hop = next(
-        (
-            s
-            for s in scored[1:]
-            if s.passage.title
-            and s.passage.source != here.source
-            and s.passage.title != here.title
-            and not names_title(question, s.passage.title)
-            and names_title(here.text, s.passage.title)
-            and covered(missing, s.span.text) > 0
-        ),
-        None,
+        (s for s in scored[1:] if s.passage.id in named and covered(missing, s.span.text) > 0), None
     )
     if hop is None:
         return scored
