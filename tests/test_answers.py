@@ -525,8 +525,8 @@ def test_a_two_hop_question_is_answered_by_the_document_its_best_sentence_names(
                        "young writer")), ("Hunter Davies", author))  # fmt: skip
     assert lead(q, score_sentences(q, unnamed, weights), weights)[0].passage.id == "p0"
     # ... nor to a document the question names itself.
-    named = q.replace("the British author", "Hunter Davies, the British author,")
-    assert lead(named, plain, weights) == plain
+    named = q.replace("the British author", "hunter davies, the British author,")
+    assert lead(named, plain, weights) == plain  # however the question writes it
     # ... nor for a choice: one of its options answers it, not a third document.
     choice = "Which British novelist was born earlier, Margaret Forster or Tom Stoppard?"
     assert lead(choice, plain, weights) == plain

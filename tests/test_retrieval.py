@@ -138,6 +138,12 @@ def test_a_title_is_named_by_its_words_together_not_by_a_longer_number():
     assert not names_title("EXHIBIT 10.43 Dated 29/3/18", "Exhibit 10(l)")  # a label's number
     assert names_title("as set out in Exhibit 10, below", "Exhibit 10(l)")
     assert not names_title("The end.", "The")  # only stop words: no name
+    # As a name: capitalised where the title is, unless any case will do (a typed question).
+    assert not names_title("the introduction of the euro", "Introduction")
+    assert names_title("see the Introduction", "Introduction")
+    assert not names_title("by hunter davies", "Hunter Davies")
+    assert names_title("by hunter davies", "Hunter Davies", any_case=True)
+    assert not names_title("my notes say", "notes")  # a title all in lower case: a file's name
 
 
 def test_links_only_titles_that_name_one_document():

@@ -1,18 +1,19 @@
 """Document titles as names: the words a title is known by, and where a text names it.
 
 A title names its document in another text ("... the novel of the same name by Hunter Davies"
-names the document titled "Hunter Davies") when its words stand there together, in any case,
-without a trailing qualifier ("Kiss and Tell (1945 film)" is named "Kiss and Tell"). The keyword
-index links a chunk to the documents whose titles' words (``title_key``, those that can name:
-``is_name``) it holds, looked up word by word; the answer step follows a mention from its best
-sentence (``qa.answer.bridge``) only where it is no part of a longer number (``names_title``).
+names the document titled "Hunter Davies") when its words stand there together, without a
+trailing qualifier ("Kiss and Tell (1945 film)" is named "Kiss and Tell"). The keyword index
+links a chunk to the documents whose titles' words (``title_key``, those that can name:
+``is_name``) it holds, in any case, looked up word by word; the answer step follows a mention
+from its best sentence (``qa.answer.bridge``) only where it reads as a name: capitalised as the
+title is, and no part of a longer number (``names_title``).
 """
 
 from __future__ import annotations
 
 import re
 
-from index.text.tokens import STOPWORDS, words
+from index.text.tokens import STOPWORDS, words, written_words
 
 MAX_TITLE_WORDS = 10  # longer "titles" are first lines of prose, not names
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
@@ -34,12 +35,21 @@ def is_name(key: tuple[str, ...]) -> bool:
     )
 
 
-def names_title(text: str, title: str) -> bool:
-    """Whether the text names the document titled ``title``: its words together, any case, any
-    spacing, and not the start of a longer number ("Exhibit 10" is not named by "Exhibit 10.43")."""
-    key = title_key(title)
-    if not is_name(key):
+def names_title(text: str, title: str, any_case: bool = False) -> bool:
+    """Whether the text names the document titled ``title`` as a name: its words together, any
+    spacing, a word the title capitalises capitalised there too ("the introduction of the euro"
+    does not name "Introduction"; ``any_case``: in any case, as a question typed in lower case
+    does), and no part of a longer number ("Exhibit 10" is not named by "Exhibit 10.43"). A title
+    written all in lower case ("notes", a file's name) names nothing.
+    """
+    if not is_name(title_key(title)) or title == title.lower():
         return False
+    cased = (
+        rf"{re.escape(w[0])}(?i:{re.escape(w[1:])})"
+        if w[0].isupper() and not any_case
+        else rf"(?i:{re.escape(w)})"
+        for w in written_words(_PAREN_TAIL.sub("", title))
+    )
     gap = r"\W+"
-    at = rf"(?<![\w.])(?i:{gap.join(re.escape(w) for w in key)})(?!\w|[.,/]\d)"
+    at = rf"(?<![\w.]){gap.join(cased)}(?!\w|[.,/]\d)"
     return re.search(at, text) is not None

@@ -37,6 +37,11 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def written_words(text: str) -> list[str]:
+    """Word tokens as written (``words`` before lower-casing)."""
+    return _TOKEN.findall(text)
+
+
 _STEMS: dict[str, str | None] = {}  # word -> its stem, or None for a stop word
 _MAX_STEMS = 1_000_000
 

@@ -57,7 +57,7 @@ def lead(question: str, scored: list[S], weights: dict[str, float]) -> list[S]:
         if p.title
         and p.source != here.source
         and p.title != here.title
-        and not names_title(question, p.title)
+        and not names_title(question, p.title, any_case=True)
         and names_title(here.text, p.title)
     }
     hop = next(
