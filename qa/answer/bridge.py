@@ -7,9 +7,9 @@ Davies") but not what is asked: the author's birth is in the document that passa
 ("Hunter Davies (born 7 January 1936) is a British author ..."). Quoting the first sentence
 answers "1967".
 
-So when the best sentence's passage names another retrieved document by its title (the same
-names the keyword index links by: ``index.text.names_title``) that the question itself does not
-name, and a sentence of that document holds asked words the best sentence lacks, that sentence
+So when the best sentence's passage names another retrieved document by its title, as a name
+(capitalised as the title writes it, no part of a longer number: ``index.text.names_title``),
+that the question itself does not name, and a sentence of that document holds asked words the best sentence lacks, that sentence
 leads; the best sentence stays next to it, and is quoted second when it adds asked words
 (``extract.choose``), so the user sees the chain. A choice ("Which tower is taller, A or B?")
 takes no hop: one of its options answers it, not a third document. Nothing is fitted: the rule
