@@ -532,6 +532,49 @@ def test_a_two_hop_question_is_answered_by_the_document_its_best_sentence_names(
     assert lead(choice, plain, weights) == plain
 
 
+def _asked(question: str) -> dict[str, float]:
+    """The question's words as the engine weighs them (every one alike here)."""
+    from index.text import tokenize
+
+    return dict.fromkeys(tokenize(question), 1.0)
+
+
+def test_a_yes_no_question_about_two_named_things_is_answered_yes_or_no():
+    """ "Are A and B both ...?" reads each one's document: every asked word in both, yes; in one
+    and not the other, no; "the same nationality" compares the nationalities their opening
+    sentences give ("different" the other way round); an American band is from the United States.
+    The verdict leads, then each one's sentence, in the question's order; anything else (a
+    relation, one named thing, evidence that settles nothing) is left to the answering
+    sentence."""
+    verdi = "Giuseppe Verdi (1813 – 1901) was an Italian opera composer."
+    thomas = "Ambroise Thomas (1811 – 1896) was a French composer, best known for his operas."
+    jordan = "Neil Jordan (born 1950) is an Irish film director and novelist."
+    mcbride = "Jim McBride (born 1941) is an American television and film director."
+    composers = _titled(("Ambroise Thomas", thomas), ("Giuseppe Verdi", verdi))
+    q = "Are Giuseppe Verdi and Ambroise Thomas both opera composers?"
+    d = draft(q, composers, _asked(q), 2)
+    assert d.verdict is True and d.phrase == "Yes", d.text
+    assert d.text == f"Yes — {verdi} [1] {thomas} [2]"  # in the question's order
+    directors = _titled(("Jim McBride", mcbride), ("Neil Jordan", jordan))
+    q = "Are both Jim McBride and Neil Jordan American?"
+    d = draft(q, directors, _asked(q), 2)
+    assert (d.verdict, d.phrase) == (False, "No") and d.text.startswith(f"No — {mcbride} [1]")
+    q = "Were Jim McBride and Neil Jordan of the same nationality?"
+    assert draft(q, directors, _asked(q), 2).verdict is False
+    q = "Are Jim McBride and Neil Jordan of different nationalities?"
+    assert draft(q, directors, _asked(q), 2).verdict is True
+    bands = _titled(("Local H", "Local H is an American rock band from Zion, Illinois."),
+                    ("OK Go", "OK Go is an American rock band from Chicago."))  # fmt: skip
+    q = "Are Local H and OK Go both from the United States?"
+    assert draft(q, bands, _asked(q), 2).verdict is True
+    # Left to the answering sentence: a relation, one named thing, evidence that settles nothing.
+    for q in ("Did Jim McBride meet Neil Jordan?", "Is Neil Jordan a novelist?",
+              "Are Jim McBride and Neil Jordan both television novelists?",  # half each
+              "Were Jim McBride and Neil Jordan born in the same city?"):  # fmt: skip
+        d = draft(q, directors, _asked(q), 2)
+        assert d.verdict is None and not d.text.startswith(("Yes", "No")), (q, d.text)
+
+
 def test_a_capital_by_position_is_not_a_name_and_who_asks_for_a_new_name():
     s = "However, at the Munich Security Conference, Blinken met Wang Yi on Saturday."
     names = [s[a:b] for a, b in candidates("name", s, "Who did Blinken meet in Munich?")]

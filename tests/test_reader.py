@@ -9,7 +9,7 @@ import numpy as np
 from conftest import SEEDS, offered
 
 from qa.answer import reader
-from qa.answer.extract import LEAD_WORDS
+from qa.answer.phrase import LEAD_WORDS
 from qa.answer.reading import rank, read
 from qa.types import Passage
 

@@ -12,7 +12,7 @@ import pytest
 
 from index.keyword import KeywordIndex
 from index.store import StoredChunk
-from index.text import names_title, title_key, tokenize, weighted_share
+from index.text import names_title, title_at, title_key, tokenize, weighted_share
 from qa.answer import extract
 from qa.retrieval.hybrid import FUSIONS, Fusion, fuse_scores, rank
 from qa.types import Passage, Span
@@ -144,6 +144,9 @@ def test_a_title_is_named_by_its_words_together_not_by_a_longer_number():
     assert not names_title("by hunter davies", "Hunter Davies")
     assert names_title("by hunter davies", "Hunter Davies", any_case=True)
     assert not names_title("my notes say", "notes")  # a title all in lower case: a file's name
+    # Where: the first mention's span, as the question writes it.
+    assert title_at("Are Local H and OK Go both bands?", "OK Go (band)", any_case=True) == (16, 21)
+    assert title_at("Are they both bands?", "OK Go", any_case=True) is None
 
 
 def test_links_only_titles_that_name_one_document():

@@ -28,7 +28,7 @@ from index.text.numbers import CARDINAL_VALUES, CARDINALS, MAGNITUDES
 from index.text.ranks import common_rank, known_words, vocabulary
 from index.text.sentences import sentence_spans
 from index.text.shares import found_weight, weighted_share
-from index.text.titles import names_title, title_key
+from index.text.titles import names_title, title_at, title_key
 from index.text.tokens import STOPWORDS, squash_spaces, tokenize, words
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "printable",
     "sentence_spans",
     "squash_spaces",
+    "title_at",
     "title_key",
     "tokenize",
     "vocabulary",

@@ -42,8 +42,13 @@ def names_title(text: str, title: str, any_case: bool = False) -> bool:
     does), and no part of a longer number ("Exhibit 10" is not named by "Exhibit 10.43"). A title
     written all in lower case ("notes", a file's name) names nothing.
     """
+    return title_at(text, title, any_case) is not None
+
+
+def title_at(text: str, title: str, any_case: bool = False) -> tuple[int, int] | None:
+    """Where the text first names the document titled ``title`` (``names_title``), or None."""
     if not is_name(title_key(title)) or title == title.lower():
-        return False
+        return None
     cased = (
         rf"{re.escape(w[0])}(?i:{re.escape(w[1:])})"
         if w[0].isupper() and not any_case
@@ -51,5 +56,5 @@ def names_title(text: str, title: str, any_case: bool = False) -> bool:
         for w in written_words(_PAREN_TAIL.sub("", title))
     )
     gap = r"\W+"
-    at = rf"(?<![\w.]){gap.join(cased)}(?!\w|[.,/]\d)"
-    return re.search(at, text) is not None
+    at = re.search(rf"(?<![\w.]){gap.join(cased)}(?!\w|[.,/]\d)", text)
+    return at.span() if at else None

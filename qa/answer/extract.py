@@ -24,10 +24,10 @@ from index.text import (
     tokenize,
     weighted_share,
 )
-from qa.answer import bridge
+from qa.answer import bridge, polar
 from qa.answer.compare import compare
 from qa.answer.focus import FocusWeights, focus
-from qa.answer.phrase import PhraseRule, Spot, option, part, phrase_of
+from qa.answer.phrase import PhraseRule, Spot, lead, option, part, phrase_of
 from qa.question.asked import NUMBER, covered, options, sentence_answers
 from qa.types import Citation, Passage, Span
 
@@ -345,25 +345,6 @@ def compose(
     return " ".join(parts), citations
 
 
-LEAD_WORDS = 8  # a phrase longer than this is not put before its quote
-LEAD_AFTER = 3  # ... nor one that already stands among the quote's first words
-
-
-def lead(phrase: str, quote: str, cited: str) -> str:
-    """The answer first: "June 12, 2022 — The 75th Tony Awards, which ..., took place on ..."
-
-    When the quote opens with other matter, the answer-bearing phrase is put before it; a quote
-    that starts with its phrase (or a long phrase) is left as it is.
-    """
-    phrase = phrase.strip()
-    at = quote.find(phrase)
-    if not phrase or len(phrase.split()) > LEAD_WORDS or at < 0:
-        return cited
-    if len(quote[:at].split()) < LEAD_AFTER:
-        return cited
-    return f"{phrase} — {cited}"
-
-
 def _inside(phrase: Span | None, sentence: Span) -> tuple[int, int] | None:
     """A phrase's offsets in a sentence, when it lies inside it (else None)."""
     if phrase is None or phrase.start < sentence.start or phrase.end > sentence.end:
@@ -381,6 +362,14 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     sentence: float
+    verdict: bool | None = None  # a yes/no question's answer, when its documents settle it
+
+    @property
+    def phrase(self) -> str:
+        """The focused answer: the verdict ("Yes", "No"), else the marked phrases."""
+        if self.verdict is not None:
+            return polar.SAID[self.verdict]
+        return " ".join(p.text for c in self.citations for p in c.phrases)
 
 
 def draft(
@@ -396,7 +385,9 @@ def draft(
 ) -> Draft:
     """The extractive answer to ``question`` from ``passages``, best first.
 
-    The best sentence is the best-scoring one, or the second hop it leads to (``bridge``); a
+    A yes/no question about two named things that their documents settle (``polar``) is answered
+    "Yes" or "No", then each thing's sentence, whole. Otherwise the best sentence is the
+    best-scoring one, or the second hop it leads to (``bridge``); a
     second sentence joins only when it adds asked words (a choice in time whose options the
     sentences date, ``compare``: the chosen option's sentence, then the other's). ``spans`` are
     the reader's answer phrases, the most relevant first: a sentence holding one scores higher,
@@ -412,6 +403,11 @@ def draft(
     scored = score_sentences(question, passages, weights, aw, meaning, spans) if passages else []
     if not scored:
         return Draft("", (), 0.0)
+    said = polar.verdict(question, scored, weights) if focused and meaning is None else None
+    if said is not None:  # "Are A and B both ...?": yes or no, then each one's sentence
+        chosen = list(dict.fromkeys(said.sentences))
+        text, citations = compose(chosen, question, weights, aw, focused=False)
+        return Draft(f"{polar.SAID[said.yes]} — {text}", citations, chosen[0].lexical, said.yes)
     if meaning is None:  # a two-hop question: the document the best sentence names answers it
         scored = bridge.lead(question, scored, weights)
     # "Who was born first, A or B?": the sentences that date the two, the chosen one's first

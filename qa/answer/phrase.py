@@ -23,6 +23,8 @@ marked phrase; no number fitted):
 A question that names two things to choose between ("Which is larger, A or B?":
 ``asked.options``) is answered by the one the sentence names (``option``), not by a phrase
 around it; measured by ``python eval/question_forms.py``.
+
+The phrase then leads the answer, before its quote (``lead``), unless the quote opens with it.
 """
 
 from __future__ import annotations
@@ -150,3 +152,22 @@ def option(options: tuple[str, ...], sentence: Span, phrase: Span | None) -> Spa
             if f.start < phrase.end and phrase.start < f.end:
                 return f
     return min(found, key=lambda f: f.start) if found else None
+
+
+LEAD_WORDS = 8  # a phrase longer than this is not put before its quote
+LEAD_AFTER = 3  # ... nor one that already stands among the quote's first words
+
+
+def lead(phrase: str, quote: str, cited: str) -> str:
+    """The answer first: "June 12, 2022 — The 75th Tony Awards, which ..., took place on ..."
+
+    When the quote opens with other matter, the answer-bearing phrase is put before it; a quote
+    that starts with its phrase (or a long phrase) is left as it is.
+    """
+    phrase = phrase.strip()
+    at = quote.find(phrase)
+    if not phrase or len(phrase.split()) > LEAD_WORDS or at < 0:
+        return cited
+    if len(quote[:at].split()) < LEAD_AFTER:
+        return cited
+    return f"{phrase} — {cited}"

@@ -218,6 +218,30 @@ DEMONYMS = word_set(
     "german roman tibetan afghan thai dutch french greek swiss czech iraqi israeli pakistani "
     "saudi welsh irish scottish british english spanish polish turkish finnish swedish"
 )
+# A nation's people as its sentences name them: "an American band" is from the United States.
+NATIONS = {
+    place.strip(): people.strip()
+    for pair in word_set(
+        """
+    american: united states|united states of america|america|us|u.s|usa;
+    british: united kingdom|britain|great britain|uk; english: england; scottish: scotland;
+    welsh: wales; irish: ireland; french: france; german: germany; italian: italy;
+    spanish: spain; portuguese: portugal; dutch: netherlands; belgian: belgium;
+    swiss: switzerland; austrian: austria; swedish: sweden; norwegian: norway; danish: denmark;
+    finnish: finland; icelandic: iceland; polish: poland; czech: czechia; hungarian: hungary;
+    greek: greece; turkish: turkey; russian: russia; ukrainian: ukraine; chinese: china;
+    japanese: japan; korean: korea; indian: india; pakistani: pakistan; canadian: canada;
+    mexican: mexico; brazilian: brazil; argentine: argentina; australian: australia;
+    asian: asia; european: europe; african: africa
+    """,
+        ";",
+    )
+    for people, places in [pair.split(":")]
+    for place in places.split("|")
+}
+# Verbs a question frames a property with that its documents seldom write: "described as a
+# genus", "located in England" (the sentence says "is a genus", "a cathedral in England").
+FRAMING_VERBS = word_set("described considered located known classified regarded called based")
 ABBREVIATIONS = word_set(
     """
     st dr mr mrs ms jr sr mt ft gen col lt sgt rev prof capt sen rep
