@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 extract.bridge.lead = way
                 d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
                                   spot=partial(_spot, model, c))  # fmt: skip
-                phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+                phrase = d.phrase
                 f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
                 holds.append(float(holds_answer(strip_markers(d.text), c.item.answers)))
                 texts.append(d.text)

@@ -161,8 +161,7 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
                shape)  # fmt: skip
     answers = case.item.answers
     right = bool(answers) and bool(holds_answer(text, answers))
-    phrases = [p.text for c in draft.citations for p in c.phrases]
-    f1 = token_f1(" ".join(phrases), answers) if answers and phrases else 0.0
+    f1 = token_f1(draft.phrase, answers) if answers and draft.phrase else 0.0
     case.extra["draft"] = draft
     return Judged(case, np.array(ev.features()), right, right, f1)
 

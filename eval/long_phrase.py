@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             for rule in WAYS.values():
                 extract.sentence_answers = rule
                 d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans, spot=alone)
-                phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+                phrase = d.phrase
                 f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
             rows.setdefault((c.domain, c.half), []).append(f1s)
             hit = np.array([float(rule(ask)) for rule in WAYS.values()])

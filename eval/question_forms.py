@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
                                   spot=partial(_spot, model, c))  # fmt: skip
-                phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+                phrase = d.phrase
                 f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
             key = (c.domain, c.half)
             rows.setdefault(key, []).append(f1s)

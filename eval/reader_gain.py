@@ -57,7 +57,7 @@ def figures(cases, reader: Reader | None) -> dict:
         found = found_for(c, reader)
         j = judged(c, found, reader=reader)
         draft = c.extra["draft"]
-        phrases = " ".join(p.text for cit in draft.citations for p in cit.phrases)
+        phrases = draft.phrase
         hit, rr = ranks(list(found.passages) if reader else c.passages, c.item.answers)
         rows.append((hit, rr, j.phrase_f1, contains_answer(phrases, c.item.answers), j.right))
     a = np.array(rows) if rows else np.zeros((0, 5))

@@ -48,7 +48,7 @@ def figures(
         ask = c.asked.ask
         d = extract.draft(ask, list(found.passages), found.weights or {}, SENTENCES, aw,
                           spans=found.spans)  # fmt: skip
-        phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+        phrase = d.phrase
         f1 = token_f1(phrase, c.item.answers) if phrase else 0.0
         right = holds_answer(strip_markers(d.text), c.item.answers)
         rows.setdefault((c.domain, c.half), []).append((right, f1))

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                                  spot=alone) for aw in (UNTYPED, TYPED, FIRST, BOTH, NAMES, ALL)]  # fmt: skip
         f1s = []
         for d in drafts:
-            phrase = " ".join(p.text for cit in d.citations for p in cit.phrases)
+            phrase = d.phrase
             f1s.append(token_f1(phrase, c.item.answers) if phrase else 0.0)
         rows.setdefault((c.domain, c.half), []).append(f1s)
     lines, out = ways_table(rows, ways, domains)

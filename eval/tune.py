@@ -110,8 +110,7 @@ class Scorer:
                 d = extract.draft(self.asks[id(c)], list(c.passages[:TOP_K]), c.weights,
                                   sentences, aw=aw, focused=focused)  # fmt: skip
                 holds += holds_answer(strip_markers(d.text), c.item.answers)
-                phrases = [p.text for cit in d.citations for p in cit.phrases]
-                f1 += token_f1(" ".join(phrases), c.item.answers) if phrases else 0.0
+                f1 += token_f1(d.phrase, c.item.answers) if d.phrase else 0.0
             n = max(len(cases), 1)
             self.drafts += len(cases)
             self.memo[key] = {"n": len(cases), "holds": holds / n, "phrase F1": f1 / n}

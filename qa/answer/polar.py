@@ -18,10 +18,11 @@ things in one document, a relation between them ("Did A meet B?": the names are 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic
 
-from index.text import YEARS, title_at, tokenize
+from index.text import YEARS, title_at, title_key, tokenize
 from qa.answer.bridge import S
 from qa.question.asked import covered, yes_no
 from qa.question.word_lists import DEMONYMS, FRAMING_VERBS, NATIONS, PLACES
@@ -33,7 +34,6 @@ LACKS = 0.5  # ... and lacks it when it holds less than half of them while the o
 _LIKENESS = re.compile(r"\b(same|different)\s+(?:\w+\s+of\s+)?(\w+)", re.IGNORECASE)
 _NATION_NOUNS = frozenset(tokenize("nationality country language origin nation"))
 _PEOPLE = re.compile(r"(?:ian|ese|ish|ean|can)$")  # "Italian", "Chinese", "Korean"
-_PAREN_TAIL = re.compile(r"\s*\([^)]*\)\s*$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w.'-]*")
 _PREDICATE = re.compile(r"\b(?:is|was|are|were)\b(.*)", re.DOTALL)
 _YEAR = re.compile(rf"\b(?:{YEARS})\b")
@@ -64,7 +64,7 @@ def verdict(question: str, scored: list[S], weights: dict[str, float]) -> Verdic
         return None
     likeness = _LIKENESS.search(question)
     if likeness:
-        found = _likeness(question, likeness.group(2).lower(), things, weights)
+        found = _likeness(likeness.group(2).lower(), things, weights)
         if found is None:
             return None
         yes, sentences = found
@@ -80,7 +80,7 @@ def _things(question: str, scored: list[S]) -> list[_Thing[S]]:
         title = s.passage.title
         if not title or title_at(question, title, any_case=True) is None:
             continue
-        key = tuple(tokenize(_PAREN_TAIL.sub("", title)))
+        key = title_key(title)
         if key not in named or ("(" in named[key].passage.title and "(" not in title):
             named[key] = s
     titles = {s.passage.title for s in named.values()}
@@ -123,7 +123,7 @@ def _property(
 
 
 def _likeness(
-    question: str, noun: str, things: list[_Thing[S]], weights: dict[str, float]
+    noun: str, things: list[_Thing[S]], weights: dict[str, float]
 ) -> tuple[bool, tuple[S, S]] | None:
     """Whether the two things share the asked value (a nationality, a year), with the sentence
     of each that gives it; None when either gives none or the value is of another kind."""
@@ -141,19 +141,20 @@ def _likeness(
     return bool(a & b), (sa, sb)
 
 
-def _first(thing: _Thing[S], values, asked: dict[str, float] | None = None):
-    """The values of the thing's sentence that gives them: its opening sentence for a
-    nationality; for a year, the one of its sentences holding most asked words that dates."""
+def _first(
+    thing: _Thing[S],
+    values: Callable[[str], frozenset[str]],
+    asked: dict[str, float] | None = None,
+) -> tuple[frozenset[str], S] | None:
+    """The values the thing's document gives, with the sentence that gives them: its opening
+    sentence (a nationality is said there or not at all), or with ``asked`` the one holding most
+    asked words of those that give any (the year it was released)."""
     ordered = [s for s in thing.sentences if s.span.text.strip() != thing.title]  # not its title
-    if asked:
+    if asked is None:
+        ordered = ordered[:1]
+    else:
         ordered.sort(key=lambda s: -covered(asked, s.span.text))
-    for s in ordered:
-        found = values(s.span.text)
-        if found:
-            return found, s
-        if not asked:
-            return None  # a nationality is said in the opening sentence or not at all
-    return None
+    return next(((found, s) for s in ordered if (found := values(s.span.text))), None)
 
 
 def _nations(sentence: str) -> frozenset[str]:
