@@ -84,6 +84,7 @@ class Judged:
     right: bool  # the extractive answer (as given with confidence) holds a reference answer
     shown_right: bool  # ... the text shown whatever the outcome (the tentative answer first)
     phrase_f1: float = 0.0
+    settled: bool = False  # a yes or no the documents settle: confident unless refused
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -107,10 +108,11 @@ class Fitted:
             return topic
         return topic & (x[:, COSINE] < self.meaning_floor)
 
-    def outcome(self, x: np.ndarray) -> np.ndarray:
-        """0 answered, 1 uncertain, 2 refused, per row of x."""
-        right = predict(x, self.right_w, self.right_b)
-        out = np.where(right >= self.confident_at, 0, 1)
+    def outcome(self, x: np.ndarray, settled: np.ndarray | None = None) -> np.ndarray:
+        """0 answered, 1 uncertain, 2 refused, per row of x (``settled``: rows answered with
+        confidence unless refused, as ``verdict.decide`` answers a settled yes or no)."""
+        right = predict(x, self.right_w, self.right_b) >= self.confident_at
+        out = np.where(right if settled is None else right | settled, 0, 1)
         return np.where(self.refused(x), 2, out)
 
     def to_json(self) -> dict:
@@ -124,6 +126,10 @@ class Fitted:
             "meaning_floor": self.meaning_floor,
             "fitted_on": list(self.domains),
         }  # fmt: skip
+
+
+def _settled(js: Sequence[Judged]) -> np.ndarray:
+    return np.array([j.settled for j in js], dtype=bool)
 
 
 def _xs(js: Sequence[Judged]) -> np.ndarray:
@@ -198,13 +204,14 @@ def _confident_threshold(answerable, nearmiss, rw, rb, mask) -> float:
     passed, right = np.zeros(len(grid)), np.zeros(len(grid))
     for js in answerable.values():
         if js:  # each domain weighing the same
-            through = passes(predict(_xs(js) * mask, rw, rb))
+            through = passes(predict(_xs(js) * mask, rw, rb)) | _settled(js)[None, :]
             passed += through.mean(axis=1)
             right += (through & np.array([j.right for j in js])[None, :]).mean(axis=1)
     near_ok = np.ones(len(grid), dtype=bool)
     for n in nearmiss.values():
         if n:
-            near_ok &= passes(predict(_xs(n) * mask, rw, rb)).mean(axis=1) <= CONFIDENT_AT_MOST
+            through = passes(predict(_xs(n) * mask, rw, rb)) | _settled(n)[None, :]
+            near_ok &= through.mean(axis=1) <= CONFIDENT_AT_MOST
     ok = (passed > 0) & (right >= RIGHT_AT_LEAST * passed) & near_ok
     return float(grid[ok.argmax()]) if ok.any() else 0.99
 
@@ -221,7 +228,7 @@ def measure(judged: Sequence[Judged], fitted: Fitted, mask: np.ndarray, domain: 
               and j.case.kind == kind]  # fmt: skip
         if not js:
             continue
-        o = fitted.outcome(_xs(js) * mask)
+        o = fitted.outcome(_xs(js) * mask, _settled(js))
         row = {"n": len(js), **{name: float(np.mean(o == k)) for k, name in enumerate(OUTCOMES)}}
         if kind == "answerable":
             right = np.array([j.right for j in js])
@@ -281,7 +288,7 @@ def ceiling(judged: Sequence[Judged], domains: Sequence[str], mask: np.ndarray,
             c = pa >= t
             if c.any() and r[c].mean() >= RIGHT_AT_LEAST and np.mean(pn >= t) <= 0.15:
                 best = max(best, float(c.mean()))
-        c = pa >= fitted.confident_at
+        c = (pa >= fitted.confident_at) | _settled(a)
         ok = r.any() and (~r).any()
         lines.append(f"| {d} | {r.mean():.3f} | {auc(pa[r], pa[~r]) if ok else float('nan'):.3f} | "
                      f"{c.mean():.3f} ({r[c].mean() if c.any() else float('nan'):.3f}) | "

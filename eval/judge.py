@@ -156,14 +156,14 @@ def judged(case: Case, found: Found, embedder=None, reader: Reader | None = None
         if key not in _QUOTED:
             _QUOTED[key] = reread(reader, _for_reader(case), text)
         quoted = _QUOTED[key]
-    shape = shape_of(case.asked.question, text)
+    shape = shape_of(case.asked.question, text, draft.verdict is not None)
     ev = weigh(passages, weights, draft.sentence, found.relevance, found.margin, quoted, found.gap,
                shape)  # fmt: skip
     answers = case.item.answers
     right = bool(answers) and bool(holds_answer(text, answers))
     f1 = token_f1(draft.phrase, answers) if answers and draft.phrase else 0.0
     case.extra["draft"] = draft
-    return Judged(case, np.array(ev.features()), right, right, f1)
+    return Judged(case, np.array(ev.features()), right, right, f1, ev.settled)
 
 
 def extractive_judge(

@@ -269,7 +269,13 @@ class Engine:
         # the reader's reading of the answer as quoted: does what the user reads answer?
         text = strip_markers(draft.text)
         quoted = reread(reader, question, text) if reader else None
-        signals = (found.relevance, found.margin, quoted, found.gap, shape_of(asked.question, text))
+        signals = (
+            found.relevance,
+            found.margin,
+            quoted,
+            found.gap,
+            shape_of(asked.question, text, draft.verdict is not None),
+        )
         evidence = weigh(passages, weights, draft.sentence, *signals) if passages else None
         reads = verdict.reads(asked.language, self.multilingual)
         return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)

@@ -22,13 +22,16 @@ STATUSES = (ANSWERED, UNCERTAIN, REFUSED)
 # Why an outcome is what it is (``Answer.reason``).
 CONFIDENT = "confident"
 NOT_CONFIDENT = "not-confident"
+SETTLED = "settled"  # yes or no, as the documents of both things asked about say (answer/polar)
 OFF_TOPIC = "off-topic"  # the documents are plainly not about the question
 FOLLOW_UP = "follow-up"  # would be refused, but leans on an answered turn: not sure
 DANGLING = "dangling"  # "he" names no one: not sure
 LANGUAGE = "language"  # "language:es": a language the embedding model does not read
 NO_PASSAGES = "no-passages"
 MODEL = "model"  # a generated answer: the model answered, or said the passages do not
-REASONS = (CONFIDENT, NOT_CONFIDENT, OFF_TOPIC, FOLLOW_UP, DANGLING, LANGUAGE, NO_PASSAGES, MODEL)
+REASONS = (
+    CONFIDENT, NOT_CONFIDENT, SETTLED, OFF_TOPIC, FOLLOW_UP, DANGLING, LANGUAGE, NO_PASSAGES, MODEL
+)  # fmt: skip
 
 NOT_IN_DOCUMENTS = "The documents do not answer this question."
 NOT_SURE = "Not sure. The closest answer in the documents:"

@@ -133,3 +133,28 @@ def test_another_language_is_said_so_or_answered_by_meaning(seed_engine_of):
     else:  # English-only: never "not in the documents"; the reply names the language and setting
         assert all(a.reason.startswith("language:") for a in answers), [a.reason for a in answers]
         assert all("QA_EMBEDDINGS=e5" in a.reply for a in answers)
+
+
+def test_a_settled_yes_or_no_is_answered_unless_the_documents_are_off_topic():
+    """A yes or no both things' documents settle (``qa.answer.polar``) is answered with
+    confidence however low the right model scores it; a refusal on topic still stands."""
+    from dataclasses import replace
+
+    from qa.answer.evidence import Evidence, shape_of
+    from qa.answer.verdict import decide
+    from qa.outcomes import ANSWERED, REFUSED, SETTLED, UNCERTAIN
+    from qa.question.read import Asked
+
+    calibration = cal.calibration("minilm", reader=False)
+    q = "Are Jim McBride and Neil Jordan both American?"
+    asked = Asked(q, q, q)
+    shape = shape_of(q, "No — Jim McBride is an American director. [1] ...", settled=True)
+    on_topic = Evidence(cosine=0.8, coverage=1.0, sentence=0.2, shape=replace(shape, settled=False))
+    assert calibration.right_probability(on_topic) < calibration.confident_at  # a weak sentence
+    assert decide(on_topic, calibration, asked).status == UNCERTAIN
+    settled = replace(on_topic, shape=shape)
+    assert settled.settled and settled.features() == on_topic.features()  # a rule, not a feature
+    v = decide(settled, calibration, asked)
+    assert (v.status, v.reason) == (ANSWERED, SETTLED)
+    off_topic = replace(settled, cosine=0.0, coverage=0.0)
+    assert decide(off_topic, calibration, asked).status == REFUSED

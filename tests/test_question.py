@@ -36,6 +36,18 @@ from qa.question.read import read
             "Name the conference.",
             "Blinken met Wang in Munich.",
         ),
+        (  # no break after a title's abbreviation: one sentence, all of it the ask
+            "When does the Agreement between VGrab Asia Ltd. and Mr. Gu Xianwin and Ms. Chen "
+            "Weijie expire?",
+            "When does the Agreement between VGrab Asia Ltd. and Mr. Gu Xianwin and Ms. Chen "
+            "Weijie expire?",
+            "",
+        ),
+        (
+            "I met Dr. Smith yesterday. Who is he?",
+            "Who is he?",
+            "I met Dr. Smith yesterday.",
+        ),
         # two statements and no question: all of it is the ask
         (
             "Tell me about the balloon. It was shot down.",

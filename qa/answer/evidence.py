@@ -53,6 +53,7 @@ class Shape:
     yes_no: bool = False
     how_to: bool = False
     words: int = 0  # of the answer as quoted
+    settled: bool = False  # a yes or no both things' documents settle (a rule, not a feature)
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -63,13 +64,15 @@ class Shape:
         )
 
 
-def shape_of(question: str, answer: str) -> Shape:
-    """The shape of the question as the user wrote it and of the answer as quoted (no markers)."""
+def shape_of(question: str, answer: str, settled: bool = False) -> Shape:
+    """The shape of the question as the user wrote it and of the answer as quoted (no markers);
+    ``settled``: the answer is a yes or no that the documents settle (``Draft.verdict``)."""
     return Shape(
         kind=answer_kind(question),
         yes_no=yes_no(question),
         how_to=how_to(question),
         words=len(answer.split()),
+        settled=settled,
     )
 
 
@@ -86,6 +89,11 @@ class Evidence:
     quoted_margin: float | None = None
     gap: float | None = None
     shape: Shape = Shape()
+
+    @property
+    def settled(self) -> bool:
+        """The answer is a yes or no the documents of both things asked about settle."""
+        return self.shape.settled
 
     @property
     def relevance(self) -> float:

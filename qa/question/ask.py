@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from index.text import sentence_spans
+from qa.question.word_lists import ABBREVIATIONS
 
 # The words a question or a request opens with.
 _OPENERS = (
@@ -75,7 +76,7 @@ class Ask:
 def split(text: str) -> Ask:
     """The asking sentence of ``text`` and its context (see the module docstring)."""
     text = without_courtesies(text)
-    spans = [(s, e) for s, e in sentence_spans(text) if text[s:e].strip()]
+    spans = _after_titles([(s, e) for s, e in sentence_spans(text) if text[s:e].strip()], text)
     if len(spans) < 2:
         return Ask(text, text)
     asking = [k for k, (s, e) in enumerate(spans) if text[s:e].rstrip().endswith("?")]
@@ -88,3 +89,20 @@ def split(text: str) -> Ask:
     s, e = spans[k]
     context = " ".join(text[a:b].strip() for j, (a, b) in enumerate(spans) if j != k)
     return Ask(text, text[s:e].strip(), context)
+
+
+_LAST_WORD = re.compile(r"(\w+)\.$")
+
+
+def _after_titles(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """The sentences with no break after a title's abbreviation: "... between VGrab Asia Ltd.
+    and Mr. Gu Xianwin and Ms. Chen Weijie?" is one sentence, not a context ending "Ms." and an
+    ask "Chen Weijie?"."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        last = _LAST_WORD.search(text[out[-1][0] : out[-1][1]]) if out else None
+        if last and last.group(1).lower() in ABBREVIATIONS:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out

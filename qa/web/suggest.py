@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from index.text import common_rank
-from qa.outcomes import ANSWERED, CONFIDENT, NOT_CONFIDENT, UNCERTAIN
+from qa.outcomes import ANSWERED, CONFIDENT, NOT_CONFIDENT, SETTLED, UNCERTAIN
 from qa.types import Answer
 
 MAX_CHARS = 20_000  # the opening of the document the names are looked for in
@@ -117,7 +117,9 @@ def suggest(
 def answers(answer: Answer) -> bool:
     """The document gives the answer: confidently, or as the closest answer when not sure of
     it (only because the evidence is not strong enough), with the passages it quotes."""
-    given = (answer.status, answer.reason) in ((ANSWERED, CONFIDENT), (UNCERTAIN, NOT_CONFIDENT))
+    given = (answer.status, answer.reason) in (
+        (ANSWERED, CONFIDENT), (ANSWERED, SETTLED), (UNCERTAIN, NOT_CONFIDENT)
+    )  # fmt: skip
     return given and bool(answer.citations)
 
 
