@@ -257,9 +257,8 @@ class Engine:
 
     def _decide(self, asked: Asked, found: Found) -> tuple[extract.Draft, verdict.Verdict]:
         weights, passages = found.weights or {}, list(found.passages)
-        meaning = (
-            self._meaning(asked) if self.multilingual and not self._reads_english(asked) else None
-        )
+        other = self.multilingual and not self._reads_english(asked)  # read by meaning
+        meaning = self._meaning(asked) if other else None
         reader = self.reader if found.readings is not None else None  # it read the passages
         question = _for_reader(asked)
         draft = extract.draft(
@@ -269,13 +268,8 @@ class Engine:
         # the reader's reading of the answer as quoted: does what the user reads answer?
         text = strip_markers(draft.text)
         quoted = reread(reader, question, text) if reader else None
-        signals = (
-            found.relevance,
-            found.margin,
-            quoted,
-            found.gap,
-            shape_of(asked.question, text, draft.verdict is not None),
-        )
+        shape = shape_of(asked.question, text, settled=draft.verdict is not None)
+        signals = (found.relevance, found.margin, quoted, found.gap, shape)
         evidence = weigh(passages, weights, draft.sentence, *signals) if passages else None
         reads = verdict.reads(asked.language, self.multilingual)
         return draft, verdict.decide(evidence, self.calibration(asked), asked, reads)
