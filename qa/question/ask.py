@@ -7,7 +7,7 @@ the question is about. Retrieval reads the whole text (the context's names help 
 passage); the answer's words are matched against the ask alone, so a passage is not judged by how
 many of the preamble's words it repeats.
 
-- A text of one sentence is all ask.
+- A text of one sentence is all ask (a title's abbreviation, "Ms.", ends no sentence).
 - Otherwise the ask is the last sentence that ends with "?" (what follows it, e.g. "Answer in one
   word.", is context too); without one, the last sentence when it opens like a question or a
   request ("Name the ...", "List ..."), else the whole text.
