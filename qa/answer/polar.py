@@ -75,10 +75,11 @@ def verdict(question: str, scored: list[S], weights: dict[str, float]) -> Verdic
 def _things(question: str, scored: list[S]) -> list[_Thing[S]]:
     """The documents the question names by their titles, in the order it names them; of titles
     alike but for a "(film)" tail, the bare one."""
+    at = {t: title_at(question, t, any_case=True) for t in {s.passage.title for s in scored}}
     named: dict[tuple[str, ...], S] = {}
     for s in scored:
         title = s.passage.title
-        if not title or title_at(question, title, any_case=True) is None:
+        if not title or at[title] is None:
             continue
         key = title_key(title)
         if key not in named or ("(" in named[key].passage.title and "(" not in title):
@@ -92,7 +93,7 @@ def _things(question: str, scored: list[S]) -> list[_Thing[S]]:
     things = [
         _Thing(
             t,
-            title_at(question, t, any_case=True) or (0, 0),
+            at[t] or (0, 0),
             tuple(sorted((s for s in scored if s.passage.title == t), key=lambda s: s.span.start)),
         )
         for t in titles
