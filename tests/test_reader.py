@@ -229,3 +229,29 @@ def test_the_answer_as_quoted_is_read_as_evidence():
     assert ev["quoted"] == on.relevance and -1 < ev["quoted_margin"] < 1
     assert ev["quoted_margin"] > off_ev["quoted_margin"]  # the answering sentence reads better
     assert weigh([], {}, 0.5).features()[FEATURES.index("quoted")] == 0.0  # reader off
+
+
+def test_a_phrase_of_the_question_s_own_words_gives_way_to_its_sentence():
+    """ "What is PHEIC?": the reader marks "PHEIC", the question's own word, which would lead the
+    answer and tell nothing; its whole sentence, which spells it out, is the phrase instead. A
+    choice's option ("Which is older, A or B?") is the question's words and stays the phrase."""
+    from functools import partial
+
+    from index.text import tokenize
+    from qa.answer import extract
+    from qa.answer.reading import spot
+
+    model = reader.load(threads=1)
+    text = ("WHO determined, however, not to declare the outbreak a 'Public Health Emergency of "
+            "International Concern' (PHEIC) which is a higher level of declaration.")  # fmt: skip
+    p = [_passage("p0", text, 1.0, 0)]
+    q = "What is PHEIC?"
+    weights = dict.fromkeys(tokenize(q), 1.0)
+    found = read(model, q, p, weights)
+    assert [s.span.text for s in found.spans] == ["PHEIC"]  # the question's own word
+    d = extract.draft(q, p, weights, 2, spans=found.spans, spot=partial(spot, model, q))
+    assert d.phrase == text and d.text == f"{text} [1]", d.text  # not "PHEIC — WHO ..."
+    older = "The Leonberger is older than the Basset Hound, first bred in 1846."
+    q = "Which is older, the Leonberger or the Basset Hound?"
+    choice = extract.draft(q, [_passage("p0", older, 1.0, 0)], dict.fromkeys(tokenize(q), 1.0), 2)
+    assert choice.phrase == "Leonberger", choice.text

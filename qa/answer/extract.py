@@ -27,7 +27,7 @@ from index.text import (
 from qa.answer import bridge, polar
 from qa.answer.compare import compare
 from qa.answer.focus import FocusWeights, focus
-from qa.answer.phrase import PhraseRule, Spot, lead, option, part, phrase_of
+from qa.answer.phrase import PhraseRule, Spot, echoes, lead, option, part, phrase_of
 from qa.question.asked import NUMBER, covered, options, sentence_answers
 from qa.types import Citation, Passage, Span
 
@@ -421,7 +421,7 @@ def draft(
                  and best.span.start <= s.span.start and s.span.end <= best.span.end), None)  # fmt: skip
     whole = sentence_answers(question)
     alone = spot if spot is not None and focused and not whole else None
-    kind = answer_kind(question)
+    kind, pair = answer_kind(question), None
     if focused and whole:
         # "Yes" or "no", a reason or a step is said by a sentence, not by a phrase of it.
         phrase = best.span
@@ -439,4 +439,7 @@ def draft(
         at = alone(best.span.text)
         if at:  # the heuristic marked nothing: the reader, reading the sentence alone
             text, citations = compose(chosen, question, weights, aw, focused, part(best.span, *at))
+    if focused and not whole and pair is None and echoes(question, citations[0].phrases):
+        # a phrase of the question's own words ("What is PHEIC?": "PHEIC") tells nothing
+        text, citations = compose(chosen, question, weights, aw, focused, best.span)
     return Draft(text, citations, chosen[0].lexical)

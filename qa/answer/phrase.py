@@ -25,14 +25,18 @@ A question that names two things to choose between ("Which is larger, A or B?":
 around it; measured by ``python eval/question_forms.py``.
 
 The phrase then leads the answer, before its quote (``lead``), unless the quote opens with it.
+A phrase made only of the question's own words ("What is PHEIC?": "PHEIC", not a choice's
+option) tells the reader nothing: the whole sentence is the phrase instead (``echoes``;
+``python eval/echo_gain.py``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from index.text import tokenize
 from qa.answer.focus import FocusWeights, candidates, focus, nearer
 from qa.types import Span
 
@@ -171,3 +175,9 @@ def lead(phrase: str, quote: str, cited: str) -> str:
     if len(quote[:at].split()) < LEAD_AFTER:
         return cited
     return f"{phrase} — {cited}"
+
+
+def echoes(question: str, phrases: Sequence[Span]) -> bool:
+    """Whether the marked phrases hold words, all of them the question's own."""
+    said = set(tokenize(" ".join(p.text for p in phrases)))
+    return bool(said) and said <= set(tokenize(question))
