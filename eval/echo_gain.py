@@ -16,55 +16,24 @@ tune halves) would choose. A rule, nothing fitted. Prints markdown tables and wr
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-import numpy as np  # noqa: E402
-from cases import report, ways_table  # noqa: E402
-from judge import SENTENCES, TOP_K, _spot, found_for, output_name, reader_run  # noqa: E402
+from cases import report  # noqa: E402
+from judge import drafted_ways, output_name, reader_run, ways_figures  # noqa: E402
 
 from qa.answer import extract  # noqa: E402
-from qa.answer.markers import strip_markers  # noqa: E402
 from qa.answer.phrase import echoes  # noqa: E402
-from qa.evaluation.metrics import holds_answer, token_f1  # noqa: E402
 
 WAYS = {"without": lambda question, phrases: False, "with (shipped)": echoes}
 
 
 def main(argv: list[str] | None = None) -> int:
     run = reader_run(__doc__, argv)
-    rows: dict[tuple[str, str], list[list[float]]] = {}
-    shown: dict[tuple[str, str], list[list[float]]] = {}
-    changed: dict[tuple[str, str], np.ndarray] = {}
-    try:
-        for c in run.cases:
-            model = run.model_for(c.domain)
-            found = found_for(c, model).top(TOP_K)
-            ask, passages, weights = c.asked.ask, list(found.passages), found.weights or {}
-            f1s, holds, texts = [], [], []
-            for way in WAYS.values():
-                extract.echoes = way
-                d = extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
-                                  spot=partial(_spot, model, c))  # fmt: skip
-                f1s.append(token_f1(d.phrase, c.item.answers) if d.phrase else 0.0)
-                holds.append(float(holds_answer(strip_markers(d.text), c.item.answers)))
-                texts.append(d.text)
-            key = (c.domain, c.half)
-            rows.setdefault(key, []).append(f1s)
-            shown.setdefault(key, []).append(holds)
-            changed[key] = changed.get(key, 0) + np.array([0, texts[1] != texts[0]])
-    finally:
-        extract.echoes = echoes
-    lines, out = ways_table(rows, list(WAYS), run.domains, changed, "answers the rule changes")
-    lines += ["", "| domain | half | shown contains, without | with (shipped) |",
-              "| --- | --- | --- | --- |"]  # fmt: skip
-    for (d, h), v in sorted(shown.items()):
-        a, b = np.mean(v, axis=0)
-        out[f"{d}|{h}"]["shown contains"] = {"without": float(a), "with (shipped)": float(b)}
-        lines.append(f"| {d} | {h} | {a:.3f} | {b:.3f} |")
+    drafted = drafted_ways(run, extract, "echoes", WAYS)
+    lines, out = ways_figures(run, drafted, list(WAYS), "answers the rule changes")
     report(output_name("echo_gain", run.readers), lines, out)
     return 0
 

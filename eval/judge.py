@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from calibrate import DOMAINS, Judged
-from cases import Case, shared_cases
+from cases import Case, shared_cases, ways_table
 
 from index.text import ENGLISH, detect
 from qa.answer import extract, reader
@@ -181,3 +181,59 @@ def extractive_judge(
         return judged(case, found_for(case, reader), embedder, reader)
 
     return judge
+
+
+Drafted = list[tuple[Case, list["extract.Draft"]]]  # each case with its draft by each way
+
+
+def drafted_ways(run: ReaderRun, owner: object, name: str, ways: Mapping[str, Callable]) -> Drafted:
+    """Every case of ``run`` drafted as ``Engine`` drafts it, once with ``owner.name`` set to
+    each of ``ways`` in turn (the shipped one put back after): a rule with and without."""
+    shipped = getattr(owner, name)
+    out: Drafted = []
+    try:
+        for c in run.cases:
+            model = run.model_for(c.domain)
+            found = found_for(c, model).top(TOP_K)
+            ask, passages, weights = c.asked.ask, list(found.passages), found.weights or {}
+            drafts = []
+            for way in ways.values():
+                setattr(owner, name, way)
+                drafts.append(extract.draft(ask, passages, weights, SENTENCES, spans=found.spans,
+                                            spot=partial(_spot, model, c)))  # fmt: skip
+            out.append((c, drafts))
+    finally:
+        setattr(owner, name, shipped)
+    return out
+
+
+def ways_figures(
+    run: ReaderRun,
+    drafted: Drafted,
+    ways: Sequence[str],
+    counted: str,
+    count: Callable[[list[extract.Draft]], Sequence[int]] | None = None,
+) -> tuple[list[str], dict]:
+    """The tables of ``drafted``: the focused answer's F1 by way (``ways_table``: with each fold's
+    choice), then whether the answer as shown holds a reference. ``count``: what each case counts
+    per way, shown in brackets as ``counted`` (by default, whether its text differs from the
+    first way's)."""
+    count = count or (lambda ds: [int(d.text != ds[0].text) for d in ds])
+    rows: dict[tuple[str, str], list[list[float]]] = {}
+    shown: dict[tuple[str, str], list[list[float]]] = {}
+    counts: dict[tuple[str, str], np.ndarray] = {}
+    for c, ds in drafted:
+        key, answers = (c.domain, c.half), c.item.answers
+        rows.setdefault(key, []).append([token_f1(d.phrase, answers) if d.phrase else 0.0
+                                         for d in ds])  # fmt: skip
+        shown.setdefault(key, []).append([float(holds_answer(strip_markers(d.text), answers))
+                                          for d in ds])  # fmt: skip
+        counts[key] = counts.get(key, 0) + np.array(count(ds))
+    lines, out = ways_table(rows, list(ways), run.domains, counts, counted)
+    lines += ["", "| domain | half | " + " | ".join(f"shown contains, {w}" for w in ways) + " |",
+              "| --- | --- | " + "--- | " * len(ways)]  # fmt: skip
+    for (d, h), v in sorted(shown.items()):
+        m = np.mean(v, axis=0)
+        out[f"{d}|{h}"]["shown contains"] = dict(zip(ways, map(float, m), strict=True))
+        lines.append(f"| {d} | {h} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
+    return lines, out

@@ -37,6 +37,7 @@ _PEOPLE = re.compile(r"(?:ian|ese|ish|ean|can)$")  # "Italian", "Chinese", "Kore
 _CAPITALISED = re.compile(r"\b[A-Z][\w.'-]*")
 _PREDICATE = re.compile(r"\b(?:is|was|are|were)\b(.*)", re.DOTALL)
 _YEAR = re.compile(rf"\b(?:{YEARS})\b")
+_FRAMING = frozenset(tokenize(" ".join(FRAMING_VERBS))) | {"both"}  # not what is asked
 _JOINED = re.compile(r"\band\W*$", re.IGNORECASE)  # "A and B", "A a mountain and B"
 
 
@@ -106,8 +107,7 @@ def _property(
 ) -> Verdict[S] | None:
     """Both things have the asked property, or one has it and the other plainly not."""
     names = set(tokenize(" ".join([t.title for t in things] + _name_tails(question, things))))
-    framing = set(tokenize(" ".join(FRAMING_VERBS))) | {"both"}
-    asked = {w: v for w, v in weights.items() if w not in names and w not in framing}
+    asked = {w: v for w, v in weights.items() if w not in names and w not in _FRAMING}
     if not asked:
         return None
     shares = [covered(asked, _with_nations(" ".join(s.span.text for s in t.sentences)))
