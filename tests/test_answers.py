@@ -11,16 +11,19 @@ import pytest
 import reliability
 from conftest import SEEDS, offered
 
+from index.text import tokenize
 from qa.answer.bridge import lead
 from qa.answer.extract import (
     AnswerWeights,
     ScoredSentence,
     answer_kind,
+    candidate_sentences,
     compose,
     draft,
     score_sentences,
 )
 from qa.answer.focus import FocusWeights, candidates, focus, segments
+from qa.answer.headings import lead_ins
 from qa.answer.phrase import PhraseRule, typed
 from qa.errors import BadQuestionError
 from qa.outcomes import NOT_IN_DOCUMENTS, NOT_SURE
@@ -283,6 +286,56 @@ def test_a_contents_entry_is_not_an_answer():
     weights = {"clean": 2.0, "filter": 2.0, "pump": 1.0, "regular": 1.5}
     best = score_sentences("How do I clean the pump filter regularly?", passages, weights)[0]
     assert best.span.text == "Rinse the filter under warm water every week."
+
+
+PAGE = (
+    "Benefits Planner: Retirement | Getting Benefits While Working | Social Security\n\n"
+    "Getting Benefits While Working\n"
+    "You can work while you receive retirement or survivors benefits. Each year we review the "
+    "records of all working recipients.\n\n"
+    "How Much Can I Earn And Still Get Benefits?\n"
+    "If you are younger than full retirement age and make more than the yearly earnings limit, "
+    "your earnings may reduce your benefit amount.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Can I get benefits while working?", "You can work while you receive"),
+        ("How much can I earn and still get benefits?", "If you are younger than full"),
+    ],
+)
+def test_a_heading_is_not_the_answer_the_sentence_under_it_is(question, answer):
+    """A page's title, a section heading and an FAQ's question hold the question's words better
+    than any sentence and answer nothing: the sentence under them does, and reads their words."""
+    page = Passage("a", "ssa.txt", 0, len(PAGE), PAGE, 1.0, 1, title=PAGE.split("\n")[0])
+    weights = {t: 1.0 for t in tokenize(question)}
+    best = score_sentences(question, [page], weights)[0]
+    assert best.span.text.startswith(answer), best.span.text
+    title, section, _, _, faq, body = (s for _, s in candidate_sentences([page]))
+    leads = lead_ins(candidate_sentences([page]))
+    assert leads.headings == {0, 1, 4}  # the title, the section heading, the question
+    assert leads.under == {2: section.text, 5: faq.text}  # the title lends its words to none
+    assert title.text.startswith("Benefits Planner") and body.text.startswith("If you are")
+
+
+def test_a_list_a_table_row_or_a_sentence_is_no_heading():
+    text = (
+        "Opening hours\nWe open at nine every day.\nDay | Open | Close\nMonday | 9:00 | 17:00\n"
+        "What to bring\nA helmet\nWater and food\nWe close on holidays.\nEnd"
+    )
+    p = Passage("a", "shop.txt", 0, len(text), text, 1.0, 1)
+    cands = candidate_sentences([p])
+    assert [s.text for _, s in cands][5:7] == ["A helmet", "Water and food"]
+    leads = lead_ins(cands)
+    # "Opening hours" heads prose; a list's items (and the line over them) head no prose, or
+    # follow one of their like; rows and full sentences are no headings
+    assert leads.headings == {0}
+    assert leads.under == {1: "Opening hours"}
+    # a passage cut mid-document: its first line may be the tail of a sentence, not a heading
+    tail = Passage("b", "shop.txt", 40, 40 + len(text), text, 1.0, 1)
+    assert lead_ins(candidate_sentences([tail])).headings == frozenset()
 
 
 # --- focus: pure logic -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from index.text import (
     tokenize,
     weighted_share,
 )
-from qa.answer import bridge, polar
+from qa.answer import bridge, headings, polar
 from qa.answer.compare import compare
 from qa.answer.focus import FocusWeights, focus
 from qa.answer.phrase import PhraseRule, Spot, echoes, lead, option, part, phrase_of
@@ -68,7 +68,6 @@ _TIME = re.compile(
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 _CONTENTS_ENTRY = re.compile(r"…\s*[\divxlc]{1,5}$", re.IGNORECASE)  # as PDFs' contents read
 _DIGIT = re.compile(r"\d")
-_QUESTION = re.compile(r"\?[\s\"'”’)]*$")  # a sentence that asks
 
 
 @dataclass(frozen=True)
@@ -182,22 +181,24 @@ def score_sentences(
         return []
     kind = answer_kind(question)
     top = max((p.score for p in passages), default=1.0) or 1.0
-    headers = _header_rows(cands)
+    headers, leads = _header_rows(cands), headings.lead_ins(cands)
     local = _local_weights(weights, [span.text for _, span in cands])
     scored = []
     for i, (p, span) in enumerate(cands):
-        lex = covered(weights, span.text)
-        score = aw.lexical * lex + aw.passage * (p.score / top)
+        words = f"{leads.under[i]}\n{span.text}" if i in leads.under else span.text  # its heading's
+        lex = covered(weights, span.text)  # what the quote itself holds: the decision's evidence
+        score = aw.lexical * covered(weights, words) + aw.passage * (p.score / top)
         read = _read_in(spans, p.id, span)
         if read is not None:
             score += aw.reader * read.relevance + aw.sure * read.sure
-        score += aw.local * weighted_share(local, set(tokenize(span.text)))
+        score += aw.local * weighted_share(local, set(tokenize(words)))
         if kind is not None:
             score += aw.kind if has_kind(kind, span.text, question) else -aw.kind
         if len(span.text.split()) < SHORT_WORDS:
             score -= aw.short
-        if _CONTENTS_ENTRY.search(span.text) or _QUESTION.search(span.text) or i in headers:
-            # A contents entry points to the answer, a question (an FAQ's heading) asks it and a
+        if _CONTENTS_ENTRY.search(span.text) or headings.ASKS.search(span.text) or i in headers \
+                or i in leads.headings:  # fmt: skip
+            # A contents entry points to the answer, a question asks it, a heading names it and a
             # table's header row names its columns; none ever is one: below every real sentence.
             score -= 1.0
         scored.append(ScoredSentence(p, span, score, lex))
