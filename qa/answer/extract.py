@@ -187,7 +187,8 @@ def score_sentences(
     for i, (p, span) in enumerate(cands):
         words = f"{leads.under[i]}\n{span.text}" if i in leads.under else span.text  # its heading's
         lex = covered(weights, span.text)  # what the quote itself holds: the decision's evidence
-        score = aw.lexical * covered(weights, words) + aw.passage * (p.score / top)
+        headed = covered(weights, words) if i in leads.under else lex
+        score = aw.lexical * headed + aw.passage * (p.score / top)
         read = _read_in(spans, p.id, span)
         if read is not None:
             score += aw.reader * read.relevance + aw.sure * read.sure

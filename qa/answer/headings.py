@@ -73,7 +73,7 @@ def lead_ins(cands: Sequence[tuple[Passage, Span]]) -> LeadIns:
     """The headings among the candidates (in passage order) and the sentences under them.
 
     A bare line is a heading when prose follows it and none of its like comes before it (the
-    title aside): "Helmets compulsory\nLights after dusk\n" are a list's items, no headings."""
+    title aside): the lines "Helmets compulsory" and "Lights after dusk" are a list's items."""
     heads: set[int] = set()
     under: dict[int, str] = {}
     for i, (p, span) in enumerate(cands):
