@@ -333,6 +333,12 @@ def test_a_list_a_table_row_or_a_sentence_is_no_heading():
     # follow one of their like; rows and full sentences are no headings
     assert leads.headings == {0}
     assert leads.under == {1: "Opening hours"}
+    # a document titled by its first line, a sentence: that sentence is no heading
+    first = "Loans are repaid monthly.\nThe rate is fixed.\n"
+    titled = Passage(
+        "c", "loan.txt", 0, len(first), first, 1.0, 1, title="Loans are repaid monthly."
+    )
+    assert lead_ins(candidate_sentences([titled])).headings == frozenset()
     # a passage cut mid-document: its first line may be the tail of a sentence, not a heading
     tail = Passage("b", "shop.txt", 40, 40 + len(text), text, 1.0, 1)
     assert lead_ins(candidate_sentences([tail])).headings == frozenset()

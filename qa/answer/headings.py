@@ -61,7 +61,15 @@ def _bare(p: Passage, span: Span) -> bool:
 
 
 def _is_title(p: Passage, span: Span) -> bool:
-    return bool(p.title) and span.text.strip() == p.title.strip() and _line_alone(p, span)
+    """The document's title on a line of its own; a first line that ends as a sentence ends is a
+    sentence, whatever titles the document ("Loan-to-value (LTV): TORM defines ... vessels.")."""
+    text = span.text.strip()
+    return (
+        bool(p.title)
+        and text == p.title.strip()
+        and not _ENDS_SENTENCE.search(text)
+        and _line_alone(p, span)
+    )
 
 
 def _prose(span: Span) -> bool:
